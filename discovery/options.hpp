@@ -1,0 +1,46 @@
+#pragma once
+// Creator Discovery settings ([discovery.*] in the config file, API.md).
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace leadbase::discovery {
+
+struct instagram_options {
+  std::string base_url = "https://graph.facebook.com/v21.0";
+  std::string ig_user_id = "17841400000000000";
+  std::string access_token;  // or env LEADBASE_INSTAGRAM_TOKEN
+  uint32_t media_limit = 12;
+  uint32_t timeout_ms = 5000;
+  uint32_t max_in_flight = 32;
+};
+
+struct youtube_options {
+  std::string base_url = "https://www.googleapis.com/youtube/v3";
+  std::string api_key;  // or env LEADBASE_YOUTUBE_KEY
+  uint32_t timeout_ms = 5000;
+  uint32_t max_in_flight = 32;
+};
+
+struct retry_options {
+  uint32_t base_ms = 1000;
+  uint32_t cap_ms = 300000;
+  uint32_t max_attempts = 6;
+};
+
+struct breaker_options {
+  uint32_t window = 20;
+  uint32_t min_calls = 10;
+  double failure_ratio = 0.5;
+  uint32_t open_ms = 30000;
+  uint32_t half_open_calls = 3;
+};
+
+struct options {
+  std::optional<instagram_options> instagram;  // absent section = provider off
+  std::optional<youtube_options> youtube;
+  retry_options retry;
+  breaker_options breaker;
+};
+
+} // namespace leadbase::discovery

@@ -1,0 +1,279 @@
+#include "events/codec.hpp"
+
+#include <flatbuffers/flatbuffers.h>
+
+#include "events/lead_events_generated.h"
+
+namespace leadbase {
+namespace fb = leadbase::fb;
+
+personal_fields personal_of(const event& ev) {
+  personal_fields p;
+  if (auto* s = std::get_if<signed_up>(&ev.data)) {
+    p.email = s->email;
+    p.name = s->name;
+    p.phone = s->phone;
+    p.document = s->document;
+    p.instagram = s->social.instagram;
+    p.youtube = s->social.youtube;
+    p.tiktok = s->social.tiktok;
+  } else if (auto* e = std::get_if<enriched>(&ev.data)) {
+    p.handle = e->handle;
+  } else if (auto* f = std::get_if<enrichment_failed>(&ev.data)) {
+    p.handle = f->handle;
+  }
+  return p;
+}
+
+void restore_personal(event& ev, const personal_fields& p) {
+  if (auto* s = std::get_if<signed_up>(&ev.data)) {
+    s->email = p.email;
+    s->name = p.name;
+    s->phone = p.phone;
+    s->document = p.document;
+    s->social.instagram = p.instagram;
+    s->social.youtube = p.youtube;
+    s->social.tiktok = p.tiktok;
+  } else if (auto* e = std::get_if<enriched>(&ev.data)) {
+    e->handle = p.handle;
+  } else if (auto* f = std::get_if<enrichment_failed>(&ev.data)) {
+    f->handle = p.handle;
+  }
+}
+
+namespace {
+
+flatbuffers::Offset<flatbuffers::String> opt_string(flatbuffers::FlatBufferBuilder& b, const std::string& s) {
+  return s.empty() ? 0 : b.CreateString(s);
+}
+
+std::string str(const flatbuffers::String* s) { return s ? s->str() : std::string{}; }
+
+std::vector<std::string> strings(const flatbuffers::Vector<flatbuffers::Offset<flatbuffers::String>>* v) {
+  std::vector<std::string> out;
+  if (v) {
+    out.reserve(v->size());
+    for (auto* s : *v) out.push_back(s->str());
+  }
+  return out;
+}
+
+template <size_t N>
+void copy_bytes(const flatbuffers::Vector<uint8_t>* v, std::array<uint8_t, N>& out) {
+  out.fill(0);
+  if (v && v->size() == N) std::copy(v->begin(), v->end(), out.begin());
+}
+
+std::string finish(flatbuffers::FlatBufferBuilder& b) {
+  return std::string(reinterpret_cast<const char*>(b.GetBufferPointer()), b.GetSize());
+}
+
+} // namespace
+
+std::string encode_personal(const personal_fields& p) {
+  flatbuffers::FlatBufferBuilder b(256);
+  auto email = opt_string(b, p.email), name = opt_string(b, p.name), phone = opt_string(b, p.phone),
+       document = opt_string(b, p.document), instagram = opt_string(b, p.instagram),
+       youtube = opt_string(b, p.youtube), tiktok = opt_string(b, p.tiktok), handle = opt_string(b, p.handle);
+  b.Finish(fb::CreatePersonal(b, email, name, phone, document, instagram, youtube, tiktok, handle));
+  return finish(b);
+}
+
+result<personal_fields> decode_personal(std::string_view bytes) {
+  flatbuffers::Verifier v(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
+  if (!v.VerifyBuffer<fb::Personal>(nullptr)) return error{errc::corrupt_data, "personal data fails verification"};
+  auto* p = flatbuffers::GetRoot<fb::Personal>(bytes.data());
+  return personal_fields{str(p->email()),     str(p->name()),    str(p->phone()),  str(p->document()),
+                         str(p->instagram()), str(p->youtube()), str(p->tiktok()), str(p->handle())};
+}
+
+std::string encode_event(const event& ev, std::string_view sealed) {
+  thread_local flatbuffers::FlatBufferBuilder b(1024);
+  b.Clear();
+  fb::Payload type = fb::Payload::NONE;
+  flatbuffers::Offset<void> body;
+  std::visit(
+      [&](const auto& p) {
+        using T = std::decay_t<decltype(p)>;
+        if constexpr (std::is_same_v<T, signed_up>) {
+          auto country = opt_string(b, p.country), locale = opt_string(b, p.locale);
+          const utm_source& u = p.source;
+          flatbuffers::Offset<fb::Source> source;
+          if (!(u.utm_source.empty() && u.utm_medium.empty() && u.utm_campaign.empty() && u.utm_term.empty() &&
+                u.utm_content.empty())) {
+            auto a = opt_string(b, u.utm_source), m = opt_string(b, u.utm_medium),
+                 c = opt_string(b, u.utm_campaign), t = opt_string(b, u.utm_term),
+                 n = opt_string(b, u.utm_content);
+            source = fb::CreateSource(b, a, m, c, t, n);
+          }
+          type = fb::Payload::SignedUp;
+          body = fb::CreateSignedUp(b, country, locale, source, !p.phone.empty(), !p.document.empty(),
+                                    !p.social.instagram.empty(), !p.social.youtube.empty(),
+                                    !p.social.tiktok.empty())
+                     .Union();
+        } else if constexpr (std::is_same_v<T, qualified>) {
+          std::vector<flatbuffers::Offset<flatbuffers::String>> reasons;
+          for (const auto& r : p.reasons) reasons.push_back(b.CreateString(r));
+          auto rv = b.CreateVector(reasons);
+          auto rules = opt_string(b, p.rules_version), by = opt_string(b, p.decided_by);
+          type = fb::Payload::Qualified;
+          body = fb::CreateQualified(b, p.result == outcome::qualified ? fb::Outcome::qualified
+                                                                       : fb::Outcome::disqualified,
+                                     rv, rules, by)
+                     .Union();
+        } else if constexpr (std::is_same_v<T, enriched>) {
+          auto network = opt_string(b, p.network), tier = opt_string(b, p.creator_tier),
+               provider = opt_string(b, p.provider);
+          std::vector<flatbuffers::Offset<flatbuffers::String>> missing;
+          for (const auto& m : p.missing_fields) missing.push_back(b.CreateString(m));
+          auto mv = b.CreateVector(missing);
+          auto mix = fb::CreateContentMix(b, p.mix.image, p.mix.video, p.mix.carousel, p.mix.reels);
+          fb::EnrichedBuilder eb(b);
+          eb.add_network(network);
+          eb.add_followers(p.followers);
+          eb.add_follows(p.follows);
+          eb.add_media_count(p.media_count);
+          if (p.engagement_rate) eb.add_engagement_rate(*p.engagement_rate);
+          if (p.posts_per_week) eb.add_posts_per_week(*p.posts_per_week);
+          eb.add_content_mix(mix);
+          eb.add_creator_tier(tier);
+          eb.add_likes_hidden(p.likes_hidden);
+          eb.add_provider(provider);
+          eb.add_fetched_at_ms(p.fetched_at);
+          eb.add_missing_fields(mv);
+          if (p.views) eb.add_views(*p.views);
+          type = fb::Payload::Enriched;
+          body = eb.Finish().Union();
+        } else if constexpr (std::is_same_v<T, enrichment_failed>) {
+          auto network = opt_string(b, p.network), cls = opt_string(b, p.error_class),
+               code = opt_string(b, p.provider_code);
+          fb::EnrichmentFailedBuilder fbld(b);
+          fbld.add_network(network);
+          fbld.add_attempt(p.attempt);
+          fbld.add_error_class(cls);
+          fbld.add_provider_code(code);
+          fbld.add_retryable(p.retryable);
+          if (p.next_attempt_at) fbld.add_next_attempt_at_ms(*p.next_attempt_at);
+          type = fb::Payload::EnrichmentFailed;
+          body = fbld.Finish().Union();
+        } else if constexpr (std::is_same_v<T, erased>) {
+          auto reason = opt_string(b, p.reason), by = opt_string(b, p.requested_by);
+          type = fb::Payload::Erased;
+          body = fb::CreateErased(b, reason, by).Union();
+        } else {
+          type = fb::Payload::NONE;  // unknown events are never re-encoded
+        }
+      },
+      ev.data);
+  const envelope& m = ev.meta;
+  auto event_id = opt_string(b, m.event_id), lead_id = opt_string(b, m.lead_id),
+       correlation = opt_string(b, m.correlation_id), causation = opt_string(b, m.causation_id);
+  auto prev = b.CreateVector(m.prev_hash.data(), m.prev_hash.size());
+  auto digest = b.CreateVector(m.digest.data(), m.digest.size());
+  auto sealed_v = b.CreateVector(reinterpret_cast<const uint8_t*>(sealed.data()), sealed.size());
+  b.Finish(fb::CreateEnvelope(b, event_id, lead_id, m.version, m.position, m.schema_version, m.occurred_at,
+                              m.recorded_at, correlation, causation, prev, digest, sealed_v, type, body),
+           fb::EnvelopeIdentifier());
+  return finish(b);
+}
+
+result<decoded_event> decode_event(std::string_view bytes) {
+  flatbuffers::Verifier v(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
+  if (!fb::VerifyEnvelopeBuffer(v)) return error{errc::corrupt_data, "stored event fails verification"};
+  const fb::Envelope* e = fb::GetEnvelope(bytes.data());
+  decoded_event out;
+  envelope& m = out.ev.meta;
+  m.event_id = str(e->event_id());
+  m.lead_id = str(e->lead_id());
+  m.version = e->version();
+  m.position = e->position();
+  m.schema_version = e->schema_version();
+  m.occurred_at = e->occurred_at_ms();
+  m.recorded_at = e->recorded_at_ms();
+  m.correlation_id = str(e->correlation_id());
+  m.causation_id = str(e->causation_id());
+  copy_bytes(e->prev_hash(), m.prev_hash);
+  copy_bytes(e->content_digest(), m.digest);
+  if (auto* s = e->sealed())
+    out.sealed = std::string_view(reinterpret_cast<const char*>(s->data()), s->size());
+  switch (e->payload_type()) {
+    case fb::Payload::SignedUp: {
+      auto* p = e->payload_as_SignedUp();
+      signed_up s;
+      s.country = str(p->country());
+      s.locale = str(p->locale());
+      if (auto* u = p->source())
+        s.source = {str(u->utm_source()), str(u->utm_medium()), str(u->utm_campaign()), str(u->utm_term()),
+                    str(u->utm_content())};
+      out.ev.data = std::move(s);
+      break;
+    }
+    case fb::Payload::Qualified: {
+      auto* p = e->payload_as_Qualified();
+      qualified q;
+      q.result = p->outcome() == fb::Outcome::disqualified ? outcome::disqualified : outcome::qualified;
+      q.reasons = strings(p->reasons());
+      q.rules_version = str(p->rules_version());
+      q.decided_by = str(p->decided_by());
+      out.ev.data = std::move(q);
+      break;
+    }
+    case fb::Payload::Enriched: {
+      auto* p = e->payload_as_Enriched();
+      enriched x;
+      x.network = str(p->network());
+      x.followers = p->followers();
+      x.follows = p->follows();
+      x.media_count = p->media_count();
+      if (auto r = p->engagement_rate()) x.engagement_rate = *r;
+      if (auto r = p->posts_per_week()) x.posts_per_week = *r;
+      if (auto* mix = p->content_mix()) x.mix = {mix->image(), mix->video(), mix->carousel(), mix->reels()};
+      x.creator_tier = str(p->creator_tier());
+      x.likes_hidden = p->likes_hidden();
+      x.provider = str(p->provider());
+      x.fetched_at = p->fetched_at_ms();
+      x.missing_fields = strings(p->missing_fields());
+      if (auto r = p->views()) x.views = *r;
+      out.ev.data = std::move(x);
+      break;
+    }
+    case fb::Payload::EnrichmentFailed: {
+      auto* p = e->payload_as_EnrichmentFailed();
+      enrichment_failed f;
+      f.network = str(p->network());
+      f.attempt = p->attempt();
+      f.error_class = str(p->error_class());
+      f.provider_code = str(p->provider_code());
+      f.retryable = p->retryable();
+      if (auto r = p->next_attempt_at_ms()) f.next_attempt_at = *r;
+      out.ev.data = std::move(f);
+      break;
+    }
+    case fb::Payload::Erased: {
+      auto* p = e->payload_as_Erased();
+      out.ev.data = erased{str(p->reason()), str(p->requested_by())};
+      break;
+    }
+    default:
+      out.ev.data = unknown_event{static_cast<uint8_t>(e->payload_type())};
+      break;
+  }
+  return out;
+}
+
+} // namespace leadbase
+
+namespace leadbase {
+
+std::string canonical_bytes(const event& ev) {
+  event c;
+  c.data = ev.data;
+  c.meta.event_id = ev.meta.event_id;
+  c.meta.lead_id = ev.meta.lead_id;
+  c.meta.occurred_at = ev.meta.occurred_at;
+  std::string out = encode_personal(personal_of(ev));
+  out += encode_event(c, {});
+  return out;
+}
+
+} // namespace leadbase

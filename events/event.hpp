@@ -1,0 +1,139 @@
+#pragma once
+// Decoded lead events: what the fold, the rules and the JSON layer work with.
+// The stored form is the FlatBuffers schema in lead_events.fbs (events/codec.hpp
+// converts); personal fields here are plaintext, the log keeps them sealed.
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace leadbase {
+
+/// Milliseconds since the Unix epoch, UTC. Every time in the model is one.
+using millis = int64_t;
+/// A lead's per-stream version: 1 for its first event.
+using lead_version = uint64_t;
+/// A position in the global log: 1 for the first event ever stored, no gaps.
+using global_position = uint64_t;
+/// SHA-256 of a stored event (hash chain link).
+using hash256 = std::array<uint8_t, 32>;
+/// Keyed digest of a command's content, for idempotency by event id.
+using content_digest = std::array<uint8_t, 32>;
+
+struct social_handles {
+  std::string instagram; // empty = absent
+  std::string youtube;
+  std::string tiktok;
+  bool any() const { return !instagram.empty() || !youtube.empty() || !tiktok.empty(); }
+};
+
+struct utm_source {
+  std::string utm_source, utm_medium, utm_campaign, utm_term, utm_content;
+};
+
+// -- payloads ----------------------------------------------------------------
+
+struct signed_up {
+  // personal (sealed in the log)
+  std::string email;
+  std::string name;
+  std::string phone;     // empty = absent
+  std::string document;  // CPF or CNPJ digits; empty = absent
+  social_handles social;
+  // not personal
+  std::string country;   // ISO 3166-1 alpha-2; empty = absent
+  std::string locale;
+  utm_source source;
+};
+
+enum class outcome : uint8_t { qualified = 0, disqualified = 1 };
+
+struct qualified {
+  outcome result = outcome::qualified;
+  std::vector<std::string> reasons;  // DOMAIN.md reason codes
+  std::string rules_version;
+  std::string decided_by = "rules";  // "rules" or a person
+};
+
+struct content_mix {
+  double image = 0, video = 0, carousel = 0, reels = 0;
+};
+
+struct enriched {
+  std::string network;  // "instagram", "youtube"
+  std::string handle;   // personal
+  int64_t followers = 0;
+  int64_t follows = 0;
+  int64_t media_count = 0;
+  std::optional<double> engagement_rate;
+  std::optional<double> posts_per_week;
+  content_mix mix;
+  std::string creator_tier;  // none, nano, micro, mid, macro, mega
+  bool likes_hidden = false;
+  std::string provider;
+  millis fetched_at = 0;
+  std::vector<std::string> missing_fields;
+  std::optional<int64_t> views;
+};
+
+struct enrichment_failed {
+  std::string network;
+  std::string handle;  // personal
+  uint32_t attempt = 0;
+  std::string error_class;   // timeout, rate_limited, provider_error, not_found, auth_error,
+                             // invalid_response, provider_unavailable
+  std::string provider_code;
+  bool retryable = false;
+  std::optional<millis> next_attempt_at;  // absent when final
+};
+
+struct erased {
+  std::string reason;
+  std::string requested_by;
+};
+
+/// An event type written by a newer version: kept in the log, skipped by the fold.
+struct unknown_event {
+  uint8_t type_tag = 0;
+};
+
+using payload = std::variant<signed_up, qualified, enriched, enrichment_failed, erased, unknown_event>;
+
+enum class event_type : uint8_t {
+  signed_up = 1, qualified = 2, enriched = 3, enrichment_failed = 4, erased = 5, unknown = 0,
+};
+
+const char* to_string(event_type t) noexcept;
+/// Parses the API's type names; nullopt for anything else.
+std::optional<event_type> event_type_from_string(const std::string& s) noexcept;
+event_type type_of(const payload& p) noexcept;
+
+// -- the envelope --------------------------------------------------------------
+
+struct envelope {
+  std::string event_id;
+  std::string lead_id;
+  lead_version version = 0;
+  global_position position = 0;
+  uint16_t schema_version = 1;
+  millis occurred_at = 0;
+  millis recorded_at = 0;
+  std::string correlation_id;
+  std::string causation_id;
+  hash256 prev_hash{};
+  content_digest digest{};
+};
+
+struct event {
+  envelope meta;
+  payload data;
+  /// The lead's data key was destroyed: the personal fields above are empty and
+  /// must be shown as erased.
+  bool personal_erased = false;
+
+  event_type type() const noexcept { return type_of(data); }
+};
+
+} // namespace leadbase

@@ -1,0 +1,120 @@
+#pragma once
+// The lead's state and the pure fold (DESIGN.md: the Decider's `initial` and
+// `evolve`). One implementation, used by the lead actor, the projections,
+// replay, verify and the tests. No I/O, no clock, no logging.
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "events/event.hpp"
+
+namespace leadbase {
+
+enum class lead_status : uint8_t {
+  none,  // no event yet
+  signed_up,
+  qualified,
+  disqualified,
+  enriching,
+  enriched,
+  enrichment_failed,
+  erased,
+};
+const char* to_string(lead_status s) noexcept;
+
+enum class enrichment_state : uint8_t { not_needed, pending, retry_scheduled, succeeded, failed };
+const char* to_string(enrichment_state s) noexcept;
+
+/// The networks Creator Discovery enriches; TikTok is not among them (its
+/// Display API needs the creator's own sign-in, see README).
+inline constexpr const char* enrichable_networks[] = {"instagram", "youtube"};
+
+/// The latest data of one network, from its newest `enriched` event.
+struct network_profile {
+  std::string handle;
+  int64_t followers = 0;
+  int64_t follows = 0;
+  int64_t media_count = 0;
+  std::optional<double> engagement_rate;
+  std::optional<double> posts_per_week;
+  content_mix mix;
+  std::string creator_tier;
+  bool likes_hidden = false;
+  std::string provider;
+  millis fetched_at = 0;
+  std::vector<std::string> missing_fields;
+  std::optional<int64_t> views;
+};
+
+/// Where the enrichment of one network stands.
+struct network_enrichment {
+  enrichment_state state = enrichment_state::pending;
+  uint32_t attempts = 0;        // real calls to the provider, all time
+  uint32_t cycle_attempts = 0;  // real calls since this enrichment cycle began (the retry limit)
+  std::string last_error;       // error class of the last failure, empty if none
+  std::optional<millis> next_attempt_at;
+  std::optional<millis> last_success_at;  // fetched_at of the last `enriched`
+};
+
+struct follower_sample {
+  millis at = 0;
+  int64_t followers = 0;
+};
+
+struct qualification_view {
+  outcome result = outcome::qualified;
+  std::vector<std::string> reasons;
+  std::string rules_version;
+  std::string decided_by;
+  millis at = 0;  // recorded_at of the deciding event
+};
+
+/// An event this lead has stored: what idempotency by event id needs.
+struct seen_event {
+  std::string event_id;
+  content_digest digest{};
+  lead_version version = 0;
+  global_position position = 0;
+};
+
+struct lead_state {
+  std::string lead_id;
+  lead_version version = 0;         // of the last event; 0 = no event yet
+  global_position position = 0;     // of the last event
+  lead_status status = lead_status::none;
+  millis signed_up_at = 0;          // occurred_at of the signup (business time)
+  millis signup_recorded_at = 0;    // when we stored it: processing time starts here
+  millis updated_at = 0;            // recorded_at of the last event
+  signed_up contact;                // the signup's data; personal fields empty once erased
+  bool personal_erased = false;
+  std::optional<qualification_view> qualification;
+  std::map<std::string, network_profile> social;         // by network
+  std::map<std::string, network_enrichment> enrichment;  // by network; empty = nothing to enrich
+  std::vector<follower_sample> instagram_followers;      // every enrichment, oldest first
+  std::optional<millis> final_at;   // recorded_at of the event that first made the lead final
+  std::vector<seen_event> seen;     // every stored event id, oldest first
+
+  /// The view's `enrichment.state`, aggregated over networks.
+  enrichment_state overall_enrichment() const noexcept;
+  /// processing_ms of the view: signup recorded -> first final state.
+  std::optional<int64_t> processing_ms() const noexcept;
+  const seen_event* find_seen(const std::string& event_id) const noexcept;
+};
+
+/// The state before the first event.
+lead_state initial(std::string lead_id);
+
+/// The fold: the state after `e`. Total over every event type; events of an
+/// unknown (newer) type only advance the version.
+void evolve(lead_state& state, const event& e);
+
+/// Folds a whole stream from `initial`.
+template <class Events>
+lead_state fold(std::string lead_id, const Events& events) {
+  lead_state s = initial(std::move(lead_id));
+  for (const auto& e : events) evolve(s, e);
+  return s;
+}
+
+} // namespace leadbase

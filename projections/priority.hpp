@@ -1,0 +1,27 @@
+#pragma once
+// Prioritisation (DOMAIN.md): score, level and team from a lead's current
+// state. Pure functions; the weights and thresholds come from the config.
+#include <optional>
+#include <string>
+
+#include "events/lead_state.hpp"
+#include "projections/priority_options.hpp"
+
+namespace leadbase {
+
+struct priority_view {
+  double score = 0;           // 0-100, rounded to one decimal
+  char level = 'C';           // 'A', 'B' or 'C'
+  std::string team;           // "sdr" or "ldr"
+  std::string rules_version;  // the qualification rules version in force
+};
+
+/// Share of the nine coverage fields present (DOMAIN.md): email, name, phone,
+/// country, instagram handle, followers, engagement_rate, posts_per_week, content_mix.
+double coverage(const lead_state& s) noexcept;
+
+/// nullopt for leads in no queue: not yet qualified, disqualified, erased.
+std::optional<priority_view> prioritise(const lead_state& s, const priority_options& opts,
+                                        const std::string& rules_version);
+
+} // namespace leadbase

@@ -1,0 +1,127 @@
+#pragma once
+// The durable lead event log on RocksDB.
+//
+// Operation: column families
+//   events    [lead_id][0x00][version:be64]  -> Envelope bytes (lead_events.fbs)
+//   global    [position:be64]                -> [lead_id][0x00][version:be64]
+//   event_ids [event_id]                     -> [position:be64][version:be64][lead_id]
+//   heads     [lead_id]                      -> [version:be64][position:be64][hash:32]
+//   keys      [lead_id]                      -> the lead's 32-byte data key
+//   snapshots [lead_id]                      -> a folded lead state (snapshots.hpp)
+//   meta      [name]                         -> projection checkpoints and such
+// Events, both indexes and the head are written in one WriteBatch, so a crash
+// leaves all of them or none.
+//
+// Concurrency: one writer (the journal) calls append_batch; any thread may read.
+//
+// Limitations: positions are per node (DESIGN.md, scaling).
+#include <array>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "events/errc.hpp"
+#include "events/event.hpp"
+
+namespace rocksdb {
+class DB;
+class ColumnFamilyHandle;
+} // namespace rocksdb
+
+namespace leadbase::storage {
+
+using data_key = std::array<uint8_t, 32>;
+
+struct log_options {
+  std::string dir = "./data";
+  bool sync = true;  // acknowledged = fdatasync'd
+  size_t block_cache_mb = 64;
+};
+
+/// The last event of a lead.
+struct head {
+  lead_version version = 0;
+  global_position position = 0;
+  hash256 hash{};
+};
+
+/// One lead's events to append, all or none.
+struct append_request {
+  std::string lead_id;
+  lead_version expected_version = 0;  // the head's version now (0 = new lead)
+  data_key key{};                     // seals the personal fields
+  bool new_key = false;               // persist `key` with this append (the lead's first)
+  std::vector<event> events;          // versions expected_version+1 ...; positions, recorded_at
+                                      // and prev_hash are assigned by append_batch
+};
+
+struct append_result {
+  errc code = errc::success;
+  std::string message;
+  std::vector<event> events;  // as stored: version, position, recorded_at, prev_hash filled in
+  hash256 head_hash{};
+};
+
+/// A stored event, decoded and unsealed, with its chain link.
+struct stored_event {
+  event ev;
+  hash256 hash{};  // SHA-256(prev_hash || stored bytes), recomputed on read
+};
+
+struct event_id_entry {
+  std::string lead_id;
+  lead_version version = 0;
+  global_position position = 0;
+};
+
+class event_log {
+ public:
+  static result<std::unique_ptr<event_log>> open(const log_options& opts);
+  ~event_log();
+  event_log(const event_log&) = delete;
+  event_log& operator=(const event_log&) = delete;
+
+  // -- writes (one writer) ------------------------------------------------------
+
+  /// Group commit: every request in one WriteBatch, one (synced) write. A
+  /// request whose expected version is stale or whose event ids are taken fails
+  /// alone; the others are written. Positions are assigned in request order.
+  std::vector<append_result> append_batch(std::vector<append_request>& requests, millis now);
+
+  /// Destroys the lead's data key, so its sealed personal fields can never be
+  /// read again, then flushes and compacts the key range so no file keeps it.
+  status destroy_key(const std::string& lead_id);
+
+  /// Stores a state snapshot blob for a lead (snapshots.hpp encodes it).
+  status put_snapshot(const std::string& lead_id, const std::string& bytes);
+
+  // -- reads (any thread) ------------------------------------------------------
+
+  result<std::optional<head>> read_head(const std::string& lead_id) const;
+  /// Events of one lead with from <= version <= to, at most max_count, oldest first.
+  result<std::vector<stored_event>> read_stream(const std::string& lead_id, lead_version from = 1,
+                                                lead_version to = UINT64_MAX,
+                                                size_t max_count = SIZE_MAX) const;
+  /// Events of all leads with position > after, at most limit, in global order.
+  result<std::vector<stored_event>> read_global(global_position after, size_t limit) const;
+  result<std::optional<event_id_entry>> find_event_id(const std::string& event_id) const;
+  result<std::optional<data_key>> read_key(const std::string& lead_id) const;
+  result<std::optional<std::string>> read_snapshot(const std::string& lead_id) const;
+  /// The position of the newest event (0 = empty log).
+  global_position last_position() const noexcept;
+
+  // -- for projections and tools ----------------------------------------------
+  rocksdb::DB* db() const noexcept;
+  rocksdb::ColumnFamilyHandle* meta_family() const noexcept;
+
+ private:
+  struct impl;
+  explicit event_log(std::unique_ptr<impl> p);
+  std::unique_ptr<impl> impl_;
+};
+
+/// A fresh random data key.
+data_key make_data_key();
+
+} // namespace leadbase::storage
