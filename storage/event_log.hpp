@@ -23,6 +23,7 @@
 
 #include "events/errc.hpp"
 #include "events/event.hpp"
+#include "storage/sealing.hpp"
 
 namespace rocksdb {
 class DB;
@@ -31,7 +32,7 @@ class ColumnFamilyHandle;
 
 namespace leadbase::storage {
 
-using data_key = std::array<uint8_t, 32>;
+// data_key: storage/sealing.hpp
 
 struct log_options {
   std::string dir = "./data";
@@ -120,8 +121,5 @@ class event_log {
   explicit event_log(std::unique_ptr<impl> p);
   std::unique_ptr<impl> impl_;
 };
-
-/// A fresh random data key.
-data_key make_data_key();
 
 } // namespace leadbase::storage

@@ -1,0 +1,29 @@
+#pragma once
+// The journal writer: the one actor that writes the event log.
+//
+// Operation (redpanda's order): 1. gather every append that arrived while the
+// previous write was in flight, 2. write them as one WriteBatch (synced),
+// 3. assign global positions in commit order, 4. answer every waiting lead.
+// It runs detached, on its own thread, so fsync never stalls the scheduler.
+#include <atomic>
+#include <cstdint>
+
+#include <caf/fwd.hpp>
+
+#include "storage/event_log.hpp"
+
+namespace leadbase::actors {
+
+/// Figures the journal keeps for /metrics and the benchmarks.
+struct journal_stats {
+  std::atomic<uint64_t> batches{0};
+  std::atomic<uint64_t> events{0};
+  std::atomic<uint64_t> write_ns{0};      // total time in synced writes
+  std::atomic<uint64_t> max_batch_seen{0};
+  std::atomic<size_t> queued{0};          // appends waiting for the next write
+};
+
+/// Spawns the journal. `max_batch` caps the appends in one write.
+caf::actor spawn_journal(caf::actor_system& sys, storage::event_log& log, size_t max_batch, journal_stats& stats);
+
+} // namespace leadbase::actors

@@ -1,0 +1,186 @@
+#include "actors/lead_actor.hpp"
+
+#include <random>
+
+#include "actors/messages.hpp"
+#include "events/codec.hpp"
+#include "events/decide.hpp"
+#include "events/lead_state.hpp"
+#include "events/logging.hpp"
+#include "events/time.hpp"
+#include "storage/sealing.hpp"
+
+namespace leadbase::actors {
+
+struct lead_actor_state {
+  std::string lead_id;
+  lead_state model;
+  std::optional<storage::data_key> key;
+  bool key_is_new = false;  // generated here, not yet in the log
+  bool loaded = false;
+  uint64_t received = 0;    // routed messages handled; the registry compares before passivating
+  static inline const char* name = "leadbase.lead";
+};
+
+namespace {
+
+using lead_self = caf::stateful_actor<lead_actor_state>;
+
+std::shared_ptr<spdlog::logger> log() {
+  static auto logger = module_logger("lead");
+  return logger;
+}
+
+void reply(const std::shared_ptr<append_callback>& done, append_outcome outcome) {
+  if (done && *done) (*done)(std::move(outcome));
+}
+
+append_outcome failure(const error& e) {
+  append_outcome o;
+  o.code = e.code;
+  o.message = e.message;
+  return o;
+}
+
+/// Rehydrates from the log: the pure fold over every stored event.
+status ensure_loaded(lead_self* self, lead_env* env) {
+  auto& st = self->state;
+  if (st.loaded) return ok();
+  auto events = env->log->read_stream(st.lead_id);
+  if (!events) return events.err();
+  st.model = initial(st.lead_id);
+  for (const auto& s : *events) evolve(st.model, s.ev);
+  auto key = env->log->read_key(st.lead_id);
+  if (!key) return key.err();
+  st.key = *key;
+  st.key_is_new = false;
+  st.loaded = true;
+  return ok();
+}
+
+std::string random_event_id(const char* prefix) {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  static const char digits[] = "0123456789abcdef";
+  std::string id = prefix;
+  for (int i = 0; i < 16; ++i) id.push_back(digits[rng() & 0xf]);
+  return id;
+}
+
+/// Sends decided events to the journal; evolves and answers once they are durable.
+void append(lead_self* self, lead_env* env, std::vector<event> events, std::shared_ptr<append_callback> done,
+            std::function<void()> after = {}) {
+  auto& st = self->state;
+  auto req = std::make_shared<storage::append_request>();
+  req->lead_id = st.lead_id;
+  req->expected_version = st.model.version;
+  req->key = *st.key;
+  req->new_key = st.key_is_new;
+  req->events = std::move(events);
+  // await: the lead takes no other message until its write is answered, so
+  // its version never races ahead of the log.
+  self->request(env->journal, env->journal_timeout, append_atom::value, journal_request{std::move(req)})
+      .await(
+          [=](journal_reply& r) {
+            auto& st = self->state;
+            storage::append_result& res = *r.result;
+            if (res.code != errc::success) {
+              if (res.code != errc::conflict) st.loaded = false;  // re-read the log before the next decision
+              reply(done, failure(error{res.code, res.message}));
+              return;
+            }
+            st.key_is_new = false;
+            for (const event& ev : res.events) evolve(st.model, ev);
+            append_outcome o;
+            o.version = st.model.version;
+            o.position = st.model.position;
+            reply(done, std::move(o));
+            if (after) after();
+          },
+          [=](caf::error& err) {
+            // The write may or may not have landed: forget what we think we know.
+            self->state.loaded = false;
+            log()->warn("journal append failed: {}", self->system().render(err));
+            reply(done, failure(error{errc::timeout, "the journal did not answer in time"}));
+          });
+}
+
+} // namespace
+
+caf::behavior lead_actor(lead_self* self, std::string lead_id, lead_env* env, caf::actor registry) {
+  self->state.lead_id = std::move(lead_id);
+  env->live_leads.fetch_add(1, std::memory_order_relaxed);
+  self->attach_functor([env] { env->live_leads.fetch_sub(1, std::memory_order_relaxed); });
+  return {
+      [=](append_atom, append_msg& m) {
+        auto& st = self->state;
+        ++st.received;
+        if (auto s = ensure_loaded(self, env); !s) return reply(m.done, failure(s.err()));
+        if (!st.key) {
+          st.key = storage::make_data_key();
+          st.key_is_new = true;
+        }
+        m.cmd.ev.meta.digest = storage::keyed_digest(*st.key, canonical_bytes(m.cmd.ev));
+        auto d = decide(st.model, m.cmd);
+        if (!d) return reply(m.done, failure(d.err()));
+        if (d->duplicate) {
+          append_outcome o;
+          o.duplicate = true;
+          o.version = d->version;
+          o.position = d->position;
+          return reply(m.done, std::move(o));
+        }
+        append(self, env, std::move(d->to_append), m.done);
+      },
+      [=](erase_atom, erase_msg& m) {
+        auto& st = self->state;
+        ++st.received;
+        if (auto s = ensure_loaded(self, env); !s) return reply(m.done, failure(s.err()));
+        if (st.model.status == lead_status::none)
+          return reply(m.done, failure(error{errc::not_found, "no such lead"}));
+        if (st.model.status == lead_status::erased) {
+          append_outcome o;  // erasure is idempotent
+          o.duplicate = true;
+          o.version = st.model.version;
+          o.position = st.model.position;
+          return reply(m.done, std::move(o));
+        }
+        append_command cmd;
+        cmd.ev.meta.event_id = random_event_id("erase:");
+        cmd.ev.meta.lead_id = st.lead_id;
+        cmd.ev.meta.occurred_at = now_millis();
+        cmd.ev.meta.correlation_id = m.correlation_id;
+        cmd.ev.data = erased{m.reason, m.requested_by};
+        auto d = decide(st.model, cmd);
+        if (!d) return reply(m.done, failure(d.err()));
+        // Answer only once the key is gone from every file (API.md).
+        auto done = m.done;
+        auto held = std::make_shared<append_outcome>();
+        auto after_append = std::make_shared<append_callback>([held, done](append_outcome o) {
+          if (o.code != errc::success) return reply(done, std::move(o));
+          *held = std::move(o);
+        });
+        append(self, env, std::move(d->to_append), after_append, [=] {
+          self->request(env->journal, env->journal_timeout, destroy_atom::value, self->state.lead_id)
+              .await(
+                  [=](bool destroyed) {
+                    self->state.key.reset();
+                    if (!destroyed) return reply(done, failure(error{errc::storage_failure, "key not destroyed"}));
+                    reply(done, *held);
+                  },
+                  [=](caf::error&) { reply(done, failure(error{errc::timeout, "key destruction timed out"})); });
+        });
+      },
+      [=](stop_atom) {
+        self->send(registry, stopped_atom::value, self->state.lead_id);
+        self->quit();
+      },
+      caf::after(env->passivate_after) >>
+          [=] { self->send(registry, idle_atom::value, self->state.lead_id, self->state.received); },
+  };
+}
+
+caf::actor spawn_lead(caf::event_based_actor* registry, std::string lead_id, lead_env* env) {
+  return registry->spawn<caf::linked>(lead_actor, std::move(lead_id), env, caf::actor_cast<caf::actor>(registry));
+}
+
+} // namespace leadbase::actors

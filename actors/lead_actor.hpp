@@ -1,0 +1,33 @@
+#pragma once
+// One actor per lead: the imperative shell around the Decider (DESIGN.md).
+// receive a command -> decide -> journal append -> evolve -> reply -> follow-ups.
+//
+// It is spawned by the registry on first use, rehydrates from the log on its
+// first message, and asks the registry to passivate it when idle.
+#include <atomic>
+#include <chrono>
+
+#include <caf/fwd.hpp>
+#include <caf/actor.hpp>
+
+#include "storage/event_log.hpp"
+
+namespace leadbase::actors {
+
+/// What every lead actor shares; owned by the service, outlives the actors.
+struct lead_env {
+  storage::event_log* log = nullptr;
+  caf::actor journal;
+  std::chrono::milliseconds passivate_after{60000};
+  std::chrono::milliseconds journal_timeout{30000};
+  std::atomic<size_t> live_leads{0};
+};
+
+/// Spawns a lead's actor, linked to `registry` (which hears when it is idle
+/// or stopped, and whose exit takes every lead actor down with it).
+caf::actor spawn_lead(caf::event_based_actor* registry, std::string lead_id, lead_env* env);
+
+/// Spawns the registry, which routes every message to its lead's actor.
+caf::actor spawn_registry(caf::actor_system& sys, lead_env* env, size_t max_live_leads);
+
+} // namespace leadbase::actors

@@ -1,0 +1,105 @@
+// The registry: routes every message to its lead's actor, spawning it on first
+// use and passivating it when idle or when too many are alive (LRU), so memory
+// does not grow with the number of leads stored.
+//
+// Passivation is a handshake, so no message is lost and no two actors of one
+// lead ever run at once: the registry sends `stop` (it queues behind every
+// message already routed), moves the lead to `draining`, and holds any new
+// message for that lead until the old actor says `stopped`.
+#include <list>
+#include <unordered_map>
+#include <variant>
+
+#include "actors/lead_actor.hpp"
+#include "actors/messages.hpp"
+
+namespace leadbase::actors {
+namespace {
+
+using routed = std::variant<append_msg, erase_msg>;
+
+struct registry_state {
+  struct entry {
+    caf::actor actor;
+    uint64_t forwarded = 0;
+    std::list<std::string>::iterator lru;
+  };
+  lead_env* env = nullptr;
+  size_t max_live = 100000;
+  std::unordered_map<std::string, entry> live;
+  std::list<std::string> lru;  // front = most recently used
+  std::unordered_map<std::string, std::vector<routed>> draining;
+  static inline const char* name = "leadbase.registry";
+};
+
+using registry_self = caf::stateful_actor<registry_state>;
+
+void deliver(registry_self* self, const caf::actor& target, routed&& m) {
+  if (auto* a = std::get_if<append_msg>(&m)) self->send(target, append_atom::value, std::move(*a));
+  else self->send(target, erase_atom::value, std::move(std::get<erase_msg>(m)));
+}
+
+void passivate(registry_self* self, const std::string& lead_id) {
+  auto& st = self->state;
+  auto it = st.live.find(lead_id);
+  if (it == st.live.end()) return;
+  self->send(it->second.actor, stop_atom::value);
+  st.lru.erase(it->second.lru);
+  st.draining[lead_id];  // hold new messages until `stopped`
+  st.live.erase(it);
+}
+
+void route(registry_self* self, const std::string& lead_id, routed&& m) {
+  auto& st = self->state;
+  if (auto d = st.draining.find(lead_id); d != st.draining.end()) {
+    d->second.push_back(std::move(m));
+    return;
+  }
+  auto it = st.live.find(lead_id);
+  if (it == st.live.end()) {
+    auto actor = spawn_lead(self, lead_id, st.env);
+    st.lru.push_front(lead_id);
+    it = st.live.emplace(lead_id, registry_state::entry{actor, 0, st.lru.begin()}).first;
+  } else {
+    st.lru.splice(st.lru.begin(), st.lru, it->second.lru);
+  }
+  ++it->second.forwarded;
+  deliver(self, it->second.actor, std::move(m));
+  if (st.live.size() > st.max_live) passivate(self, st.lru.back());
+}
+
+caf::behavior registry(registry_self* self, lead_env* env, size_t max_live) {
+  self->state.env = env;
+  self->state.max_live = max_live == 0 ? 1 : max_live;
+  return {
+      [=](append_atom, append_msg& m) {
+        std::string lead_id = m.cmd.ev.meta.lead_id;
+        route(self, lead_id, std::move(m));
+      },
+      [=](erase_atom, erase_msg& m) {
+        std::string lead_id = m.lead_id;
+        route(self, lead_id, std::move(m));
+      },
+      [=](idle_atom, const std::string& lead_id, uint64_t handled) {
+        auto it = self->state.live.find(lead_id);
+        // Only when nothing routed to it is still on its way.
+        if (it != self->state.live.end() && it->second.forwarded == handled) passivate(self, lead_id);
+      },
+      [=](stopped_atom, const std::string& lead_id) {
+        auto& st = self->state;
+        auto d = st.draining.find(lead_id);
+        if (d == st.draining.end()) return;
+        std::vector<routed> held = std::move(d->second);
+        st.draining.erase(d);
+        for (auto& m : held) route(self, lead_id, std::move(m));
+      },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_registry(caf::actor_system& sys, lead_env* env, size_t max_live_leads) {
+  return sys.spawn(registry, env, max_live_leads);
+}
+
+} // namespace leadbase::actors

@@ -1,0 +1,59 @@
+#pragma once
+// Messages between the lead actors, the registry and the journal, with their
+// CAF type registration. Included only by actors/*.cpp (CAF stays out of
+// every other module's headers).
+//
+// Every message here is local to one node and carries callbacks or pointers,
+// so they are registered as unsafe (never serialized). A multi-node setup
+// (DESIGN.md, scaling) would give the routed ones an inspect() instead.
+#include <caf/all.hpp>
+
+#include "actors/lead_service.hpp"
+#include "storage/event_log.hpp"
+
+namespace leadbase::actors {
+
+/// An append routed to a lead: the command and whom to tell.
+struct append_msg {
+  append_command cmd;
+  std::shared_ptr<append_callback> done;
+};
+
+/// Erasure routed to a lead.
+struct erase_msg {
+  std::string lead_id;
+  std::string reason;
+  std::string requested_by;
+  std::string correlation_id;
+  std::shared_ptr<append_callback> done;
+};
+
+/// A lead's request to the journal, and the journal's answer.
+struct journal_request {
+  std::shared_ptr<storage::append_request> request;
+};
+struct journal_reply {
+  std::shared_ptr<storage::append_result> result;
+};
+
+} // namespace leadbase::actors
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(leadbase::actors::append_msg)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(leadbase::actors::erase_msg)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(leadbase::actors::journal_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(leadbase::actors::journal_reply)
+
+namespace leadbase::actors {
+
+// Atoms: at most 10 characters (CAF 0.17).
+using append_atom = caf::atom_constant<caf::atom("append")>;
+using commit_atom = caf::atom_constant<caf::atom("commit")>;
+using erase_atom = caf::atom_constant<caf::atom("erase")>;
+using destroy_atom = caf::atom_constant<caf::atom("destroykey")>;
+using idle_atom = caf::atom_constant<caf::atom("idle")>;
+using stop_atom = caf::atom_constant<caf::atom("stop")>;
+using stopped_atom = caf::atom_constant<caf::atom("stopped")>;
+using retry_atom = caf::atom_constant<caf::atom("retry")>;
+using tick_atom = caf::atom_constant<caf::atom("tick")>;
+
+} // namespace leadbase::actors

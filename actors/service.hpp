@@ -1,0 +1,26 @@
+#pragma once
+// Starts the write side: the actor system, the journal and the lead registry,
+// behind the CAF-free lead_service interface.
+#include <chrono>
+#include <memory>
+
+#include "actors/lead_service.hpp"
+#include "storage/event_log.hpp"
+
+namespace leadbase::actors {
+
+struct service_options {
+  size_t max_in_flight = 20000;   // appends waiting for the journal before 503
+  size_t max_live_leads = 100000; // lead actors kept alive (LRU)
+  size_t max_batch = 4096;        // appends in one journal write
+  std::chrono::milliseconds passivate_after{60000};
+  std::chrono::milliseconds journal_timeout{30000};
+  size_t scheduler_threads = 2;
+};
+
+struct journal_stats;
+
+/// The service with its own CAF actor system. The log must outlive it.
+std::unique_ptr<lead_service> start_lead_service(storage::event_log& log, const service_options& opts);
+
+} // namespace leadbase::actors

@@ -1,0 +1,369 @@
+#include "storage/event_log.hpp"
+
+#include <rocksdb/db.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/options.h>
+#include <rocksdb/slice.h>
+#include <rocksdb/table.h>
+#include <rocksdb/write_batch.h>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "events/codec.hpp"
+#include "events/logging.hpp"
+#include "storage/hash_chain.hpp"
+#include "storage/keys.hpp"
+
+namespace leadbase::storage {
+namespace {
+
+std::shared_ptr<spdlog::logger> log() {
+  static auto logger = module_logger("storage");
+  return logger;
+}
+
+enum cf : size_t { cf_default, cf_events, cf_global, cf_event_ids, cf_heads, cf_keys, cf_snapshots, cf_meta, cf_count };
+const char* const cf_names[cf_count] = {rocksdb::kDefaultColumnFamilyName.c_str(),
+                                        "events", "global", "event_ids", "heads", "keys", "snapshots", "meta"};
+
+error storage_error(const rocksdb::Status& s, const char* what) {
+  return error{errc::storage_failure, std::string(what) + ": " + s.ToString()};
+}
+
+std::string encode_head(const head& h) {
+  std::string v = keys::be64(h.version);
+  keys::put_be64(v, h.position);
+  v.append(reinterpret_cast<const char*>(h.hash.data()), h.hash.size());
+  return v;
+}
+
+std::optional<head> decode_head(std::string_view v) {
+  if (v.size() != 48) return std::nullopt;
+  head h;
+  h.version = keys::read_be64(v, 0);
+  h.position = keys::read_be64(v, 8);
+  std::copy(v.begin() + 16, v.end(), reinterpret_cast<char*>(h.hash.data()));
+  return h;
+}
+
+std::string encode_event_id_entry(global_position pos, lead_version version, std::string_view lead_id) {
+  std::string v = keys::be64(pos);
+  keys::put_be64(v, version);
+  v.append(lead_id);
+  return v;
+}
+
+} // namespace
+
+struct event_log::impl {
+  std::unique_ptr<rocksdb::DB> db;
+  std::vector<rocksdb::ColumnFamilyHandle*> cfs;
+  rocksdb::WriteOptions write_opts;
+  std::atomic<global_position> last_position{0};
+
+  ~impl() {
+    if (!db) return;
+    for (auto* h : cfs)
+      if (h) db->DestroyColumnFamilyHandle(h).PermitUncheckedError();
+    db->Close().PermitUncheckedError();
+  }
+
+  rocksdb::ColumnFamilyHandle* cf(size_t i) const { return cfs[i]; }
+
+  /// Decodes one stored event and unseals its personal fields with `key`
+  /// (nullopt key = destroyed: the event is marked personal_erased).
+  result<stored_event> decode(std::string_view bytes, const std::optional<data_key>& key) const {
+    auto decoded = decode_event(bytes);
+    if (!decoded) return decoded.err();
+    stored_event out;
+    out.ev = std::move(decoded->ev);
+    out.hash = chain_hash(out.ev.meta.prev_hash, bytes);
+    if (!decoded->sealed.empty()) {
+      if (!key) {
+        out.ev.personal_erased = true;
+      } else {
+        auto plain = unseal(*key, decoded->sealed);
+        if (!plain) return plain.err();
+        auto personal = decode_personal(*plain);
+        if (!personal) return personal.err();
+        restore_personal(out.ev, *personal);
+      }
+    }
+    return out;
+  }
+
+  result<std::optional<data_key>> get_key(std::string_view lead_id) const {
+    std::string v;
+    auto s = db->Get(rocksdb::ReadOptions(), cf(cf_keys), rocksdb::Slice(lead_id.data(), lead_id.size()), &v);
+    if (s.IsNotFound()) return std::optional<data_key>{};
+    if (!s.ok()) return storage_error(s, "read key");
+    if (v.size() != 32) return error{errc::corrupt_data, "data key has the wrong size"};
+    data_key k;
+    std::copy(v.begin(), v.end(), reinterpret_cast<char*>(k.data()));
+    return std::optional<data_key>{k};
+  }
+};
+
+event_log::event_log(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
+event_log::~event_log() = default;
+
+result<std::unique_ptr<event_log>> event_log::open(const log_options& opts) {
+  rocksdb::Options db_opts;
+  db_opts.create_if_missing = true;
+  db_opts.create_missing_column_families = true;
+  db_opts.max_background_jobs = 2;
+  db_opts.bytes_per_sync = 1 << 20;
+  db_opts.IncreaseParallelism(2);
+
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = rocksdb::NewLRUCache(opts.block_cache_mb << 20);
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10, false));
+  table.cache_index_and_filter_blocks = true;
+  rocksdb::ColumnFamilyOptions cf_opts;
+  cf_opts.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  cf_opts.write_buffer_size = 32 << 20;
+  cf_opts.compression = rocksdb::kLZ4Compression;
+  cf_opts.bottommost_compression = rocksdb::kZSTD;
+
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  for (size_t i = 0; i < cf_count; ++i) descriptors.emplace_back(cf_names[i], cf_opts);
+  auto p = std::make_unique<impl>();
+  rocksdb::DB* raw = nullptr;
+  auto s = rocksdb::DB::Open(rocksdb::DBOptions(db_opts), opts.dir, descriptors, &p->cfs, &raw);
+  if (!s.ok()) return storage_error(s, "open");
+  p->db.reset(raw);
+  p->write_opts.sync = opts.sync;
+
+  // Recover the head of the global log: positions continue without a gap.
+  std::unique_ptr<rocksdb::Iterator> it(p->db->NewIterator(rocksdb::ReadOptions(), p->cf(cf_global)));
+  it->SeekToLast();
+  if (it->Valid() && it->key().size() == 8) p->last_position = keys::read_be64(it->key().ToStringView());
+  if (!it->status().ok()) return storage_error(it->status(), "recover last position");
+  it.reset();
+  log()->info("event log open at {} (last position {}, sync {})", opts.dir, p->last_position.load(), opts.sync);
+  return std::unique_ptr<event_log>(new event_log(std::move(p)));
+}
+
+std::vector<append_result> event_log::append_batch(std::vector<append_request>& requests, millis now) {
+  impl& d = *impl_;
+  std::vector<append_result> results(requests.size());
+  rocksdb::WriteBatch batch;
+  std::unordered_map<std::string, head> pending_heads;  // leads written earlier in this batch
+  std::unordered_set<std::string> pending_ids;
+  global_position next = d.last_position.load(std::memory_order_relaxed);
+  const rocksdb::ReadOptions ro;
+  std::string value;
+
+  for (size_t i = 0; i < requests.size(); ++i) {
+    append_request& req = requests[i];
+    append_result& res = results[i];
+    // 1. Check, without writing anything, that the whole request can go in.
+    head h;
+    if (auto pending = pending_heads.find(req.lead_id); pending != pending_heads.end()) {
+      h = pending->second;
+    } else {
+      auto s = d.db->Get(ro, d.cf(cf_heads), req.lead_id, &value);
+      if (s.ok()) {
+        auto decoded = decode_head(value);
+        if (!decoded) {
+          res.code = errc::corrupt_data;
+          res.message = "corrupt head";
+          continue;
+        }
+        h = *decoded;
+      } else if (!s.IsNotFound()) {
+        res.code = errc::storage_failure;
+        res.message = s.ToString();
+        continue;
+      }
+    }
+    if (h.version != req.expected_version) {
+      res.code = errc::conflict;
+      res.message = "expected version " + std::to_string(req.expected_version) + " but the lead is at version " +
+                    std::to_string(h.version);
+      continue;
+    }
+    bool taken = false;
+    for (const event& ev : req.events) {
+      if (pending_ids.count(ev.meta.event_id)) taken = true;
+      else {
+        auto s = d.db->Get(ro, d.cf(cf_event_ids), ev.meta.event_id, &value);
+        if (!s.IsNotFound()) taken = true;  // taken, or unreadable: refuse either way
+      }
+      if (taken) {
+        res.code = errc::conflict;
+        res.message = "event_id " + ev.meta.event_id + " is already used";
+        break;
+      }
+    }
+    if (taken) continue;
+
+    // 2. Write: events, both indexes, the key (first append) and the new head.
+    if (req.new_key)
+      batch.Put(d.cf(cf_keys), req.lead_id,
+                rocksdb::Slice(reinterpret_cast<const char*>(req.key.data()), req.key.size()));
+    for (event& ev : req.events) {
+      ev.meta.lead_id = req.lead_id;
+      ev.meta.version = h.version + 1;
+      ev.meta.position = ++next;
+      ev.meta.recorded_at = now;
+      ev.meta.prev_hash = h.hash;
+      personal_fields personal = personal_of(ev);
+      std::string sealed = personal.empty() ? std::string{} : seal(req.key, encode_personal(personal));
+      std::string bytes = encode_event(ev, sealed);
+      std::string key = keys::event_key(req.lead_id, ev.meta.version);
+      batch.Put(d.cf(cf_events), key, bytes);
+      batch.Put(d.cf(cf_global), keys::position_key(ev.meta.position), key);
+      batch.Put(d.cf(cf_event_ids), ev.meta.event_id,
+                encode_event_id_entry(ev.meta.position, ev.meta.version, req.lead_id));
+      pending_ids.insert(ev.meta.event_id);
+      h = head{ev.meta.version, ev.meta.position, chain_hash(h.hash, bytes)};
+    }
+    batch.Put(d.cf(cf_heads), req.lead_id, encode_head(h));
+    pending_heads[req.lead_id] = h;
+    res.head_hash = h.hash;
+    res.events = req.events;
+  }
+
+  if (batch.Count() == 0) return results;
+  auto s = d.db->Write(d.write_opts, &batch);
+  if (!s.ok()) {
+    log()->error("journal write failed: {}", s.ToString());
+    for (auto& res : results) {
+      if (res.code != errc::success) continue;
+      res.code = errc::storage_failure;
+      res.message = s.ToString();
+      res.events.clear();
+    }
+    return results;  // positions were not taken: `next` is dropped
+  }
+  d.last_position.store(next, std::memory_order_release);
+  return results;
+}
+
+status event_log::destroy_key(const std::string& lead_id) {
+  impl& d = *impl_;
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  auto s = d.db->Delete(wo, d.cf(cf_keys), lead_id);
+  if (!s.ok()) return storage_error(s, "delete key");
+  // Flush every family so no WAL file still holds the key, then compact the
+  // key's range so no table file does either.
+  rocksdb::FlushOptions fo;
+  fo.wait = true;
+  s = d.db->Flush(fo, d.cfs);
+  if (!s.ok()) return storage_error(s, "flush");
+  std::string begin = lead_id, end = keys::lead_upper_bound(lead_id);
+  rocksdb::Slice b(begin), e(end);
+  rocksdb::CompactRangeOptions co;
+  co.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+  s = d.db->CompactRange(co, d.cf(cf_keys), &b, &e);
+  if (!s.ok()) return storage_error(s, "compact keys");
+  return ok();
+}
+
+status event_log::put_snapshot(const std::string& lead_id, const std::string& bytes) {
+  auto s = impl_->db->Put(rocksdb::WriteOptions(), impl_->cf(cf_snapshots), lead_id, bytes);
+  if (!s.ok()) return storage_error(s, "put snapshot");
+  return ok();
+}
+
+result<std::optional<head>> event_log::read_head(const std::string& lead_id) const {
+  std::string v;
+  auto s = impl_->db->Get(rocksdb::ReadOptions(), impl_->cf(cf_heads), lead_id, &v);
+  if (s.IsNotFound()) return std::optional<head>{};
+  if (!s.ok()) return storage_error(s, "read head");
+  auto h = decode_head(v);
+  if (!h) return error{errc::corrupt_data, "corrupt head"};
+  return std::optional<head>{*h};
+}
+
+result<std::vector<stored_event>> event_log::read_stream(const std::string& lead_id, lead_version from,
+                                                         lead_version to, size_t max_count) const {
+  std::vector<stored_event> out;
+  if (from == 0) from = 1;
+  if (to < from || max_count == 0) return out;
+  auto key = impl_->get_key(lead_id);
+  if (!key) return key.err();
+  std::string upper = to == UINT64_MAX ? keys::lead_upper_bound(lead_id) : keys::event_key(lead_id, to + 1);
+  rocksdb::Slice upper_s(upper);
+  rocksdb::ReadOptions ro;
+  ro.iterate_upper_bound = &upper_s;
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(ro, impl_->cf(cf_events)));
+  for (it->Seek(keys::event_key(lead_id, from)); it->Valid() && out.size() < max_count; it->Next()) {
+    auto e = impl_->decode(it->value().ToStringView(), *key);
+    if (!e) return e.err();
+    out.push_back(std::move(*e));
+  }
+  if (!it->status().ok()) return storage_error(it->status(), "read stream");
+  return out;
+}
+
+result<std::vector<stored_event>> event_log::read_global(global_position after, size_t limit) const {
+  std::vector<stored_event> out;
+  if (limit == 0) return out;
+  std::vector<std::string> event_keys;
+  {
+    std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->cf(cf_global)));
+    for (it->Seek(keys::position_key(after + 1)); it->Valid() && event_keys.size() < limit; it->Next())
+      event_keys.push_back(it->value().ToString());
+    if (!it->status().ok()) return storage_error(it->status(), "read global");
+  }
+  std::vector<rocksdb::Slice> slices(event_keys.begin(), event_keys.end());
+  std::vector<rocksdb::PinnableSlice> values(slices.size());
+  std::vector<rocksdb::Status> statuses(slices.size());
+  impl_->db->MultiGet(rocksdb::ReadOptions(), impl_->cf(cf_events), slices.size(), slices.data(), values.data(),
+                      statuses.data());
+  std::unordered_map<std::string, std::optional<data_key>> lead_keys;
+  out.reserve(slices.size());
+  for (size_t i = 0; i < slices.size(); ++i) {
+    if (!statuses[i].ok()) return storage_error(statuses[i], "read global event");
+    std::string_view lead_id;
+    lead_version version;
+    if (!keys::split_event_key(event_keys[i], lead_id, version))
+      return error{errc::corrupt_data, "corrupt global index entry"};
+    auto found = lead_keys.find(std::string(lead_id));
+    if (found == lead_keys.end()) {
+      auto key = impl_->get_key(lead_id);
+      if (!key) return key.err();
+      found = lead_keys.emplace(std::string(lead_id), *key).first;
+    }
+    auto e = impl_->decode(values[i].ToStringView(), found->second);
+    if (!e) return e.err();
+    out.push_back(std::move(*e));
+  }
+  return out;
+}
+
+result<std::optional<event_id_entry>> event_log::find_event_id(const std::string& event_id) const {
+  std::string v;
+  auto s = impl_->db->Get(rocksdb::ReadOptions(), impl_->cf(cf_event_ids), event_id, &v);
+  if (s.IsNotFound()) return std::optional<event_id_entry>{};
+  if (!s.ok()) return storage_error(s, "read event id");
+  if (v.size() < 16) return error{errc::corrupt_data, "corrupt event id entry"};
+  return std::optional<event_id_entry>{event_id_entry{v.substr(16), keys::read_be64(v, 8), keys::read_be64(v, 0)}};
+}
+
+result<std::optional<data_key>> event_log::read_key(const std::string& lead_id) const {
+  return impl_->get_key(lead_id);
+}
+
+result<std::optional<std::string>> event_log::read_snapshot(const std::string& lead_id) const {
+  std::string v;
+  auto s = impl_->db->Get(rocksdb::ReadOptions(), impl_->cf(cf_snapshots), lead_id, &v);
+  if (s.IsNotFound()) return std::optional<std::string>{};
+  if (!s.ok()) return storage_error(s, "read snapshot");
+  return std::optional<std::string>{std::move(v)};
+}
+
+global_position event_log::last_position() const noexcept {
+  return impl_->last_position.load(std::memory_order_acquire);
+}
+
+rocksdb::DB* event_log::db() const noexcept { return impl_->db.get(); }
+rocksdb::ColumnFamilyHandle* event_log::meta_family() const noexcept { return impl_->cf(cf_meta); }
+
+} // namespace leadbase::storage

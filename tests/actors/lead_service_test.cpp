@@ -1,0 +1,188 @@
+// The write side end to end in-process: lead actors, registry and journal on
+// a real RocksDB, through the CAF-free lead_service interface.
+#include <catch2/catch.hpp>
+
+#include <future>
+#include <set>
+#include <thread>
+
+#include "actors/service.hpp"
+#include "events/codec.hpp"
+#include "storage/hash_chain.hpp"
+#include "tests/support/sample_events.hpp"
+#include "tests/support/temp_dir.hpp"
+
+using namespace leadbase;
+using leadbase::test::make_event;
+
+namespace {
+
+struct fixture {
+  test::temp_dir dir;
+  std::unique_ptr<storage::event_log> log;
+  std::unique_ptr<lead_service> service;
+
+  explicit fixture(actors::service_options opts = {}) {
+    storage::log_options lo;
+    lo.dir = dir.str();
+    auto opened = storage::event_log::open(lo);
+    REQUIRE(opened);
+    log = std::move(*opened);
+    service = actors::start_lead_service(*log, opts);
+  }
+
+  append_outcome append(append_command cmd) {
+    std::promise<append_outcome> p;
+    auto f = p.get_future();
+    service->append(std::move(cmd), [&p](append_outcome o) { p.set_value(std::move(o)); });
+    REQUIRE(f.wait_for(std::chrono::seconds(30)) == std::future_status::ready);
+    return f.get();
+  }
+
+  append_outcome erase(const std::string& lead) {
+    std::promise<append_outcome> p;
+    auto f = p.get_future();
+    service->erase(lead, "lgpd", "dpo", "corr", [&p](append_outcome o) { p.set_value(std::move(o)); });
+    REQUIRE(f.wait_for(std::chrono::seconds(30)) == std::future_status::ready);
+    return f.get();
+  }
+};
+
+append_command cmd(const std::string& lead, const std::string& event_id, payload p,
+                   std::optional<lead_version> expected = std::nullopt) {
+  append_command c;
+  c.ev = make_event(lead, event_id, std::move(p));
+  c.expected_version = expected;
+  return c;
+}
+
+} // namespace
+
+TEST_CASE("a signup is appended, durable and folded", "[actors]") {
+  fixture f;
+  auto o = f.append(cmd("u-1", "s-1", test::sample_signup()));
+  REQUIRE(o.code == errc::success);
+  CHECK_FALSE(o.duplicate);
+  CHECK(o.version == 1);
+  CHECK(o.position == 1);
+  auto events = f.log->read_stream("u-1");
+  REQUIRE(events->size() == 1);
+  CHECK(std::get<signed_up>((*events)[0].ev.data).email == "ana@exemplo.com.br");
+  CHECK((*events)[0].ev.meta.digest != content_digest{});
+}
+
+TEST_CASE("idempotency matrix (after EventStoreDB)", "[actors][idempotency]") {
+  fixture f;
+  REQUIRE(f.append(cmd("u-1", "s-1", test::sample_signup())).code == errc::success);
+  REQUIRE(f.append(cmd("u-1", "q-1", test::sample_qualified(), lead_version{1})).code == errc::success);
+
+  SECTION("same id, same content, no expected version: duplicate with the original answer") {
+    auto o = f.append(cmd("u-1", "s-1", test::sample_signup()));
+    CHECK(o.code == errc::success);
+    CHECK(o.duplicate);
+    CHECK(o.version == 1);
+    CHECK(o.position == 1);
+  }
+  SECTION("same id, same content, the exact expected version it was written with") {
+    auto o = f.append(cmd("u-1", "q-1", test::sample_qualified(), lead_version{1}));
+    CHECK(o.duplicate);
+    CHECK(o.version == 2);
+  }
+  SECTION("same id, same content, an expected version that no longer holds: still a duplicate") {
+    auto o = f.append(cmd("u-1", "q-1", test::sample_qualified(), lead_version{0}));
+    CHECK(o.duplicate);
+  }
+  SECTION("same id, other content: conflict") {
+    auto other = test::sample_signup();
+    other.name = "Someone Else";
+    CHECK(f.append(cmd("u-1", "s-1", other)).code == errc::conflict);
+  }
+  SECTION("a second signup with a new id: conflict") {
+    CHECK(f.append(cmd("u-1", "s-2", test::sample_signup())).code == errc::conflict);
+  }
+  SECTION("a wrong expected version: conflict") {
+    CHECK(f.append(cmd("u-1", "f-1", test::sample_failure(true), lead_version{1})).code == errc::conflict);
+  }
+  SECTION("an id used by another lead: conflict") {
+    CHECK(f.append(cmd("u-2", "s-1", test::sample_signup())).code == errc::conflict);
+  }
+  CHECK(f.log->read_stream("u-1")->size() == 2);
+  CHECK(f.log->last_position() == 2);
+}
+
+TEST_CASE("events for a lead that never signed up are refused", "[actors]") {
+  fixture f;
+  CHECK(f.append(cmd("ghost", "q-1", test::sample_qualified())).code == errc::not_found);
+  CHECK(f.log->last_position() == 0);
+}
+
+TEST_CASE("many concurrent leads: every append acknowledged once, no gaps", "[actors]") {
+  fixture f;
+  const int leads = 300;
+  std::vector<std::promise<append_outcome>> promises(leads);
+  for (int i = 0; i < leads; ++i) {
+    std::string lead = "lead-" + std::to_string(i);
+    f.service->append(cmd(lead, "s-" + std::to_string(i), test::sample_signup()),
+                      [&promises, i](append_outcome o) { promises[i].set_value(std::move(o)); });
+  }
+  std::set<global_position> positions;
+  for (auto& p : promises) {
+    auto fut = p.get_future();
+    REQUIRE(fut.wait_for(std::chrono::seconds(30)) == std::future_status::ready);
+    auto o = fut.get();
+    REQUIRE(o.code == errc::success);
+    positions.insert(o.position);
+  }
+  CHECK(positions.size() == leads);
+  CHECK(*positions.begin() == 1);
+  CHECK(*positions.rbegin() == leads);
+}
+
+TEST_CASE("passivation: idle and LRU-evicted leads come back from the log", "[actors]") {
+  actors::service_options opts;
+  opts.max_live_leads = 5;
+  opts.passivate_after = std::chrono::milliseconds(50);
+  fixture f(opts);
+  for (int i = 0; i < 20; ++i) {
+    std::string lead = "lead-" + std::to_string(i);
+    REQUIRE(f.append(cmd(lead, "s-" + std::to_string(i), test::sample_signup())).code == errc::success);
+  }
+  CHECK(f.service->live_leads() <= 6);
+  // Rehydrated actors still know their history: duplicates and versions.
+  for (int i = 0; i < 20; ++i) {
+    std::string lead = "lead-" + std::to_string(i);
+    auto dup = f.append(cmd(lead, "s-" + std::to_string(i), test::sample_signup()));
+    CHECK(dup.duplicate);
+    auto next = f.append(cmd(lead, "q-" + std::to_string(i), test::sample_qualified(), lead_version{1}));
+    CHECK(next.code == errc::success);
+    CHECK(next.version == 2);
+  }
+  // Idle passivation empties the set of live actors.
+  for (int i = 0; i < 100 && f.service->live_leads() > 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  CHECK(f.service->live_leads() == 0);
+}
+
+TEST_CASE("backpressure: past the in-flight limit, overloaded at once", "[actors]") {
+  actors::service_options opts;
+  opts.max_in_flight = 0;
+  fixture f(opts);
+  CHECK(f.append(cmd("u-1", "s-1", test::sample_signup())).code == errc::overloaded);
+  CHECK(f.log->last_position() == 0);
+}
+
+TEST_CASE("erasure appends erased, destroys the key, keeps the chain", "[actors][erasure]") {
+  fixture f;
+  REQUIRE(f.append(cmd("u-1", "s-1", test::sample_signup())).code == errc::success);
+  auto o = f.erase("u-1");
+  REQUIRE(o.code == errc::success);
+  CHECK(o.version == 2);
+  auto events = f.log->read_stream("u-1");
+  REQUIRE(events->size() == 2);
+  CHECK((*events)[0].ev.personal_erased);
+  CHECK(std::holds_alternative<erased>((*events)[1].ev.data));
+  CHECK(storage::chain_intact(*events));
+  CHECK(f.erase("u-1").duplicate);  // idempotent
+  CHECK(f.erase("nobody").code == errc::not_found);
+  CHECK(f.append(cmd("u-1", "q-1", test::sample_qualified())).code == errc::lead_erased);
+}
