@@ -1,1 +1,60 @@
-int main() { return 0; }
+// leadbase: one executable, sub-commands (API.md "Command line").
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+
+#include "app/commands.hpp"
+#include "discovery/simulator.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App cli{"leadbase: signups from the Hotmart platform as sales leads with an auditable history"};
+  cli.require_subcommand(1);
+  cli.set_version_flag("--version", "leadbase 0.1.0");
+
+  leadbase::app::serve_args serve;
+  std::string data_override, listen_override;
+  auto* serve_cmd = cli.add_subcommand("serve", "run the service");
+  serve_cmd->add_option("--config", serve.config_file, "TOML config file (default: the development config)");
+  serve_cmd->add_option("--data", data_override, "data directory (overrides data_dir)");
+  serve_cmd->add_option("--listen", listen_override, "HOST:PORT to listen on (overrides listen)");
+
+  leadbase::discovery::simulator_options sim;
+  auto* sim_cmd = cli.add_subcommand("simulate-discovery",
+                                     "a local stand-in for the Instagram Graph API and YouTube Data API");
+  sim_cmd->add_option("--listen", sim.listen, "HOST:PORT to listen on")->required();
+  sim_cmd->add_option("--seed", sim.seed, "changes every generated profile");
+  sim_cmd->add_option("--latency-ms", sim.latency_ms, "added before every answer");
+  sim_cmd->add_option("--fail-rate", sim.fail_rate, "share of requests answered with a transient error")
+      ->check(CLI::Range(0.0, 1.0));
+  sim_cmd->add_option("--threads", sim.threads, "I/O threads");
+
+  leadbase::app::replay_args replay;
+  auto* replay_cmd = cli.add_subcommand("replay", "offline audit: each event of a lead and the state after it");
+  replay_cmd->add_option("--data", replay.data_dir, "data directory")->required();
+  replay_cmd->add_option("LEAD_ID", replay.lead_id, "the lead")->required();
+  std::string as_of;
+  replay_cmd->add_option("--as-of", as_of, "stop after the last event recorded at or before this RFC 3339 time");
+
+  leadbase::app::verify_args verify;
+  auto* verify_cmd = cli.add_subcommand("verify", "check every lead's hash chain; non-zero exit on a mismatch");
+  verify_cmd->add_option("--data", verify.data_dir, "data directory")->required();
+
+  try {
+    cli.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = cli.exit(e);
+    return code == 0 ? 0 : 2;  // --help and --version exit 0; bad usage 2 (API.md)
+  }
+  if (*serve_cmd) {
+    if (!data_override.empty()) serve.data_dir = data_override;
+    if (!listen_override.empty()) serve.listen = listen_override;
+    return leadbase::app::run_serve(serve);
+  }
+  if (*sim_cmd) return leadbase::discovery::run_simulator(sim);
+  if (*replay_cmd) {
+    if (!as_of.empty()) replay.as_of = as_of;
+    return leadbase::app::run_replay(replay);
+  }
+  if (*verify_cmd) return leadbase::app::run_verify(verify);
+  return 2;
+}

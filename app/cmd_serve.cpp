@@ -1,0 +1,98 @@
+// `leadbase serve`: opens the log, starts the lead actors and the HTTP API,
+// and runs until SIGINT/SIGTERM. Shutdown order: stop taking requests and
+// finish the ones in flight (server), then the actors, then the log.
+#include <spdlog/cfg/env.h>
+#include <spdlog/spdlog.h>
+
+#include <iostream>
+
+#include "actors/service.hpp"
+#include "app/commands.hpp"
+#include "app/config.hpp"
+#include "events/logging.hpp"
+#include "http/api.hpp"
+#include "http/server.hpp"
+
+namespace leadbase::app {
+
+int fail(const std::string& reason) {
+  std::cerr << "leadbase: " << reason << "\n";
+  return 1;
+}
+
+namespace {
+
+result<config> load(const serve_args& args) {
+  if (args.config_file.empty()) return parse_config(default_config_toml(), "built-in development config");
+  return load_config(args.config_file);
+}
+
+} // namespace
+
+int run_serve(const serve_args& args) {
+  auto cfg = load(args);
+  if (!cfg) return fail(cfg.err().message);
+  if (args.data_dir) cfg->data_dir = *args.data_dir;
+  if (args.listen) {
+    auto addr = parse_listen(*args.listen);
+    if (!addr) {
+      std::cerr << "leadbase: --listen: " << addr.err().message << "\n";
+      return 2;
+    }
+    cfg->listen_host = addr->host;
+    cfg->listen_port = addr->port;
+  }
+  if (auto s = validate_for_serve(*cfg); !s) return fail(s.err().message);
+
+  spdlog::set_level(spdlog::level::from_str(cfg->log.level));
+  spdlog::cfg::load_env_levels();  // SPDLOG_LEVEL wins over the file
+  auto log = module_logger("app");
+  if (args.config_file.empty())
+    log->warn("no --config: using the built-in development config and its well-known dev tokens");
+
+  storage::log_options lo;
+  lo.dir = cfg->data_dir;
+  lo.sync = cfg->sync;
+  auto event_log = storage::event_log::open(lo);
+  if (!event_log) return fail("cannot open the event log in " + cfg->data_dir + ": " + event_log.err().message);
+
+  actors::service_options so;
+  so.max_in_flight = cfg->limits.max_in_flight_appends;
+  so.max_live_leads = cfg->actors.max_live_leads;
+  so.max_batch = cfg->journal.max_batch;
+  so.passivate_after = std::chrono::milliseconds(cfg->actors.passivate_after_ms);
+  auto leads = actors::start_lead_service(**event_log, so);
+
+  http::api_context ctx;
+  ctx.leads = leads.get();
+  ctx.log = event_log->get();
+  ctx.priority = cfg->priority;
+  ctx.rules_version = cfg->qualification.rules_version;
+
+  std::vector<http::token_entry> entries;
+  for (const auto& t : cfg->tokens)
+    entries.push_back(http::token_entry{t.name, t.token, std::vector<std::string>(t.scopes.begin(), t.scopes.end())});
+  auto tokens = http::token_table::from_entries(entries);
+  if (!tokens) return fail(tokens.err().message);
+
+  http::server_options ho;
+  ho.host = cfg->listen_host;
+  ho.port = cfg->listen_port;
+  ho.io_threads = cfg->limits.io_threads;
+  ho.max_connections = cfg->limits.max_connections;
+  {
+    http::server server(ho, http::make_api_router(ctx), std::move(*tokens));
+    log->info("starting on {}:{} (data {}, sync {})", cfg->listen_host, cfg->listen_port, cfg->data_dir, cfg->sync);
+    // Blocks until SIGINT/SIGTERM, then finishes the requests in flight.
+    if (auto s = server.run(); !s)
+      return fail("cannot serve on " + cfg->listen_host + ":" + std::to_string(cfg->listen_port) + ": " +
+                  s.err().message);
+  }
+  log->info("HTTP stopped; stopping actors");
+  leads.reset();
+  event_log->reset();
+  log->info("bye");
+  return 0;
+}
+
+} // namespace leadbase::app

@@ -1,0 +1,32 @@
+#pragma once
+// The sub-commands of `leadbase` (API.md, command line). Each returns the
+// process exit code: 0 success, 1 failure (with a one-line reason on stderr),
+// 2 bad usage.
+#include <optional>
+#include <string>
+
+namespace leadbase::app {
+
+struct serve_args {
+  std::string config_file;  // empty: the built-in development config
+  std::optional<std::string> data_dir;
+  std::optional<std::string> listen;
+};
+int run_serve(const serve_args& args);
+
+struct replay_args {
+  std::string data_dir;
+  std::string lead_id;
+  std::optional<std::string> as_of;
+};
+int run_replay(const replay_args& args);
+
+struct verify_args {
+  std::string data_dir;
+};
+int run_verify(const verify_args& args);
+
+/// Prints "leadbase: REASON" on stderr and returns 1.
+int fail(const std::string& reason);
+
+} // namespace leadbase::app
