@@ -7,6 +7,7 @@
 #include "events/decide.hpp"
 #include "events/lead_state.hpp"
 #include "events/logging.hpp"
+#include "events/snapshot.hpp"
 #include "events/time.hpp"
 #include "storage/sealing.hpp"
 
@@ -18,6 +19,7 @@ struct lead_actor_state {
   std::optional<storage::data_key> key;
   bool key_is_new = false;  // generated here, not yet in the log
   bool loaded = false;
+  lead_version snapshot_version = 0;  // of the newest stored snapshot
   uint64_t received = 0;    // routed messages handled; the registry compares before passivating
   static inline const char* name = "leadbase.lead";
 };
@@ -42,20 +44,51 @@ append_outcome failure(const error& e) {
   return o;
 }
 
-/// Rehydrates from the log: the pure fold over every stored event.
+/// The newest snapshot, if there is one that can still be read (a snapshot
+/// sealed with a destroyed key cannot; the caller then folds from the start).
+std::optional<lead_state> load_snapshot(lead_env* env, const std::string& lead_id,
+                                        const std::optional<storage::data_key>& key) {
+  if (!key) return std::nullopt;
+  auto bytes = env->log->read_snapshot(lead_id);
+  if (!bytes || !*bytes) return std::nullopt;
+  auto plain = storage::unseal(*key, **bytes);
+  if (!plain) return std::nullopt;
+  auto state = decode_snapshot(*plain);
+  if (!state || state->lead_id != lead_id) {
+    log()->warn("ignoring an unreadable snapshot");
+    return std::nullopt;
+  }
+  return std::move(*state);
+}
+
+/// Rehydrates from the log: the snapshot, if any, then the pure fold over
+/// every event stored after it.
 status ensure_loaded(lead_self* self, lead_env* env) {
   auto& st = self->state;
   if (st.loaded) return ok();
-  auto events = env->log->read_stream(st.lead_id);
-  if (!events) return events.err();
-  st.model = initial(st.lead_id);
-  for (const auto& s : *events) evolve(st.model, s.ev);
   auto key = env->log->read_key(st.lead_id);
   if (!key) return key.err();
   st.key = *key;
   st.key_is_new = false;
+  auto snapshot = load_snapshot(env, st.lead_id, st.key);
+  st.model = snapshot ? std::move(*snapshot) : initial(st.lead_id);
+  st.snapshot_version = st.model.version;
+  auto events = env->log->read_stream(st.lead_id, st.model.version + 1);
+  if (!events) return events.err();
+  for (const auto& s : *events) evolve(st.model, s.ev);
   st.loaded = true;
   return ok();
+}
+
+/// Every `snapshot_every` events, the folded state goes to the snapshots
+/// family (sealed: it holds the contact). A cache, not a fact: it is written
+/// without sync, and a lost or unreadable one only costs a longer fold.
+void maybe_snapshot(lead_self* self, lead_env* env) {
+  auto& st = self->state;
+  if (env->snapshot_every == 0 || !st.key || st.model.version < st.snapshot_version + env->snapshot_every) return;
+  auto s = env->log->put_snapshot(st.lead_id, storage::seal(*st.key, encode_snapshot(st.model)));
+  if (!s) return log()->warn("snapshot not written: {}", s.err().message);
+  st.snapshot_version = st.model.version;
 }
 
 std::string random_event_id(const char* prefix) {
@@ -90,6 +123,7 @@ void append(lead_self* self, lead_env* env, std::vector<event> events, std::shar
             }
             st.key_is_new = false;
             for (const event& ev : res.events) evolve(st.model, ev);
+            maybe_snapshot(self, env);
             append_outcome o;
             o.version = st.model.version;
             o.position = st.model.position;

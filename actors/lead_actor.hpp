@@ -20,6 +20,7 @@ struct lead_env {
   caf::actor journal;
   std::chrono::milliseconds passivate_after{60000};
   std::chrono::milliseconds journal_timeout{30000};
+  uint32_t snapshot_every = 50;  // events between two snapshots of a lead; 0 = never
   std::atomic<size_t> live_leads{0};
 };
 

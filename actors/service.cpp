@@ -20,6 +20,7 @@ class caf_lead_service final : public lead_service {
     env_.log = &log;
     env_.passivate_after = opts.passivate_after;
     env_.journal_timeout = opts.journal_timeout;
+    env_.snapshot_every = opts.snapshot_every;
     env_.journal = spawn_journal(sys_, log, opts.max_batch, stats_);
     registry_ = spawn_registry(sys_, &env_, opts.max_live_leads);
   }

@@ -16,6 +16,7 @@ struct service_options {
   std::chrono::milliseconds passivate_after{60000};
   std::chrono::milliseconds journal_timeout{30000};
   size_t scheduler_threads = 2;
+  uint32_t snapshot_every = 50;   // events between two snapshots of a lead; 0 = never
 };
 
 struct journal_stats;

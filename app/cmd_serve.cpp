@@ -61,6 +61,7 @@ int run_serve(const serve_args& args) {
   so.max_live_leads = cfg->actors.max_live_leads;
   so.max_batch = cfg->journal.max_batch;
   so.passivate_after = std::chrono::milliseconds(cfg->actors.passivate_after_ms);
+  so.snapshot_every = cfg->actors.snapshot_every;
   auto leads = actors::start_lead_service(**event_log, so);
 
   http::api_context ctx;

@@ -1,0 +1,786 @@
+// app/config.cpp — see config.hpp.
+//
+// toml++ without exceptions. Debian's libtomlplusplus.so exports only the
+// exception-mode parser (toml::v3::ex::parse), and its CMake target adds
+// -DTOML_HEADER_ONLY=0 -DTOML_SHARED_LIB=1; so this file, and only this file,
+// compiles toml++ header-only in its noexcept ABI namespace (toml::v3::noex).
+// No other translation unit may include toml++.
+#undef TOML_HEADER_ONLY
+#define TOML_HEADER_ONLY 1
+#undef TOML_SHARED_LIB
+#define TOML_SHARED_LIB 0
+#undef TOML_EXCEPTIONS
+#define TOML_EXCEPTIONS 0
+#include <toml++/toml.h>
+
+#include "app/config.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <initializer_list>
+#include <limits>
+#include <map>
+
+namespace leadbase {
+
+namespace {
+
+// -- key paths ----------------------------------------------------------------
+
+bool is_bare_key(std::string_view k) {
+  if (k.empty())
+    return false;
+  return std::all_of(k.begin(), k.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'
+           || c == '-';
+  });
+}
+
+/// A key as it would be written in TOML: bare if possible, else quoted.
+std::string key_text(std::string_view k) {
+  if (is_bare_key(k))
+    return std::string{k};
+  std::string out = "\"";
+  for (char c : k) {
+    if (c == '"' || c == '\\')
+      out += '\\';
+    out += c;
+  }
+  out += '"';
+  return out;
+}
+
+std::string join(const std::string& prefix, std::string_view key) {
+  return prefix.empty() ? key_text(key) : prefix + "." + key_text(key);
+}
+
+std::string at_index(const std::string& prefix, std::size_t i) {
+  return prefix + "[" + std::to_string(i) + "]";
+}
+
+const char* type_name(const toml::node& n) {
+  switch (n.type()) {
+    case toml::node_type::table: return "a table";
+    case toml::node_type::array: return "an array";
+    case toml::node_type::string: return "a string";
+    case toml::node_type::integer: return "an integer";
+    case toml::node_type::floating_point: return "a float";
+    case toml::node_type::boolean: return "a boolean";
+    case toml::node_type::date: return "a date";
+    case toml::node_type::time: return "a time";
+    case toml::node_type::date_time: return "a date-time";
+    case toml::node_type::none: break;
+  }
+  return "nothing";
+}
+
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j)
+    row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diag = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      std::size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diag = up;
+    }
+  }
+  return row[b.size()];
+}
+
+std::string format_number(double d) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%g", d);
+  return buf;
+}
+
+// -- reader: typed access that records the first error ----------------------
+
+using keys = std::initializer_list<std::string_view>;
+
+class reader {
+ public:
+  bool failed() const { return failed_; }
+  const std::string& message() const { return message_; }
+
+  /// "config: PATH: WHAT"; only the first call counts.
+  void fail(const std::string& path, const std::string& what) {
+    if (!failed_)
+      set("config: " + path + ": " + what);
+  }
+
+  void set(std::string message) {
+    if (failed_)
+      return;
+    failed_ = true;
+    message_ = std::move(message);
+  }
+
+  /// Reports the first key of `t` that is not in `allowed`.
+  void only(const toml::table& t, const std::string& path, keys allowed) {
+    if (failed_)
+      return;
+    for (auto&& [k, v] : t) {
+      (void)v;
+      std::string_view key = k.str();
+      if (std::find(allowed.begin(), allowed.end(), key) != allowed.end())
+        continue;
+      std::string msg = "config: unknown key '" + join(path, key) + "'";
+      std::string_view best;
+      std::size_t best_d = std::numeric_limits<std::size_t>::max();
+      for (std::string_view a : allowed) {
+        std::size_t d = edit_distance(key, a);
+        if (d < best_d) {
+          best_d = d;
+          best = a;
+        }
+      }
+      if (best_d <= 2 && best_d < key.size())
+        msg += " (did you mean '" + std::string{best} + "'?)";
+      set(std::move(msg));
+      return;
+    }
+  }
+
+  /// The sub-table `key` of `t`, or nullptr if absent (or on error).
+  const toml::table* table(const toml::table& t, const std::string& path, std::string_view key) {
+    const toml::node* n = t.get(key);
+    if (!n || failed_)
+      return nullptr;
+    if (auto* sub = n->as_table())
+      return sub;
+    fail(join(path, key), std::string{"expected a table, got "} + type_name(*n));
+    return nullptr;
+  }
+
+  /// A node that must be of one type; nullptr if absent, wrong (error) or after an error.
+  template <class T>
+  const toml::value<T>* value(const toml::node* n, const std::string& path, const char* expected) {
+    if (!n || failed_)
+      return nullptr;
+    if (auto* v = n->as<T>())
+      return v;
+    fail(path, std::string{"expected "} + expected + ", got " + type_name(*n));
+    return nullptr;
+  }
+
+  bool string(const toml::table& t, const std::string& path, std::string_view key, std::string& out,
+              bool non_empty = false) {
+    auto* v = value<std::string>(t.get(key), join(path, key), "a string");
+    if (!v)
+      return false;
+    if (non_empty && v->get().empty()) {
+      fail(join(path, key), "must not be empty");
+      return false;
+    }
+    out = v->get();
+    return true;
+  }
+
+  bool boolean(const toml::table& t, const std::string& path, std::string_view key, bool& out) {
+    auto* v = value<bool>(t.get(key), join(path, key), "a boolean");
+    if (!v)
+      return false;
+    out = v->get();
+    return true;
+  }
+
+  bool integer(const toml::table& t, const std::string& path, std::string_view key, uint32_t& out,
+               int64_t min, int64_t max = std::numeric_limits<uint32_t>::max()) {
+    auto* v = value<int64_t>(t.get(key), join(path, key), "an integer");
+    if (!v)
+      return false;
+    int64_t x = v->get();
+    if (x < min) {
+      fail(join(path, key), "must be >= " + std::to_string(min) + ", got " + std::to_string(x));
+      return false;
+    }
+    if (x > max) {
+      fail(join(path, key), "must be <= " + std::to_string(max) + ", got " + std::to_string(x));
+      return false;
+    }
+    out = static_cast<uint32_t>(x);
+    return true;
+  }
+
+  /// An integer or a float, finite.
+  bool number(const toml::table& t, const std::string& path, std::string_view key, double& out) {
+    const toml::node* n = t.get(key);
+    if (!n || failed_)
+      return false;
+    double x = 0;
+    if (auto* i = n->as_integer()) {
+      x = static_cast<double>(i->get());
+    } else if (auto* f = n->as_floating_point()) {
+      x = f->get();
+    } else {
+      fail(join(path, key), std::string{"expected a number, got "} + type_name(*n));
+      return false;
+    }
+    if (!std::isfinite(x)) {
+      fail(join(path, key), "must be a finite number");
+      return false;
+    }
+    out = x;
+    return true;
+  }
+
+  /// An array of strings; each element is checked by `check`, which may
+  /// rewrite it and returns an error text or "".
+  template <class Check>
+  bool strings(const toml::table& t, const std::string& path, std::string_view key,
+               std::vector<std::string>& out, Check check) {
+    const std::string p = join(path, key);
+    auto* arr = t.get(key) && !failed_ ? t.get(key)->as_array() : nullptr;
+    if (!arr) {
+      if (t.get(key))
+        fail(p, std::string{"expected an array of strings, got "} + type_name(*t.get(key)));
+      return false;
+    }
+    std::vector<std::string> items;
+    for (std::size_t i = 0; i < arr->size(); ++i) {
+      const toml::node& n = *arr->get(i);
+      auto* s = value<std::string>(&n, at_index(p, i), "a string");
+      if (!s)
+        return false;
+      std::string item = s->get();
+      if (std::string why = check(item); !why.empty()) {
+        fail(at_index(p, i), why);
+        return false;
+      }
+      items.push_back(std::move(item));
+    }
+    out = std::move(items);
+    return true;
+  }
+
+ private:
+  bool failed_ = false;
+  std::string message_;
+};
+
+// -- value checks -------------------------------------------------------------
+
+bool is_http_url(const std::string& url) {
+  for (std::string_view scheme : {"http://", "https://"}) {
+    if (url.size() > scheme.size() && url.compare(0, scheme.size(), scheme) == 0)
+      return url.find_first_of(" \t\r\n") == std::string::npos;
+  }
+  return false;
+}
+
+std::string trim_trailing_slashes(std::string url) {
+  while (!url.empty() && url.back() == '/')
+    url.pop_back();
+  return url;
+}
+
+/// RFC 6750 b64token: what can follow "Bearer " in an Authorization header.
+bool is_b64token(const std::string& s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+           || std::strchr("-._~+/=", c) != nullptr;
+  });
+}
+
+std::string to_lower(std::string s) {
+  for (char& c : s)
+    if (c >= 'A' && c <= 'Z')
+      c = static_cast<char>(c - 'A' + 'a');
+  return s;
+}
+
+std::string check_domain(std::string& d) {
+  d = to_lower(d);
+  if (d.empty())
+    return "must not be empty";
+  bool ok = std::all_of(d.begin(), d.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-';
+  });
+  if (!ok || d.front() == '.' || d.back() == '.' || d.find("..") != std::string::npos)
+    return "'" + d + "' is not a domain name (e.g. \"example.com\")";
+  return {};
+}
+
+std::string check_country(std::string& c) {
+  bool ok = c.size() == 2 && std::all_of(c.begin(), c.end(), [](char ch) {
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z');
+  });
+  if (!ok)
+    return "'" + c + "' is not an ISO 3166-1 alpha-2 country code (e.g. \"DE\")";
+  for (char& ch : c)
+    if (ch >= 'a' && ch <= 'z')
+      ch = static_cast<char>(ch - 'a' + 'A');
+  return {};
+}
+
+std::string scope_list() {
+  std::string out;
+  for (std::size_t i = 0; i < known_scopes.size(); ++i) {
+    if (i > 0)
+      out += i + 1 == known_scopes.size() ? " or " : ", ";
+    out += known_scopes[i];
+  }
+  return out;
+}
+
+std::string log_level_list() {
+  std::string out;
+  for (std::size_t i = 0; i < known_log_levels.size(); ++i) {
+    if (i > 0)
+      out += ", ";
+    out += known_log_levels[i];
+  }
+  return out;
+}
+
+// -- sections -----------------------------------------------------------------
+
+void read_listen(reader& r, const toml::table& root, config& cfg) {
+  auto* v = r.value<std::string>(root.get("listen"), "listen", "a string");
+  if (!v)
+    return;
+  auto addr = parse_listen(v->get());
+  if (!addr) {
+    r.fail("listen", addr.err().message);
+    return;
+  }
+  cfg.listen_host = addr->host;
+  cfg.listen_port = addr->port;
+}
+
+void read_auth(reader& r, const toml::table& root, config& cfg) {
+  const toml::table* auth = r.table(root, "", "auth");
+  if (!auth)
+    return;
+  r.only(*auth, "auth", {"tokens"});
+  const toml::node* n = auth->get("tokens");
+  if (!n || r.failed())
+    return;
+  const toml::array* arr = n->as_array();
+  if (!arr) {
+    r.fail("auth.tokens", std::string{"expected an array of tables, got "} + type_name(*n));
+    return;
+  }
+  std::vector<token_entry> tokens;
+  std::map<std::string, std::string> names, secrets;  // value -> path of first use
+  for (std::size_t i = 0; i < arr->size() && !r.failed(); ++i) {
+    const std::string p = at_index("auth.tokens", i);
+    const toml::node& item = *arr->get(i);
+    const toml::table* t = item.as_table();
+    if (!t) {
+      r.fail(p, std::string{"expected a table, got "} + type_name(item));
+      return;
+    }
+    r.only(*t, p, {"name", "token", "scopes"});
+    for (std::string_view required : {"name", "token", "scopes"})
+      if (!t->get(required))
+        r.fail(join(p, required), "is required");
+    token_entry e;
+    if (!r.string(*t, p, "name", e.name, true) || !r.string(*t, p, "token", e.token, true))
+      return;
+    if (e.token.size() < 16) {
+      r.fail(p + ".token", "must be at least 16 characters, got " + std::to_string(e.token.size()));
+      return;
+    }
+    if (!is_b64token(e.token)) {
+      r.fail(p + ".token", "may contain only letters, digits and - . _ ~ + / =");
+      return;
+    }
+    std::vector<std::string> scopes;
+    bool ok = r.strings(*t, p, "scopes", scopes, [](std::string& s) -> std::string {
+      if (std::find(known_scopes.begin(), known_scopes.end(), s) != known_scopes.end())
+        return {};
+      return "unknown scope '" + s + "' (expected " + scope_list() + ")";
+    });
+    if (!ok)
+      return;
+    if (scopes.empty()) {
+      r.fail(p + ".scopes", "must list at least one scope (" + scope_list() + ")");
+      return;
+    }
+    e.scopes.insert(scopes.begin(), scopes.end());
+    if (auto [it, fresh] = names.emplace(e.name, p); !fresh) {
+      r.fail(p + ".name", "duplicate name '" + e.name + "' (also " + it->second + ")");
+      return;
+    }
+    if (auto [it, fresh] = secrets.emplace(e.token, p); !fresh) {
+      r.fail(p + ".token", "duplicate token (same as " + it->second + ")");
+      return;
+    }
+    tokens.push_back(std::move(e));
+  }
+  if (!r.failed())
+    cfg.tokens = std::move(tokens);
+}
+
+void read_url(reader& r, const toml::table& t, const std::string& path, std::string& out) {
+  std::string url;
+  if (!r.string(t, path, "base_url", url, true))
+    return;
+  if (!is_http_url(url)) {
+    r.fail(path + ".base_url", "must be an http:// or https:// URL, got '" + url + "'");
+    return;
+  }
+  out = trim_trailing_slashes(std::move(url));
+}
+
+void read_discovery(reader& r, const toml::table& root, config& cfg, const env_lookup& env) {
+  const toml::table* d = r.table(root, "", "discovery");
+  if (!d)
+    return;
+  r.only(*d, "discovery", {"instagram", "youtube", "retry", "breaker"});
+
+  if (const toml::table* t = r.table(*d, "discovery", "instagram")) {
+    const std::string p = "discovery.instagram";
+    r.only(*t, p, {"base_url", "ig_user_id", "access_token", "media_limit", "timeout_ms",
+                   "max_in_flight"});
+    discovery::instagram_options o;
+    read_url(r, *t, p, o.base_url);
+    if (r.string(*t, p, "ig_user_id", o.ig_user_id, true) && !is_bare_key(o.ig_user_id))
+      r.fail(p + ".ig_user_id", "may contain only letters, digits, '_' and '-'");
+    r.string(*t, p, "access_token", o.access_token);
+    r.integer(*t, p, "media_limit", o.media_limit, 1, 100);
+    r.integer(*t, p, "timeout_ms", o.timeout_ms, 1);
+    r.integer(*t, p, "max_in_flight", o.max_in_flight, 1);
+    if (o.access_token.empty())
+      if (const char* s = env("LEADBASE_INSTAGRAM_TOKEN"))
+        o.access_token = s;
+    cfg.discovery.instagram = std::move(o);
+  }
+
+  if (const toml::table* t = r.table(*d, "discovery", "youtube")) {
+    const std::string p = "discovery.youtube";
+    r.only(*t, p, {"base_url", "api_key", "timeout_ms", "max_in_flight"});
+    discovery::youtube_options o;
+    read_url(r, *t, p, o.base_url);
+    r.string(*t, p, "api_key", o.api_key);
+    r.integer(*t, p, "timeout_ms", o.timeout_ms, 1);
+    r.integer(*t, p, "max_in_flight", o.max_in_flight, 1);
+    if (o.api_key.empty())
+      if (const char* s = env("LEADBASE_YOUTUBE_KEY"))
+        o.api_key = s;
+    cfg.discovery.youtube = std::move(o);
+  }
+
+  if (const toml::table* t = r.table(*d, "discovery", "retry")) {
+    const std::string p = "discovery.retry";
+    auto& o = cfg.discovery.retry;
+    r.only(*t, p, {"base_ms", "cap_ms", "max_attempts"});
+    r.integer(*t, p, "base_ms", o.base_ms, 1);
+    r.integer(*t, p, "cap_ms", o.cap_ms, 1);
+    r.integer(*t, p, "max_attempts", o.max_attempts, 1);
+    if (!r.failed() && o.cap_ms < o.base_ms)
+      r.fail(p + ".cap_ms", "must be >= base_ms (" + std::to_string(o.base_ms) + "), got "
+                                + std::to_string(o.cap_ms));
+  }
+
+  if (const toml::table* t = r.table(*d, "discovery", "breaker")) {
+    const std::string p = "discovery.breaker";
+    auto& o = cfg.discovery.breaker;
+    r.only(*t, p, {"window", "min_calls", "failure_ratio", "open_ms", "half_open_calls"});
+    r.integer(*t, p, "window", o.window, 1);
+    r.integer(*t, p, "min_calls", o.min_calls, 1);
+    if (r.number(*t, p, "failure_ratio", o.failure_ratio)
+        && !(o.failure_ratio > 0 && o.failure_ratio <= 1))
+      r.fail(p + ".failure_ratio", "must be in (0, 1], got " + format_number(o.failure_ratio));
+    r.integer(*t, p, "open_ms", o.open_ms, 1);
+    r.integer(*t, p, "half_open_calls", o.half_open_calls, 1);
+    if (!r.failed() && o.min_calls > o.window)
+      r.fail(p + ".min_calls", "must be <= window (" + std::to_string(o.window) + "), got "
+                                   + std::to_string(o.min_calls));
+  }
+}
+
+void read_qualification(reader& r, const toml::table& root, config& cfg) {
+  const toml::table* t = r.table(root, "", "qualification");
+  if (!t)
+    return;
+  const std::string p = "qualification";
+  auto& o = cfg.qualification;
+  r.only(*t, p, {"disposable_domains_file", "internal_domains", "served_countries",
+                 "rules_version"});
+  r.string(*t, p, "disposable_domains_file", o.disposable_domains_file);
+  r.strings(*t, p, "internal_domains", o.internal_domains, check_domain);
+  r.strings(*t, p, "served_countries", o.served_countries, check_country);
+  r.string(*t, p, "rules_version", o.rules_version, true);
+}
+
+void read_priority(reader& r, const toml::table& root, config& cfg) {
+  const toml::table* t = r.table(root, "", "priority");
+  if (!t)
+    return;
+  auto& o = cfg.priority;
+  r.only(*t, "priority", {"weights", "thresholds", "refresh_days"});
+  if (const toml::table* w = r.table(*t, "priority", "weights")) {
+    const std::string p = "priority.weights";
+    r.only(*w, p, {"reach", "engagement", "activity", "completeness"});
+    std::pair<std::string_view, double*> weights[] = {{"reach", &o.weight_reach},
+                                                      {"engagement", &o.weight_engagement},
+                                                      {"activity", &o.weight_activity},
+                                                      {"completeness", &o.weight_completeness}};
+    for (auto& [key, field] : weights)
+      if (r.number(*w, p, key, *field) && *field < 0)
+        r.fail(join(p, key), "must be >= 0, got " + format_number(*field));
+    if (!r.failed()
+        && o.weight_reach + o.weight_engagement + o.weight_activity + o.weight_completeness <= 0)
+      r.fail(p, "must not all be 0");
+  }
+  if (const toml::table* th = r.table(*t, "priority", "thresholds")) {
+    const std::string p = "priority.thresholds";
+    r.only(*th, p, {"a", "b"});
+    for (auto [key, field] : {std::pair<std::string_view, double*>{"a", &o.threshold_a},
+                              std::pair<std::string_view, double*>{"b", &o.threshold_b}})
+      if (r.number(*th, p, key, *field) && !(*field >= 0 && *field <= 100))
+        r.fail(join(p, key), "must be between 0 and 100, got " + format_number(*field));
+    if (!r.failed() && o.threshold_b > o.threshold_a)
+      r.fail(p + ".b", "must be <= a (" + format_number(o.threshold_a) + "), got "
+                           + format_number(o.threshold_b));
+  }
+  r.integer(*t, "priority", "refresh_days", o.refresh_days, 1, 3650);
+}
+
+void read_extras(reader& r, const toml::table& root, config& cfg) {
+  if (const toml::table* t = r.table(root, "", "actors")) {
+    r.only(*t, "actors", {"passivate_after_ms", "max_live_leads", "snapshot_every"});
+    r.integer(*t, "actors", "passivate_after_ms", cfg.actors.passivate_after_ms, 1);
+    r.integer(*t, "actors", "max_live_leads", cfg.actors.max_live_leads, 1);
+    r.integer(*t, "actors", "snapshot_every", cfg.actors.snapshot_every, 1);
+  }
+  if (const toml::table* t = r.table(root, "", "limits")) {
+    r.only(*t, "limits", {"max_in_flight_appends", "max_connections", "io_threads"});
+    r.integer(*t, "limits", "max_in_flight_appends", cfg.limits.max_in_flight_appends, 1);
+    r.integer(*t, "limits", "max_connections", cfg.limits.max_connections, 1);
+    r.integer(*t, "limits", "io_threads", cfg.limits.io_threads, 1, 256);
+  }
+  if (const toml::table* t = r.table(root, "", "log")) {
+    r.only(*t, "log", {"level"});
+    std::string level = cfg.log.level;
+    if (r.string(*t, "log", "level", level)) {
+      if (std::find(known_log_levels.begin(), known_log_levels.end(), level)
+          == known_log_levels.end())
+        r.fail("log.level", "unknown level '" + level + "' (expected " + log_level_list() + ")");
+      else
+        cfg.log.level = level;
+    }
+  }
+  if (const toml::table* t = r.table(root, "", "journal")) {
+    r.only(*t, "journal", {"max_batch"});
+    r.integer(*t, "journal", "max_batch", cfg.journal.max_batch, 1);
+  }
+}
+
+bool all_digits(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+} // namespace
+
+// -- public -------------------------------------------------------------------
+
+result<listen_address> parse_listen(std::string_view text) {
+  const std::string shown = "'" + std::string{text} + "'";
+  const std::string usage = "expected HOST:PORT or [IPV6]:PORT (e.g. 127.0.0.1:8080), got " + shown;
+  listen_address out;
+  std::string_view port;
+  if (!text.empty() && text.front() == '[') {
+    auto close = text.find(']');
+    if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':')
+      return {errc::validation, usage};
+    std::string_view host = text.substr(1, close - 1);
+    bool ok = host.find(':') != std::string_view::npos
+              && std::all_of(host.begin(), host.end(), [](char c) {
+                   return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')
+                          || c == ':' || c == '.';
+                 });
+    if (!ok)
+      return {errc::validation, "'" + std::string{host} + "' is not an IPv6 address, in " + shown};
+    out.host = std::string{host};
+    port = text.substr(close + 2);
+  } else {
+    auto colon = text.rfind(':');
+    if (colon == std::string_view::npos || colon == 0)
+      return {errc::validation, usage};
+    std::string_view host = text.substr(0, colon);
+    if (host.find(':') != std::string_view::npos)
+      return {errc::validation, "an IPv6 address needs brackets (e.g. [::1]:8080), got " + shown};
+    bool ok = std::all_of(host.begin(), host.end(), [](char c) {
+      return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.'
+             || c == '-' || c == '_';
+    });
+    if (!ok)
+      return {errc::validation, "'" + std::string{host} + "' is not a host name or address, in "
+                                    + shown};
+    out.host = std::string{host};
+    port = text.substr(colon + 1);
+  }
+  if (!all_digits(port))
+    return {errc::validation, usage};
+  if (port.size() > 5 || std::stoul(std::string{port}) > 65535 || std::stoul(std::string{port}) == 0)
+    return {errc::validation, "port must be between 1 and 65535, got " + shown};
+  out.port = static_cast<uint16_t>(std::stoul(std::string{port}));
+  return out;
+}
+
+result<config> parse_config(std::string_view toml_text, std::string_view source_name,
+                            const env_lookup& env) {
+  const std::string source = source_name.empty() ? "<config>" : std::string{source_name};
+  toml::parse_result parsed = toml::parse(toml_text, std::string_view{source});
+  if (!parsed) {
+    const toml::parse_error& e = parsed.error();
+    return {errc::validation, "config: syntax error at " + source + ":"
+                                  + std::to_string(e.source().begin.line) + ":"
+                                  + std::to_string(e.source().begin.column) + ": "
+                                  + std::string{e.description()}};
+  }
+  const toml::table& root = parsed.table();
+  const env_lookup lookup = env ? env : env_lookup{[](const char* name) -> const char* {
+    return std::getenv(name);
+  }};
+
+  config cfg;
+  reader r;
+  r.only(root, "", {"data_dir", "listen", "auth", "durability", "discovery", "qualification",
+                    "priority", "actors", "limits", "log", "journal"});
+  r.string(root, "", "data_dir", cfg.data_dir, true);
+  read_listen(r, root, cfg);
+  read_auth(r, root, cfg);
+  if (const toml::table* t = r.table(root, "", "durability")) {
+    r.only(*t, "durability", {"sync"});
+    r.boolean(*t, "durability", "sync", cfg.sync);
+  }
+  read_discovery(r, root, cfg, lookup);
+  read_qualification(r, root, cfg);
+  read_priority(r, root, cfg);
+  read_extras(r, root, cfg);
+  if (r.failed())
+    return {errc::validation, r.message()};
+  return cfg;
+}
+
+result<config> load_config(const std::string& path, const env_lookup& env) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f)
+    return {errc::validation, "config: cannot open '" + path + "': " + std::strerror(errno)};
+  std::string text;
+  char buf[8192];
+  std::size_t n = 0;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0)
+    text.append(buf, n);
+  const bool bad = std::ferror(f) != 0;
+  const int read_errno = errno;
+  std::fclose(f);
+  if (bad)
+    return {errc::validation, "config: cannot read '" + path + "': " + std::strerror(read_errno)};
+  return parse_config(text, path, env);
+}
+
+status validate_for_serve(const config& cfg) {
+  if (cfg.tokens.empty())
+    return {errc::validation, "config: auth.tokens: serve needs at least one token, e.g. "
+                              "[auth] tokens = [{ name = \"platform\", token = \"<16+ chars>\", "
+                              "scopes = [\"ingest\"] }]"};
+  const std::string& file = cfg.qualification.disposable_domains_file;
+  if (!file.empty()) {
+    std::FILE* f = std::fopen(file.c_str(), "rb");
+    if (!f)
+      return {errc::validation, "config: qualification.disposable_domains_file: cannot open '"
+                                    + file + "': " + std::strerror(errno)};
+    std::fclose(f);
+  }
+  return ok();
+}
+
+std::string default_config_toml() {
+  // Keep identical to config/leadbase.dev.toml (tests/app/config_test.cpp checks it).
+  return R"toml(# leadbase — configuration for LOCAL DEVELOPMENT (API.md "Configuration file").
+#
+# Start the Instagram Graph API simulator, then the service:
+#   leadbase simulate-discovery --listen 127.0.0.1:9090
+#   leadbase serve --config config/leadbase.dev.toml
+#
+# Every key is optional except [auth] tokens; an unknown key, a wrong type or
+# an impossible value stops start-up with a message that names the key.
+# This file equals default_config_toml() in app/config.cpp (a test checks it).
+
+data_dir = "./data"               # the event log, projections and snapshots
+listen   = "127.0.0.1:8080"       # HOST:PORT, or [IPV6]:PORT such as "[::1]:8080"
+
+[auth]
+# Bearer tokens; scopes: ingest, read, audit, admin, metrics.
+# DEVELOPMENT ONLY: these tokens are public. Never use them in production;
+# generate long random ones (e.g. `openssl rand -hex 32`).
+tokens = [
+  { name = "platform", token = "dev-platform-token-0001", scopes = ["ingest"] },
+  { name = "sdr-team", token = "dev-sdr-token-0001",      scopes = ["read"] },
+  { name = "auditor",  token = "dev-auditor-token-0001",  scopes = ["read", "audit"] },
+  { name = "admin",    token = "dev-admin-token-0001",    scopes = ["admin", "read", "audit", "metrics"] },
+]
+
+[durability]
+sync = true                       # acknowledged = on disk (fsync, group commit)
+
+# Creator Discovery: a provider whose section is absent is off.
+[discovery.instagram]
+base_url      = "http://127.0.0.1:9090/v21.0"   # the simulator; production: https://graph.facebook.com/v21.0
+ig_user_id    = "17841400000000000"
+access_token  = "dev-simulator-access-token"    # DEVELOPMENT ONLY; in production leave "" and set env LEADBASE_INSTAGRAM_TOKEN
+media_limit   = 12                # recent media per profile (1..100)
+timeout_ms    = 5000              # per request
+max_in_flight = 32                # concurrent requests to the provider
+
+[discovery.youtube]
+base_url      = "http://127.0.0.1:9090/youtube/v3"  # production: https://www.googleapis.com/youtube/v3
+api_key       = "dev-simulator-api-key"         # DEVELOPMENT ONLY; in production leave "" and set env LEADBASE_YOUTUBE_KEY
+timeout_ms    = 5000
+max_in_flight = 32
+
+[discovery.retry]                 # exponential back-off with jitter
+base_ms      = 1000
+cap_ms       = 300000             # must be >= base_ms
+max_attempts = 6                  # then the enrichment has finally failed
+
+[discovery.breaker]               # per provider
+window          = 20              # calls looked at
+min_calls       = 10              # before the breaker may open (<= window)
+failure_ratio   = 0.5             # in (0, 1]
+open_ms         = 30000           # open, then half-open
+half_open_calls = 3               # trial calls while half-open
+
+[qualification]
+disposable_domains_file = ""      # extra domains, one a line; the default list ships built in
+internal_domains = []             # e.g. ["example.com"]: staff sign-ups
+served_countries = []             # ISO 3166-1 alpha-2 codes; empty = all
+rules_version    = "2026-11-01"
+
+[priority]
+weights      = { reach = 40, engagement = 30, activity = 20, completeness = 10 }
+thresholds   = { a = 70, b = 40 } # A >= a, B >= b, else C (b <= a, both 0..100)
+refresh_days = 30                 # enrich again after this many days
+
+# -- further keys (README "Configuration") --------------------------------
+[actors]
+passivate_after_ms = 60000        # an idle lead actor stops after this
+max_live_leads     = 100000       # then the idlest are passivated
+snapshot_every     = 50           # events between two snapshots of a lead
+
+[limits]
+max_in_flight_appends = 20000     # beyond this, ingest answers 503 with Retry-After
+max_connections       = 10000     # concurrent HTTP connections
+io_threads            = 2         # HTTP threads (1..256)
+
+[log]
+level = "info"                    # trace, debug, info, warn, error, critical, off
+
+[journal]
+max_batch = 4096                  # events per synced write batch at most
+)toml";
+}
+
+} // namespace leadbase
