@@ -37,6 +37,17 @@ void commit(journal_actor* self) {
   st.stats->events.fetch_add(n, std::memory_order_relaxed);
   st.stats->write_ns.fetch_add(std::chrono::duration_cast<std::chrono::nanoseconds>(elapsed).count(),
                                std::memory_order_relaxed);
+  const double seconds = std::chrono::duration<double>(elapsed).count();
+  for (size_t b = 0; b < journal_stats::latency_buckets_s.size(); ++b)
+    if (seconds <= journal_stats::latency_buckets_s[b]) {
+      st.stats->latency_hist[b].fetch_add(1, std::memory_order_relaxed);
+      break;
+    }
+  for (size_t b = 0; b < journal_stats::batch_buckets.size(); ++b)
+    if (n <= journal_stats::batch_buckets[b]) {
+      st.stats->batch_hist[b].fetch_add(1, std::memory_order_relaxed);
+      break;
+    }
   if (n > st.stats->max_batch_seen.load(std::memory_order_relaxed))
     st.stats->max_batch_seen.store(n, std::memory_order_relaxed);
   for (size_t i = 0; i < n; ++i)

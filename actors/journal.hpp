@@ -10,18 +10,10 @@
 
 #include <caf/fwd.hpp>
 
+#include "actors/lead_service.hpp"
 #include "storage/event_log.hpp"
 
 namespace leadbase::actors {
-
-/// Figures the journal keeps for /metrics and the benchmarks.
-struct journal_stats {
-  std::atomic<uint64_t> batches{0};
-  std::atomic<uint64_t> events{0};
-  std::atomic<uint64_t> write_ns{0};      // total time in synced writes
-  std::atomic<uint64_t> max_batch_seen{0};
-  std::atomic<size_t> queued{0};          // appends waiting for the next write
-};
 
 /// Spawns the journal. `max_batch` caps the appends in one write.
 caf::actor spawn_journal(caf::actor_system& sys, storage::event_log& log, size_t max_batch, journal_stats& stats);

@@ -2,7 +2,10 @@
 // The write side as the HTTP layer and the importer see it: plain C++, no CAF
 // in this header, so that http/ and app/ compile without CAF's headers.
 // actors/lead_service.cpp implements it with the lead actors and the journal.
+#include <array>
+#include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -22,6 +25,22 @@ struct append_outcome {
 };
 
 using append_callback = std::function<void(append_outcome)>;
+
+/// Figures the journal keeps, for /metrics and the benchmarks. Read with relaxed loads.
+struct journal_stats {
+  std::atomic<uint64_t> batches{0};        // synced writes
+  std::atomic<uint64_t> events{0};         // appends written (requests, one per lead and write)
+  std::atomic<uint64_t> write_ns{0};       // total time in synced writes
+  std::atomic<uint64_t> max_batch_seen{0};
+  std::atomic<size_t> queued{0};           // appends waiting for the next write
+  /// Batch-size histogram: bucket i counts writes of at most batch_buckets[i] appends.
+  static constexpr std::array<uint64_t, 8> batch_buckets = {1, 4, 16, 64, 256, 1024, 4096, UINT64_MAX};
+  std::array<std::atomic<uint64_t>, 8> batch_hist{};
+  /// Write-latency histogram (seconds upper bounds), for fsync latency.
+  static constexpr std::array<double, 10> latency_buckets_s = {0.0005, 0.001, 0.0025, 0.005, 0.01,
+                                                               0.025,  0.05,  0.1,    0.25,  1e300};
+  std::array<std::atomic<uint64_t>, 10> latency_hist{};
+};
 
 class lead_service {
  public:
@@ -44,6 +63,8 @@ class lead_service {
   virtual size_t in_flight() const = 0;
   /// Lead actors currently alive.
   virtual size_t live_leads() const = 0;
+  /// The journal's counters.
+  virtual const journal_stats& journal() const = 0;
 };
 
 } // namespace leadbase

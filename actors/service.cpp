@@ -55,6 +55,7 @@ class caf_lead_service final : public lead_service {
 
   size_t in_flight() const override { return in_flight_.load(std::memory_order_relaxed); }
   size_t live_leads() const override { return env_.live_leads.load(std::memory_order_relaxed); }
+  const journal_stats& journal() const override { return stats_; }
 
  private:
   /// Backpressure: past the limit the caller hears `overloaded` at once and

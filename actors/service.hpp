@@ -19,8 +19,6 @@ struct service_options {
   uint32_t snapshot_every = 50;   // events between two snapshots of a lead; 0 = never
 };
 
-struct journal_stats;
-
 /// The service with its own CAF actor system. The log must outlive it.
 std::unique_ptr<lead_service> start_lead_service(storage::event_log& log, const service_options& opts);
 

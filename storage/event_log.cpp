@@ -25,9 +25,13 @@ std::shared_ptr<spdlog::logger> log() {
   return logger;
 }
 
-enum cf : size_t { cf_default, cf_events, cf_global, cf_event_ids, cf_heads, cf_keys, cf_snapshots, cf_meta, cf_count };
+enum cf : size_t {
+  cf_default, cf_events, cf_global, cf_event_ids, cf_heads, cf_keys, cf_snapshots, cf_meta, cf_work,
+  cf_views, cf_index, cf_count
+};
 const char* const cf_names[cf_count] = {rocksdb::kDefaultColumnFamilyName.c_str(),
-                                        "events", "global", "event_ids", "heads", "keys", "snapshots", "meta"};
+                                        "events", "global", "event_ids", "heads", "keys", "snapshots", "meta",
+                                        "work", "views", "index"};
 
 error storage_error(const rocksdb::Status& s, const char* what) {
   return error{errc::storage_failure, std::string(what) + ": " + s.ToString()};
@@ -365,5 +369,11 @@ global_position event_log::last_position() const noexcept {
 
 rocksdb::DB* event_log::db() const noexcept { return impl_->db.get(); }
 rocksdb::ColumnFamilyHandle* event_log::meta_family() const noexcept { return impl_->cf(cf_meta); }
+
+rocksdb::ColumnFamilyHandle* event_log::family(std::string_view name) const noexcept {
+  for (size_t i = 0; i < cf_count; ++i)
+    if (name == cf_names[i]) return impl_->cf(i);
+  return nullptr;
+}
 
 } // namespace leadbase::storage

@@ -9,6 +9,10 @@
 //   keys      [lead_id]                      -> the lead's 32-byte data key
 //   snapshots [lead_id]                      -> a folded lead state (snapshots.hpp)
 //   meta      [name]                         -> projection checkpoints and such
+//   work      [lead_id]                      -> [due:be64] when the lead owes work (qualify,
+//                                               enrich, retry, refresh); written with its events
+//   views     projections' rows (projections/)
+//   index     projections' secondary indexes (projections/)
 // Events, both indexes and the head are written in one WriteBatch, so a crash
 // leaves all of them or none.
 //
@@ -19,6 +23,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "events/errc.hpp"
@@ -115,6 +120,8 @@ class event_log {
   // -- for projections and tools ----------------------------------------------
   rocksdb::DB* db() const noexcept;
   rocksdb::ColumnFamilyHandle* meta_family() const noexcept;
+  /// A column family by name ("views", "index", "meta", ...); nullptr if none.
+  rocksdb::ColumnFamilyHandle* family(std::string_view name) const noexcept;
 
  private:
   struct impl;

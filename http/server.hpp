@@ -1,0 +1,96 @@
+#pragma once
+// The Boost.Beast HTTP/1.1 server (STYLE.md §2b, §4). Beast and Asio stay in
+// server.cpp: this header shows only leadbase types.
+//
+// Operation
+//   Each connection has its own strand. Per request: a fresh parser with
+//   body_limit/header_limit, a read timeout, then route → auth → content type →
+//   handler. The handler answers through a responder (now or later, from any
+//   thread); the answer is written on the strand with a write timeout, then the
+//   connection reads the next request (keep-alive) or closes.
+//
+// Answers made here (all RFC 9457 problem documents):
+//   400 malformed HTTP / bad header / bad percent escape (connection closed),
+//   413 body over body_limit (connection closed), 415 wrong Content-Type,
+//   401 / 403 auth, 404, 405 with Allow, 422 invalid X-Correlation-Id,
+//   503 + Retry-After over max_connections, when not ready (/readyz), when a
+//   handler did not answer within handler_timeout, and while stopping.
+//
+// X-Correlation-Id: when present it must match [A-Za-z0-9._:-]{1,64}, else the
+// request is rejected with 422 (field "X-Correlation-Id"): a tracing id that is
+// silently replaced would break the trace. When absent a random 16-hex-digit id
+// is made. Either way it is in request::correlation_id and in every response.
+//
+// Concurrency
+//   All public members are thread-safe. stop() blocks until the I/O threads
+//   have ended; called from an I/O thread (a handler) it only requests the stop.
+//
+// Limitations
+//   No TLS, no HTTP/2, no pipelining beyond one request at a time per connection.
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "events/errc.hpp"
+#include "http/auth.hpp"
+#include "http/router.hpp"
+
+namespace leadbase::http {
+
+struct readiness {
+  bool ready = true;
+  std::string detail;  ///< Why not, for the 503 problem's detail.
+};
+
+struct server_options {
+  std::string host = "127.0.0.1";
+  uint16_t port = 0;  ///< 0: the OS picks one; see server::port().
+  unsigned io_threads = 2;
+  std::size_t body_limit = 1024 * 1024;  ///< 1 MiB → 413 beyond (API.md)
+  std::size_t header_limit = 16 * 1024;
+  std::chrono::milliseconds read_timeout{30000};     ///< Per request, idle keep-alive included.
+  std::chrono::milliseconds write_timeout{30000};    ///< Per write (each chunk of a stream).
+  std::chrono::milliseconds handler_timeout{60000};  ///< No answer by then → 503.
+  std::chrono::milliseconds stop_grace{10000};       ///< stop(): in-flight requests get this long.
+  std::size_t max_connections = 10000;               ///< Beyond: 503 + Retry-After, then close.
+  std::size_t stream_queue_limit = 1024 * 1024;      ///< event_stream backpressure threshold.
+  /// Backs GET /readyz; unset means always ready.
+  std::function<readiness()> ready_check;
+  /// run() stops gracefully on SIGINT/SIGTERM when true.
+  bool handle_signals = true;
+};
+
+class server {
+ public:
+  /// Takes the routes and tokens. Adds GET /healthz and GET /readyz unless the
+  /// router already has them.
+  server(server_options options, router routes, token_table tokens);
+  ~server();  ///< Stops (gracefully) if still running.
+  server(const server&) = delete;
+  server& operator=(const server&) = delete;
+
+  /// Binds, listens and starts the I/O threads. Fails with errc::internal and the
+  /// reason (address in use, bad host, …). Call once.
+  status start();
+  /// Graceful stop: closes the listener, closes idle connections, lets in-flight
+  /// requests finish for up to stop_grace, then closes the rest and joins the I/O
+  /// threads. Idempotent.
+  void stop();
+  /// start(), then block until stop() (or a signal, with handle_signals).
+  status run();
+
+  /// The bound port (valid after start()).
+  uint16_t port() const noexcept;
+  /// Open connections right now.
+  std::size_t connections() const noexcept;
+  /// Per-route counters (for /metrics).
+  std::vector<route_stats_snapshot> stats() const;
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace leadbase::http
