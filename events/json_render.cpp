@@ -1,0 +1,486 @@
+// Events, histories and views -> JSON (events/json.hpp).
+//
+// Erased personal data. An event or lead whose data key is gone has empty
+// personal fields; we render them as "[erased]" where the field is known to
+// have been there (email, name and every handle of an enriched/failed event
+// always; a network profile's handle always), null otherwise. A decoded
+// signed_up does not say whether phone, document or a social handle were
+// present (the stored SignedUp has the flags, the struct does not carry them),
+// so an erased signup shows those as null. Should a personal field still hold
+// a value while `personal_erased` is set, it is never shown: "[erased]".
+#include <cmath>
+#include <type_traits>
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include "events/json.hpp"
+#include "events/time.hpp"
+#include "projections/priority.hpp"
+
+namespace leadbase {
+
+static_assert(std::is_same_v<json_writer, rapidjson::Writer<rapidjson::StringBuffer>>,
+              "json.hpp's json_writer must be rapidjson's default Writer<StringBuffer>");
+
+namespace {
+
+void key(json_writer& w, const char* k) { w.Key(k); }
+
+void str(json_writer& w, std::string_view s) {
+  w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+}
+
+/// An optional string: "" is absent.
+void opt_str(json_writer& w, std::string_view s) {
+  if (s.empty())
+    w.Null();
+  else
+    str(w, s);
+}
+
+void time_str(json_writer& w, millis t) { str(w, format_time(t)); }
+
+void opt_time(json_writer& w, const std::optional<millis>& t) {
+  if (t)
+    time_str(w, *t);
+  else
+    w.Null();
+}
+
+/// rapidjson writes nothing for NaN and infinities (and the document breaks).
+void number(json_writer& w, double d) {
+  if (std::isfinite(d))
+    w.Double(d);
+  else
+    w.Null();
+}
+
+void opt_number(json_writer& w, const std::optional<double>& d) {
+  if (d)
+    number(w, *d);
+  else
+    w.Null();
+}
+
+/// A personal field that is always present when the data is there (email,
+/// name, a fetched handle).
+void personal_required(json_writer& w, std::string_view value, bool erased) {
+  if (erased)
+    str(w, erased_marker);
+  else
+    opt_str(w, value);
+}
+
+/// A personal field that may have been absent: after erasure "[erased]" only
+/// when we know it was there (here: when the value somehow survived).
+void personal_optional(json_writer& w, std::string_view value, bool erased) {
+  if (erased && !value.empty())
+    str(w, erased_marker);
+  else
+    opt_str(w, value);
+}
+
+void string_array(json_writer& w, const std::vector<std::string>& v) {
+  w.StartArray();
+  for (const auto& s : v) str(w, s);
+  w.EndArray();
+}
+
+void mix(json_writer& w, const content_mix& m) {
+  w.StartObject();
+  key(w, "image");
+  number(w, m.image);
+  key(w, "video");
+  number(w, m.video);
+  key(w, "carousel");
+  number(w, m.carousel);
+  key(w, "reels");
+  number(w, m.reels);
+  w.EndObject();
+}
+
+void hex(json_writer& w, const hash256& h) { str(w, to_hex(h)); }
+
+// -- event data, per type ---------------------------------------------------------------
+
+void data(json_writer& w, const signed_up& s, bool erased) {
+  w.StartObject();
+  key(w, "email");
+  personal_required(w, s.email, erased);
+  key(w, "name");
+  personal_required(w, s.name, erased);
+  key(w, "phone");
+  personal_optional(w, s.phone, erased);
+  key(w, "country");
+  opt_str(w, s.country);
+  key(w, "locale");
+  opt_str(w, s.locale);
+  key(w, "document");
+  personal_optional(w, s.document, erased);
+  key(w, "social");
+  w.StartObject();
+  key(w, "instagram");
+  personal_optional(w, s.social.instagram, erased);
+  key(w, "youtube");
+  personal_optional(w, s.social.youtube, erased);
+  key(w, "tiktok");
+  personal_optional(w, s.social.tiktok, erased);
+  w.EndObject();
+  key(w, "source");
+  w.StartObject();
+  key(w, "utm_source");
+  opt_str(w, s.source.utm_source);
+  key(w, "utm_medium");
+  opt_str(w, s.source.utm_medium);
+  key(w, "utm_campaign");
+  opt_str(w, s.source.utm_campaign);
+  key(w, "utm_term");
+  opt_str(w, s.source.utm_term);
+  key(w, "utm_content");
+  opt_str(w, s.source.utm_content);
+  w.EndObject();
+  w.EndObject();
+}
+
+void data(json_writer& w, const qualified& q, bool) {
+  w.StartObject();
+  key(w, "outcome");
+  str(w, q.result == outcome::disqualified ? "disqualified" : "qualified");
+  key(w, "reasons");
+  string_array(w, q.reasons);
+  key(w, "rules_version");
+  opt_str(w, q.rules_version);
+  key(w, "decided_by");
+  opt_str(w, q.decided_by);
+  w.EndObject();
+}
+
+void data(json_writer& w, const enriched& e, bool erased) {
+  w.StartObject();
+  key(w, "network");
+  str(w, e.network);
+  key(w, "handle");
+  personal_required(w, e.handle, erased);
+  key(w, "followers");
+  w.Int64(e.followers);
+  key(w, "follows");
+  w.Int64(e.follows);
+  key(w, "media_count");
+  w.Int64(e.media_count);
+  key(w, "engagement_rate");
+  opt_number(w, e.engagement_rate);
+  key(w, "posts_per_week");
+  opt_number(w, e.posts_per_week);
+  key(w, "content_mix");
+  mix(w, e.mix);
+  key(w, "creator_tier");
+  opt_str(w, e.creator_tier);
+  key(w, "likes_hidden");
+  w.Bool(e.likes_hidden);
+  key(w, "provider");
+  opt_str(w, e.provider);
+  key(w, "fetched_at");
+  time_str(w, e.fetched_at);
+  key(w, "missing_fields");
+  string_array(w, e.missing_fields);
+  w.EndObject();
+}
+
+void data(json_writer& w, const enrichment_failed& f, bool erased) {
+  w.StartObject();
+  key(w, "network");
+  str(w, f.network);
+  key(w, "handle");
+  personal_required(w, f.handle, erased);
+  key(w, "attempt");
+  w.Uint(f.attempt);
+  key(w, "error_class");
+  str(w, f.error_class);
+  key(w, "provider_code");
+  opt_str(w, f.provider_code);
+  key(w, "retryable");
+  w.Bool(f.retryable);
+  key(w, "next_attempt_at");
+  opt_time(w, f.next_attempt_at);
+  w.EndObject();
+}
+
+void data(json_writer& w, const erased& e, bool) {
+  w.StartObject();
+  key(w, "reason");
+  opt_str(w, e.reason);
+  key(w, "requested_by");
+  opt_str(w, e.requested_by);
+  w.EndObject();
+}
+
+void data(json_writer& w, const unknown_event& u, bool) {
+  w.StartObject();
+  key(w, "type_tag");
+  w.Uint(u.type_tag);
+  w.EndObject();
+}
+
+void history_fields(json_writer& w, const event& ev, const hash256& hash, bool with_lead_id) {
+  const envelope& m = ev.meta;
+  key(w, "position");
+  w.Uint64(m.position);
+  if (with_lead_id) {
+    key(w, "lead_id");
+    str(w, m.lead_id);
+  }
+  key(w, "version");
+  w.Uint64(m.version);
+  key(w, "event_id");
+  str(w, m.event_id);
+  key(w, "type");
+  str(w, to_string(ev.type()));
+  key(w, "occurred_at");
+  time_str(w, m.occurred_at);
+  key(w, "recorded_at");
+  time_str(w, m.recorded_at);
+  key(w, "correlation_id");
+  opt_str(w, m.correlation_id);
+  key(w, "causation_id");
+  opt_str(w, m.causation_id);
+  key(w, "data");
+  render_event_data(w, ev);
+  key(w, "prev_hash");
+  hex(w, m.prev_hash);
+  key(w, "hash");
+  hex(w, hash);
+}
+
+// -- the view -----------------------------------------------------------------------------
+
+void profile(json_writer& w, const network_profile& p, bool erased) {
+  w.StartObject();
+  key(w, "handle");
+  personal_required(w, p.handle, erased);
+  key(w, "followers");
+  w.Int64(p.followers);
+  key(w, "follows");
+  w.Int64(p.follows);
+  key(w, "media_count");
+  w.Int64(p.media_count);
+  key(w, "engagement_rate");
+  opt_number(w, p.engagement_rate);
+  key(w, "posts_per_week");
+  opt_number(w, p.posts_per_week);
+  key(w, "content_mix");
+  mix(w, p.mix);
+  key(w, "creator_tier");
+  opt_str(w, p.creator_tier);
+  key(w, "likes_hidden");
+  w.Bool(p.likes_hidden);
+  key(w, "fetched_at");
+  time_str(w, p.fetched_at);
+  w.EndObject();
+}
+
+void enrichment(json_writer& w, const lead_state& s) {
+  const enrichment_state overall = s.overall_enrichment();
+  uint64_t attempts = 0;
+  const network_enrichment* deciding = nullptr;
+  const network_enrichment* any_error = nullptr;
+  std::optional<millis> next;
+  for (const auto& [network, progress] : s.enrichment) {
+    attempts += progress.attempts;
+    if (!deciding && progress.state == overall) deciding = &progress;
+    if (!any_error && !progress.last_error.empty()) any_error = &progress;
+    if (progress.state == enrichment_state::retry_scheduled && progress.next_attempt_at &&
+        (!next || *progress.next_attempt_at < *next))
+      next = progress.next_attempt_at;
+  }
+  std::string_view last_error;
+  if (deciding && !deciding->last_error.empty())
+    last_error = deciding->last_error;
+  else if (any_error)
+    last_error = any_error->last_error;
+
+  w.StartObject();
+  key(w, "state");
+  str(w, to_string(overall));
+  key(w, "attempts");
+  w.Uint64(attempts);
+  key(w, "last_error");
+  opt_str(w, last_error);
+  key(w, "next_attempt_at");
+  opt_time(w, next);
+  w.EndObject();
+}
+
+} // namespace
+
+// -- public -------------------------------------------------------------------------------
+
+std::string to_hex(const hash256& h) {
+  static const char digits[] = "0123456789abcdef";
+  std::string out(h.size() * 2, '0');
+  for (size_t i = 0; i < h.size(); ++i) {
+    out[2 * i] = digits[h[i] >> 4];
+    out[2 * i + 1] = digits[h[i] & 0x0F];
+  }
+  return out;
+}
+
+std::optional<hash256> hash_from_hex(std::string_view hex) {
+  hash256 h{};
+  if (hex.size() != h.size() * 2) return std::nullopt;
+  auto nibble = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  for (size_t i = 0; i < h.size(); ++i) {
+    int hi = nibble(hex[2 * i]), lo = nibble(hex[2 * i + 1]);
+    if (hi < 0 || lo < 0) return std::nullopt;
+    h[i] = static_cast<uint8_t>(hi << 4 | lo);
+  }
+  return h;
+}
+
+void render_event_data(json_writer& w, const event& ev) {
+  std::visit([&](const auto& p) { data(w, p, ev.personal_erased); }, ev.data);
+}
+
+void render_history_event(json_writer& w, const event& ev, const hash256& hash) {
+  w.StartObject();
+  history_fields(w, ev, hash, false);
+  w.EndObject();
+}
+
+void render_feed_event(json_writer& w, const event& ev, const hash256& hash) {
+  w.StartObject();
+  history_fields(w, ev, hash, true);
+  w.EndObject();
+}
+
+void render_view(json_writer& w, const lead_state& s, const std::optional<priority_view>& priority,
+                 double coverage) {
+  const bool erased = s.personal_erased;
+  w.StartObject();
+  key(w, "lead_id");
+  str(w, s.lead_id);
+  key(w, "version");
+  w.Uint64(s.version);
+  key(w, "status");
+  str(w, to_string(s.status));
+  key(w, "signed_up_at");
+  time_str(w, s.signed_up_at);
+  key(w, "updated_at");
+  time_str(w, s.updated_at);
+
+  key(w, "contact");
+  w.StartObject();
+  key(w, "email");
+  personal_required(w, s.contact.email, erased);
+  key(w, "name");
+  personal_required(w, s.contact.name, erased);
+  key(w, "phone");
+  personal_optional(w, s.contact.phone, erased);
+  key(w, "country");
+  opt_str(w, s.contact.country);
+  w.EndObject();
+
+  key(w, "qualification");
+  if (const auto& q = s.qualification) {
+    w.StartObject();
+    key(w, "outcome");
+    str(w, q->result == outcome::disqualified ? "disqualified" : "qualified");
+    key(w, "reasons");
+    string_array(w, q->reasons);
+    key(w, "rules_version");
+    opt_str(w, q->rules_version);
+    key(w, "at");
+    time_str(w, q->at);
+    w.EndObject();
+  } else {
+    w.Null();
+  }
+
+  key(w, "social");
+  w.StartObject();
+  for (const auto& [network, prof] : s.social) {
+    w.Key(network.data(), static_cast<rapidjson::SizeType>(network.size()));
+    profile(w, prof, erased);
+  }
+  w.EndObject();
+
+  key(w, "enrichment");
+  enrichment(w, s);
+
+  key(w, "priority");
+  if (priority) {
+    w.StartObject();
+    key(w, "score");
+    number(w, priority->score);
+    key(w, "level");
+    const char level[2] = {priority->level, '\0'};
+    str(w, level);
+    key(w, "team");
+    opt_str(w, priority->team);
+    key(w, "rules_version");
+    opt_str(w, priority->rules_version);
+    w.EndObject();
+  } else {
+    w.Null();
+  }
+
+  key(w, "coverage");
+  number(w, coverage);
+  key(w, "processing_ms");
+  if (auto ms = s.processing_ms())
+    w.Int64(*ms);
+  else
+    w.Null();
+  w.EndObject();
+}
+
+std::string event_data_json(const event& ev) {
+  rapidjson::StringBuffer buf;
+  json_writer w(buf);
+  render_event_data(w, ev);
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
+std::string view_json(const lead_state& s, const std::optional<priority_view>& priority, double coverage) {
+  rapidjson::StringBuffer buf;
+  json_writer w(buf);
+  render_view(w, s, priority, coverage);
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
+std::string history_json(std::string_view lead_id, const std::vector<hashed_event_ref>& events, bool verified) {
+  rapidjson::StringBuffer buf;
+  json_writer w(buf);
+  w.StartObject();
+  key(w, "lead_id");
+  str(w, lead_id);
+  key(w, "events");
+  w.StartArray();
+  for (const auto& e : events) render_history_event(w, *e.ev, *e.hash);
+  w.EndArray();
+  key(w, "integrity");
+  str(w, verified ? "verified" : "broken");
+  w.EndObject();
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
+std::string feed_json(const std::vector<hashed_event_ref>& events, global_position next_after) {
+  rapidjson::StringBuffer buf;
+  json_writer w(buf);
+  w.StartObject();
+  key(w, "events");
+  w.StartArray();
+  for (const auto& e : events) render_feed_event(w, *e.ev, *e.hash);
+  w.EndArray();
+  key(w, "next_after");
+  w.Uint64(next_after);
+  w.EndObject();
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
+} // namespace leadbase
