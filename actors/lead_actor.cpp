@@ -1,6 +1,7 @@
 #include "actors/lead_actor.hpp"
 
 #include <random>
+#include <set>
 
 #include "actors/messages.hpp"
 #include "events/codec.hpp"
@@ -8,6 +9,7 @@
 #include "events/lead_state.hpp"
 #include "events/logging.hpp"
 #include "events/snapshot.hpp"
+#include "discovery/backoff.hpp"
 #include "events/time.hpp"
 #include "storage/sealing.hpp"
 
@@ -21,6 +23,8 @@ struct lead_actor_state {
   bool loaded = false;
   lead_version snapshot_version = 0;  // of the newest stored snapshot
   uint64_t received = 0;    // routed messages handled; the registry compares before passivating
+  std::set<std::string> calling;  // networks with a Creator Discovery call on its way
+  discovery::uniform_source rng;  // jitter for retry backoff
   static inline const char* name = "leadbase.lead";
 };
 
@@ -99,6 +103,8 @@ std::string random_event_id(const char* prefix) {
   return id;
 }
 
+void run_follow_ups(lead_self* self, lead_env* env);
+
 /// Sends decided events to the journal; evolves and answers once they are durable.
 void append(lead_self* self, lead_env* env, std::vector<event> events, std::shared_ptr<append_callback> done,
             std::function<void()> after = {}) {
@@ -109,6 +115,14 @@ void append(lead_self* self, lead_env* env, std::vector<event> events, std::shar
   req->key = *st.key;
   req->new_key = st.key_is_new;
   req->events = std::move(events);
+  // What the lead will owe after these events goes into the same write, so a
+  // crash can never lose a scheduled retry (the scheduler reads it back).
+  if (env->follow_ups) {
+    lead_state next = st.model;
+    for (const event& ev : req->events) evolve(next, ev);
+    req->update_work = true;
+    req->work_due = next_due(next, env->react);
+  }
   // await: the lead takes no other message until its write is answered, so
   // its version never races ahead of the log.
   self->request(env->journal, env->journal_timeout, append_atom::value, journal_request{std::move(req)})
@@ -129,6 +143,7 @@ void append(lead_self* self, lead_env* env, std::vector<event> events, std::shar
             o.position = st.model.position;
             reply(done, std::move(o));
             if (after) after();
+            run_follow_ups(self, env);
           },
           [=](caf::error& err) {
             // The write may or may not have landed: forget what we think we know.
@@ -136,6 +151,88 @@ void append(lead_self* self, lead_env* env, std::vector<event> events, std::shar
             log()->warn("journal append failed: {}", self->system().render(err));
             reply(done, failure(error{errc::timeout, "the journal did not answer in time"}));
           });
+}
+
+/// Appends an event the lead decided on its own (qualification, enrichment
+/// outcome): caused by the lead's latest event, correlated with its signup.
+void append_own(lead_self* self, lead_env* env, const char* id_prefix, payload data) {
+  auto& st = self->state;
+  append_command cmd;
+  cmd.ev.meta.event_id = random_event_id(id_prefix);
+  cmd.ev.meta.lead_id = st.lead_id;
+  cmd.ev.meta.occurred_at = now_millis();
+  cmd.ev.meta.correlation_id = st.model.correlation_id;
+  if (!st.model.seen.empty()) cmd.ev.meta.causation_id = st.model.seen.back().event_id;
+  cmd.ev.data = std::move(data);
+  if (st.key) cmd.ev.meta.digest = storage::keyed_digest(*st.key, canonical_bytes(cmd.ev));
+  auto d = decide(st.model, cmd);
+  if (!d) return log()->debug("own event refused: {}", d.err().message);
+  append(self, env, std::move(d->to_append), nullptr);
+}
+
+/// Runs what the lead owes now (pending, DESIGN.md) and tells the scheduler
+/// when it owes something later.
+void run_follow_ups(lead_self* self, lead_env* env) {
+  auto& st = self->state;
+  if (!env->follow_ups) return;
+  const millis now = now_millis();
+  std::optional<millis> later;
+  for (const follow_up& f : pending(st.model, env->react)) {
+    if (f.due > now) {
+      later = later ? std::min(*later, f.due) : f.due;
+      continue;
+    }
+    if (f.what == follow_up::kind::qualify) {
+      // One event at a time: the qualification's own completion runs the rest.
+      return append_own(self, env, "qual:", qualify(st.model.contact, env->qualification, env->disposable_domains));
+    }
+    if (st.calling.count(f.network)) continue;
+    if (!env->enrichment) continue;
+    st.calling.insert(f.network);
+    self->send(env->enrichment, enrich_atom::value, enrich_request{st.lead_id, f.network, f.handle, f.attempt});
+  }
+  if (later && env->scheduler) self->send(env->scheduler, schedule_atom::value, st.lead_id, *later);
+}
+
+/// Turns what Creator Discovery said into the lead's next event.
+void on_enrich_result(lead_self* self, lead_env* env, enrich_result& r) {
+  auto& st = self->state;
+  st.calling.erase(r.request.network);
+  if (st.model.status == lead_status::erased || st.model.status == lead_status::none) return;
+  const millis now = now_millis();
+  if (!st.rng) st.rng = discovery::seeded_uniform(std::random_device{}());
+  const enrich_request& q = r.request;
+  switch (r.what) {
+    case enrich_result::kind::busy:
+      // No call was made: nothing to record; ask again shortly.
+      if (env->scheduler) self->send(env->scheduler, schedule_atom::value, st.lead_id, now + 1000);
+      return;
+    case enrich_result::kind::disabled: {
+      enrichment_failed f{q.network, q.handle, q.attempt, "provider_disabled", "", false, std::nullopt};
+      return append_own(self, env, "enf:", std::move(f));
+    }
+    case enrich_result::kind::breaker_open: {
+      // Fail-fast: recorded and rescheduled past the open period, with
+      // jitter so the leads do not all come back at the same moment.
+      const millis wait = r.wait_ms + static_cast<millis>(st.rng() * 1000.0);
+      enrichment_failed f{q.network, q.handle, q.attempt, "provider_unavailable", "circuit_open", true, now + wait};
+      return append_own(self, env, "enf:", std::move(f));
+    }
+    case enrich_result::kind::fetched: break;
+  }
+  if (r.fetched->ok()) {
+    enriched e = r.fetched->value();
+    e.network = q.network;
+    e.handle = q.handle;
+    if (e.fetched_at == 0) e.fetched_at = now;
+    return append_own(self, env, "enr:", std::move(e));
+  }
+  const discovery::failure& err = r.fetched->error();
+  auto delay = discovery::next_retry_delay_ms(q.attempt, err.kind, env->retry, st.rng, err.retry_after);
+  enrichment_failed f{q.network,          q.handle, q.attempt, discovery::to_string(err.kind), err.provider_code,
+                      delay.has_value(), std::nullopt};
+  if (delay) f.next_attempt_at = now + *delay;
+  append_own(self, env, "enf:", std::move(f));
 }
 
 } // namespace
@@ -204,12 +301,49 @@ caf::behavior lead_actor(lead_self* self, std::string lead_id, lead_env* env, ca
                   [=](caf::error&) { reply(done, failure(error{errc::timeout, "key destruction timed out"})); });
         });
       },
+      [=](result_atom, enrich_result& r) {
+        ++self->state.received;
+        if (auto s = ensure_loaded(self, env); !s) return log()->warn("lead not loaded: {}", s.err().message);
+        on_enrich_result(self, env, r);
+      },
+      [=](wake_atom, wake_msg&) {
+        ++self->state.received;
+        if (auto s = ensure_loaded(self, env); !s) return log()->warn("lead not loaded: {}", s.err().message);
+        run_follow_ups(self, env);
+      },
+      [=](retry_atom, retry_msg& m) {
+        auto& st = self->state;
+        ++st.received;
+        if (auto s = ensure_loaded(self, env); !s) return reply(m.done, failure(s.err()));
+        if (st.model.status == lead_status::none) return reply(m.done, failure(error{errc::not_found, "no such lead"}));
+        if (st.model.status == lead_status::erased || !st.model.qualification ||
+            st.model.qualification->result == outcome::disqualified || st.model.enrichment.empty())
+          return reply(m.done, failure(error{errc::conflict, "the lead has nothing to enrich"}));
+        if (!env->enrichment)
+          return reply(m.done, failure(error{errc::conflict, "no Creator Discovery provider is configured"}));
+        for (const auto& [network, prog] : st.model.enrichment) {
+          const std::string& handle = network == "instagram" ? st.model.contact.social.instagram
+                                                             : st.model.contact.social.youtube;
+          if (handle.empty() || st.calling.count(network)) continue;
+          st.calling.insert(network);
+          self->send(env->enrichment, enrich_atom::value,
+                     enrich_request{st.lead_id, network, handle, prog.cycle_attempts + 1});
+        }
+        append_outcome o;
+        o.version = st.model.version;
+        o.position = st.model.position;
+        reply(m.done, std::move(o));
+      },
       [=](stop_atom) {
         self->send(registry, stopped_atom::value, self->state.lead_id);
         self->quit();
       },
       caf::after(env->passivate_after) >>
-          [=] { self->send(registry, idle_atom::value, self->state.lead_id, self->state.received); },
+          [=] {
+            // Not while a Creator Discovery call is on its way: its answer comes here.
+            if (self->state.calling.empty())
+              self->send(registry, idle_atom::value, self->state.lead_id, self->state.received);
+          },
   };
 }
 

@@ -10,6 +10,9 @@
 #include <caf/fwd.hpp>
 #include <caf/actor.hpp>
 
+#include "discovery/options.hpp"
+#include "events/qualification.hpp"
+#include "events/react.hpp"
 #include "storage/event_log.hpp"
 
 namespace leadbase::actors {
@@ -22,6 +25,14 @@ struct lead_env {
   std::chrono::milliseconds journal_timeout{30000};
   uint32_t snapshot_every = 50;  // events between two snapshots of a lead; 0 = never
   std::atomic<size_t> live_leads{0};
+  // -- what a lead does after its signup (DOMAIN.md) --
+  bool follow_ups = true;        // qualify and enrich on their own (off: ingest only)
+  qualification_options qualification;
+  domain_list disposable_domains;
+  react_options react;
+  discovery::retry_options retry;
+  caf::actor enrichment;         // null: no provider at all
+  caf::actor scheduler;
 };
 
 /// Spawns a lead's actor, linked to `registry` (which hears when it is idle

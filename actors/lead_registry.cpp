@@ -16,7 +16,7 @@
 namespace leadbase::actors {
 namespace {
 
-using routed = std::variant<append_msg, erase_msg>;
+using routed = std::variant<append_msg, erase_msg, enrich_result, wake_msg, retry_msg>;
 
 struct registry_state {
   struct entry {
@@ -35,8 +35,16 @@ struct registry_state {
 using registry_self = caf::stateful_actor<registry_state>;
 
 void deliver(registry_self* self, const caf::actor& target, routed&& m) {
-  if (auto* a = std::get_if<append_msg>(&m)) self->send(target, append_atom::value, std::move(*a));
-  else self->send(target, erase_atom::value, std::move(std::get<erase_msg>(m)));
+  std::visit(
+      [&](auto&& x) {
+        using T = std::decay_t<decltype(x)>;
+        if constexpr (std::is_same_v<T, append_msg>) self->send(target, append_atom::value, std::move(x));
+        else if constexpr (std::is_same_v<T, erase_msg>) self->send(target, erase_atom::value, std::move(x));
+        else if constexpr (std::is_same_v<T, enrich_result>) self->send(target, result_atom::value, std::move(x));
+        else if constexpr (std::is_same_v<T, wake_msg>) self->send(target, wake_atom::value, std::move(x));
+        else self->send(target, retry_atom::value, std::move(x));
+      },
+      std::move(m));
 }
 
 void passivate(registry_self* self, const std::string& lead_id) {
@@ -77,6 +85,18 @@ caf::behavior registry(registry_self* self, lead_env* env, size_t max_live) {
         route(self, lead_id, std::move(m));
       },
       [=](erase_atom, erase_msg& m) {
+        std::string lead_id = m.lead_id;
+        route(self, lead_id, std::move(m));
+      },
+      [=](result_atom, enrich_result& m) {
+        std::string lead_id = m.request.lead_id;
+        route(self, lead_id, std::move(m));
+      },
+      [=](wake_atom, wake_msg& m) {
+        std::string lead_id = m.lead_id;
+        route(self, lead_id, std::move(m));
+      },
+      [=](retry_atom, retry_msg& m) {
         std::string lead_id = m.lead_id;
         route(self, lead_id, std::move(m));
       },

@@ -7,6 +7,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <map>
+#include <vector>
 #include <memory>
 #include <string>
 
@@ -42,6 +44,19 @@ struct journal_stats {
   std::array<std::atomic<uint64_t>, 10> latency_hist{};
 };
 
+/// One Creator Discovery provider as /metrics shows it.
+struct provider_status {
+  std::string network;
+  std::string breaker;  // closed, open, half_open
+  uint64_t calls = 0;   // real calls made
+  uint64_t successes = 0;
+  std::map<std::string, uint64_t> failures;  // by error class
+  uint64_t fail_fast = 0;                    // refused while the circuit was open
+  uint64_t breaker_opened = 0;               // times it opened
+  size_t in_flight = 0;
+  size_t queued = 0;
+};
+
 class lead_service {
  public:
   virtual ~lead_service() = default;
@@ -65,6 +80,10 @@ class lead_service {
   virtual size_t live_leads() const = 0;
   /// The journal's counters.
   virtual const journal_stats& journal() const = 0;
+  /// Every configured Creator Discovery provider.
+  virtual std::vector<provider_status> providers() const = 0;
+  /// Leads with a retry or refresh scheduled (the retry backlog).
+  virtual size_t scheduled_work() const = 0;
 };
 
 } // namespace leadbase

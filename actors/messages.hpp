@@ -9,6 +9,7 @@
 #include <caf/all.hpp>
 
 #include "actors/lead_service.hpp"
+#include "discovery/provider.hpp"
 #include "storage/event_log.hpp"
 
 namespace leadbase::actors {
@@ -28,6 +29,39 @@ struct erase_msg {
   std::shared_ptr<append_callback> done;
 };
 
+/// A lead asks Creator Discovery for one network's data.
+struct enrich_request {
+  std::string lead_id;
+  std::string network;
+  std::string handle;
+  uint32_t attempt = 1;  // the call's number in this enrichment cycle
+};
+
+/// What came of an enrich_request, routed back to the lead through the registry.
+struct enrich_result {
+  enum class kind : uint8_t {
+    fetched,        // the provider answered (data or a classified failure)
+    breaker_open,   // failed fast: the provider's circuit is open
+    busy,           // every call slot and the queue were full: try again later (no call made)
+    disabled,       // no provider for this network is configured
+  };
+  enrich_request request;
+  kind what = kind::fetched;
+  std::shared_ptr<discovery::fetch_result> fetched;  // kind::fetched
+  millis wait_ms = 0;                                // breaker_open: until it may half-open
+};
+
+/// Wake a lead so it runs what it owes (a retry or refresh came due).
+struct wake_msg {
+  std::string lead_id;
+};
+
+/// POST /v1/leads/{id}/enrichment/retry.
+struct retry_msg {
+  std::string lead_id;
+  std::shared_ptr<append_callback> done;
+};
+
 /// A lead's request to the journal, and the journal's answer.
 struct journal_request {
   std::shared_ptr<storage::append_request> request;
@@ -40,6 +74,10 @@ struct journal_reply {
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(leadbase::actors::append_msg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(leadbase::actors::erase_msg)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(leadbase::actors::enrich_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(leadbase::actors::enrich_result)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(leadbase::actors::wake_msg)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(leadbase::actors::retry_msg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(leadbase::actors::journal_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(leadbase::actors::journal_reply)
 
@@ -55,5 +93,10 @@ using stop_atom = caf::atom_constant<caf::atom("stop")>;
 using stopped_atom = caf::atom_constant<caf::atom("stopped")>;
 using retry_atom = caf::atom_constant<caf::atom("retry")>;
 using tick_atom = caf::atom_constant<caf::atom("tick")>;
+using enrich_atom = caf::atom_constant<caf::atom("enrich")>;
+using fetched_atom = caf::atom_constant<caf::atom("fetched")>;
+using result_atom = caf::atom_constant<caf::atom("enriched")>;
+using wake_atom = caf::atom_constant<caf::atom("wake")>;
+using schedule_atom = caf::atom_constant<caf::atom("schedule")>;
 
 } // namespace leadbase::actors

@@ -1,8 +1,15 @@
 #include "actors/service.hpp"
 
+#include <mutex>
+
+#include "actors/enrichment.hpp"
 #include "actors/journal.hpp"
 #include "actors/lead_actor.hpp"
 #include "actors/messages.hpp"
+#include "actors/scheduler.hpp"
+#include "discovery/instagram.hpp"
+#include "discovery/youtube.hpp"
+#include "events/logging.hpp"
 
 namespace leadbase::actors {
 namespace {
@@ -15,17 +22,30 @@ std::unique_ptr<caf::actor_system_config> make_config(const service_options& opt
 
 class caf_lead_service final : public lead_service {
  public:
-  caf_lead_service(storage::event_log& log, const service_options& opts)
+  caf_lead_service(storage::event_log& log, const service_options& opts, domain_list disposable,
+                   std::vector<provider_slot_config> providers)
       : opts_(opts), cfg_(make_config(opts)), sys_(*cfg_) {
     env_.log = &log;
     env_.passivate_after = opts.passivate_after;
     env_.journal_timeout = opts.journal_timeout;
     env_.snapshot_every = opts.snapshot_every;
+    env_.follow_ups = opts.follow_ups;
+    env_.qualification = opts.qualification;
+    env_.disposable_domains = std::move(disposable);
+    env_.react.refresh_days = opts.refresh_days;
+    env_.retry = opts.discovery.retry;
     env_.journal = spawn_journal(sys_, log, opts.max_batch, stats_);
     registry_ = spawn_registry(sys_, &env_, opts.max_live_leads);
+    env_.scheduler = spawn_scheduler(sys_, registry_, &scheduled_);
+    if (!providers.empty())
+      env_.enrichment = spawn_enrichment(sys_, std::move(providers), opts.discovery.breaker, registry_, enrichment_status_);
+    if (opts.follow_ups) resume_owed_work(log);
   }
 
   ~caf_lead_service() override {
+    // Enrichment first: its providers stop their I/O threads before the leads go.
+    if (env_.enrichment) caf::anon_send_exit(env_.enrichment, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(env_.scheduler, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(registry_, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(env_.journal, caf::exit_reason::user_shutdown);
     sys_.await_all_actors_done();
@@ -46,12 +66,20 @@ class caf_lead_service final : public lead_service {
                              std::move(correlation_id), std::move(cb)});
   }
 
-  void retry_enrichment(std::string, append_callback done) override {
-    append_outcome o;
-    o.code = errc::not_found;
-    o.message = "enrichment is not configured";
-    done(std::move(o));
+  void retry_enrichment(std::string lead_id, append_callback done) override {
+    auto cb = admit(std::move(done));
+    if (!cb) return;
+    caf::anon_send(registry_, retry_atom::value, retry_msg{std::move(lead_id), std::move(cb)});
   }
+
+  std::vector<provider_status> providers() const override {
+    std::vector<provider_status> out;
+    std::lock_guard<std::mutex> guard(enrichment_status_->mutex);
+    for (const auto& [network, st] : enrichment_status_->by_network) out.push_back(st);
+    return out;
+  }
+
+  size_t scheduled_work() const override { return scheduled_.load(std::memory_order_relaxed); }
 
   size_t in_flight() const override { return in_flight_.load(std::memory_order_relaxed); }
   size_t live_leads() const override { return env_.live_leads.load(std::memory_order_relaxed); }
@@ -75,6 +103,18 @@ class caf_lead_service final : public lead_service {
     });
   }
 
+  /// Pending and scheduled work survives restarts: the log's `work` family
+  /// says which leads owe something and when; wake them then.
+  void resume_owed_work(storage::event_log& log) {
+    auto work = log.scan_work();
+    if (!work) {
+      module_logger("actors")->error("cannot read owed work: {}", work.err().message);
+      return;
+    }
+    for (auto& w : *work) caf::anon_send(env_.scheduler, schedule_atom::value, std::move(w.lead_id), w.due);
+    if (!work->empty()) module_logger("actors")->info("resuming work owed by {} leads", work->size());
+  }
+
   service_options opts_;
   std::unique_ptr<caf::actor_system_config> cfg_;
   caf::actor_system sys_;
@@ -82,12 +122,28 @@ class caf_lead_service final : public lead_service {
   lead_env env_;
   caf::actor registry_;
   std::atomic<size_t> in_flight_{0};
+  std::atomic<size_t> scheduled_{0};
+  std::shared_ptr<enrichment_status> enrichment_status_ = std::make_shared<enrichment_status>();
 };
 
 } // namespace
 
-std::unique_ptr<lead_service> start_lead_service(storage::event_log& log, const service_options& opts) {
-  return std::make_unique<caf_lead_service>(log, opts);
+result<std::unique_ptr<lead_service>> start_lead_service(storage::event_log& log, const service_options& opts) {
+  auto disposable = load_disposable_domains(opts.qualification);
+  if (!disposable) return disposable.err();
+  std::vector<provider_slot_config> providers;
+  if (opts.follow_ups && opts.discovery.instagram) {
+    auto p = discovery::instagram_provider::create(*opts.discovery.instagram);
+    if (!p) return p.err();
+    providers.push_back({std::move(*p), opts.discovery.instagram->max_in_flight, opts.provider_queue});
+  }
+  if (opts.follow_ups && opts.discovery.youtube) {
+    auto p = discovery::youtube_provider::create(*opts.discovery.youtube);
+    if (!p) return p.err();
+    providers.push_back({std::move(*p), opts.discovery.youtube->max_in_flight, opts.provider_queue});
+  }
+  return std::unique_ptr<lead_service>(
+      std::make_unique<caf_lead_service>(log, opts, std::move(*disposable), std::move(providers)));
 }
 
 } // namespace leadbase::actors

@@ -1,10 +1,12 @@
 #pragma once
-// Starts the write side: the actor system, the journal and the lead registry,
-// behind the CAF-free lead_service interface.
+// Starts the write side: the actor system, the journal, the lead registry, the
+// enrichment service and the work scheduler, behind the CAF-free lead_service.
 #include <chrono>
 #include <memory>
 
 #include "actors/lead_service.hpp"
+#include "discovery/options.hpp"
+#include "events/qualification_options.hpp"
 #include "storage/event_log.hpp"
 
 namespace leadbase::actors {
@@ -17,9 +19,18 @@ struct service_options {
   std::chrono::milliseconds journal_timeout{30000};
   size_t scheduler_threads = 2;
   uint32_t snapshot_every = 50;   // events between two snapshots of a lead; 0 = never
+
+  /// Qualify and enrich after each signup (off: the lead only records what it is told).
+  bool follow_ups = true;
+  qualification_options qualification;
+  discovery::options discovery;   // providers whose section is absent are off
+  uint32_t refresh_days = 30;
+  size_t provider_queue = 10000;  // requests waiting for a provider call slot before `busy`
 };
 
-/// The service with its own CAF actor system. The log must outlive it.
-std::unique_ptr<lead_service> start_lead_service(storage::event_log& log, const service_options& opts);
+/// The service with its own CAF actor system. The log must outlive it. Fails
+/// when a configured provider cannot be set up or the disposable-domain file
+/// cannot be read.
+result<std::unique_ptr<lead_service>> start_lead_service(storage::event_log& log, const service_options& opts);
 
 } // namespace leadbase::actors

@@ -12,6 +12,9 @@
 #include "events/logging.hpp"
 #include "http/api.hpp"
 #include "http/server.hpp"
+#include "projections/lead_views.hpp"
+#include "projections/runner.hpp"
+#include "projections/stats.hpp"
 
 namespace leadbase::app {
 
@@ -62,13 +65,38 @@ int run_serve(const serve_args& args) {
   so.max_batch = cfg->journal.max_batch;
   so.passivate_after = std::chrono::milliseconds(cfg->actors.passivate_after_ms);
   so.snapshot_every = cfg->actors.snapshot_every;
-  auto leads = actors::start_lead_service(**event_log, so);
+  so.qualification = cfg->qualification;
+  so.discovery = cfg->discovery;
+  so.refresh_days = cfg->priority.refresh_days;
+  auto started = actors::start_lead_service(**event_log, so);
+  if (!started) return fail("cannot start: " + started.err().message);
+  auto leads = std::move(*started);
 
   http::api_context ctx;
   ctx.leads = leads.get();
   ctx.log = event_log->get();
   ctx.priority = cfg->priority;
   ctx.rules_version = cfg->qualification.rules_version;
+
+  // GET /v1/stats and the domain metrics: an in-memory projection that follows the log.
+  stats_options sto;
+  sto.priority = cfg->priority;
+  sto.rules_version = cfg->qualification.rules_version;
+  stats_store stats(sto, log_state_loader(**event_log));
+  stats_follower stats_feed(**event_log, stats);
+  stats_feed.start();
+  ctx.stats = &stats;
+
+  // GET /v1/leads and /v1/leads/{id}: the current-view projection, on its own thread.
+  projections::lead_views_options vo;
+  vo.priority = cfg->priority;
+  vo.rules_version = cfg->qualification.rules_version;
+  projections::lead_views views(**event_log, vo);
+  auto runner = projections::projection_runner::open(**event_log, views);
+  if (!runner) return fail("cannot open the projections: " + runner.err().message);
+  if (auto s = (*runner)->start(); !s) return fail("cannot start the projections: " + s.err().message);
+  ctx.projections = runner->get();
+  ctx.views = &views;
 
   std::vector<http::token_entry> entries;
   for (const auto& t : cfg->tokens)
@@ -81,14 +109,19 @@ int run_serve(const serve_args& args) {
   ho.port = cfg->listen_port;
   ho.io_threads = cfg->limits.io_threads;
   ho.max_connections = cfg->limits.max_connections;
+  ho.ready_check = [&ctx] { return http::projections_readiness(ctx); };
   {
     http::server server(ho, http::make_api_router(ctx), std::move(*tokens));
+    ctx.http_stats = [&server] { return server.stats(); };
     log->info("starting on {}:{} (data {}, sync {})", cfg->listen_host, cfg->listen_port, cfg->data_dir, cfg->sync);
     // Blocks until SIGINT/SIGTERM, then finishes the requests in flight.
     if (auto s = server.run(); !s)
       return fail("cannot serve on " + cfg->listen_host + ":" + std::to_string(cfg->listen_port) + ": " +
                   s.err().message);
   }
+  ctx.http_stats = nullptr;
+  stats_feed.stop();
+  (*runner)->stop();
   log->info("HTTP stopped; stopping actors");
   leads.reset();
   event_log->reset();

@@ -39,6 +39,21 @@ int main(int argc, char** argv) {
   auto* verify_cmd = cli.add_subcommand("verify", "check every lead's hash chain; non-zero exit on a mismatch");
   verify_cmd->add_option("--data", verify.data_dir, "data directory")->required();
 
+  leadbase::app::import_args import;
+  std::string import_data;
+  auto* import_cmd = cli.add_subcommand("import", "bulk-load signups (one POST /v1/signups body a line) with a progress bar");
+  import_cmd->add_option("--config", import.config_file, "TOML config file (default: the development config)");
+  import_cmd->add_option("--data", import_data, "data directory (overrides data_dir)");
+  import_cmd->add_option("--concurrency", import.concurrency, "appends in flight at most")->check(CLI::Range(1, 100000));
+  import_cmd->add_flag("!--no-progress", import.progress, "no progress bar");
+  import_cmd->add_option("FILE", import.input, "signups.jsonl, or - for stdin")->required();
+
+  leadbase::app::rebuild_args rebuild;
+  auto* rebuild_cmd = cli.add_subcommand("rebuild", "rebuild projections from the log (offline)");
+  rebuild_cmd->add_option("--data", rebuild.data_dir, "data directory")->required();
+  rebuild_cmd->add_option("--projection", rebuild.projection, "only this projection (lead_views)");
+  rebuild_cmd->add_option("--config", rebuild.config_file, "TOML config file with the priority settings");
+
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -56,5 +71,10 @@ int main(int argc, char** argv) {
     return leadbase::app::run_replay(replay);
   }
   if (*verify_cmd) return leadbase::app::run_verify(verify);
+  if (*rebuild_cmd) return leadbase::app::run_rebuild(rebuild);
+  if (*import_cmd) {
+    if (!import_data.empty()) import.data_dir = import_data;
+    return leadbase::app::run_import(import);
+  }
   return 2;
 }

@@ -92,6 +92,7 @@ bool is_final(lead_status s) {
 void apply(lead_state& s, const event& e, const signed_up& p) {
   if (s.signup_recorded_at != 0) return;  // decide refuses a second signup; be total anyway
   s.contact = p;
+  s.correlation_id = e.meta.correlation_id;
   s.signed_up_at = e.meta.occurred_at;
   s.signup_recorded_at = e.meta.recorded_at;
   if (e.personal_erased) s.personal_erased = true;
@@ -133,8 +134,9 @@ void apply(lead_state& s, const event& e, const enriched& p) {
 
 void apply(lead_state& s, const event&, const enrichment_failed& p) {
   network_enrichment& prog = s.enrichment[p.network];
-  // A fail-fast answer of an open circuit is no call to the provider.
-  if (p.error_class != "provider_unavailable") {
+  // A fail-fast answer of an open circuit, or a provider switched off, is no
+  // call to the provider.
+  if (p.error_class != "provider_unavailable" && p.error_class != "provider_disabled") {
     ++prog.attempts;
     prog.cycle_attempts = std::max(prog.cycle_attempts + 1, p.attempt);
   }

@@ -87,6 +87,7 @@ struct lead_state {
   millis signup_recorded_at = 0;    // when we stored it: processing time starts here
   millis updated_at = 0;            // recorded_at of the last event
   signed_up contact;                // the signup's data; personal fields empty once erased
+  std::string correlation_id;       // the signup's: what the lead's own follow-ups carry
   bool personal_erased = false;
   std::optional<qualification_view> qualification;
   std::map<std::string, network_profile> social;         // by network

@@ -77,6 +77,7 @@ std::string encode_snapshot(const lead_state& s) {
   for (const auto& e : s.seen)
     seen.push_back(fb::CreateSnapshotSeen(b, b.CreateString(e.event_id), b.CreateVector(e.digest.data(), e.digest.size()),
                                           e.version, e.position));
+  auto correlation = opt(b, s.correlation_id);
   auto lead_id = opt(b, s.lead_id), country = opt(b, c.country), locale = opt(b, c.locale);
   flatbuffers::Offset<flatbuffers::Vector<str_offset>> reasons;
   str_offset rules, by;
@@ -116,6 +117,7 @@ std::string encode_snapshot(const lead_state& s) {
   sb.add_instagram_followers(followers_v);
   if (s.final_at) sb.add_final_at_ms(*s.final_at);
   sb.add_seen(seen_v);
+  sb.add_correlation_id(correlation);
   b.Finish(sb.Finish());
   return std::string(reinterpret_cast<const char*>(b.GetBufferPointer()), b.GetSize());
 }
@@ -147,6 +149,7 @@ result<lead_state> decode_snapshot(std::string_view bytes) {
     s.contact.source = {str(u->utm_source()), str(u->utm_medium()), str(u->utm_campaign()), str(u->utm_term()),
                         str(u->utm_content())};
   s.personal_erased = x->personal_erased();
+  s.correlation_id = str(x->correlation_id());
   if (x->has_qualification()) {
     qualification_view q;
     q.result = x->qualification_outcome() == fb::Outcome::disqualified ? outcome::disqualified : outcome::qualified;

@@ -1,14 +1,36 @@
 #pragma once
 // The leadbase HTTP API (API.md): which routes exist and what they need.
 // Each group of routes lives in its own routes_*.cpp; this header wires them.
+#include <functional>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "actors/lead_service.hpp"
+#include "http/metrics_text.hpp"
 #include "http/router.hpp"
 #include "projections/priority_options.hpp"
 #include "storage/event_log.hpp"
 
+namespace leadbase {
+class stats_store;  // projections/stats.hpp
+}
+namespace leadbase::projections {
+class projection_runner;  // projections/runner.hpp
+class lead_views;         // projections/lead_views.hpp
+}
+
 namespace leadbase::http {
+
+/// One projection's progress for /metrics (leadbase_projection_*).
+struct projection_progress {
+  std::string name;
+  global_position position = 0;
+  global_position head = 0;
+  /// now - recorded_at of the oldest event not applied yet; nullopt: /metrics
+  /// reads it from the log (0 when caught up).
+  std::optional<double> lag_seconds;
+};
 
 /// Everything the route handlers use; owned by the app, outlives the server.
 struct api_context {
@@ -16,7 +38,27 @@ struct api_context {
   storage::event_log* log = nullptr;
   priority_options priority;
   std::string rules_version = "2026-11-01";
+
+  // -- operations (routes_ops.cpp, routes_feed_stream.cpp) ---------------------
+  /// GET /v1/stats and the domain families of /metrics; null: 503.
+  stats_store* stats = nullptr;
+  /// Per-route counters for the RED metrics (the app sets [&server]{ return server.stats(); }).
+  std::function<std::vector<route_stats_snapshot>()> http_stats;
+  /// Projection positions for leadbase_projection_*; unset: the stats projection's own.
+  std::function<std::vector<projection_progress>()> projections_progress;
+  /// Provider figures for leadbase_provider_*; unset: leads->providers().
+  std::function<std::vector<provider_status>()> providers;
+  /// Further /metrics families from other modules, called on every scrape.
+  std::vector<std::function<void(metrics_writer&)>> metrics_contributors;
+
+  // -- projections (routes_queue.cpp, routes_projections.cpp) --------------------
+  /// The current-view projection's runner and store; null: GET /v1/leads/{id}
+  /// folds the stream per request and GET /v1/leads answers 503.
+  projections::projection_runner* projections = nullptr;
+  projections::lead_views* views = nullptr;
 };
+
+struct readiness;  // http/server.hpp
 
 /// POST /v1/signups, POST /v1/events (scope ingest).
 void add_ingest_routes(router& r, api_context& ctx);
@@ -24,6 +66,30 @@ void add_ingest_routes(router& r, api_context& ctx);
 void add_lead_routes(router& r, api_context& ctx);
 /// POST /v1/leads/{id}/erase, POST /v1/leads/{id}/enrichment/retry (admin).
 void add_admin_routes(router& r, api_context& ctx);
+/// GET /v1/stats (read), GET /metrics (metrics), GET /openapi.json (public).
+void add_ops_routes(router& r, api_context& ctx);
+/// GET /v1/feed/stream (audit): Server-Sent Events.
+void add_feed_stream_routes(router& r, api_context& ctx);
+
+/// GET /v1/leads (the work queue and search) and, when ctx.views is set,
+/// GET /v1/leads/{id} from the projection (scope read); both take min_position/wait_ms.
+void add_queue_routes(router& r, api_context& ctx);
+/// POST /v1/admin/projections/rebuild, GET /v1/admin/projections (scope admin).
+void add_projection_routes(router& r, api_context& ctx);
+/// For server_options::ready_check: ready once the log is open and the
+/// projection is running within 5 s of the head.
+readiness projections_readiness(const api_context& ctx);
+/// Erasure: once the projection applied `position` (the `erased` event), flushes
+/// and compacts the lead's view and search keys (ctx.views->compact_lead) on the
+/// runner's maintenance thread, then calls `answer`; 503 when the projection does
+/// not get there within 10 s. Without a projection, calls `answer` at once.
+void after_erase_applied(api_context& ctx, const std::string& lead_id, global_position position,
+                         const responder& respond, std::function<void()> answer);
+
+/// The OpenAPI 3.1 document served at GET /openapi.json.
+const char* openapi_document() noexcept;
+/// The text of GET /metrics.
+std::string render_metrics(api_context& ctx);
 
 /// Every route of the API.
 inline router make_api_router(api_context& ctx) {
@@ -31,6 +97,10 @@ inline router make_api_router(api_context& ctx) {
   add_ingest_routes(r, ctx);
   add_lead_routes(r, ctx);
   add_admin_routes(r, ctx);
+  add_ops_routes(r, ctx);
+  add_feed_stream_routes(r, ctx);
+  add_queue_routes(r, ctx);  // after add_lead_routes: replaces GET /v1/leads/{id}
+  add_projection_routes(r, ctx);
   return r;
 }
 

@@ -227,6 +227,10 @@ std::vector<append_result> event_log::append_batch(std::vector<append_request>& 
       h = head{ev.meta.version, ev.meta.position, chain_hash(h.hash, bytes)};
     }
     batch.Put(d.cf(cf_heads), req.lead_id, encode_head(h));
+    if (req.update_work) {
+      if (req.work_due) batch.Put(d.cf(cf_work), req.lead_id, keys::be64(static_cast<uint64_t>(*req.work_due)));
+      else batch.Delete(d.cf(cf_work), req.lead_id);
+    }
     pending_heads[req.lead_id] = h;
     res.head_hash = h.hash;
     res.events = req.events;
@@ -361,6 +365,17 @@ result<std::optional<std::string>> event_log::read_snapshot(const std::string& l
   if (s.IsNotFound()) return std::optional<std::string>{};
   if (!s.ok()) return storage_error(s, "read snapshot");
   return std::optional<std::string>{std::move(v)};
+}
+
+result<std::vector<work_entry>> event_log::scan_work() const {
+  std::vector<work_entry> out;
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->cf(cf_work)));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    if (it->value().size() != 8) continue;
+    out.push_back({it->key().ToString(), static_cast<millis>(keys::read_be64(it->value().ToStringView()))});
+  }
+  if (!it->status().ok()) return storage_error(it->status(), "scan work");
+  return out;
 }
 
 global_position event_log::last_position() const noexcept {

@@ -60,6 +60,14 @@ struct append_request {
   bool new_key = false;               // persist `key` with this append (the lead's first)
   std::vector<event> events;          // versions expected_version+1 ...; positions, recorded_at
                                       // and prev_hash are assigned by append_batch
+  bool update_work = false;           // write the lead's `work` entry with these events:
+  std::optional<millis> work_due;     //   set to work_due, or removed when it is empty
+};
+
+/// A lead that owes work (the `work` family).
+struct work_entry {
+  std::string lead_id;
+  millis due = 0;
 };
 
 struct append_result {
@@ -114,6 +122,8 @@ class event_log {
   result<std::optional<event_id_entry>> find_event_id(const std::string& event_id) const;
   result<std::optional<data_key>> read_key(const std::string& lead_id) const;
   result<std::optional<std::string>> read_snapshot(const std::string& lead_id) const;
+  /// Every lead that owes work, for the scheduler at start-up.
+  result<std::vector<work_entry>> scan_work() const;
   /// The position of the newest event (0 = empty log).
   global_position last_position() const noexcept;
 

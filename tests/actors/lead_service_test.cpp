@@ -22,13 +22,22 @@ struct fixture {
   std::unique_ptr<storage::event_log> log;
   std::unique_ptr<lead_service> service;
 
-  explicit fixture(actors::service_options opts = {}) {
+  /// Ingest only (no qualification or enrichment) unless the test asks for them.
+  static actors::service_options ingest_only() {
+    actors::service_options o;
+    o.follow_ups = false;
+    return o;
+  }
+
+  explicit fixture(actors::service_options opts = ingest_only()) {
     storage::log_options lo;
     lo.dir = dir.str();
     auto opened = storage::event_log::open(lo);
     REQUIRE(opened);
     log = std::move(*opened);
-    service = actors::start_lead_service(*log, opts);
+    auto started = actors::start_lead_service(*log, opts);
+    REQUIRE(started);
+    service = std::move(*started);
   }
 
   append_outcome append(append_command cmd) {
@@ -139,7 +148,7 @@ TEST_CASE("many concurrent leads: every append acknowledged once, no gaps", "[ac
 }
 
 TEST_CASE("passivation: idle and LRU-evicted leads come back from the log", "[actors]") {
-  actors::service_options opts;
+  actors::service_options opts = fixture::ingest_only();
   opts.max_live_leads = 5;
   opts.passivate_after = std::chrono::milliseconds(50);
   fixture f(opts);
@@ -164,7 +173,7 @@ TEST_CASE("passivation: idle and LRU-evicted leads come back from the log", "[ac
 }
 
 TEST_CASE("backpressure: past the in-flight limit, overloaded at once", "[actors]") {
-  actors::service_options opts;
+  actors::service_options opts = fixture::ingest_only();
   opts.max_in_flight = 0;
   fixture f(opts);
   CHECK(f.append(cmd("u-1", "s-1", test::sample_signup())).code == errc::overloaded);
@@ -188,7 +197,7 @@ TEST_CASE("erasure appends erased, destroys the key, keeps the chain", "[actors]
 }
 
 TEST_CASE("snapshots: a lead rehydrates from its snapshot plus later events", "[actors][snapshot]") {
-  actors::service_options opts;
+  actors::service_options opts = fixture::ingest_only();
   opts.snapshot_every = 2;
   opts.max_live_leads = 1;  // every other lead's message evicts this one
   fixture f(opts);

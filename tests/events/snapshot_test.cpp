@@ -28,6 +28,7 @@ void check_same(const lead_state& a, const lead_state& b) {
   CHECK(a.contact.locale == b.contact.locale);
   CHECK(a.contact.source.utm_campaign == b.contact.source.utm_campaign);
   CHECK(a.personal_erased == b.personal_erased);
+  CHECK(a.correlation_id == b.correlation_id);
   REQUIRE(a.qualification.has_value() == b.qualification.has_value());
   if (a.qualification) {
     CHECK(a.qualification->result == b.qualification->result);
@@ -77,6 +78,7 @@ std::vector<event> history() {
                            make_event("u-1", "e5", test::sample_enriched(2000, 20), 5),
                            make_event("u-1", "e6", test::sample_failure(true, 1, "rate_limited"), 6)};
   for (auto& e : es) e.meta.digest.fill(static_cast<uint8_t>(e.meta.version));
+  es[0].meta.correlation_id = "corr-signup";
   return es;
 }
 

@@ -1,0 +1,179 @@
+#include "actors/enrichment.hpp"
+
+#include <deque>
+
+#include "actors/messages.hpp"
+#include "discovery/circuit_breaker.hpp"
+#include "events/logging.hpp"
+#include "events/time.hpp"
+
+namespace leadbase::actors {
+namespace {
+
+std::shared_ptr<spdlog::logger> log() {
+  static auto logger = module_logger("enrichment");
+  return logger;
+}
+
+struct slot {
+  std::unique_ptr<discovery::provider> provider;
+  std::unique_ptr<discovery::circuit_breaker> breaker;
+  size_t max_in_flight = 32;
+  size_t max_queue = 10000;
+  size_t in_flight = 0;
+  std::deque<enrich_request> queue;
+};
+
+struct fetched_msg {
+  enrich_request request;
+  std::shared_ptr<discovery::fetch_result> result;
+};
+
+} // namespace
+} // namespace leadbase::actors
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(leadbase::actors::fetched_msg)
+
+namespace leadbase::actors {
+namespace {
+
+struct enrichment_state {
+  std::map<std::string, slot> slots;
+  caf::actor registry;
+  std::shared_ptr<enrichment_status> status;
+  static inline const char* name = "leadbase.enrichment";
+};
+
+using enrichment_self = caf::stateful_actor<enrichment_state>;
+
+provider_status& status_of(enrichment_self* self, const std::string& network) {
+  return self->state.status->by_network[network];  // caller holds the mutex
+}
+
+void publish(enrichment_self* self, const std::string& network, slot& s) {
+  std::lock_guard<std::mutex> guard(self->state.status->mutex);
+  auto& st = status_of(self, network);
+  st.network = network;
+  st.breaker = discovery::to_string(s.breaker->current(now_millis()));
+  st.in_flight = s.in_flight;
+  st.queued = s.queue.size();
+  st.breaker_opened = s.breaker->times_opened();
+}
+
+void answer(enrichment_self* self, enrich_result r) { self->send(self->state.registry, result_atom::value, std::move(r)); }
+
+/// Starts the call now, or fails fast when the circuit is open.
+void start(enrichment_self* self, slot& s, enrich_request req) {
+  const millis now = now_millis();
+  if (!s.breaker->allow(now)) {
+    {
+      std::lock_guard<std::mutex> guard(self->state.status->mutex);
+      ++status_of(self, req.network).fail_fast;
+    }
+    enrich_result r;
+    r.request = std::move(req);
+    r.what = enrich_result::kind::breaker_open;
+    r.wait_ms = s.breaker->open_remaining(now);
+    return answer(self, std::move(r));
+  }
+  ++s.in_flight;
+  {
+    std::lock_guard<std::mutex> guard(self->state.status->mutex);
+    ++status_of(self, req.network).calls;
+  }
+  auto me = caf::actor_cast<caf::actor>(self);
+  std::string handle = req.handle;
+  // The callback runs on the provider's I/O thread: hand over and return.
+  s.provider->fetch(handle, [me, req = std::move(req)](discovery::fetch_result fr) {
+    caf::anon_send(me, fetched_atom::value,
+                   fetched_msg{req, std::make_shared<discovery::fetch_result>(std::move(fr))});
+  });
+}
+
+caf::behavior enrichment(enrichment_self* self, std::shared_ptr<std::vector<provider_slot_config>> providers,
+                         discovery::breaker_options breaker, caf::actor registry,
+                         std::shared_ptr<enrichment_status> status) {
+  self->state.registry = std::move(registry);
+  self->state.status = std::move(status);
+  for (auto& p : *providers) {
+    std::string network = p.provider->network();
+    slot s;
+    s.provider = std::move(p.provider);
+    s.max_in_flight = std::max<size_t>(1, p.max_in_flight);
+    s.max_queue = p.max_queue;
+    s.breaker = std::make_unique<discovery::circuit_breaker>(breaker, [network](const discovery::breaker_transition& t) {
+      log()->warn("circuit of {} went {} -> {}", network, discovery::to_string(t.from), discovery::to_string(t.to));
+    });
+    self->state.slots.emplace(network, std::move(s));
+    publish(self, network, self->state.slots.at(network));
+  }
+  // The providers go with the state: each joins its I/O thread when destroyed,
+  // and a result still on its way is sent to an actor that is gone (dropped).
+  return {
+      [=](enrich_atom, enrich_request& req) {
+        auto it = self->state.slots.find(req.network);
+        if (it == self->state.slots.end()) {
+          enrich_result r;
+          r.request = std::move(req);
+          r.what = enrich_result::kind::disabled;
+          return answer(self, std::move(r));
+        }
+        slot& s = it->second;
+        if (s.in_flight < s.max_in_flight) {
+          start(self, s, std::move(req));
+        } else if (s.queue.size() < s.max_queue) {
+          s.queue.push_back(std::move(req));
+        } else {
+          enrich_result r;  // push back: the lead tries again later, nothing is lost
+          r.request = std::move(req);
+          r.what = enrich_result::kind::busy;
+          answer(self, std::move(r));
+        }
+        publish(self, it->first, s);
+      },
+      [=](fetched_atom, fetched_msg& m) {
+        auto it = self->state.slots.find(m.request.network);
+        if (it == self->state.slots.end()) return;
+        slot& s = it->second;
+        --s.in_flight;
+        const millis now = now_millis();
+        {
+          std::lock_guard<std::mutex> guard(self->state.status->mutex);
+          auto& st = status_of(self, m.request.network);
+          if (m.result->ok()) ++st.successes;
+          else ++st.failures[discovery::to_string(m.result->error().kind)];
+        }
+        if (m.result->ok()) {
+          s.breaker->on_success(now);
+        } else if (m.result->error().kind == discovery::error_class::auth_error) {
+          s.breaker->trip(now);  // every call would fail: stop calling
+        } else if (discovery::is_breaker_failure(m.result->error().kind)) {
+          s.breaker->on_failure(now);
+        } else {
+          s.breaker->on_success(now);  // e.g. not_found: the provider works
+        }
+        enrich_result r;
+        r.request = std::move(m.request);
+        r.what = enrich_result::kind::fetched;
+        r.fetched = std::move(m.result);
+        answer(self, std::move(r));
+        while (s.in_flight < s.max_in_flight && !s.queue.empty()) {
+          enrich_request next = std::move(s.queue.front());
+          s.queue.pop_front();
+          start(self, s, std::move(next));
+        }
+        publish(self, it->first, s);
+      },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_enrichment(caf::actor_system& sys, std::vector<provider_slot_config> providers,
+                            const discovery::breaker_options& breaker, caf::actor registry,
+                            std::shared_ptr<enrichment_status> status) {
+  auto shared = std::make_shared<std::vector<provider_slot_config>>(std::move(providers));
+  return sys.spawn(enrichment, shared, breaker, std::move(registry), std::move(status));
+}
+
+} // namespace leadbase::actors

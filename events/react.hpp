@@ -1,0 +1,40 @@
+#pragma once
+// The Decider's `react` and `pending` (DESIGN.md): what a lead owes next, as
+// a pure function of its state. The log, not a timer in memory, says what is
+// owed: a lead rehydrated after a restart computes the same follow-ups.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "events/lead_state.hpp"
+
+namespace leadbase {
+
+struct follow_up {
+  enum class kind : uint8_t { qualify, enrich };
+  kind what = kind::qualify;
+  std::string network;     // enrich: "instagram", "youtube"
+  std::string handle;      // enrich: the handle from the signup
+  millis due = 0;          // not before this time (0 = now)
+  uint32_t attempt = 0;    // enrich: the number of the call to make in this cycle (1 = first)
+  bool refresh = false;    // enrich: a re-enrichment after refresh_days
+};
+
+struct react_options {
+  uint32_t refresh_days = 30;
+};
+
+/// Everything the lead owes, due now or later: a qualification after the
+/// signup; per network, a first call, a scheduled retry, or a refresh
+/// refresh_days after the last success. Nothing for erased or disqualified
+/// leads, nor for networks whose enrichment failed for good.
+std::vector<follow_up> pending(const lead_state& s, const react_options& opts);
+
+/// The follow-ups of the state after `e` (what `e` set in motion, and
+/// anything still owed). The same as `pending(after)`: there is one rule.
+std::vector<follow_up> react(const lead_state& after, const event& e, const react_options& opts);
+
+/// The earliest due time of pending(s), if anything is owed.
+std::optional<millis> next_due(const lead_state& s, const react_options& opts);
+
+} // namespace leadbase

@@ -1,0 +1,1869 @@
+// GET /openapi.json: API.md as an OpenAPI 3.1 document. Hand-maintained next to
+// API.md; tests/http/openapi_test.cpp checks that every route the router has
+// appears under `paths`, so a new route without documentation fails the build's tests.
+#include "http/api.hpp"
+
+namespace leadbase::http {
+namespace {
+
+// clang-format off
+constexpr const char* document = R"json({
+ "openapi": "3.1.0",
+ "info": {
+  "title": "leadbase",
+  "version": "0.1.0",
+  "description": "Signups as sales leads with an auditable, event-sourced history (API.md)."
+ },
+ "servers": [
+  {
+   "url": "/"
+  }
+ ],
+ "security": [
+  {
+   "bearer": []
+  }
+ ],
+ "tags": [
+  {
+   "name": "ingest"
+  },
+  {
+   "name": "read"
+  },
+  {
+   "name": "audit"
+  },
+  {
+   "name": "admin"
+  },
+  {
+   "name": "operations"
+  },
+  {
+   "name": "console"
+  }
+ ],
+ "paths": {
+  "/v1/signups": {
+   "post": {
+    "summary": "Ingest one signup",
+    "operationId": "postSignup",
+    "tags": [
+     "ingest"
+    ],
+    "security": [
+     {
+      "bearer": [
+       "ingest"
+      ]
+     }
+    ],
+    "requestBody": {
+     "required": true,
+     "content": {
+      "application/json": {
+       "schema": {
+        "$ref": "#/components/schemas/Signup"
+       }
+      }
+     }
+    },
+    "responses": {
+     "202": {
+      "description": "Appended",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/AppendAnswer"
+        }
+       }
+      },
+      "headers": {
+       "Location": {
+        "schema": {
+         "type": "string"
+        }
+       }
+      }
+     },
+     "200": {
+      "description": "A duplicate of a stored event (same event_id and body); nothing appended",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/AppendAnswer"
+        }
+       }
+      }
+     },
+     "401": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "403": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "400": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "409": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "413": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "415": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "422": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "503": {
+      "$ref": "#/components/responses/Problem"
+     }
+    }
+   }
+  },
+  "/v1/events": {
+   "post": {
+    "summary": "Ingest a batch of events (JSON array or NDJSON), at most 1000 / 1 MiB",
+    "operationId": "postEvents",
+    "tags": [
+     "ingest"
+    ],
+    "security": [
+     {
+      "bearer": [
+       "ingest"
+      ]
+     }
+    ],
+    "requestBody": {
+     "required": true,
+     "content": {
+      "application/json": {
+       "schema": {
+        "type": "array",
+        "maxItems": 1000,
+        "items": {
+         "$ref": "#/components/schemas/EventItem"
+        }
+       }
+      },
+      "application/x-ndjson": {
+       "schema": {
+        "type": "string"
+       }
+      }
+     }
+    },
+    "responses": {
+     "200": {
+      "description": "One result per item, in input order",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/BatchAnswer"
+        }
+       }
+      }
+     },
+     "401": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "403": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "400": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "413": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "415": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "422": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "503": {
+      "$ref": "#/components/responses/Problem"
+     }
+    }
+   }
+  },
+  "/v1/leads": {
+   "get": {
+    "summary": "The SDR/LDR work queue and search",
+    "operationId": "listLeads",
+    "tags": [
+     "read"
+    ],
+    "security": [
+     {
+      "bearer": [
+       "read"
+      ]
+     }
+    ],
+    "parameters": [
+     {
+      "name": "team",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "string",
+       "enum": [
+        "sdr",
+        "ldr"
+       ]
+      },
+      "description": "Work queue"
+     },
+     {
+      "name": "level",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "string"
+      },
+      "description": "A, B, C; comma list"
+     },
+     {
+      "name": "status",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "string"
+      },
+      "description": "Lead status"
+     },
+     {
+      "name": "creator_tier",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "string"
+      },
+      "description": "none, nano, micro, mid, macro, mega"
+     },
+     {
+      "name": "country",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "string"
+      },
+      "description": "ISO 3166-1 alpha-2"
+     },
+     {
+      "name": "min_followers",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "integer",
+       "minimum": 0
+      },
+      "description": ""
+     },
+     {
+      "name": "max_followers",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "integer",
+       "minimum": 0
+      },
+      "description": ""
+     },
+     {
+      "name": "signed_up_after",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "string",
+       "format": "date-time"
+      },
+      "description": ""
+     },
+     {
+      "name": "signed_up_before",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "string",
+       "format": "date-time"
+      },
+      "description": ""
+     },
+     {
+      "name": "q",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "string"
+      },
+      "description": "Prefix of name, email or handle, case-insensitive"
+     },
+     {
+      "name": "sort",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "string",
+       "enum": [
+        "-score",
+        "score",
+        "-signed_up_at",
+        "signed_up_at",
+        "-followers"
+       ]
+      },
+      "description": "Default -score"
+     },
+     {
+      "name": "limit",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "integer",
+       "minimum": 1,
+       "maximum": 500,
+       "default": 50
+      },
+      "description": ""
+     },
+     {
+      "name": "cursor",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "string"
+      },
+      "description": "Opaque, from next_cursor"
+     },
+     {
+      "$ref": "#/components/parameters/min_position"
+     },
+     {
+      "$ref": "#/components/parameters/wait_ms"
+     }
+    ],
+    "responses": {
+     "200": {
+      "description": "A page of lead views",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object",
+         "required": [
+          "items",
+          "next_cursor"
+         ],
+         "properties": {
+          "items": {
+           "type": "array",
+           "items": {
+            "$ref": "#/components/schemas/LeadView"
+           }
+          },
+          "next_cursor": {
+           "type": [
+            "string",
+            "null"
+           ]
+          }
+         }
+        }
+       }
+      }
+     },
+     "401": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "403": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "422": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "503": {
+      "$ref": "#/components/responses/Problem"
+     }
+    }
+   }
+  },
+  "/v1/leads/{lead_id}": {
+   "get": {
+    "summary": "The current view of a lead",
+    "operationId": "getLead",
+    "tags": [
+     "read"
+    ],
+    "security": [
+     {
+      "bearer": [
+       "read"
+      ]
+     }
+    ],
+    "parameters": [
+     {
+      "$ref": "#/components/parameters/lead_id"
+     },
+     {
+      "$ref": "#/components/parameters/min_position"
+     },
+     {
+      "$ref": "#/components/parameters/wait_ms"
+     }
+    ],
+    "responses": {
+     "200": {
+      "description": "The view; ETag is the version",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/LeadView"
+        }
+       }
+      },
+      "headers": {
+       "ETag": {
+        "schema": {
+         "type": "string"
+        }
+       }
+      }
+     },
+     "304": {
+      "description": "Not modified (If-None-Match)"
+     },
+     "401": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "403": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "404": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "503": {
+      "$ref": "#/components/responses/Problem"
+     }
+    }
+   }
+  },
+  "/v1/leads/{lead_id}/history": {
+   "get": {
+    "summary": "Every event of the lead, oldest first, with its hash chain",
+    "operationId": "getHistory",
+    "tags": [
+     "audit"
+    ],
+    "security": [
+     {
+      "bearer": [
+       "audit"
+      ]
+     }
+    ],
+    "parameters": [
+     {
+      "$ref": "#/components/parameters/lead_id"
+     }
+    ],
+    "responses": {
+     "200": {
+      "description": "History",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object",
+         "required": [
+          "lead_id",
+          "events",
+          "integrity"
+         ],
+         "properties": {
+          "lead_id": {
+           "type": "string"
+          },
+          "events": {
+           "type": "array",
+           "items": {
+            "$ref": "#/components/schemas/HistoryEvent"
+           }
+          },
+          "integrity": {
+           "type": "string",
+           "enum": [
+            "verified",
+            "broken"
+           ]
+          }
+         }
+        }
+       }
+      }
+     },
+     "401": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "403": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "404": {
+      "$ref": "#/components/responses/Problem"
+     }
+    }
+   }
+  },
+  "/v1/leads/{lead_id}/state": {
+   "get": {
+    "summary": "The view as it stood at a time",
+    "operationId": "getStateAsOf",
+    "tags": [
+     "audit"
+    ],
+    "security": [
+     {
+      "bearer": [
+       "audit"
+      ]
+     }
+    ],
+    "parameters": [
+     {
+      "$ref": "#/components/parameters/lead_id"
+     },
+     {
+      "name": "as_of",
+      "in": "query",
+      "required": true,
+      "schema": {
+       "type": "string",
+       "format": "date-time"
+      }
+     }
+    ],
+    "responses": {
+     "200": {
+      "description": "The view as of the time",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/LeadView"
+        }
+       }
+      }
+     },
+     "401": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "403": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "404": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "422": {
+      "$ref": "#/components/responses/Problem"
+     }
+    }
+   }
+  },
+  "/v1/leads/{lead_id}/replay": {
+   "get": {
+    "summary": "The fold, step by step",
+    "operationId": "getReplay",
+    "tags": [
+     "audit"
+    ],
+    "security": [
+     {
+      "bearer": [
+       "audit"
+      ]
+     }
+    ],
+    "parameters": [
+     {
+      "$ref": "#/components/parameters/lead_id"
+     }
+    ],
+    "responses": {
+     "200": {
+      "description": "Steps",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object",
+         "required": [
+          "steps"
+         ],
+         "properties": {
+          "steps": {
+           "type": "array",
+           "items": {
+            "type": "object",
+            "properties": {
+             "event": {
+              "$ref": "#/components/schemas/HistoryEvent"
+             },
+             "state": {
+              "$ref": "#/components/schemas/LeadView"
+             }
+            }
+           }
+          }
+         }
+        }
+       }
+      }
+     },
+     "401": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "403": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "404": {
+      "$ref": "#/components/responses/Problem"
+     }
+    }
+   }
+  },
+  "/v1/feed": {
+   "get": {
+    "summary": "All events of all leads in global order",
+    "operationId": "getFeed",
+    "tags": [
+     "audit"
+    ],
+    "security": [
+     {
+      "bearer": [
+       "audit"
+      ]
+     }
+    ],
+    "parameters": [
+     {
+      "name": "after",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "integer",
+       "minimum": 0,
+       "default": 0
+      },
+      "description": "Position to read after"
+     },
+     {
+      "name": "limit",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "integer",
+       "minimum": 1,
+       "maximum": 1000,
+       "default": 100
+      },
+      "description": ""
+     }
+    ],
+    "responses": {
+     "200": {
+      "description": "A page",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object",
+         "required": [
+          "events",
+          "next_after"
+         ],
+         "properties": {
+          "events": {
+           "type": "array",
+           "items": {
+            "$ref": "#/components/schemas/FeedEvent"
+           }
+          },
+          "next_after": {
+           "type": "integer"
+          }
+         }
+        }
+       }
+      }
+     },
+     "401": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "403": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "422": {
+      "$ref": "#/components/responses/Problem"
+     }
+    }
+   }
+  },
+  "/v1/feed/stream": {
+   "get": {
+    "summary": "The feed as Server-Sent Events, live: id = position, data = a feed event; heartbeat comments every 15 s",
+    "operationId": "streamFeed",
+    "tags": [
+     "audit"
+    ],
+    "security": [
+     {
+      "bearer": [
+       "audit"
+      ]
+     }
+    ],
+    "parameters": [
+     {
+      "name": "after",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "integer",
+       "minimum": 0,
+       "default": 0
+      },
+      "description": "Position to stream after"
+     },
+     {
+      "name": "Last-Event-ID",
+      "in": "header",
+      "required": false,
+      "schema": {
+       "type": "string"
+      },
+      "description": "Wins over after"
+     }
+    ],
+    "responses": {
+     "200": {
+      "description": "text/event-stream (chunked); resume with Last-Event-ID",
+      "content": {
+       "text/event-stream": {
+        "schema": {
+         "type": "string"
+        }
+       }
+      }
+     },
+     "401": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "403": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "422": {
+      "$ref": "#/components/responses/Problem"
+     }
+    }
+   }
+  },
+  "/v1/stats": {
+   "get": {
+    "summary": "The seed's four metrics over a window",
+    "operationId": "getStats",
+    "tags": [
+     "operations"
+    ],
+    "security": [
+     {
+      "bearer": [
+       "read"
+      ]
+     }
+    ],
+    "parameters": [
+     {
+      "name": "window",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "string",
+       "pattern": "^[0-9]+[smhdw]$",
+       "default": "1h"
+      },
+      "description": "e.g. 5m, 15m, 1h, 24h, 7d"
+     },
+     {
+      "$ref": "#/components/parameters/min_position"
+     },
+     {
+      "$ref": "#/components/parameters/wait_ms"
+     }
+    ],
+    "responses": {
+     "200": {
+      "description": "Stats",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Stats"
+        }
+       }
+      }
+     },
+     "401": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "403": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "422": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "503": {
+      "$ref": "#/components/responses/Problem"
+     }
+    }
+   }
+  },
+  "/metrics": {
+   "get": {
+    "summary": "Prometheus text exposition format 0.0.4",
+    "operationId": "getMetrics",
+    "tags": [
+     "operations"
+    ],
+    "security": [
+     {
+      "bearer": [
+       "metrics"
+      ]
+     }
+    ],
+    "responses": {
+     "200": {
+      "description": "Metrics",
+      "content": {
+       "text/plain; version=0.0.4": {
+        "schema": {
+         "type": "string"
+        }
+       }
+      }
+     },
+     "401": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "403": {
+      "$ref": "#/components/responses/Problem"
+     }
+    }
+   }
+  },
+  "/healthz": {
+   "get": {
+    "summary": "Liveness",
+    "operationId": "healthz",
+    "tags": [
+     "operations"
+    ],
+    "security": [],
+    "responses": {
+     "200": {
+      "description": "Serving",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object"
+        }
+       }
+      }
+     }
+    }
+   }
+  },
+  "/readyz": {
+   "get": {
+    "summary": "Readiness: the log is open and projections are within 5 s of the head",
+    "operationId": "readyz",
+    "tags": [
+     "operations"
+    ],
+    "security": [],
+    "responses": {
+     "200": {
+      "description": "Ready",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object"
+        }
+       }
+      }
+     },
+     "503": {
+      "$ref": "#/components/responses/Problem"
+     }
+    }
+   }
+  },
+  "/v1/leads/{lead_id}/enrichment/retry": {
+   "post": {
+    "summary": "A new enrichment attempt now",
+    "operationId": "retryEnrichment",
+    "tags": [
+     "admin"
+    ],
+    "security": [
+     {
+      "bearer": [
+       "admin"
+      ]
+     }
+    ],
+    "parameters": [
+     {
+      "$ref": "#/components/parameters/lead_id"
+     }
+    ],
+    "responses": {
+     "202": {
+      "description": "Retry requested",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object",
+         "properties": {
+          "lead_id": {
+           "type": "string"
+          },
+          "status": {
+           "type": "string"
+          }
+         }
+        }
+       }
+      }
+     },
+     "401": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "403": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "404": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "409": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "422": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "503": {
+      "$ref": "#/components/responses/Problem"
+     }
+    }
+   }
+  },
+  "/v1/leads/{lead_id}/erase": {
+   "post": {
+    "summary": "Erase the lead's personal data (LGPD art. 18)",
+    "operationId": "eraseLead",
+    "tags": [
+     "admin"
+    ],
+    "security": [
+     {
+      "bearer": [
+       "admin"
+      ]
+     }
+    ],
+    "parameters": [
+     {
+      "$ref": "#/components/parameters/lead_id"
+     }
+    ],
+    "requestBody": {
+     "required": true,
+     "content": {
+      "application/json": {
+       "schema": {
+        "type": "object",
+        "required": [
+         "reason"
+        ],
+        "properties": {
+         "reason": {
+          "type": "string",
+          "minLength": 1,
+          "maxLength": 500
+         }
+        }
+       }
+      }
+     }
+    },
+    "responses": {
+     "200": {
+      "description": "Erased",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object",
+         "properties": {
+          "lead_id": {
+           "type": "string"
+          },
+          "status": {
+           "const": "erased"
+          },
+          "version": {
+           "type": "integer"
+          },
+          "position": {
+           "type": "integer"
+          },
+          "duplicate": {
+           "type": "boolean"
+          }
+         }
+        }
+       }
+      }
+     },
+     "401": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "403": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "400": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "404": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "415": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "422": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "503": {
+      "$ref": "#/components/responses/Problem"
+     }
+    }
+   }
+  },
+  "/v1/admin/projections/rebuild": {
+   "post": {
+    "summary": "Rebuild projections from the log",
+    "operationId": "rebuildProjections",
+    "tags": [
+     "admin"
+    ],
+    "security": [
+     {
+      "bearer": [
+       "admin"
+      ]
+     }
+    ],
+    "parameters": [
+     {
+      "name": "projection",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "string"
+      },
+      "description": "One projection; default all"
+     }
+    ],
+    "responses": {
+     "202": {
+      "description": "Rebuild started",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object"
+        }
+       }
+      }
+     },
+     "401": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "403": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "404": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "422": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "503": {
+      "$ref": "#/components/responses/Problem"
+     }
+    }
+   }
+  },
+  "/v1/admin/projections": {
+   "get": {
+    "summary": "Projections and their progress",
+    "operationId": "listProjections",
+    "tags": [
+     "admin"
+    ],
+    "security": [
+     {
+      "bearer": [
+       "admin"
+      ]
+     }
+    ],
+    "responses": {
+     "200": {
+      "description": "Progress",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object"
+        }
+       }
+      }
+     },
+     "401": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "403": {
+      "$ref": "#/components/responses/Problem"
+     }
+    }
+   }
+  },
+  "/openapi.json": {
+   "get": {
+    "summary": "This document",
+    "operationId": "openapi",
+    "tags": [
+     "operations"
+    ],
+    "security": [],
+    "responses": {
+     "200": {
+      "description": "OpenAPI 3.1",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object"
+        }
+       }
+      }
+     }
+    }
+   }
+  },
+  "/": {
+   "get": {
+    "summary": "The web console for SDRs and auditors",
+    "operationId": "console",
+    "tags": [
+     "console"
+    ],
+    "security": [],
+    "responses": {
+     "200": {
+      "description": "HTML",
+      "content": {
+       "text/html": {
+        "schema": {
+         "type": "string"
+        }
+       }
+      }
+     }
+    }
+   }
+  }
+ },
+ "components": {
+  "securitySchemes": {
+   "bearer": {
+    "type": "http",
+    "scheme": "bearer",
+    "description": "Scopes: ingest, read, audit, admin, metrics"
+   }
+  },
+  "parameters": {
+   "lead_id": {
+    "name": "lead_id",
+    "in": "path",
+    "required": true,
+    "schema": {
+     "type": "string",
+     "pattern": "^[A-Za-z0-9._:-]{1,64}$"
+    }
+   },
+   "min_position": {
+    "name": "min_position",
+    "in": "query",
+    "required": false,
+    "schema": {
+     "type": "integer",
+     "minimum": 0
+    },
+    "description": "Wait until the projection has applied this position"
+   },
+   "wait_ms": {
+    "name": "wait_ms",
+    "in": "query",
+    "required": false,
+    "schema": {
+     "type": "integer",
+     "minimum": 0,
+     "maximum": 10000,
+     "default": 2000
+    }
+   }
+  },
+  "responses": {
+   "Problem": {
+    "description": "An RFC 9457 problem document",
+    "content": {
+     "application/problem+json": {
+      "schema": {
+       "$ref": "#/components/schemas/Problem"
+      }
+     }
+    }
+   }
+  },
+  "schemas": {
+   "Problem": {
+    "type": "object",
+    "required": [
+     "type",
+     "title",
+     "status"
+    ],
+    "properties": {
+     "type": {
+      "type": "string",
+      "examples": [
+       "urn:leadbase:problem:validation"
+      ]
+     },
+     "title": {
+      "type": "string"
+     },
+     "status": {
+      "type": "integer"
+     },
+     "detail": {
+      "type": "string"
+     },
+     "errors": {
+      "type": "array",
+      "items": {
+       "type": "object",
+       "required": [
+        "field",
+        "message"
+       ],
+       "properties": {
+        "field": {
+         "type": "string"
+        },
+        "message": {
+         "type": "string"
+        }
+       }
+      }
+     }
+    }
+   },
+   "Signup": {
+    "type": "object",
+    "required": [
+     "event_id",
+     "lead_id",
+     "occurred_at",
+     "email",
+     "name"
+    ],
+    "properties": {
+     "event_id": {
+      "type": "string",
+      "pattern": "^[A-Za-z0-9._:-]{1,64}$"
+     },
+     "lead_id": {
+      "type": "string",
+      "pattern": "^[A-Za-z0-9._:-]{1,64}$"
+     },
+     "occurred_at": {
+      "type": "string",
+      "format": "date-time",
+      "examples": [
+       "2026-11-28T12:00:00.000Z"
+      ]
+     },
+     "email": {
+      "type": "string",
+      "maxLength": 254
+     },
+     "name": {
+      "type": "string",
+      "maxLength": 200
+     },
+     "phone": {
+      "type": [
+       "string",
+       "null"
+      ]
+     },
+     "country": {
+      "type": [
+       "string",
+       "null"
+      ]
+     },
+     "locale": {
+      "type": [
+       "string",
+       "null"
+      ]
+     },
+     "document": {
+      "type": [
+       "string",
+       "null"
+      ]
+     },
+     "social": {
+      "type": "object",
+      "properties": {
+       "instagram": {
+        "type": [
+         "string",
+         "null"
+        ],
+        "maxLength": 64
+       },
+       "youtube": {
+        "type": [
+         "string",
+         "null"
+        ],
+        "maxLength": 64
+       },
+       "tiktok": {
+        "type": [
+         "string",
+         "null"
+        ],
+        "maxLength": 64
+       }
+      }
+     },
+     "source": {
+      "type": "object",
+      "properties": {
+       "utm_source": {
+        "type": [
+         "string",
+         "null"
+        ]
+       },
+       "utm_medium": {
+        "type": [
+         "string",
+         "null"
+        ]
+       },
+       "utm_campaign": {
+        "type": [
+         "string",
+         "null"
+        ]
+       },
+       "utm_term": {
+        "type": [
+         "string",
+         "null"
+        ]
+       },
+       "utm_content": {
+        "type": [
+         "string",
+         "null"
+        ]
+       }
+      }
+     }
+    }
+   },
+   "AppendAnswer": {
+    "type": "object",
+    "required": [
+     "lead_id",
+     "event_id",
+     "version",
+     "position"
+    ],
+    "properties": {
+     "lead_id": {
+      "type": "string"
+     },
+     "event_id": {
+      "type": "string"
+     },
+     "version": {
+      "type": "integer"
+     },
+     "position": {
+      "type": "integer"
+     },
+     "duplicate": {
+      "type": "boolean"
+     }
+    }
+   },
+   "EventItem": {
+    "type": "object",
+    "required": [
+     "event_id",
+     "lead_id",
+     "type",
+     "occurred_at",
+     "data"
+    ],
+    "properties": {
+     "event_id": {
+      "type": "string",
+      "pattern": "^[A-Za-z0-9._:-]{1,64}$"
+     },
+     "lead_id": {
+      "type": "string",
+      "pattern": "^[A-Za-z0-9._:-]{1,64}$"
+     },
+     "type": {
+      "type": "string",
+      "enum": [
+       "signed_up",
+       "enriched",
+       "enrichment_failed",
+       "qualified"
+      ]
+     },
+     "occurred_at": {
+      "type": "string",
+      "format": "date-time",
+      "examples": [
+       "2026-11-28T12:00:00.000Z"
+      ]
+     },
+     "data": {
+      "type": "object"
+     },
+     "expected_version": {
+      "type": "integer",
+      "minimum": 0
+     }
+    }
+   },
+   "BatchAnswer": {
+    "type": "object",
+    "required": [
+     "results"
+    ],
+    "properties": {
+     "results": {
+      "type": "array",
+      "items": {
+       "type": "object",
+       "required": [
+        "event_id",
+        "status"
+       ],
+       "properties": {
+        "event_id": {
+         "type": [
+          "string",
+          "null"
+         ]
+        },
+        "status": {
+         "type": "string",
+         "enum": [
+          "accepted",
+          "duplicate",
+          "rejected"
+         ]
+        },
+        "position": {
+         "type": "integer"
+        },
+        "version": {
+         "type": "integer"
+        },
+        "error": {
+         "type": "string"
+        }
+       }
+      }
+     }
+    }
+   },
+   "LeadView": {
+    "type": "object",
+    "required": [
+     "lead_id",
+     "version",
+     "status"
+    ],
+    "properties": {
+     "lead_id": {
+      "type": "string"
+     },
+     "version": {
+      "type": "integer"
+     },
+     "status": {
+      "type": "string",
+      "enum": [
+       "signed_up",
+       "qualified",
+       "disqualified",
+       "enriching",
+       "enriched",
+       "enrichment_failed",
+       "erased"
+      ]
+     },
+     "signed_up_at": {
+      "type": "string",
+      "format": "date-time",
+      "examples": [
+       "2026-11-28T12:00:00.000Z"
+      ]
+     },
+     "updated_at": {
+      "type": "string",
+      "format": "date-time",
+      "examples": [
+       "2026-11-28T12:00:00.000Z"
+      ]
+     },
+     "contact": {
+      "type": "object"
+     },
+     "qualification": {
+      "type": [
+       "object",
+       "null"
+      ]
+     },
+     "social": {
+      "type": "object"
+     },
+     "enrichment": {
+      "type": "object",
+      "properties": {
+       "state": {
+        "type": "string",
+        "enum": [
+         "not_needed",
+         "pending",
+         "retry_scheduled",
+         "succeeded",
+         "failed"
+        ]
+       },
+       "attempts": {
+        "type": "integer"
+       },
+       "last_error": {
+        "type": [
+         "string",
+         "null"
+        ]
+       },
+       "next_attempt_at": {
+        "type": [
+         "string",
+         "null"
+        ]
+       }
+      }
+     },
+     "priority": {
+      "type": [
+       "object",
+       "null"
+      ],
+      "properties": {
+       "score": {
+        "type": "number"
+       },
+       "level": {
+        "type": "string",
+        "enum": [
+         "A",
+         "B",
+         "C"
+        ]
+       },
+       "team": {
+        "type": "string",
+        "enum": [
+         "sdr",
+         "ldr"
+        ]
+       },
+       "rules_version": {
+        "type": "string"
+       }
+      }
+     },
+     "coverage": {
+      "type": "number"
+     },
+     "processing_ms": {
+      "type": [
+       "integer",
+       "null"
+      ]
+     }
+    }
+   },
+   "HistoryEvent": {
+    "type": "object",
+    "required": [
+     "position",
+     "version",
+     "event_id",
+     "type",
+     "occurred_at",
+     "recorded_at",
+     "data",
+     "prev_hash",
+     "hash"
+    ],
+    "properties": {
+     "position": {
+      "type": "integer"
+     },
+     "version": {
+      "type": "integer"
+     },
+     "event_id": {
+      "type": "string"
+     },
+     "type": {
+      "type": "string"
+     },
+     "occurred_at": {
+      "type": "string",
+      "format": "date-time",
+      "examples": [
+       "2026-11-28T12:00:00.000Z"
+      ]
+     },
+     "recorded_at": {
+      "type": "string",
+      "format": "date-time",
+      "examples": [
+       "2026-11-28T12:00:00.000Z"
+      ]
+     },
+     "correlation_id": {
+      "type": [
+       "string",
+       "null"
+      ]
+     },
+     "causation_id": {
+      "type": [
+       "string",
+       "null"
+      ]
+     },
+     "data": {
+      "type": "object"
+     },
+     "prev_hash": {
+      "type": "string",
+      "pattern": "^[0-9a-f]{64}$"
+     },
+     "hash": {
+      "type": "string",
+      "pattern": "^[0-9a-f]{64}$"
+     }
+    }
+   },
+   "FeedEvent": {
+    "allOf": [
+     {
+      "$ref": "#/components/schemas/HistoryEvent"
+     },
+     {
+      "type": "object",
+      "required": [
+       "lead_id"
+      ],
+      "properties": {
+       "lead_id": {
+        "type": "string"
+       }
+      }
+     }
+    ]
+   },
+   "Stats": {
+    "type": "object",
+    "required": [
+     "signups",
+     "enrichment",
+     "coverage",
+     "processing_ms",
+     "queues"
+    ],
+    "properties": {
+     "signups": {
+      "type": "object",
+      "required": [
+       "total",
+       "in_window"
+      ],
+      "properties": {
+       "total": {
+        "type": "integer"
+       },
+       "in_window": {
+        "type": "integer"
+       }
+      }
+     },
+     "enrichment": {
+      "type": "object",
+      "required": [
+       "success_rate",
+       "succeeded",
+       "failed",
+       "retrying",
+       "failures_by_class"
+      ],
+      "properties": {
+       "success_rate": {
+        "type": [
+         "number",
+         "null"
+        ]
+       },
+       "succeeded": {
+        "type": "integer"
+       },
+       "failed": {
+        "type": "integer"
+       },
+       "retrying": {
+        "type": "integer"
+       },
+       "failures_by_class": {
+        "type": "object",
+        "additionalProperties": {
+         "type": "integer"
+        }
+       }
+      }
+     },
+     "coverage": {
+      "type": "object",
+      "required": [
+       "complete_ratio",
+       "mean"
+      ],
+      "properties": {
+       "complete_ratio": {
+        "type": [
+         "number",
+         "null"
+        ]
+       },
+       "mean": {
+        "type": [
+         "number",
+         "null"
+        ]
+       }
+      }
+     },
+     "processing_ms": {
+      "type": "object",
+      "required": [
+       "mean",
+       "p50",
+       "p95",
+       "p99"
+      ],
+      "properties": {
+       "mean": {
+        "type": [
+         "number",
+         "null"
+        ]
+       },
+       "p50": {
+        "type": [
+         "number",
+         "null"
+        ]
+       },
+       "p95": {
+        "type": [
+         "number",
+         "null"
+        ]
+       },
+       "p99": {
+        "type": [
+         "number",
+         "null"
+        ]
+       }
+      }
+     },
+     "queues": {
+      "type": "object",
+      "required": [
+       "sdr",
+       "ldr"
+      ],
+      "properties": {
+       "sdr": {
+        "type": "integer"
+       },
+       "ldr": {
+        "type": "integer"
+       }
+      }
+     }
+    }
+   }
+  }
+ }
+})json";
+// clang-format on
+
+} // namespace
+
+const char* openapi_document() noexcept { return document; }
+
+} // namespace leadbase::http

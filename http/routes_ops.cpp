@@ -1,0 +1,321 @@
+// Operations: GET /v1/stats (the seed's four metrics, projections/stats.hpp),
+// GET /metrics (Prometheus text format 0.0.4) and GET /openapi.json.
+//
+// Metric families (all prefixed leadbase_, base units, counters end _total,
+// never a lead id, email or handle in a label):
+//   domain      signups_total; enrichment_outcomes_total{result};
+//               enrichment_failures_total{error_class,final}; enrichment_pending_leads;
+//               enrichment_retrying_leads; leads{status}; coverage_complete_ratio;
+//               coverage_mean_ratio; processing_seconds (histogram); queue_leads{team};
+//               stats_leads; stats_memory_bytes
+//   HTTP (RED)  http_requests_total{method,route,status_class};
+//               http_request_duration_seconds{method,route} (histogram)
+//   write side  journal_batch_appends (histogram); journal_write_duration_seconds
+//               (histogram); journal_queued_appends; appends_in_flight;
+//               lead_actors_live; scheduled_work_leads
+//   read side   log_head_position; projection_position{projection};
+//               projection_lag_events{projection}; projection_lag_seconds{projection}
+//   discovery   provider_calls_total{provider}; provider_successes_total{provider};
+//               provider_failures_total{provider,error_class};
+//               provider_fail_fast_total{provider}; provider_circuit_opened_total{provider};
+//               provider_circuit_state{provider,state}; provider_in_flight_calls{provider};
+//               provider_queued_calls{provider}
+//   + whatever api_context::metrics_contributors add.
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include "events/json.hpp"
+#include "events/logging.hpp"
+#include "events/time.hpp"
+#include "http/api.hpp"
+#include "http/problem.hpp"
+#include "projections/stats.hpp"
+
+namespace leadbase::http {
+namespace {
+
+constexpr std::chrono::milliseconds default_wait{2000}, max_wait{10000};
+
+bool parse_uint(const std::string& v, uint64_t& out) {
+  if (v.empty() || v.size() > 19 || v.find_first_not_of("0123456789") != std::string::npos) return false;
+  out = std::stoull(v);
+  return true;
+}
+
+void write_optional(json_writer& w, const std::optional<double>& v) {
+  if (v) w.Double(*v);
+  else w.Null();
+}
+void write_optional(json_writer& w, const std::optional<int64_t>& v) {
+  if (v) w.Int64(*v);
+  else w.Null();
+}
+
+std::string stats_json(const stats_report& r) {
+  rapidjson::StringBuffer buf;
+  json_writer w(buf);
+  w.StartObject();
+  w.Key("signups");
+  w.StartObject();
+  w.Key("total");
+  w.Uint64(r.signups_total);
+  w.Key("in_window");
+  w.Uint64(r.signups_in_window);
+  w.EndObject();
+  w.Key("enrichment");
+  w.StartObject();
+  w.Key("success_rate");
+  write_optional(w, r.success_rate);
+  w.Key("succeeded");
+  w.Uint64(r.succeeded);
+  w.Key("failed");
+  w.Uint64(r.failed);
+  w.Key("retrying");
+  w.Uint64(r.retrying);
+  w.Key("failures_by_class");
+  w.StartObject();
+  for (const auto& [cls, n] : r.failures_by_class) {
+    w.Key(cls.c_str(), static_cast<rapidjson::SizeType>(cls.size()));
+    w.Uint64(n);
+  }
+  w.EndObject();
+  w.EndObject();
+  w.Key("coverage");
+  w.StartObject();
+  w.Key("complete_ratio");
+  write_optional(w, r.coverage_complete_ratio);
+  w.Key("mean");
+  write_optional(w, r.coverage_mean);
+  w.EndObject();
+  w.Key("processing_ms");
+  w.StartObject();
+  w.Key("mean");
+  write_optional(w, r.processing_mean_ms);
+  w.Key("p50");
+  write_optional(w, r.processing_p50_ms);
+  w.Key("p95");
+  write_optional(w, r.processing_p95_ms);
+  w.Key("p99");
+  write_optional(w, r.processing_p99_ms);
+  w.EndObject();
+  w.Key("queues");
+  w.StartObject();
+  w.Key("sdr");
+  w.Uint64(r.queue_sdr);
+  w.Key("ldr");
+  w.Uint64(r.queue_ldr);
+  w.EndObject();
+  w.EndObject();
+  return buf.GetString();
+}
+
+void get_stats(api_context& ctx, request& req, responder respond) {
+  if (ctx.stats == nullptr)
+    return respond(problem_response(problem_kind::overloaded, "the stats projection is not running"));
+  millis window = 3'600'000;
+  if (const std::string* w = req.query_param("window")) {
+    auto parsed = parse_window(*w);
+    if (!parsed)
+      return respond(to_response(
+          validation_problem("window", "must be a positive integer with a unit s, m, h, d or w (e.g. 15m, 1h, 7d)")));
+    window = *parsed;
+  }
+  uint64_t min_position = 0, wait_ms = static_cast<uint64_t>(default_wait.count());
+  if (const std::string* v = req.query_param("min_position"); v && !parse_uint(*v, min_position))
+    return respond(to_response(validation_problem("min_position", "must be a non-negative integer")));
+  if (const std::string* v = req.query_param("wait_ms");
+      v && (!parse_uint(*v, wait_ms) || wait_ms > static_cast<uint64_t>(max_wait.count())))
+    return respond(to_response(validation_problem("wait_ms", "must be an integer from 0 to 10000")));
+
+  stats_store* store = ctx.stats;
+  auto answer = [store, window, respond](bool reached) {
+    if (!reached) {
+      response res = problem_response(problem_kind::overloaded, "the stats projection has not reached min_position yet");
+      return respond(std::move(res));
+    }
+    respond(json_response(200, stats_json(store->report(window, now_millis()))));
+  };
+  if (min_position == 0 || store->position() >= min_position) return answer(true);
+  store->when_reached(min_position, now_millis() + static_cast<millis>(wait_ms), answer);
+}
+
+// -- /metrics -----------------------------------------------------------------------
+
+const char* status_class_label(size_t i) {
+  static const char* names[] = {"1xx", "2xx", "3xx", "4xx", "5xx"};
+  return names[i];
+}
+
+template <size_t N>
+std::vector<double> bounds_of(const std::array<double, N>& a, size_t take) {
+  return std::vector<double>(a.begin(), a.begin() + static_cast<std::ptrdiff_t>(take));
+}
+
+void domain_metrics(metrics_writer& m, const stats_counters& c) {
+  m.counter("leadbase_signups_total", "Signups processed (leads whose signed_up was applied).",
+            static_cast<double>(c.signups_total));
+  m.counter("leadbase_enrichment_outcomes_total",
+            "Enrichments that ended, by result: succeeded, or failed for good (retries are not outcomes).",
+            static_cast<double>(c.enrichment_succeeded_total), {{"result", "succeeded"}});
+  m.counter("leadbase_enrichment_outcomes_total", "", static_cast<double>(c.enrichment_failed_total),
+            {{"result", "failed"}});
+  for (const auto& [key, n] : c.failed_attempts_total)
+    m.counter("leadbase_enrichment_failures_total",
+              "enrichment_failed events by error class; final=\"false\" ones are retried.", static_cast<double>(n),
+              {{"error_class", key.first}, {"final", key.second ? "true" : "false"}});
+  m.gauge("leadbase_enrichment_pending_leads", "Leads with an enrichment attempt pending now.",
+          static_cast<double>(c.enrichment_pending));
+  m.gauge("leadbase_enrichment_retrying_leads", "Leads waiting for an enrichment retry now (the retry backlog).",
+          static_cast<double>(c.enrichment_retrying));
+  for (size_t i = 1; i < c.leads_by_status.size(); ++i)
+    m.gauge("leadbase_leads", "Leads by current status.", static_cast<double>(c.leads_by_status[i]),
+            {{"status", to_string(static_cast<lead_status>(i))}});
+  const double n = static_cast<double>(c.coverage_leads);
+  m.gauge("leadbase_coverage_complete_ratio", "Share of (not erased) leads whose data coverage is 1.0.",
+          c.coverage_leads ? static_cast<double>(c.coverage_complete) / n : 0.0);
+  m.gauge("leadbase_coverage_mean_ratio", "Mean data coverage of (not erased) leads.",
+          c.coverage_leads ? c.coverage_sum / n : 0.0);
+  m.histogram("leadbase_processing_seconds",
+              "Signup recorded -> first final state (enriched, final failure, disqualified, nothing to enrich).",
+              bounds_of(processing_buckets_s, processing_buckets_s.size()),
+              std::vector<uint64_t>(c.processing_buckets.begin(), c.processing_buckets.end()), c.processing_sum_s);
+  m.gauge("leadbase_queue_leads", "Leads in the SDR / LDR work queues.", static_cast<double>(c.queue_sdr),
+          {{"team", "sdr"}});
+  m.gauge("leadbase_queue_leads", "", static_cast<double>(c.queue_ldr), {{"team", "ldr"}});
+  m.gauge("leadbase_stats_leads", "Leads tracked by the stats projection.", static_cast<double>(c.leads));
+  m.gauge("leadbase_stats_memory_bytes", "Estimated memory of the stats projection.",
+          static_cast<double>(c.memory_bytes));
+}
+
+void http_metrics(metrics_writer& m, const std::vector<route_stats_snapshot>& rows) {
+  const auto bounds = bounds_of(latency_buckets_s, latency_buckets_s.size());
+  for (const auto& r : rows) {
+    const std::string method = r.method.empty() ? "other" : r.method;
+    for (size_t i = 0; i < r.by_class.size(); ++i) {
+      if (r.by_class[i] == 0) continue;
+      m.counter("leadbase_http_requests_total", "HTTP requests by route pattern, method and status class.",
+                static_cast<double>(r.by_class[i]),
+                {{"method", method}, {"route", r.pattern}, {"status_class", status_class_label(i)}});
+    }
+    if (r.count == 0) continue;
+    m.histogram("leadbase_http_request_duration_seconds", "HTTP request latency by route pattern and method.",
+                bounds, std::vector<uint64_t>(r.cumulative_buckets.begin(), r.cumulative_buckets.end()),
+                r.latency_sum_s, {{"method", method}, {"route", r.pattern}});
+  }
+}
+
+void write_side_metrics(metrics_writer& m, const lead_service& leads) {
+  const journal_stats& j = leads.journal();
+  {
+    std::vector<double> bounds;
+    for (size_t i = 0; i + 1 < journal_stats::batch_buckets.size(); ++i)
+      bounds.push_back(static_cast<double>(journal_stats::batch_buckets[i]));
+    std::vector<uint64_t> cum;
+    uint64_t run = 0;
+    for (const auto& b : j.batch_hist) cum.push_back(run += b.load(std::memory_order_relaxed));
+    m.histogram("leadbase_journal_batch_appends", "Appends per journal write (group commit batch size).", bounds, cum,
+                static_cast<double>(j.events.load(std::memory_order_relaxed)));
+  }
+  {
+    std::vector<double> bounds = bounds_of(journal_stats::latency_buckets_s, journal_stats::latency_buckets_s.size() - 1);
+    std::vector<uint64_t> cum;
+    uint64_t run = 0;
+    for (const auto& b : j.latency_hist) cum.push_back(run += b.load(std::memory_order_relaxed));
+    m.histogram("leadbase_journal_write_duration_seconds", "Duration of one journal write (with fsync when sync = true).",
+                bounds, cum, static_cast<double>(j.write_ns.load(std::memory_order_relaxed)) / 1e9);
+  }
+  m.gauge("leadbase_journal_queued_appends", "Appends waiting for the next journal write.",
+          static_cast<double>(j.queued.load(std::memory_order_relaxed)));
+  m.gauge("leadbase_appends_in_flight", "Appends accepted and not yet answered (503 beyond the limit).",
+          static_cast<double>(leads.in_flight()));
+  m.gauge("leadbase_lead_actors_live", "Lead actors alive now.", static_cast<double>(leads.live_leads()));
+  m.gauge("leadbase_scheduled_work_leads", "Leads with a retry or refresh scheduled.",
+          static_cast<double>(leads.scheduled_work()));
+}
+
+void projection_metrics(metrics_writer& m, api_context& ctx, std::vector<projection_progress> rows) {
+  const global_position head = ctx.log ? ctx.log->last_position() : 0;
+  if (ctx.log) m.gauge("leadbase_log_head_position", "Position of the newest event in the log.", static_cast<double>(head));
+  const millis now = now_millis();
+  for (auto& row : rows) {
+    const global_position row_head = std::max(row.head, row.position);
+    double lag_s = 0;
+    if (row.lag_seconds) {
+      lag_s = *row.lag_seconds;
+    } else if (row.position < row_head && ctx.log) {
+      auto next = ctx.log->read_global(row.position, 1);
+      if (next && !next->empty()) lag_s = std::max<double>(0, static_cast<double>(now - next->front().ev.meta.recorded_at) / 1000.0);
+    }
+    const metric_labels l{{"projection", row.name}};
+    m.gauge("leadbase_projection_position", "Last log position applied by the projection.",
+            static_cast<double>(row.position), l);
+    m.gauge("leadbase_projection_lag_events", "Events in the log not yet applied by the projection.",
+            static_cast<double>(row_head - row.position), l);
+    m.gauge("leadbase_projection_lag_seconds", "Age of the oldest event the projection has not applied (0 when caught up).",
+            lag_s, l);
+  }
+}
+
+void provider_metrics(metrics_writer& m, const std::vector<provider_status>& rows) {
+  for (const auto& p : rows) {
+    const metric_labels l{{"provider", p.network}};
+    m.counter("leadbase_provider_calls_total", "Real calls made to a Creator Discovery provider.",
+              static_cast<double>(p.calls), l);
+    m.counter("leadbase_provider_successes_total", "Provider calls that succeeded.", static_cast<double>(p.successes), l);
+    for (const auto& [cls, n] : p.failures)
+      m.counter("leadbase_provider_failures_total", "Provider calls that failed, by error class.",
+                static_cast<double>(n), {{"provider", p.network}, {"error_class", cls}});
+    m.counter("leadbase_provider_fail_fast_total", "Attempts refused at once while the circuit was open.",
+              static_cast<double>(p.fail_fast), l);
+    m.counter("leadbase_provider_circuit_opened_total", "Times the provider's circuit breaker opened.",
+              static_cast<double>(p.breaker_opened), l);
+    for (const char* state : {"closed", "open", "half_open"})
+      m.gauge("leadbase_provider_circuit_state", "1 for the circuit breaker's current state, 0 for the others.",
+              p.breaker == state ? 1.0 : 0.0, {{"provider", p.network}, {"state", state}});
+    m.gauge("leadbase_provider_in_flight_calls", "Provider calls in flight.", static_cast<double>(p.in_flight), l);
+    m.gauge("leadbase_provider_queued_calls", "Attempts waiting for a provider slot.", static_cast<double>(p.queued), l);
+  }
+}
+
+void get_metrics(api_context& ctx, request&, responder respond) {
+  response res = text_response(200, render_metrics(ctx), metrics_content_type);
+  res.set_header("Cache-Control", "no-store");
+  respond(std::move(res));
+}
+
+void get_openapi(request&, responder respond) {
+  response res = json_response(200, openapi_document());
+  res.set_header("Cache-Control", "public, max-age=300");
+  respond(std::move(res));
+}
+
+} // namespace
+
+std::string render_metrics(api_context& ctx) {
+  metrics_writer m;
+  m.gauge("leadbase_build_info", "Always 1; the version is a label.", 1, {{"version", "0.1.0"}});
+  if (ctx.stats) domain_metrics(m, ctx.stats->counters());
+  if (ctx.http_stats) http_metrics(m, ctx.http_stats());
+  if (ctx.leads) write_side_metrics(m, *ctx.leads);
+  std::vector<projection_progress> rows;
+  if (ctx.projections_progress) {
+    rows = ctx.projections_progress();
+  } else if (ctx.stats) {
+    rows.push_back({"stats", ctx.stats->position(), ctx.log ? ctx.log->last_position() : ctx.stats->position(), {}});
+  }
+  projection_metrics(m, ctx, std::move(rows));
+  if (ctx.providers) provider_metrics(m, ctx.providers());
+  else if (ctx.leads) provider_metrics(m, ctx.leads->providers());
+  for (const auto& contribute : ctx.metrics_contributors)
+    if (contribute) contribute(m);
+  if (m.dropped() > 0) module_logger("http")->debug("/metrics: {} samples dropped (bad name or type clash)", m.dropped());
+  return m.str();
+}
+
+void add_ops_routes(router& r, api_context& ctx) {
+  r.add("GET", "/v1/stats", scope::read, [&ctx](request& q, responder s) { get_stats(ctx, q, s); });
+  r.add("GET", "/metrics", scope::metrics, [&ctx](request& q, responder s) { get_metrics(ctx, q, s); });
+  r.add("GET", "/openapi.json", std::nullopt, [](request& q, responder s) { get_openapi(q, s); });
+}
+
+} // namespace leadbase::http

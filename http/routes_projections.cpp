@@ -1,0 +1,117 @@
+// Projection operations: POST /v1/admin/projections/rebuild and
+// GET /v1/admin/projections (scope admin), and the readiness check behind
+// GET /readyz (the log is open and the projection within 5 s of the head).
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <cmath>
+
+#include "events/json.hpp"
+#include "events/logging.hpp"
+#include "http/api.hpp"
+#include "http/problem.hpp"
+#include "http/server.hpp"
+#include "projections/lead_views.hpp"
+#include "projections/runner.hpp"
+
+namespace leadbase::http {
+namespace {
+
+constexpr double ready_lag_s = 5.0;
+
+void write_info(json_writer& w, const projections::runner_info& i) {
+  w.StartObject();
+  w.Key("name");
+  w.String(i.name.c_str(), static_cast<rapidjson::SizeType>(i.name.size()));
+  w.Key("position");
+  w.Uint64(i.position);
+  w.Key("head");
+  w.Uint64(i.head);
+  w.Key("lag_events");
+  w.Uint64(i.lag_events);
+  w.Key("lag_seconds");
+  w.Double(std::round(i.lag_seconds * 1000.0) / 1000.0);
+  w.Key("state");
+  w.String(to_string(i.state));
+  w.Key("progress");
+  w.Double(std::round(i.progress * 10000.0) / 10000.0);
+  w.EndObject();
+}
+
+void get_projections(api_context& ctx, request&, responder respond) {
+  rapidjson::StringBuffer buf;
+  json_writer w(buf);
+  w.StartObject();
+  w.Key("projections");
+  w.StartArray();
+  if (ctx.projections != nullptr) write_info(w, ctx.projections->info());
+  w.EndArray();
+  w.EndObject();
+  respond(json_response(200, buf.GetString()));
+}
+
+void post_rebuild(api_context& ctx, request& req, responder respond) {
+  if (ctx.projections == nullptr || ctx.projections->info().state == projections::runner_state::stopped)
+    return respond(to_response(make_problem(problem_kind::overloaded, "the projection runner is not running")));
+  if (const auto* name = req.query_param("projection"); name && *name != ctx.projections->info().name)
+    return respond(to_response(validation_problem("projection", "no projection of that name")));
+  ctx.projections->rebuild();
+  module_logger("projections")->info("projection rebuild requested by {}", req.principal);
+  rapidjson::StringBuffer buf;
+  json_writer w(buf);
+  w.StartObject();
+  w.Key("projections");
+  w.StartArray();
+  auto i = ctx.projections->info();
+  i.state = projections::runner_state::rebuilding;  // the thread picks the request up at once
+  write_info(w, i);
+  w.EndArray();
+  w.EndObject();
+  respond(json_response(202, buf.GetString()));
+}
+
+} // namespace
+
+readiness projections_readiness(const api_context& ctx) {
+  if (ctx.log == nullptr) return {false, "the event log is not open"};
+  if (ctx.projections == nullptr) return {true, {}};
+  auto i = ctx.projections->info();
+  if (i.state == projections::runner_state::stopped) return {false, "the projection runner is not running"};
+  if (i.lag_seconds > ready_lag_s)
+    return {false, "projection " + i.name + " is " + std::to_string(static_cast<long long>(i.lag_seconds)) +
+                       " s behind the head (" + std::to_string(i.lag_events) + " events)"};
+  return {true, {}};
+}
+
+void add_projection_routes(router& r, api_context& ctx) {
+  r.add("GET", "/v1/admin/projections", scope::admin,
+        [&ctx](request& q, responder s) { get_projections(ctx, q, std::move(s)); });
+  route_options any_body;
+  any_body.content_types = {};  // no body expected; accept whatever a client sends
+  r.add("POST", "/v1/admin/projections/rebuild", scope::admin,
+        [&ctx](request& q, responder s) { post_rebuild(ctx, q, std::move(s)); }, any_body);
+}
+
+} // namespace leadbase::http
+
+namespace leadbase::http {
+
+void after_erase_applied(api_context& ctx, const std::string& lead_id, global_position position,
+                         const responder& respond, std::function<void()> answer) {
+  if (ctx.projections == nullptr || ctx.views == nullptr) return answer();
+  ctx.projections->when_reached(
+      position, std::chrono::seconds(10), [&ctx, lead_id, respond, answer = std::move(answer)](bool reached) {
+        if (!reached)
+          return respond(to_response(make_problem(
+              problem_kind::overloaded, "the erasure is stored; the views have not applied it yet, retry the call")));
+        ctx.projections->run_maintenance([&ctx, lead_id, respond, answer] {
+          if (auto s = ctx.views->compact_lead(lead_id); !s) {
+            module_logger("projections")->error("compaction after an erasure failed: {}", s.err().message);
+            return respond(problem_response(s.err()));
+          }
+          answer();
+        });
+      });
+}
+
+} // namespace leadbase::http

@@ -1,0 +1,736 @@
+#include "projections/lead_views.hpp"
+
+#include <rocksdb/db.h>
+#include <rocksdb/iterator.h>
+#include <rocksdb/write_batch.h>
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+#include <unordered_map>
+
+#include "events/logging.hpp"
+#include "events/snapshot.hpp"
+#include "storage/keys.hpp"
+
+namespace leadbase::projections {
+namespace {
+
+using storage::keys::put_be64;
+using storage::keys::read_be64;
+
+std::shared_ptr<spdlog::logger> log() {
+  static auto logger = module_logger("projections");
+  return logger;
+}
+
+error storage_error(const rocksdb::Status& s, const char* what) {
+  return error{errc::storage_failure, std::string(what) + ": " + s.ToString()};
+}
+
+constexpr char dim_score = 'S';
+constexpr char dim_signup = 'T';
+constexpr char dim_followers = 'F';
+constexpr uint64_t sign_bit = uint64_t{1} << 63;
+
+/// Order-preserving 8 bytes for a signed value.
+std::string ordered(int64_t v) {
+  std::string out;
+  out.reserve(8);
+  put_be64(out, static_cast<uint64_t>(v) ^ sign_bit);
+  return out;
+}
+
+/// What the filters and sorts need, stored as every index key's value.
+struct index_attrs {
+  int64_t score10 = 0;  // score × 10 (scores have one decimal)
+  millis signed_up_at = 0;
+  int64_t followers = 0;
+  lead_status status = lead_status::none;
+  char level = 'C';
+  std::string team, tier, country;
+};
+
+void put_short(std::string& out, const std::string& s) {
+  const size_t n = std::min<size_t>(s.size(), 255);
+  out.push_back(static_cast<char>(n));
+  out.append(s, 0, n);
+}
+
+bool get_short(std::string_view in, size_t& at, std::string& out) {
+  if (at >= in.size()) return false;
+  const size_t n = static_cast<uint8_t>(in[at++]);
+  if (at + n > in.size()) return false;
+  out.assign(in.substr(at, n));
+  at += n;
+  return true;
+}
+
+constexpr char attrs_version = 1;
+
+std::string encode_attrs(const index_attrs& a) {
+  std::string out;
+  out.reserve(40);
+  out.push_back(attrs_version);
+  put_be64(out, static_cast<uint64_t>(a.score10));
+  put_be64(out, static_cast<uint64_t>(a.signed_up_at));
+  put_be64(out, static_cast<uint64_t>(a.followers));
+  out.push_back(static_cast<char>(a.status));
+  out.push_back(a.level);
+  put_short(out, a.team);
+  put_short(out, a.tier);
+  put_short(out, a.country);
+  return out;
+}
+
+bool decode_attrs(std::string_view in, index_attrs& a) {
+  if (in.size() < 27 || in[0] != attrs_version) return false;
+  a.score10 = static_cast<int64_t>(read_be64(in, 1));
+  a.signed_up_at = static_cast<int64_t>(read_be64(in, 9));
+  a.followers = static_cast<int64_t>(read_be64(in, 17));
+  a.status = static_cast<lead_status>(static_cast<uint8_t>(in[25]));
+  a.level = in[26];
+  size_t at = 27;
+  return get_short(in, at, a.team) && get_short(in, at, a.tier) && get_short(in, at, a.country);
+}
+
+std::string upper_ascii(std::string s) {
+  for (char& c : s)
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+  return s;
+}
+
+/// The profile whose followers and tier count: Instagram, else YouTube.
+const network_profile* reach_profile(const lead_state& s) {
+  for (const char* network : {"instagram", "youtube"}) {
+    auto it = s.social.find(network);
+    if (it != s.social.end()) return &it->second;
+  }
+  return nullptr;
+}
+
+std::optional<index_attrs> attrs_of(const lead_state& s, const lead_views_options& o) {
+  auto p = prioritise(s, o.priority, o.rules_version);
+  if (!p) return std::nullopt;
+  index_attrs a;
+  a.score10 = std::isfinite(p->score) ? std::llround(p->score * 10.0) : 0;
+  a.signed_up_at = s.signed_up_at;
+  a.status = s.status;
+  a.level = p->level;
+  a.team = p->team;
+  a.country = upper_ascii(s.contact.country);
+  if (const auto* prof = reach_profile(s)) {
+    a.followers = prof->followers;
+    a.tier = prof->creator_tier;
+  }
+  return a;
+}
+
+std::string dim_value(char dim, const index_attrs& a) {
+  switch (dim) {
+    case dim_score: return ordered(a.score10);
+    case dim_signup: return ordered(a.signed_up_at);
+    default: return ordered(a.followers);
+  }
+}
+
+std::string index_prefix(char dim, std::string_view scope) {
+  std::string k;
+  k.reserve(scope.size() + 3);
+  k.push_back('i');
+  k.push_back(dim);
+  k.append(scope);
+  k.push_back('\0');
+  return k;
+}
+
+// -- the search index: hashed prefix buckets -------------------------------------------
+//
+// A token is indexed under the hash of its first L bytes for each L in
+// q_levels it is long enough for; a search for text of n bytes scans the bucket
+// of the longest L <= n and keeps the entries whose token (in the value)
+// starts with the text. Keys hold no personal data in plaintext: RocksDB keeps
+// the boundary keys of table files in the MANIFEST, which compaction does not
+// rewrite, so plaintext keys would outlive an erasure there.
+
+constexpr size_t q_levels[] = {1, 3, 6};
+
+uint64_t fnv1a(std::string_view s, uint64_t salt) {
+  uint64_t h = 1469598103934665603ull ^ (salt * 1099511628211ull);
+  for (char c : s) {
+    h ^= static_cast<uint8_t>(c);
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
+/// "q" + hash of the first `level` bytes (9 bytes).
+std::string q_bucket(std::string_view text, size_t level) {
+  std::string k = "q";
+  put_be64(k, fnv1a(text.substr(0, level), level));
+  return k;
+}
+
+/// The bucket level a search of `n` bytes uses.
+size_t q_level_for(size_t n) {
+  size_t level = q_levels[0];
+  for (size_t l : q_levels)
+    if (l <= n) level = l;
+  return level;
+}
+
+/// q<bucket:8><lead_id>\0<token hash:8>
+std::vector<std::string> q_keys(const std::string& token, std::string_view lead_id) {
+  std::vector<std::string> out;
+  for (size_t level : q_levels) {
+    if (token.size() < level) break;
+    std::string k = q_bucket(token, level);
+    k.append(lead_id);
+    k.push_back('\0');
+    put_be64(k, fnv1a(token, 0));
+    out.push_back(std::move(k));
+  }
+  return out;
+}
+
+/// The value of a q key: [token length:2][token][index_attrs].
+std::string q_value(const std::string& token, const std::string& attrs) {
+  std::string v;
+  const size_t n = std::min<size_t>(token.size(), 0xffff);
+  v.push_back(static_cast<char>(n >> 8));
+  v.push_back(static_cast<char>(n & 0xff));
+  v.append(token, 0, n);
+  v.append(attrs);
+  return v;
+}
+
+bool split_q_value(std::string_view v, std::string_view& token, std::string_view& attrs) {
+  if (v.size() < 2) return false;
+  const size_t n = (static_cast<size_t>(static_cast<uint8_t>(v[0])) << 8) | static_cast<uint8_t>(v[1]);
+  if (v.size() < 2 + n) return false;
+  token = v.substr(2, n);
+  attrs = v.substr(2 + n);
+  return true;
+}
+
+/// Every index key of a state, with its value; empty for leads in no queue.
+std::map<std::string, std::string> index_entries(const lead_state& s, const lead_views_options& o) {
+  std::map<std::string, std::string> out;
+  auto a = attrs_of(s, o);
+  if (!a) return out;
+  const std::string value = encode_attrs(*a);
+  const std::string scopes[] = {"*", "t" + a->team, std::string("l") + a->level};
+  for (char dim : {dim_score, dim_signup, dim_followers}) {
+    const std::string v = dim_value(dim, *a);
+    for (const auto& scope : scopes) out.emplace(index_prefix(dim, scope) + v + s.lead_id, value);
+  }
+  for (const auto& token : view_keys::search_tokens(s)) {
+    const std::string qv = q_value(token, value);
+    for (auto& k : q_keys(token, s.lead_id)) out.emplace(std::move(k), qv);
+  }
+  return out;
+}
+
+/// The first string greater than every string starting with `prefix`; empty if none.
+std::string prefix_successor(std::string prefix) {
+  while (!prefix.empty() && static_cast<uint8_t>(prefix.back()) == 0xff) prefix.pop_back();
+  if (!prefix.empty()) prefix.back() = static_cast<char>(static_cast<uint8_t>(prefix.back()) + 1);
+  return prefix;
+}
+
+// -- cursors: base64url("c" sort-digit value:8 lead_id) ---------------------------------
+
+constexpr char b64_chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+std::string base64url(std::string_view in) {
+  std::string out;
+  uint32_t acc = 0;
+  int bits = 0;
+  for (unsigned char c : in) {
+    acc = (acc << 8) | c;
+    bits += 8;
+    while (bits >= 6) {
+      bits -= 6;
+      out.push_back(b64_chars[(acc >> bits) & 0x3f]);
+    }
+  }
+  if (bits > 0) out.push_back(b64_chars[(acc << (6 - bits)) & 0x3f]);
+  return out;
+}
+
+std::optional<std::string> from_base64url(std::string_view in) {
+  std::string out;
+  uint32_t acc = 0;
+  int bits = 0;
+  for (char c : in) {
+    const char* p = std::find(b64_chars, b64_chars + 64, c);
+    if (p == b64_chars + 64) return std::nullopt;
+    acc = (acc << 6) | static_cast<uint32_t>(p - b64_chars);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push_back(static_cast<char>((acc >> bits) & 0xff));
+    }
+  }
+  return out;
+}
+
+std::string make_cursor(queue_sort sort, std::string_view suffix) {
+  std::string raw = "c";
+  raw.push_back(static_cast<char>('0' + static_cast<int>(sort)));
+  raw.append(suffix);
+  return base64url(raw);
+}
+
+/// The suffix (value:8 lead_id) a cursor continues after.
+result<std::string> parse_cursor(const std::string& cursor, queue_sort sort) {
+  auto raw = from_base64url(cursor);
+  if (!raw || raw->size() < 11 || (*raw)[0] != 'c')
+    return error{errc::validation, "not a cursor of this API"};
+  if ((*raw)[1] != static_cast<char>('0' + static_cast<int>(sort)))
+    return error{errc::validation, "the cursor was made for another sort"};
+  return raw->substr(2);
+}
+
+char dim_of(queue_sort s) {
+  switch (s) {
+    case queue_sort::score_desc:
+    case queue_sort::score_asc: return dim_score;
+    case queue_sort::signed_up_desc:
+    case queue_sort::signed_up_asc: return dim_signup;
+    case queue_sort::followers_desc: return dim_followers;
+  }
+  return dim_score;
+}
+
+bool descending(queue_sort s) {
+  return s == queue_sort::score_desc || s == queue_sort::signed_up_desc || s == queue_sort::followers_desc;
+}
+
+bool matches(const queue_query& q, const index_attrs& a) {
+  if (q.team && a.team != *q.team) return false;
+  if (!q.levels.empty() && std::find(q.levels.begin(), q.levels.end(), a.level) == q.levels.end()) return false;
+  if (q.status && a.status != *q.status) return false;
+  if (q.creator_tier && a.tier != *q.creator_tier) return false;
+  if (q.country && a.country != upper_ascii(*q.country)) return false;
+  if (q.min_followers && a.followers < *q.min_followers) return false;
+  if (q.max_followers && a.followers > *q.max_followers) return false;
+  if (q.signed_up_after && a.signed_up_at < *q.signed_up_after) return false;
+  if (q.signed_up_before && a.signed_up_at >= *q.signed_up_before) return false;
+  return true;
+}
+
+/// A RocksDB snapshot for the lifetime of one query.
+class snapshot_guard {
+ public:
+  explicit snapshot_guard(rocksdb::DB* db) : db_(db), snap_(db->GetSnapshot()) {}
+  ~snapshot_guard() { db_->ReleaseSnapshot(snap_); }
+  snapshot_guard(const snapshot_guard&) = delete;
+  snapshot_guard& operator=(const snapshot_guard&) = delete;
+  const rocksdb::Snapshot* get() const { return snap_; }
+
+ private:
+  rocksdb::DB* db_;
+  const rocksdb::Snapshot* snap_;
+};
+
+/// One bounded scan of one index scope, in either direction.
+struct scope_scan {
+  std::string prefix, lower, upper;
+  rocksdb::Slice lower_s, upper_s;
+  std::unique_ptr<rocksdb::Iterator> it;
+
+  std::string_view suffix() const {
+    auto k = it->key();
+    return std::string_view(k.data() + prefix.size(), k.size() - prefix.size());
+  }
+};
+
+result<std::optional<lead_state>> read_row(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* views,
+                                           const rocksdb::ReadOptions& ro, const std::string& lead_id) {
+  std::string bytes;
+  auto s = db->Get(ro, views, view_keys::row_key(lead_id), &bytes);
+  if (s.IsNotFound()) return std::optional<lead_state>{};
+  if (!s.ok()) return storage_error(s, "read view");
+  auto st = decode_snapshot(bytes);
+  if (!st) return error{errc::corrupt_data, "corrupt view row: " + st.err().message};
+  return std::optional<lead_state>{std::move(*st)};
+}
+
+} // namespace
+
+// -- names ------------------------------------------------------------------------------
+
+const char* to_string(queue_sort s) noexcept {
+  switch (s) {
+    case queue_sort::score_desc: return "-score";
+    case queue_sort::score_asc: return "score";
+    case queue_sort::signed_up_desc: return "-signed_up_at";
+    case queue_sort::signed_up_asc: return "signed_up_at";
+    case queue_sort::followers_desc: return "-followers";
+  }
+  return "-score";
+}
+
+std::optional<queue_sort> queue_sort_from_string(std::string_view s) noexcept {
+  for (auto v : {queue_sort::score_desc, queue_sort::score_asc, queue_sort::signed_up_desc,
+                 queue_sort::signed_up_asc, queue_sort::followers_desc})
+    if (s == to_string(v)) return v;
+  return std::nullopt;
+}
+
+// -- keys -------------------------------------------------------------------------------
+
+namespace view_keys {
+
+std::string row_key(std::string_view lead_id) {
+  std::string k = "v/";
+  k.append(lead_id);
+  return k;
+}
+
+std::string normalise_search(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  size_t i = 0;
+  if (!text.empty() && text[0] == '@') i = 1;
+  for (; i < text.size(); ++i) {
+    const auto c = static_cast<uint8_t>(text[i]);
+    if (c == 0) continue;
+    if (c >= 'A' && c <= 'Z') {
+      out.push_back(static_cast<char>(c - 'A' + 'a'));
+    } else if (c == 0xC3 && i + 1 < text.size()) {
+      // UTF-8 U+00C0..U+00DE (À..Þ, not ×) → U+00E0..U+00FE
+      auto c2 = static_cast<uint8_t>(text[i + 1]);
+      if (c2 >= 0x80 && c2 <= 0x9E && c2 != 0x97) c2 = static_cast<uint8_t>(c2 + 0x20);
+      out.push_back(static_cast<char>(c));
+      out.push_back(static_cast<char>(c2));
+      ++i;
+    } else {
+      out.push_back(static_cast<char>(c));
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> search_tokens(const lead_state& s) {
+  std::set<std::string> tokens;
+  auto add = [&](std::string_view text) {
+    std::string t = normalise_search(text);
+    if (!t.empty()) tokens.insert(std::move(t));
+  };
+  const std::string& name = s.contact.name;
+  add(name);
+  // Each further word of the name, so "souza" finds "Ana Souza".
+  size_t at = 0;
+  while (at < name.size()) {
+    size_t start = name.find_first_not_of(" \t", at);
+    if (start == std::string::npos) break;
+    size_t end = name.find_first_of(" \t", start);
+    if (end == std::string::npos) end = name.size();
+    if (start > 0) add(std::string_view(name).substr(start, end - start));
+    at = end;
+  }
+  add(s.contact.email);
+  add(s.contact.social.instagram);
+  add(s.contact.social.youtube);
+  add(s.contact.social.tiktok);
+  for (const auto& [network, prof] : s.social) add(prof.handle);
+  return {tokens.begin(), tokens.end()};
+}
+
+} // namespace view_keys
+
+// -- lead_views --------------------------------------------------------------------------
+
+lead_views::lead_views(storage::event_log& log, lead_views_options opts) : log_(log), opts_(std::move(opts)) {}
+
+std::string lead_views::fingerprint() const {
+  const auto& p = opts_.priority;
+  return "lead_views/1 weights " + std::to_string(p.weight_reach) + "," + std::to_string(p.weight_engagement) +
+         "," + std::to_string(p.weight_activity) + "," + std::to_string(p.weight_completeness) + " thresholds " +
+         std::to_string(p.threshold_a) + "," + std::to_string(p.threshold_b) + " rules " + opts_.rules_version;
+}
+
+status lead_views::apply(const std::vector<storage::stored_event>& events, rocksdb::WriteBatch& batch) {
+  auto* views = log_.family("views");
+  auto* index = log_.family("index");
+  if (!views || !index) return error{errc::internal, "the log has no views/index families"};
+  struct row {
+    std::optional<lead_state> before;  // as committed
+    lead_state now;
+  };
+  std::unordered_map<std::string, row> rows;
+  std::vector<const std::string*> order;  // first-touch order, for a deterministic batch
+  rocksdb::ReadOptions ro;
+  for (const auto& se : events) {
+    const std::string& lead_id = se.ev.meta.lead_id;
+    auto it = rows.find(lead_id);
+    if (it == rows.end()) {
+      auto before = read_row(log_.db(), views, ro, lead_id);
+      if (!before) return before.err();
+      row r;
+      r.now = *before ? **before : initial(lead_id);
+      r.before = std::move(*before);
+      it = rows.emplace(lead_id, std::move(r)).first;
+      order.push_back(&it->first);
+    }
+    evolve(it->second.now, se.ev);
+  }
+  for (const std::string* lead_id : order) {
+    const row& r = rows.at(*lead_id);
+    auto s = batch.Put(views, view_keys::row_key(*lead_id), encode_snapshot(r.now));
+    if (!s.ok()) return storage_error(s, "batch view");
+    auto old_keys = r.before ? index_entries(*r.before, opts_) : std::map<std::string, std::string>{};
+    auto new_keys = index_entries(r.now, opts_);
+    for (const auto& [k, v] : old_keys) {
+      if (new_keys.count(k)) continue;
+      s = batch.Delete(index, k);
+      if (!s.ok()) return storage_error(s, "batch index delete");
+    }
+    for (const auto& [k, v] : new_keys) {
+      auto old = old_keys.find(k);
+      if (old != old_keys.end() && old->second == v) continue;
+      s = batch.Put(index, k, v);
+      if (!s.ok()) return storage_error(s, "batch index put");
+    }
+    if (r.now.personal_erased && r.before && !r.before->personal_erased) {
+      // Remember every q key the lead may have held, for compact_lead().
+      std::vector<std::string> keys;
+      for (const auto& t : view_keys::search_tokens(*r.before))
+        for (auto& k : q_keys(t, *lead_id)) keys.push_back(std::move(k));
+      std::lock_guard<std::mutex> lock(erased_mutex_);
+      erased_keys_[*lead_id] = std::move(keys);
+    }
+  }
+  return ok();
+}
+
+status lead_views::clear(rocksdb::WriteBatch& batch) {
+  auto* views = log_.family("views");
+  auto* index = log_.family("index");
+  if (!views || !index) return error{errc::internal, "the log has no views/index families"};
+  auto s = batch.DeleteRange(views, "v/", "v0");
+  if (s.ok()) s = batch.DeleteRange(index, "i", "j");
+  if (s.ok()) s = batch.DeleteRange(index, "q", "r");
+  if (!s.ok()) return storage_error(s, "batch clear");
+  return ok();
+}
+
+result<std::optional<lead_state>> lead_views::get(const std::string& lead_id) const {
+  auto* views = log_.family("views");
+  if (!views) return error{errc::internal, "the log has no views family"};
+  return read_row(log_.db(), views, rocksdb::ReadOptions(), lead_id);
+}
+
+result<queue_page> lead_views::query(const queue_query& q) const {
+  rocksdb::DB* db = log_.db();
+  auto* views = log_.family("views");
+  auto* index = log_.family("index");
+  if (!views || !index) return error{errc::internal, "the log has no views/index families"};
+  const size_t limit = std::max<size_t>(q.limit, 1);
+  const bool desc = descending(q.sort);
+  const char dim = dim_of(q.sort);
+
+  std::optional<std::string> after;  // the cursor's suffix
+  if (!q.cursor.empty()) {
+    auto c = parse_cursor(q.cursor, q.sort);
+    if (!c) return c.err();
+    after = std::move(*c);
+  }
+
+  snapshot_guard snap(db);
+  rocksdb::ReadOptions ro;
+  ro.snapshot = snap.get();
+  queue_page page;
+  std::vector<std::string> ids;
+
+  // True when `suffix` comes strictly after the cursor in the walk's direction.
+  auto past_cursor = [&](std::string_view suffix) {
+    if (!after) return true;
+    return desc ? suffix < std::string_view(*after) : suffix > std::string_view(*after);
+  };
+
+  if (!q.q.empty()) {
+    // -- search: candidates from the q index, then filter, sort, cut ---------------
+    const std::string text = view_keys::normalise_search(q.q);
+    std::string prefix = q_bucket(text, q_level_for(text.size()));
+    std::string upper = prefix_successor(prefix);
+    rocksdb::Slice lower_s(prefix), upper_s(upper);
+    rocksdb::ReadOptions sro = ro;
+    sro.iterate_lower_bound = &lower_s;
+    sro.iterate_upper_bound = upper.empty() ? nullptr : &upper_s;
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(sro, index));
+    std::map<std::string, index_attrs> found;
+    for (it->Seek(prefix); it->Valid(); it->Next()) {
+      if (page.examined >= opts_.q_candidate_cap) {
+        page.truncated = true;
+        break;
+      }
+      ++page.examined;
+      auto key = it->key().ToStringView();
+      if (key.substr(0, prefix.size()) != prefix) break;
+      auto sep = key.find('\0', prefix.size());
+      if (sep == std::string_view::npos) continue;
+      std::string_view token, attrs;
+      if (!split_q_value(it->value().ToStringView(), token, attrs))
+        return error{errc::corrupt_data, "corrupt search index value"};
+      if (token.substr(0, text.size()) != text) continue;  // same bucket, other prefix
+      std::string lead_id(key.substr(prefix.size(), sep - prefix.size()));
+      if (found.count(lead_id)) continue;
+      index_attrs a;
+      if (!decode_attrs(attrs, a)) return error{errc::corrupt_data, "corrupt index value"};
+      found.emplace(std::move(lead_id), std::move(a));
+    }
+    if (!it->status().ok()) return storage_error(it->status(), "search index");
+    std::vector<std::string> hits;  // suffixes: value:8 lead_id
+    for (const auto& [lead_id, a] : found) {
+      if (!matches(q, a)) continue;
+      std::string suffix = dim_value(dim, a) + lead_id;
+      if (past_cursor(suffix)) hits.push_back(std::move(suffix));
+    }
+    if (desc)
+      std::sort(hits.begin(), hits.end(), std::greater<>());
+    else
+      std::sort(hits.begin(), hits.end());
+    for (size_t i = 0; i < hits.size() && i < limit; ++i) ids.push_back(hits[i].substr(8));
+    if (hits.size() > limit) page.next_cursor = make_cursor(q.sort, hits[limit - 1]);
+  } else {
+    // -- the queue: walk the index scope(s) in sort order -----------------------------
+    std::vector<std::string> scopes;
+    if (!q.levels.empty()) {
+      for (char l : q.levels) {
+        std::string s = std::string("l") + l;
+        if (std::find(scopes.begin(), scopes.end(), s) == scopes.end()) scopes.push_back(std::move(s));
+      }
+    } else if (q.team) {
+      scopes.push_back("t" + *q.team);
+    } else {
+      scopes.push_back("*");
+    }
+    // Range filters on the sorted value become seek bounds.
+    std::optional<std::string> lo, hi;  // value:8 bounds, hi exclusive
+    if (dim == dim_signup) {
+      if (q.signed_up_after) lo = ordered(*q.signed_up_after);
+      if (q.signed_up_before) hi = ordered(*q.signed_up_before);
+    } else if (dim == dim_followers) {
+      if (q.min_followers) lo = ordered(*q.min_followers);
+      if (q.max_followers && *q.max_followers < INT64_MAX) hi = ordered(*q.max_followers + 1);
+    }
+    std::vector<std::unique_ptr<scope_scan>> scans;
+    for (const auto& scope : scopes) {
+      auto sc = std::make_unique<scope_scan>();
+      sc->prefix = index_prefix(dim, scope);
+      sc->lower = sc->prefix + (lo ? *lo : std::string());
+      sc->upper = hi ? sc->prefix + *hi : prefix_successor(sc->prefix);
+      sc->lower_s = rocksdb::Slice(sc->lower);
+      sc->upper_s = rocksdb::Slice(sc->upper);
+      rocksdb::ReadOptions sro = ro;
+      sro.iterate_lower_bound = &sc->lower_s;
+      sro.iterate_upper_bound = &sc->upper_s;
+      sc->it.reset(db->NewIterator(sro, index));
+      auto& it = *sc->it;
+      if (!desc) {
+        std::string target = after ? std::max(sc->prefix + *after, sc->lower) : sc->lower;
+        it.Seek(target);
+        if (after && it.Valid() && it.key().ToStringView() == sc->prefix + *after) it.Next();
+      } else {
+        std::string target = after ? std::min(sc->prefix + *after, sc->upper) : sc->upper;
+        it.SeekForPrev(target);
+        while (it.Valid() && (it.key().ToStringView() >= std::string_view(sc->upper) ||
+                              (after && it.key().ToStringView() == sc->prefix + *after)))
+          it.Prev();
+      }
+      if (!it.status().ok()) return storage_error(it.status(), "queue index seek");
+      scans.push_back(std::move(sc));
+    }
+    const size_t cap = std::max(limit * opts_.scan_cap_factor, opts_.min_scan_cap);
+    std::string last_suffix;
+    bool capped = false;
+    for (;;) {
+      scope_scan* best = nullptr;
+      for (auto& sc : scans) {
+        if (!sc->it->Valid()) continue;
+        if (!best || (desc ? sc->suffix() > best->suffix() : sc->suffix() < best->suffix())) best = sc.get();
+      }
+      if (!best || ids.size() >= limit) break;
+      if (page.examined >= cap) {
+        capped = true;
+        break;
+      }
+      ++page.examined;
+      last_suffix.assign(best->suffix());
+      index_attrs a;
+      if (!decode_attrs(best->it->value().ToStringView(), a)) return error{errc::corrupt_data, "corrupt index value"};
+      if (matches(q, a)) ids.push_back(last_suffix.substr(8));
+      if (desc)
+        best->it->Prev();
+      else
+        best->it->Next();
+    }
+    bool more = false;
+    for (auto& sc : scans) {
+      if (!sc->it->status().ok()) return storage_error(sc->it->status(), "queue index scan");
+      more |= sc->it->Valid();
+    }
+    if ((capped || more) && !last_suffix.empty()) page.next_cursor = make_cursor(q.sort, last_suffix);
+  }
+
+  page.items.reserve(ids.size());
+  for (const auto& id : ids) {
+    auto row = read_row(db, views, ro, id);
+    if (!row) return row.err();
+    if (*row) page.items.push_back(std::move(**row));
+  }
+  return page;
+}
+
+status lead_views::compact_lead(const std::string& lead_id) {
+  rocksdb::DB* db = log_.db();
+  auto* views = log_.family("views");
+  auto* index = log_.family("index");
+  if (!views || !index) return error{errc::internal, "the log has no views/index families"};
+  // Flush every family: a WAL file is dropped only once all of them are.
+  std::vector<rocksdb::ColumnFamilyHandle*> families{db->DefaultColumnFamily()};
+  for (const char* name : {"events", "global", "event_ids", "heads", "keys", "snapshots", "meta", "work",
+                           "views", "index"})
+    if (auto* f = log_.family(name)) families.push_back(f);
+  rocksdb::FlushOptions fo;
+  fo.wait = true;
+  auto s = db->Flush(fo, families);
+  if (!s.ok()) return storage_error(s, "flush");
+
+  rocksdb::CompactRangeOptions co;
+  co.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+  const std::string row = view_keys::row_key(lead_id);
+  rocksdb::Slice rb(row);
+  s = db->CompactRange(co, views, &rb, &rb);
+  if (!s.ok()) return storage_error(s, "compact view row");
+
+  std::optional<std::vector<std::string>> keys;
+  {
+    std::lock_guard<std::mutex> lock(erased_mutex_);
+    auto it = erased_keys_.find(lead_id);
+    if (it != erased_keys_.end()) {
+      keys = std::move(it->second);
+      erased_keys_.erase(it);
+    }
+  }
+  if (keys) {
+    for (const auto& k : *keys) {
+      rocksdb::Slice kb(k);
+      s = db->CompactRange(co, index, &kb, &kb);
+      if (!s.ok()) return storage_error(s, "compact search keys");
+    }
+  } else {
+    // Not known (e.g. erased before a restart): the whole search index.
+    const std::string b = "q", e = "r";
+    rocksdb::Slice bs(b), es(e);
+    s = db->CompactRange(co, index, &bs, &es);
+    if (!s.ok()) return storage_error(s, "compact search index");
+  }
+  log()->debug("compacted the views of erased lead {}", lead_id);
+  return ok();
+}
+
+} // namespace leadbase::projections

@@ -1,0 +1,156 @@
+#pragma once
+// The current-view projection and the SDR/LDR work queue (API.md GET /v1/leads,
+// GET /v1/leads/{id}; DOMAIN.md prioritisation).
+//
+// Operation: keys (all written by the projection runner, one WriteBatch a page)
+//   views  v/<lead_id>                                 -> encode_snapshot(lead_state), the folded view
+//   index  i<dim><scope>\0<value:8><lead_id>           -> index_attrs (below)
+//          dim   'S' score (score×10), 'T' signed_up_at, 'F' followers; values are
+//                order-preserving big-endian (sign bit flipped), so bytewise order is
+//                numeric order; the lead id is the tiebreaker
+//          scope "*" every queued lead, "t<team>" ("tsdr", "tldr"), "l<level>" ("lA"…)
+//          so `team` and `level` filters are prefix scans
+//          q<bucket:8><lead_id>\0<token hash:8>         -> [len:2][token][index_attrs]
+//          token: lower-cased (ASCII and Latin-1 letters) full name, each further
+//          word of the name, email, and every handle without a leading '@';
+//          bucket: FNV-1a of the token's first L bytes, one key for each L in
+//          {1, 3, 6} the token is long enough for. A search for n bytes scans the
+//          bucket of the longest L <= n and keeps tokens that start with the text.
+//          Keys hold no personal data in plaintext: RocksDB records table files'
+//          boundary keys in the MANIFEST, which compaction does not rewrite, so a
+//          plaintext key could outlive an erasure there (values are compacted away).
+//   Only leads in a queue (prioritise() gives a value: qualified, not
+//   disqualified, not erased) have index keys. The value of every index key holds
+//   what the other filters need (status, level, team, tier, country, followers,
+//   signed_up_at, score), so a page reads no view row it does not return.
+//   When a lead's row changes the keys of its old row that the new row has not
+//   are deleted, in the same batch.
+//
+// Queue pages: a walk of the chosen index (one scope, or a merge of one scope
+//   per requested level) in sort order, starting strictly after the cursor
+//   (sort value + lead id of the last item seen). Filters the index cannot seek
+//   (status, creator_tier, country, and followers/signup bounds unless the sort is
+//   on that value, where they become seek bounds) are applied to the index value
+//   while scanning. A page examines at most max(limit × scan_cap_factor,
+//   min_scan_cap) index entries: if that many are examined before `limit`
+//   matches are found the page is shorter and next_cursor continues after the
+//   last entry examined. So a page costs a bounded number of reads, and a walk
+//   still sees every matching lead.
+//   With `q` the candidates are the leads of the q bucket scan (at most
+//   q_candidate_cap index entries; beyond that the search is truncated, which
+//   only one- and two-letter searches are likely to hit at scale), filtered,
+//   sorted by the requested sort and cut at the cursor.
+//   Cursor stability: a cursor is the sort key of the last item, not a
+//   position, so concurrent writes never make a walk return an item twice or skip
+//   one that existed when the walk began and kept its sort value.
+//
+// Erasure: after `erased` a lead is in no queue, so all its index keys (the q
+//   keys hold its name, email and handles) are deleted, and its row, re-folded,
+//   keeps no personal data. compact_lead() then flushes and compacts those key
+//   ranges so no file keeps the old values.
+//
+// Concurrency: apply() runs on the runner's thread only; get(), query() and
+//   compact_lead() on any thread (RocksDB reads are thread-safe; one snapshot a
+//   query).
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "events/errc.hpp"
+#include "events/lead_state.hpp"
+#include "projections/priority.hpp"
+#include "projections/runner.hpp"
+#include "storage/event_log.hpp"
+
+namespace rocksdb {
+class Snapshot;
+} // namespace rocksdb
+
+namespace leadbase::projections {
+
+/// How the queue is ordered (API.md `sort`).
+enum class queue_sort : uint8_t { score_desc, score_asc, signed_up_desc, signed_up_asc, followers_desc };
+/// "-score", "score", "-signed_up_at", "signed_up_at", "-followers".
+const char* to_string(queue_sort s) noexcept;
+std::optional<queue_sort> queue_sort_from_string(std::string_view s) noexcept;
+
+/// One page request; every filter optional. The HTTP layer validates the values.
+struct queue_query {
+  std::optional<std::string> team;    ///< "sdr" | "ldr"
+  std::vector<char> levels;           ///< 'A', 'B', 'C'; empty = any
+  std::optional<lead_status> status;
+  std::optional<std::string> creator_tier;  ///< the reach network's tier (Instagram, else YouTube)
+  std::optional<std::string> country;       ///< compared case-insensitively
+  std::optional<int64_t> min_followers;     ///< inclusive
+  std::optional<int64_t> max_followers;     ///< inclusive
+  std::optional<millis> signed_up_after;    ///< inclusive (signed_up_at >= it)
+  std::optional<millis> signed_up_before;   ///< exclusive (signed_up_at < it)
+  std::string q;                            ///< prefix of name, email or handle; empty = none
+  queue_sort sort = queue_sort::score_desc;
+  size_t limit = 50;
+  std::string cursor;  ///< as returned in next_cursor; empty = first page
+};
+
+struct queue_page {
+  std::vector<lead_state> items;
+  std::optional<std::string> next_cursor;
+  size_t examined = 0;     ///< index entries read (for tests and metrics)
+  bool truncated = false;  ///< q search hit q_candidate_cap
+};
+
+struct lead_views_options {
+  priority_options priority;
+  std::string rules_version = "2026-11-01";
+  size_t scan_cap_factor = 20;        ///< entries examined per page: limit × this …
+  size_t min_scan_cap = 1000;         ///< … but at least this many
+  size_t q_candidate_cap = 10000;     ///< q-index entries read per search
+};
+
+class lead_views final : public projection {
+ public:
+  /// Uses the log's "views" and "index" families; the log outlives this.
+  lead_views(storage::event_log& log, lead_views_options opts);
+
+  // -- projection -------------------------------------------------------------
+  std::string name() const override { return "lead_views"; }
+  std::string fingerprint() const override;
+  status apply(const std::vector<storage::stored_event>& events, rocksdb::WriteBatch& batch) override;
+  status clear(rocksdb::WriteBatch& batch) override;
+
+  // -- reads (any thread) --------------------------------------------------------
+
+  /// The lead's current view; nullopt when the projection has no event of it.
+  result<std::optional<lead_state>> get(const std::string& lead_id) const;
+  /// One queue page. errc::validation for a cursor that is not ours or was made
+  /// for another sort.
+  result<queue_page> query(const queue_query& q) const;
+
+  /// Flushes the views and index (and every other family, so no WAL keeps the
+  /// old rows) and compacts, with bottommost kForce, the lead's row and the q
+  /// keys it held before it was erased (all q keys when they are not known,
+  /// e.g. after a restart).
+  status compact_lead(const std::string& lead_id);
+
+  const lead_views_options& options() const noexcept { return opts_; }
+
+ private:
+  storage::event_log& log_;
+  lead_views_options opts_;
+  mutable std::mutex erased_mutex_;
+  std::map<std::string, std::vector<std::string>> erased_keys_;  ///< lead -> q keys to compact
+};
+
+// -- key helpers (exposed for tests and tools) --------------------------------------
+
+namespace view_keys {
+std::string row_key(std::string_view lead_id);
+/// The q tokens of a state (lower-cased, deduplicated); empty once erased.
+std::vector<std::string> search_tokens(const lead_state& s);
+/// Lower-cases ASCII and the Latin-1 letters À–Þ (UTF-8), strips a leading '@'.
+std::string normalise_search(std::string_view text);
+} // namespace view_keys
+
+} // namespace leadbase::projections

@@ -1,0 +1,345 @@
+#include "projections/runner.hpp"
+
+#include <rocksdb/db.h>
+#include <rocksdb/write_batch.h>
+
+#include <algorithm>
+#include <future>
+
+#include "events/logging.hpp"
+#include "events/time.hpp"
+#include "storage/keys.hpp"
+
+namespace leadbase::projections {
+namespace {
+
+std::shared_ptr<spdlog::logger> log() {
+  static auto logger = module_logger("projections");
+  return logger;
+}
+
+error storage_error(const rocksdb::Status& s, const char* what) {
+  return error{errc::storage_failure, std::string(what) + ": " + s.ToString()};
+}
+
+} // namespace
+
+const char* to_string(runner_state s) noexcept {
+  switch (s) {
+    case runner_state::stopped: return "stopped";
+    case runner_state::running: return "running";
+    case runner_state::rebuilding: return "rebuilding";
+  }
+  return "stopped";
+}
+
+projection_runner::projection_runner(storage::event_log& log, projection& proj, runner_options opts)
+    : log_(log),
+      proj_(proj),
+      opts_(std::move(opts)),
+      checkpoint_key_("checkpoint/" + proj.name()),
+      fingerprint_key_("fingerprint/" + proj.name()) {
+  if (opts_.page_size == 0) opts_.page_size = 1;
+}
+
+result<std::unique_ptr<projection_runner>> projection_runner::open(storage::event_log& log, projection& proj,
+                                                                   runner_options opts) {
+  std::unique_ptr<projection_runner> r(new projection_runner(log, proj, std::move(opts)));
+  std::string v;
+  auto s = log.db()->Get(rocksdb::ReadOptions(), log.meta_family(), r->checkpoint_key_, &v);
+  if (s.ok()) {
+    if (v.size() != 8) return error{errc::corrupt_data, "projection checkpoint has the wrong size"};
+    r->position_ = storage::keys::read_be64(v);
+  } else if (!s.IsNotFound()) {
+    return storage_error(s, "read projection checkpoint");
+  }
+  return r;
+}
+
+projection_runner::~projection_runner() { stop(); }
+
+// -- the thread ---------------------------------------------------------------------
+
+status projection_runner::start() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (thread_.joinable()) return ok();
+  std::string stored;
+  auto s = log_.db()->Get(rocksdb::ReadOptions(), log_.meta_family(), fingerprint_key_, &stored);
+  if (!s.ok() && !s.IsNotFound()) return storage_error(s, "read projection fingerprint");
+  if (position() > 0 && (s.IsNotFound() || stored != proj_.fingerprint())) {
+    log()->info("projection {}: settings changed since it was built; rebuilding", proj_.name());
+    rebuild_requested_ = true;
+  }
+  stop_requested_ = false;
+  {
+    std::lock_guard<std::mutex> wl(waiters_mutex_);
+    accepting_waiters_ = true;
+  }
+  {
+    std::lock_guard<std::mutex> jl(jobs_mutex_);
+    jobs_stop_ = false;
+    jobs_running_ = true;
+  }
+  state_ = rebuild_requested_ ? runner_state::rebuilding : runner_state::running;
+  jobs_thread_ = std::thread([this] { maintenance_loop(); });
+  thread_ = std::thread([this] { loop(); });
+  log()->info("projection {} started at position {} (head {})", proj_.name(), position(), log_.last_position());
+  return ok();
+}
+
+void projection_runner::stop() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stop_requested_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  {
+    std::lock_guard<std::mutex> wl(waiters_mutex_);
+    accepting_waiters_ = false;
+  }
+  fire_waiters(true);
+  {
+    std::lock_guard<std::mutex> jl(jobs_mutex_);
+    jobs_stop_ = true;
+  }
+  jobs_cv_.notify_all();
+  if (jobs_thread_.joinable()) jobs_thread_.join();
+  {
+    std::lock_guard<std::mutex> jl(jobs_mutex_);
+    jobs_running_ = false;
+  }
+  state_ = runner_state::stopped;
+}
+
+void projection_runner::notify() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    notified_ = true;
+  }
+  wake_.notify_one();
+}
+
+void projection_runner::rebuild() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    rebuild_requested_ = true;
+    notified_ = true;
+  }
+  wake_.notify_one();
+}
+
+void projection_runner::loop() {
+  bool logged_failure = false;
+  for (;;) {
+    bool do_rebuild = false;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (stop_requested_) break;
+      std::swap(do_rebuild, rebuild_requested_);
+    }
+    if (do_rebuild) {
+      state_ = runner_state::rebuilding;
+      if (auto s = clear_now(); !s) {
+        log()->error("projection {}: cannot clear for a rebuild: {}", proj_.name(), s.err().message);
+        std::lock_guard<std::mutex> lock(mutex_);
+        rebuild_requested_ = true;  // try again after the pause below
+      } else {
+        log()->info("projection {}: rebuilding from position 0 (head {})", proj_.name(), log_.last_position());
+      }
+    }
+    auto n = step();
+    if (!n) {
+      failed_ = true;
+      if (n.err().code == errc::internal && opts_.crash_before_commit) break;  // simulated crash
+      if (!logged_failure) log()->error("projection {}: page failed: {}", proj_.name(), n.err().message);
+      logged_failure = true;
+      std::unique_lock<std::mutex> lock(mutex_);
+      wake_.wait_for(lock, std::chrono::milliseconds(100), [this] { return stop_requested_; });
+      continue;
+    }
+    if (logged_failure) log()->info("projection {}: pages apply again", proj_.name());
+    logged_failure = false;
+    failed_ = false;
+    fire_waiters(false);
+    if (*n == 0) {
+      if (state_ == runner_state::rebuilding) {
+        state_ = runner_state::running;
+        log()->info("projection {}: rebuild done at position {}", proj_.name(), position());
+      }
+      std::unique_lock<std::mutex> lock(mutex_);
+      wake_.wait_for(lock, opts_.idle_poll, [this] { return notified_ || stop_requested_ || rebuild_requested_; });
+      notified_ = false;
+    }
+  }
+}
+
+// -- synchronous -------------------------------------------------------------------
+
+result<size_t> projection_runner::step() {
+  const global_position head = log_.last_position();
+  const global_position pos = position();
+  if (pos >= head) {
+    pending_since_ = -1;
+    return size_t{0};
+  }
+  auto page = log_.read_global(pos, opts_.page_size + 1);
+  if (!page) return page.err();
+  auto& events = *page;
+  if (events.empty()) return size_t{0};
+  int64_t next_pending = -1;
+  if (events.size() > opts_.page_size) {
+    next_pending = events.back().ev.meta.recorded_at;
+    events.pop_back();
+  }
+  for (size_t i = 0; i < events.size(); ++i)
+    if (events[i].ev.meta.position != pos + 1 + i)
+      return error{errc::corrupt_data, "the global log has a gap at position " + std::to_string(pos + 1 + i)};
+  pending_since_ = events.front().ev.meta.recorded_at;
+
+  rocksdb::WriteBatch batch;
+  if (auto s = proj_.apply(events, batch); !s) return s.err();
+  const global_position last = events.back().ev.meta.position;
+  auto s = batch.Put(log_.meta_family(), checkpoint_key_, storage::keys::be64(last));
+  if (s.ok() && pos == 0) s = batch.Put(log_.meta_family(), fingerprint_key_, proj_.fingerprint());
+  if (!s.ok()) return storage_error(s, "batch checkpoint");
+  if (opts_.crash_before_commit && opts_.crash_before_commit(last))
+    return error{errc::internal, "simulated crash before the commit of position " + std::to_string(last)};
+  // Not synced: a crash loses a suffix of pages together with their checkpoint,
+  // which the next run applies again. The log's own synced writes sync the WAL.
+  s = log_.db()->Write(rocksdb::WriteOptions(), &batch);
+  if (!s.ok()) return storage_error(s, "write projection page");
+  position_.store(last, std::memory_order_release);
+  pending_since_ = next_pending;
+  proj_.committed();
+  return events.size();
+}
+
+status projection_runner::clear_now() {
+  rocksdb::WriteBatch batch;
+  if (auto s = proj_.clear(batch); !s) return s;
+  auto s = batch.Delete(log_.meta_family(), checkpoint_key_);
+  if (!s.ok()) return storage_error(s, "batch checkpoint delete");
+  s = batch.Put(log_.meta_family(), fingerprint_key_, proj_.fingerprint());
+  if (!s.ok()) return storage_error(s, "batch fingerprint");
+  s = log_.db()->Write(rocksdb::WriteOptions(), &batch);
+  if (!s.ok()) return storage_error(s, "clear projection");
+  position_.store(0, std::memory_order_release);
+  pending_since_ = -1;
+  return ok();
+}
+
+status projection_runner::rebuild_offline(const std::function<void(global_position, global_position)>& progress) {
+  if (auto s = clear_now(); !s) return s;
+  const global_position head = log_.last_position();
+  if (progress) progress(0, head);
+  while (position() < head) {
+    auto n = step();
+    if (!n) return n.err();
+    if (*n == 0) break;
+    if (progress) progress(position(), head);
+  }
+  return ok();
+}
+
+status projection_runner::catch_up() {
+  const global_position head = log_.last_position();
+  while (position() < head) {
+    auto n = step();
+    if (!n) return n.err();
+    if (*n == 0) break;
+  }
+  return ok();
+}
+
+// -- state and waiting ------------------------------------------------------------------
+
+runner_info projection_runner::info() const {
+  runner_info i;
+  i.name = proj_.name();
+  i.position = position();
+  i.head = std::max(log_.last_position(), i.position);
+  i.lag_events = i.head - i.position;
+  i.state = state_.load();
+  i.failed = failed_.load();
+  i.progress = i.head == 0 ? 1.0 : static_cast<double>(i.position) / static_cast<double>(i.head);
+  if (i.lag_events > 0) {
+    int64_t since = pending_since_.load();
+    if (since < 0) {
+      auto next = log_.read_global(i.position, 1);
+      if (next && !next->empty()) since = next->front().ev.meta.recorded_at;
+    }
+    if (since >= 0) i.lag_seconds = std::max<double>(0.0, static_cast<double>(now_millis() - since) / 1000.0);
+  }
+  return i;
+}
+
+void projection_runner::when_reached(global_position n, std::chrono::milliseconds timeout,
+                                     std::function<void(bool)> cb) {
+  if (position() >= n) return cb(true);
+  {
+    std::lock_guard<std::mutex> lock(waiters_mutex_);
+    if (accepting_waiters_ && waiters_.size() < opts_.max_waiters) {
+      waiters_.emplace(n, waiter{std::chrono::steady_clock::now() + timeout, std::move(cb)});
+      return;
+    }
+  }
+  cb(position() >= n);
+}
+
+status projection_runner::wait_for(global_position n, std::chrono::milliseconds timeout) {
+  auto done = std::make_shared<std::promise<bool>>();
+  auto fut = done->get_future();
+  when_reached(n, timeout, [done](bool reached) { done->set_value(reached); });
+  if (fut.wait_for(timeout + std::chrono::seconds(1)) != std::future_status::ready || !fut.get())
+    return error{errc::timeout, "the projection did not reach position " + std::to_string(n) + " in time"};
+  return ok();
+}
+
+void projection_runner::fire_waiters(bool stopping) {
+  std::vector<std::pair<std::function<void(bool)>, bool>> due;
+  {
+    std::lock_guard<std::mutex> lock(waiters_mutex_);
+    if (waiters_.empty()) return;
+    const global_position pos = position();
+    const auto now = std::chrono::steady_clock::now();
+    for (auto it = waiters_.begin(); it != waiters_.end();) {
+      const bool reached = it->first <= pos;
+      if (reached || stopping || it->second.deadline <= now) {
+        due.emplace_back(std::move(it->second.cb), reached);
+        it = waiters_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  for (auto& [cb, reached] : due) cb(reached);
+}
+
+void projection_runner::run_maintenance(std::function<void()> job) {
+  {
+    std::lock_guard<std::mutex> lock(jobs_mutex_);
+    if (jobs_running_ && !jobs_stop_) {
+      jobs_.push_back(std::move(job));
+      jobs_cv_.notify_one();
+      return;
+    }
+  }
+  job();  // no maintenance thread: run it here
+}
+
+void projection_runner::maintenance_loop() {
+  for (;;) {
+    std::function<void()> job;
+    {
+      std::unique_lock<std::mutex> lock(jobs_mutex_);
+      jobs_cv_.wait(lock, [this] { return jobs_stop_ || !jobs_.empty(); });
+      if (jobs_.empty()) return;  // stopping, nothing left
+      job = std::move(jobs_.front());
+      jobs_.pop_front();
+    }
+    job();
+  }
+}
+
+} // namespace leadbase::projections

@@ -1,0 +1,169 @@
+#pragma once
+// The projection runner (DESIGN.md, the read path): tails the global log from
+// its checkpoint and applies every event to one projection, exactly once.
+//
+// Operation
+//   A page (read_global(position, page_size)) is applied to the projection, and
+//   its rows, index changes and the new checkpoint (meta `checkpoint/<name>`)
+//   are written in ONE WriteBatch. A crash keeps all of a page or none of it, and
+//   the checkpoint says which: no event is applied twice, none is skipped.
+//   The thread wakes on notify() (the app calls it after a commit) or polls
+//   last_position() every idle_poll.
+//   Rebuild (online, rebuild(); offline, rebuild_offline()): the projection's
+//   key ranges and the checkpoint are deleted in one batch, then the log is
+//   replayed from position 0. While it runs, reads see a partial projection and
+//   min_position waits wait. The projection's fingerprint (its settings, e.g.
+//   the priority weights) is kept in meta `fingerprint/<name>`; when it changed
+//   since the last run, start() rebuilds.
+//   Lag: events = head − position; seconds ≈ now − recorded_at of the oldest
+//   event not yet applied (0 when caught up).
+//
+// Concurrency: start/stop/notify/rebuild/info/when_reached/wait_for are
+//   thread-safe. when_reached callbacks run on the runner thread (or on the
+//   caller's when already reached): keep them short.
+//
+// Limitations: one projection per runner; erase compaction runs on a small
+//   maintenance thread owned by the runner.
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "events/errc.hpp"
+#include "storage/event_log.hpp"
+
+namespace rocksdb {
+class WriteBatch;
+} // namespace rocksdb
+
+namespace leadbase::projections {
+
+/// What a runner drives: (view, event) → view, plus its store.
+class projection {
+ public:
+  virtual ~projection() = default;
+  virtual std::string name() const = 0;
+  /// Its settings; a change means the stored projection is stale (rebuild).
+  virtual std::string fingerprint() const = 0;
+  /// Adds the effect of `events` (consecutive, in global order) to `batch`.
+  /// Reads committed state only (everything before events.front()).
+  virtual status apply(const std::vector<storage::stored_event>& events, rocksdb::WriteBatch& batch) = 0;
+  /// Adds the deletion of every key it owns to `batch`.
+  virtual status clear(rocksdb::WriteBatch& batch) = 0;
+  /// Called after a batch from apply() was written.
+  virtual void committed() {}
+};
+
+enum class runner_state : uint8_t { stopped, running, rebuilding };
+const char* to_string(runner_state s) noexcept;
+
+struct runner_options {
+  size_t page_size = 1000;
+  std::chrono::milliseconds idle_poll{5};
+  size_t max_waiters = 10000;  ///< when_reached beyond this answers false at once
+  /// Test hook: called with a page's last position before its batch is written;
+  /// returning true drops the batch and stops the runner (a simulated crash).
+  std::function<bool(global_position)> crash_before_commit;
+};
+
+struct runner_info {
+  std::string name;
+  global_position position = 0;
+  global_position head = 0;
+  uint64_t lag_events = 0;
+  double lag_seconds = 0;
+  runner_state state = runner_state::stopped;
+  double progress = 1.0;  ///< position / head (1 when the log is empty)
+  bool failed = false;    ///< the last page failed (storage error); it is retried
+};
+
+class projection_runner {
+ public:
+  /// Loads the checkpoint. The log and the projection outlive the runner.
+  static result<std::unique_ptr<projection_runner>> open(storage::event_log& log, projection& proj,
+                                                         runner_options opts = {});
+  ~projection_runner();  ///< stop()
+  projection_runner(const projection_runner&) = delete;
+  projection_runner& operator=(const projection_runner&) = delete;
+
+  // -- the thread ---------------------------------------------------------------
+  /// Starts the thread (rebuilds first when the fingerprint changed). Idempotent.
+  status start();
+  /// Stops and joins the thread; pending waiters are answered false. Idempotent.
+  void stop();
+  /// New events exist: wake now instead of at the next poll.
+  void notify();
+  /// Online rebuild from position 0 (the thread does it; start() must have run).
+  void rebuild();
+
+  // -- synchronous use (offline tools, tests; only while the thread is not running)
+  /// Applies at most one page; returns the number of events applied.
+  result<size_t> step();
+  /// Clears the projection and replays the whole log; `progress(position, head)`
+  /// is called after every page.
+  status rebuild_offline(const std::function<void(global_position, global_position)>& progress = {});
+  /// step() until the head that was current when called.
+  status catch_up();
+
+  // -- state ----------------------------------------------------------------------
+  global_position position() const noexcept { return position_.load(std::memory_order_acquire); }
+  runner_info info() const;
+
+  /// Calls `cb(true)` once the projection has applied position `n`, or
+  /// `cb(false)` after `timeout`, when the runner stops, or when too many wait.
+  void when_reached(global_position n, std::chrono::milliseconds timeout, std::function<void(bool)> cb);
+  /// Blocks until position `n` is applied; errc::timeout otherwise. Never call it
+  /// from a when_reached callback.
+  status wait_for(global_position n, std::chrono::milliseconds timeout = std::chrono::milliseconds(10000));
+  /// Runs `job` on the runner's maintenance thread (e.g. a compaction after an
+  /// erasure); jobs still queued at stop() run before it returns.
+  void run_maintenance(std::function<void()> job);
+
+ private:
+  projection_runner(storage::event_log& log, projection& proj, runner_options opts);
+  void loop();
+  status clear_now();
+  void fire_waiters(bool stopping);
+  void maintenance_loop();
+
+  storage::event_log& log_;
+  projection& proj_;
+  runner_options opts_;
+  std::string checkpoint_key_, fingerprint_key_;
+
+  std::atomic<global_position> position_{0};
+  std::atomic<runner_state> state_{runner_state::stopped};
+  std::atomic<bool> failed_{false};
+  std::atomic<int64_t> pending_since_{-1};  ///< recorded_at of the next unapplied event read, or -1
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stop_requested_ = false;
+  bool rebuild_requested_ = false;
+  bool notified_ = false;
+  std::thread thread_;
+
+  struct waiter {
+    std::chrono::steady_clock::time_point deadline;
+    std::function<void(bool)> cb;
+  };
+  std::mutex waiters_mutex_;
+  std::multimap<global_position, waiter> waiters_;
+  bool accepting_waiters_ = false;
+
+  std::mutex jobs_mutex_;
+  std::condition_variable jobs_cv_;
+  std::deque<std::function<void()>> jobs_;
+  bool jobs_stop_ = false;
+  bool jobs_running_ = false;
+  std::thread jobs_thread_;
+};
+
+} // namespace leadbase::projections
