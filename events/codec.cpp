@@ -107,9 +107,8 @@ std::string encode_event(const event& ev, std::string_view sealed) {
             source = fb::CreateSource(b, a, m, c, t, n);
           }
           type = fb::Payload::SignedUp;
-          body = fb::CreateSignedUp(b, country, locale, source, !p.phone.empty(), !p.document.empty(),
-                                    !p.social.instagram.empty(), !p.social.youtube.empty(),
-                                    !p.social.tiktok.empty())
+          body = fb::CreateSignedUp(b, country, locale, source, p.has_phone(), p.has_document(), p.has_instagram(),
+                                    p.has_youtube(), p.has_tiktok())
                      .Union();
         } else if constexpr (std::is_same_v<T, qualified>) {
           std::vector<flatbuffers::Offset<flatbuffers::String>> reasons;
@@ -202,6 +201,11 @@ result<decoded_event> decode_event(std::string_view bytes) {
       signed_up s;
       s.country = str(p->country());
       s.locale = str(p->locale());
+      s.had_phone = p->has_phone();
+      s.had_document = p->has_document();
+      s.had_instagram = p->has_instagram();
+      s.had_youtube = p->has_youtube();
+      s.had_tiktok = p->has_tiktok();
       if (auto* u = p->source())
         s.source = {str(u->utm_source()), str(u->utm_medium()), str(u->utm_campaign()), str(u->utm_term()),
                     str(u->utm_content())};

@@ -46,6 +46,16 @@ struct signed_up {
   std::string country;   // ISO 3166-1 alpha-2; empty = absent
   std::string locale;
   utm_source source;
+  // Which optional personal fields the signup had. Stored in the clear (they
+  // say nothing about the values), so that after erasure every field that had
+  // a value shows as erased rather than as absent.
+  bool had_phone = false, had_document = false, had_instagram = false, had_youtube = false, had_tiktok = false;
+
+  bool has_phone() const { return had_phone || !phone.empty(); }
+  bool has_document() const { return had_document || !document.empty(); }
+  bool has_instagram() const { return had_instagram || !social.instagram.empty(); }
+  bool has_youtube() const { return had_youtube || !social.youtube.empty(); }
+  bool has_tiktok() const { return had_tiktok || !social.tiktok.empty(); }
 };
 
 enum class outcome : uint8_t { qualified = 0, disqualified = 1 };

@@ -72,10 +72,10 @@ void personal_required(json_writer& w, std::string_view value, bool erased) {
     opt_str(w, value);
 }
 
-/// A personal field that may have been absent: after erasure "[erased]" only
-/// when we know it was there (here: when the value somehow survived).
-void personal_optional(json_writer& w, std::string_view value, bool erased) {
-  if (erased && !value.empty())
+/// A personal field that may have been absent: after erasure "[erased]" when
+/// the signup had it (signed_up's presence flags), null when it never did.
+void personal_optional(json_writer& w, std::string_view value, bool erased, bool had) {
+  if (erased && (had || !value.empty()))
     str(w, erased_marker);
   else
     opt_str(w, value);
@@ -111,21 +111,21 @@ void data(json_writer& w, const signed_up& s, bool erased) {
   key(w, "name");
   personal_required(w, s.name, erased);
   key(w, "phone");
-  personal_optional(w, s.phone, erased);
+  personal_optional(w, s.phone, erased, s.has_phone());
   key(w, "country");
   opt_str(w, s.country);
   key(w, "locale");
   opt_str(w, s.locale);
   key(w, "document");
-  personal_optional(w, s.document, erased);
+  personal_optional(w, s.document, erased, s.has_document());
   key(w, "social");
   w.StartObject();
   key(w, "instagram");
-  personal_optional(w, s.social.instagram, erased);
+  personal_optional(w, s.social.instagram, erased, s.has_instagram());
   key(w, "youtube");
-  personal_optional(w, s.social.youtube, erased);
+  personal_optional(w, s.social.youtube, erased, s.has_youtube());
   key(w, "tiktok");
-  personal_optional(w, s.social.tiktok, erased);
+  personal_optional(w, s.social.tiktok, erased, s.has_tiktok());
   w.EndObject();
   key(w, "source");
   w.StartObject();
@@ -380,7 +380,7 @@ void render_view(json_writer& w, const lead_state& s, const std::optional<priori
   key(w, "name");
   personal_required(w, s.contact.name, erased);
   key(w, "phone");
-  personal_optional(w, s.contact.phone, erased);
+  personal_optional(w, s.contact.phone, erased, s.contact.has_phone());
   key(w, "country");
   opt_str(w, s.contact.country);
   w.EndObject();

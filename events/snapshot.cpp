@@ -118,6 +118,11 @@ std::string encode_snapshot(const lead_state& s) {
   if (s.final_at) sb.add_final_at_ms(*s.final_at);
   sb.add_seen(seen_v);
   sb.add_correlation_id(correlation);
+  sb.add_had_phone(c.has_phone());
+  sb.add_had_document(c.has_document());
+  sb.add_had_instagram(c.has_instagram());
+  sb.add_had_youtube(c.has_youtube());
+  sb.add_had_tiktok(c.has_tiktok());
   b.Finish(sb.Finish());
   return std::string(reinterpret_cast<const char*>(b.GetBufferPointer()), b.GetSize());
 }
@@ -150,6 +155,11 @@ result<lead_state> decode_snapshot(std::string_view bytes) {
                         str(u->utm_content())};
   s.personal_erased = x->personal_erased();
   s.correlation_id = str(x->correlation_id());
+  s.contact.had_phone = x->had_phone();
+  s.contact.had_document = x->had_document();
+  s.contact.had_instagram = x->had_instagram();
+  s.contact.had_youtube = x->had_youtube();
+  s.contact.had_tiktok = x->had_tiktok();
   if (x->has_qualification()) {
     qualification_view q;
     q.result = x->qualification_outcome() == fb::Outcome::disqualified ? outcome::disqualified : outcome::qualified;

@@ -538,7 +538,7 @@ TEST_CASE("POST /v1/leads/{id}/erase: personal data unreadable everywhere, chain
 }
 
 TEST_CASE("erase: every personal field that had a value reads \"[erased]\" (phone, document, handles)",
-          "[e2e][!mayfail]") {
+          "[e2e]") {
   // API.md: after an erasure the personal data (email, name, phone, document,
   // handles) is unreadable everywhere; events/json.hpp: erased_marker is what
   // an erased personal field is shown as, everywhere. Email and name follow
