@@ -70,6 +70,18 @@ std::optional<lead_state> load_snapshot(lead_env* env, const std::string& lead_i
 status ensure_loaded(lead_self* self, lead_env* env) {
   auto& st = self->state;
   if (st.loaded) return ok();
+  // Most leads an actor is spawned for are new: one point read (with its
+  // bloom filter) says so, without opening an iterator.
+  auto head = env->log->read_head(st.lead_id);
+  if (!head) return head.err();
+  if (!*head) {
+    st.model = initial(st.lead_id);
+    st.key.reset();
+    st.key_is_new = false;
+    st.snapshot_version = 0;
+    st.loaded = true;
+    return ok();
+  }
   auto key = env->log->read_key(st.lead_id);
   if (!key) return key.err();
   st.key = *key;
