@@ -150,9 +150,11 @@ void append(lead_self* self, lead_env* env, std::vector<event> events, std::shar
             st.key_is_new = false;
             for (const event& ev : res.events) evolve(st.model, ev);
             maybe_snapshot(self, env);
+            // The answer is about the command's own event, the first one; any
+            // that follow were the lead's reaction to it.
             append_outcome o;
-            o.version = st.model.version;
-            o.position = st.model.position;
+            o.version = res.events.empty() ? st.model.version : res.events.front().meta.version;
+            o.position = res.events.empty() ? st.model.position : res.events.front().meta.position;
             reply(done, std::move(o));
             if (after) after();
             run_follow_ups(self, env);
@@ -165,21 +167,38 @@ void append(lead_self* self, lead_env* env, std::vector<event> events, std::shar
           });
 }
 
-/// Appends an event the lead decided on its own (qualification, enrichment
-/// outcome): caused by the lead's latest event, correlated with its signup.
-void append_own(lead_self* self, lead_env* env, const char* id_prefix, payload data) {
-  auto& st = self->state;
+/// An event the lead decides on its own (qualification, enrichment outcome):
+/// caused by the lead's latest event, correlated with its signup.
+append_command own_command(const lead_state& model, const std::optional<storage::data_key>& key,
+                           const char* id_prefix, payload data) {
   append_command cmd;
   cmd.ev.meta.event_id = random_event_id(id_prefix);
-  cmd.ev.meta.lead_id = st.lead_id;
+  cmd.ev.meta.lead_id = model.lead_id;
   cmd.ev.meta.occurred_at = now_millis();
-  cmd.ev.meta.correlation_id = st.model.correlation_id;
-  if (!st.model.seen.empty()) cmd.ev.meta.causation_id = st.model.seen.back().event_id;
+  cmd.ev.meta.correlation_id = model.correlation_id;
+  if (!model.seen.empty()) cmd.ev.meta.causation_id = model.seen.back().event_id;
   cmd.ev.data = std::move(data);
-  if (st.key) cmd.ev.meta.digest = storage::keyed_digest(*st.key, canonical_bytes(cmd.ev));
-  auto d = decide(st.model, cmd);
+  if (key) cmd.ev.meta.digest = storage::keyed_digest(*key, canonical_bytes(cmd.ev));
+  return cmd;
+}
+
+void append_own(lead_self* self, lead_env* env, const char* id_prefix, payload data) {
+  auto& st = self->state;
+  auto d = decide(st.model, own_command(st.model, st.key, id_prefix, std::move(data)));
   if (!d) return log()->debug("own event refused: {}", d.err().message);
   append(self, env, std::move(d->to_append), nullptr);
+}
+
+/// The qualification follows from the signup alone (a pure function of its
+/// data and the rules), so it is decided at once and written in the same
+/// atomic append: one journal write and one fsync wait per signup, not two.
+void add_qualification(lead_self* self, lead_env* env, std::vector<event>& events) {
+  auto& st = self->state;
+  lead_state next = st.model;
+  for (const event& ev : events) evolve(next, ev);
+  auto q = qualify(next.contact, env->qualification, env->disposable_domains);
+  auto d = decide(next, own_command(next, st.key, "qual:", std::move(q)));
+  if (d && !d->duplicate) events.insert(events.end(), d->to_append.begin(), d->to_append.end());
 }
 
 /// Runs what the lead owes now (pending, DESIGN.md) and tells the scheduler
@@ -272,6 +291,7 @@ caf::behavior lead_actor(lead_self* self, std::string lead_id, lead_env* env, ca
           o.position = d->position;
           return reply(m.done, std::move(o));
         }
+        if (env->follow_ups && m.cmd.ev.type() == event_type::signed_up) add_qualification(self, env, d->to_append);
         append(self, env, std::move(d->to_append), m.done);
       },
       [=](erase_atom, erase_msg& m) {

@@ -127,6 +127,7 @@ void apply(lead_state& s, const event& e, const enriched& p) {
   ++prog.attempts;
   prog.cycle_attempts = 0;
   prog.next_attempt_at.reset();
+  prog.last_error.clear();  // the view's last_error is about the current cycle
   prog.last_success_at = p.fetched_at;
   if (p.network == "instagram") s.instagram_followers.push_back({p.fetched_at, p.followers});
   (void)e;
