@@ -25,14 +25,4 @@ hash256 chain_hash(const hash256& prev, std::string_view stored_bytes) {
   return out;
 }
 
-std::string to_hex(const hash256& h) {
-  static const char digits[] = "0123456789abcdef";
-  std::string out(64, '0');
-  for (size_t i = 0; i < h.size(); ++i) {
-    out[2 * i] = digits[h[i] >> 4];
-    out[2 * i + 1] = digits[h[i] & 0xf];
-  }
-  return out;
-}
-
 } // namespace leadbase::storage

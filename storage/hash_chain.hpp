@@ -12,8 +12,7 @@ namespace leadbase::storage {
 
 hash256 chain_hash(const hash256& prev, std::string_view stored_bytes);
 
-/// Lowercase hex, 64 characters.
-std::string to_hex(const hash256& h);
+// Hex rendering of a hash: leadbase::to_hex in events/json.hpp.
 
 /// True when every event's prev_hash is the hash of the one before it (zeros
 /// for version 1) and versions follow 1, 2, 3 ... without a gap. `Stored` has

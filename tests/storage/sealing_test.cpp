@@ -1,6 +1,7 @@
 // Sealing, keyed digests and the hash chain.
 #include <catch2/catch.hpp>
 
+#include "events/json.hpp"
 #include "storage/hash_chain.hpp"
 #include "storage/sealing.hpp"
 
