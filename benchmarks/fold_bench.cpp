@@ -266,7 +266,7 @@ int main(int argc, char** argv) {
   if (!failed) {
     print_timing("decode_event alone", decode_only, dn);
     print_timing("decode_event + fold", decode_fold, dn);
-    print_timing("SHA-256 chain hash alone (libsodium)", hash_only, dn);
+    print_timing("SHA-256 chain hash alone (OpenSSL)", hash_only, dn);
     print_timing("decode + unseal + decode_personal", unseal_only, dn);
     print_timing("decode + chain hash + unseal + fold", full, dn);
   }
