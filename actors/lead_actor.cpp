@@ -218,7 +218,12 @@ void run_follow_ups(lead_self* self, lead_env* env) {
       return append_own(self, env, "qual:", qualify(st.model.contact, env->qualification, env->disposable_domains));
     }
     if (st.calling.count(f.network)) continue;
-    if (!env->enrichment) continue;
+    if (!env->enrichment) {
+      // No provider configured at all: a final, recorded answer, so the lead
+      // is prioritised with the data it has (one event at a time, as above).
+      enrichment_failed off{f.network, f.handle, f.attempt, "provider_disabled", "", false, std::nullopt};
+      return append_own(self, env, "enf:", std::move(off));
+    }
     st.calling.insert(f.network);
     self->send(env->enrichment, enrich_atom::value, enrich_request{st.lead_id, f.network, f.handle, f.attempt});
   }

@@ -295,3 +295,19 @@ TEST_CASE("a manual retry makes a new attempt", "[enrichment]") {
   REQUIRE(f2.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
   CHECK(f2.get().code == errc::not_found);
 }
+
+TEST_CASE("without any provider a lead with a handle still reaches a final state", "[enrichment]") {
+  pipeline p;
+  p.opts.discovery.instagram.reset();
+  p.restart();
+  p.signup("u-off", "anasouza");
+  lead_state s = p.wait_final("u-off");
+  CHECK(s.status == lead_status::enrichment_failed);
+  auto es = p.events("u-off");
+  REQUIRE(es.size() == 3);
+  const auto& f = std::get<enrichment_failed>(es[2].data);
+  CHECK(f.error_class == "provider_disabled");
+  CHECK_FALSE(f.retryable);
+  CHECK(s.enrichment["instagram"].attempts == 0);  // no call was made
+  CHECK(p.log->scan_work()->empty());               // nothing owed
+}
