@@ -13,7 +13,7 @@ namespace leadbase::actors {
 
 struct service_options {
   size_t max_in_flight = 20000;   // appends waiting for the journal before 503
-  size_t max_live_leads = 100000; // lead actors kept alive (LRU)
+  size_t max_live_leads = 20000;  // lead actors kept alive (LRU)
   size_t max_batch = 4096;        // appends in one journal write
   std::chrono::milliseconds passivate_after{60000};
   std::chrono::milliseconds journal_timeout{30000};

@@ -4,7 +4,10 @@
 #include <spdlog/cfg/env.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <iostream>
+#include <optional>
+#include <vector>
 
 #include "actors/service.hpp"
 #include "app/commands.hpp"
@@ -59,6 +62,37 @@ int run_serve(const serve_args& args) {
   auto event_log = storage::event_log::open(lo);
   if (!event_log) return fail("cannot open the event log in " + cfg->data_dir + ": " + event_log.err().message);
 
+  // The projections come first: they only read the log, and the commit
+  // listener that wakes them must be set before the lead service writes.
+  // Destroyed in reverse order, so on every path the lead service (the only
+  // writer, the listener's caller) is gone before they are.
+
+  // GET /v1/stats and the domain metrics: an in-memory projection that follows the log.
+  stats_options sto;
+  sto.priority = cfg->priority;
+  sto.rules_version = cfg->qualification.rules_version;
+  stats_store stats(sto, log_state_loader(**event_log));
+  stats_follower stats_feed(**event_log, stats);
+  stats_feed.start();
+
+  // GET /v1/leads and /v1/leads/{id}: the current-view projection, on its own thread.
+  projections::lead_views_options vo;
+  vo.priority = cfg->priority;
+  vo.rules_version = cfg->qualification.rules_version;
+  projections::lead_views views(**event_log, vo);
+  auto runner = projections::projection_runner::open(**event_log, views);
+  if (!runner) return fail("cannot open the projections: " + runner.err().message);
+  if (auto s = (*runner)->start(); !s) return fail("cannot start the projections: " + s.err().message);
+
+  // Every commit wakes both followers at once; their polls (5 ms, 50 ms) stay as
+  // the fallback. Called on the journal's thread: notify() and poke() only take
+  // a mutex for a moment.
+  projections::projection_runner* views_runner = runner->get();
+  (*event_log)->set_commit_listener([views_runner, &stats_feed](global_position) {
+    views_runner->notify();
+    stats_feed.poke();
+  });
+
   actors::service_options so;
   so.max_in_flight = cfg->limits.max_in_flight_appends;
   so.max_live_leads = cfg->actors.max_live_leads;
@@ -77,26 +111,18 @@ int run_serve(const serve_args& args) {
   ctx.log = event_log->get();
   ctx.priority = cfg->priority;
   ctx.rules_version = cfg->qualification.rules_version;
-
-  // GET /v1/stats and the domain metrics: an in-memory projection that follows the log.
-  stats_options sto;
-  sto.priority = cfg->priority;
-  sto.rules_version = cfg->qualification.rules_version;
-  stats_store stats(sto, log_state_loader(**event_log));
-  stats_follower stats_feed(**event_log, stats);
-  stats_feed.start();
   ctx.stats = &stats;
-
-  // GET /v1/leads and /v1/leads/{id}: the current-view projection, on its own thread.
-  projections::lead_views_options vo;
-  vo.priority = cfg->priority;
-  vo.rules_version = cfg->qualification.rules_version;
-  projections::lead_views views(**event_log, vo);
-  auto runner = projections::projection_runner::open(**event_log, views);
-  if (!runner) return fail("cannot open the projections: " + runner.err().message);
-  if (auto s = (*runner)->start(); !s) return fail("cannot start the projections: " + s.err().message);
   ctx.projections = runner->get();
   ctx.views = &views;
+  // /metrics: leadbase_projection_* for both projections (position, head, lag).
+  ctx.projections_progress = [&ctx, &stats, views_runner] {
+    std::vector<http::projection_progress> rows;
+    const global_position head = ctx.log->last_position();
+    rows.push_back({"stats", stats.position(), std::max(head, stats.position()), std::nullopt});
+    const projections::runner_info info = views_runner->info();
+    rows.push_back({info.name, info.position, info.head, info.lag_seconds});
+    return rows;
+  };
 
   std::vector<http::token_entry> entries;
   for (const auto& t : cfg->tokens)
@@ -124,6 +150,7 @@ int run_serve(const serve_args& args) {
   (*runner)->stop();
   log->info("HTTP stopped; stopping actors");
   leads.reset();
+  (*event_log)->set_commit_listener({});  // no writer is left
   event_log->reset();
   log->info("bye");
   return 0;

@@ -24,6 +24,7 @@ int run_replay(const replay_args& args);
 
 struct verify_args {
   std::string data_dir;
+  std::string config_file;  // priority settings, as `rebuild`; empty: the built-in development config
 };
 int run_verify(const verify_args& args);
 

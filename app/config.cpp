@@ -767,7 +767,7 @@ refresh_days = 30                 # enrich again after this many days
 # -- further keys (README "Configuration") --------------------------------
 [actors]
 passivate_after_ms = 60000        # an idle lead actor stops after this
-max_live_leads     = 100000       # then the idlest are passivated
+max_live_leads     = 20000        # then the idlest are passivated
 snapshot_every     = 50           # events between two snapshots of a lead
 
 [limits]

@@ -47,7 +47,7 @@ struct token_entry {
 /// [actors] — lead actor lifetime.
 struct actor_options {
   uint32_t passivate_after_ms = 60000;  // an idle lead actor stops after this
-  uint32_t max_live_leads = 100000;     // live lead actors before the idlest are passivated
+  uint32_t max_live_leads = 20000;      // live lead actors before the idlest are passivated
   uint32_t snapshot_every = 50;         // events between two snapshots of a lead
 };
 

@@ -36,8 +36,11 @@ int main(int argc, char** argv) {
   replay_cmd->add_option("--as-of", as_of, "stop after the last event recorded at or before this RFC 3339 time");
 
   leadbase::app::verify_args verify;
-  auto* verify_cmd = cli.add_subcommand("verify", "check every lead's hash chain; non-zero exit on a mismatch");
+  auto* verify_cmd = cli.add_subcommand(
+      "verify", "check every lead's hash chain and every projection row against a fresh fold of the log "
+                "(offline); non-zero exit on a mismatch");
   verify_cmd->add_option("--data", verify.data_dir, "data directory")->required();
+  verify_cmd->add_option("--config", verify.config_file, "TOML config file with the priority settings");
 
   leadbase::app::import_args import;
   std::string import_data;

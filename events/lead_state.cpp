@@ -62,13 +62,6 @@ lead_state initial(std::string lead_id) {
 
 namespace {
 
-const std::string& handle_for(const social_handles& social, std::string_view network) {
-  static const std::string none;
-  if (network == "instagram") return social.instagram;
-  if (network == "youtube") return social.youtube;
-  return none;
-}
-
 /// Status is derived, never stored on its own: one rule for every event order.
 lead_status derive_status(const lead_state& s) {
   if (s.version == 0) return lead_status::none;
@@ -101,8 +94,12 @@ void apply(lead_state& s, const event& e, const signed_up& p) {
 void apply(lead_state& s, const event& e, const qualified& p) {
   s.qualification = qualification_view{p.result, p.reasons, p.rules_version, p.decided_by, e.meta.recorded_at};
   if (p.result == outcome::disqualified) return;  // enrichment progress is kept for an override back
+  // Which networks to enrich follows from which handles the signup had (its
+  // presence flags), not from their values: a stream whose key was destroyed
+  // folds to the same state as the live lead did.
   for (const char* network : enrichable_networks) {
-    if (s.personal_erased || handle_for(s.contact.social, network).empty()) continue;
+    const bool had = std::string_view(network) == "instagram" ? s.contact.has_instagram() : s.contact.has_youtube();
+    if (!had) continue;
     s.enrichment.try_emplace(network);  // pending unless already tracked
   }
 }

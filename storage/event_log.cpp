@@ -67,6 +67,7 @@ struct event_log::impl {
   std::vector<rocksdb::ColumnFamilyHandle*> cfs;
   rocksdb::WriteOptions write_opts;
   std::atomic<global_position> last_position{0};
+  std::function<void(global_position)> commit_listener;  // set before writes; called on the writer's thread
 
   ~impl() {
     if (!db) return;
@@ -121,6 +122,9 @@ result<std::unique_ptr<event_log>> event_log::open(const log_options& opts) {
   db_opts.max_background_jobs = 2;
   db_opts.bytes_per_sync = 1 << 20;
   db_opts.IncreaseParallelism(2);
+  // One cap on memtable memory for all eleven families (each would otherwise
+  // grow its own write buffer): the largest is flushed when the total is reached.
+  db_opts.db_write_buffer_size = opts.memtable_budget_mb << 20;
 
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = rocksdb::NewLRUCache(opts.block_cache_mb << 20);
@@ -249,7 +253,12 @@ std::vector<append_result> event_log::append_batch(std::vector<append_request>& 
     return results;  // positions were not taken: `next` is dropped
   }
   d.last_position.store(next, std::memory_order_release);
+  if (d.commit_listener) d.commit_listener(next);
   return results;
+}
+
+void event_log::set_commit_listener(std::function<void(global_position)> listener) {
+  impl_->commit_listener = std::move(listener);
 }
 
 status event_log::destroy_key(const std::string& lead_id) {

@@ -17,9 +17,13 @@
 // leaves all of them or none.
 //
 // Concurrency: one writer (the journal) calls append_batch; any thread may read.
+//   The commit listener (set_commit_listener) is set before the first write and
+//   then called on the writer's thread, after each successful append_batch
+//   write, with the new last position; it must be quick and must not append.
 //
 // Limitations: positions are per node (DESIGN.md, scaling).
 #include <array>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -43,6 +47,7 @@ struct log_options {
   std::string dir = "./data";
   bool sync = true;  // acknowledged = fdatasync'd
   size_t block_cache_mb = 64;
+  size_t memtable_budget_mb = 64;  // all column families' memtables together
 };
 
 /// The last event of a lead.
@@ -106,6 +111,13 @@ class event_log {
   /// Destroys the lead's data key, so its sealed personal fields can never be
   /// read again, then flushes and compacts the key range so no file keeps it.
   status destroy_key(const std::string& lead_id);
+
+  /// Called after each successful append_batch write with the new last
+  /// position (e.g. to wake the projections instead of waiting for their poll).
+  /// Not thread-safe: set it before writes begin (or while no append_batch
+  /// runs); it is then called on the writer's thread, so it must be quick, must
+  /// not throw and must not call append_batch. An empty function removes it.
+  void set_commit_listener(std::function<void(global_position)> listener);
 
   /// Stores a state snapshot blob for a lead (snapshots.hpp encodes it).
   status put_snapshot(const std::string& lead_id, const std::string& bytes);

@@ -298,7 +298,7 @@ TEST_CASE("config: absent keys take their defaults", "[config]") {
     CHECK(c.priority.threshold_b == 40);
     CHECK(c.priority.refresh_days == 30);
     CHECK(c.actors.passivate_after_ms == 60000);
-    CHECK(c.actors.max_live_leads == 100000);
+    CHECK(c.actors.max_live_leads == 20000);
     CHECK(c.actors.snapshot_every == 50);
     CHECK(c.limits.max_in_flight_appends == 20000);
     CHECK(c.limits.max_connections == 10000);

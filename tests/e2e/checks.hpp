@@ -130,14 +130,18 @@ inline void check_not_stored(http_client& c, const std::string& lead) {
   check_problem(r, 404, "not_found");
 }
 
-/// Waits (3 s at most, a safety net) until the lead's history holds an event
+/// Waits (5 s at most, a safety net) until the lead's history holds an event
 /// the server derived on its own (causation_id set, e.g. the rules'
 /// qualification after a signup), so that versions are stable afterwards.
 /// Returns the history's last position (0 if none). Not an assertion: a
 /// server that derives nothing is fine too.
 inline long long settle(http_client& c, const std::string& lead) {
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
-  long long last = 0;
+  // The lead's own follow-ups (qualification, then one enrichment answer per
+  // network) come one after the other: wait until the history has a derived
+  // event and has stopped growing for a while (5 s at most).
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  long long last = 0, seen_last = -1;
+  int stable = 0;
   for (;;) {
     auto r = c.get("/v1/leads/" + lead + "/history", audit_token);
     bool derived = false;
@@ -149,8 +153,10 @@ inline long long settle(http_client& c, const std::string& lead) {
         last = num(e, "position");
       }
     }
-    if (derived || std::chrono::steady_clock::now() >= deadline) return last;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    stable = (last == seen_last) ? stable + 1 : 0;
+    seen_last = last;
+    if ((derived && stable >= 8) || std::chrono::steady_clock::now() >= deadline) return last;
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
   }
 }
 

@@ -1,0 +1,258 @@
+#include "projections/verify.hpp"
+
+#include <rocksdb/db.h>
+#include <rocksdb/iterator.h>
+#include <rocksdb/slice.h>
+
+#include <memory>
+#include <optional>
+
+#include "events/snapshot.hpp"
+#include "storage/keys.hpp"
+
+namespace leadbase::projections {
+namespace {
+
+error storage_error(const rocksdb::Status& s, const char* what) {
+  return error{errc::storage_failure, std::string(what) + ": " + s.ToString()};
+}
+
+/// Releases a RocksDB snapshot when the walk ends, whichever way.
+class snapshot_guard {
+ public:
+  explicit snapshot_guard(rocksdb::DB* db) : db_(db), snap_(db->GetSnapshot()) {}
+  ~snapshot_guard() { db_->ReleaseSnapshot(snap_); }
+  snapshot_guard(const snapshot_guard&) = delete;
+  snapshot_guard& operator=(const snapshot_guard&) = delete;
+  const rocksdb::Snapshot* get() const { return snap_; }
+
+ private:
+  rocksdb::DB* db_;
+  const rocksdb::Snapshot* snap_;
+};
+
+template <class T>
+std::string show(const T& v) {
+  return std::to_string(v);
+}
+std::string show(const std::string& v) { return "\"" + v + "\""; }
+std::string show(bool v) { return v ? "true" : "false"; }
+std::string show(lead_status v) { return to_string(v); }
+std::string show(enrichment_state v) { return to_string(v); }
+template <class T>
+std::string show(const std::optional<T>& v) {
+  return v ? show(*v) : std::string("none");
+}
+
+struct differ {
+  std::string out;
+  template <class T>
+  void field(const char* name, const T& row, const T& fold) {
+    if (!out.empty() || row == fold) return;
+    out = std::string(name) + ": row " + show(row) + ", log " + show(fold);
+  }
+  void note(bool differs, const char* name) {
+    if (out.empty() && differs) out = std::string(name) + " differ";
+  }
+};
+
+} // namespace
+
+const char* to_string(view_problem p) noexcept {
+  switch (p) {
+    case view_problem::missing_row: return "missing_row";
+    case view_problem::extra_row: return "extra_row";
+    case view_problem::differs: return "differs";
+    case view_problem::corrupt_row: return "corrupt_row";
+    case view_problem::unreadable_stream: return "unreadable_stream";
+  }
+  return "differs";
+}
+
+std::string describe_difference(const lead_state& row, const lead_state& fold) {
+  differ d;
+  d.field("lead_id", row.lead_id, fold.lead_id);
+  d.field("version", row.version, fold.version);
+  d.field("position", row.position, fold.position);
+  d.field("status", row.status, fold.status);
+  d.field("signed_up_at", row.signed_up_at, fold.signed_up_at);
+  d.field("signup_recorded_at", row.signup_recorded_at, fold.signup_recorded_at);
+  d.field("updated_at", row.updated_at, fold.updated_at);
+  d.field("personal_erased", row.personal_erased, fold.personal_erased);
+  // Personal values are not printed: the output may end up in a ticket.
+  d.note(row.contact.email != fold.contact.email || row.contact.name != fold.contact.name ||
+             row.contact.phone != fold.contact.phone || row.contact.document != fold.contact.document,
+         "contact personal fields");
+  d.field("contact.country", row.contact.country, fold.contact.country);
+  d.field("contact.locale", row.contact.locale, fold.contact.locale);
+  d.field("correlation_id", row.correlation_id, fold.correlation_id);
+  d.field("qualification present", row.qualification.has_value(), fold.qualification.has_value());
+  if (row.qualification && fold.qualification) {
+    d.field("qualification.outcome", static_cast<int>(row.qualification->result),
+            static_cast<int>(fold.qualification->result));
+    d.field("qualification.rules_version", row.qualification->rules_version, fold.qualification->rules_version);
+    d.field("qualification.decided_by", row.qualification->decided_by, fold.qualification->decided_by);
+    d.field("qualification.at", row.qualification->at, fold.qualification->at);
+    d.note(row.qualification->reasons != fold.qualification->reasons, "qualification.reasons");
+  }
+  d.field("social networks", row.social.size(), fold.social.size());
+  for (const auto& [network, p] : row.social) {
+    auto other = fold.social.find(network);
+    if (other == fold.social.end()) {
+      d.note(true, ("social." + network + " presence").c_str());
+      continue;
+    }
+    const std::string prefix = "social." + network + ".";
+    d.field((prefix + "followers").c_str(), p.followers, other->second.followers);
+    d.field((prefix + "creator_tier").c_str(), p.creator_tier, other->second.creator_tier);
+    d.field((prefix + "fetched_at").c_str(), p.fetched_at, other->second.fetched_at);
+  }
+  d.field("enrichment networks", row.enrichment.size(), fold.enrichment.size());
+  for (const auto& [network, e] : row.enrichment) {
+    auto other = fold.enrichment.find(network);
+    if (other == fold.enrichment.end()) {
+      d.note(true, ("enrichment." + network + " presence").c_str());
+      continue;
+    }
+    const std::string prefix = "enrichment." + network + ".";
+    d.field((prefix + "state").c_str(), e.state, other->second.state);
+    d.field((prefix + "attempts").c_str(), e.attempts, other->second.attempts);
+    d.field((prefix + "last_error").c_str(), e.last_error, other->second.last_error);
+    d.field((prefix + "next_attempt_at").c_str(), e.next_attempt_at, other->second.next_attempt_at);
+  }
+  d.field("final_at", row.final_at, fold.final_at);
+  d.field("events seen", row.seen.size(), fold.seen.size());
+  d.field("instagram follower samples", row.instagram_followers.size(), fold.instagram_followers.size());
+  return d.out;
+}
+
+result<view_verify_report> verify_lead_views(const storage::event_log& log, const lead_views& views,
+                                             const view_verify_options& opts) {
+  rocksdb::DB* db = log.db();
+  auto* views_cf = log.family("views");
+  auto* heads_cf = log.family("heads");
+  if (!db || !views_cf || !heads_cf || !log.meta_family())
+    return error{errc::internal, "the log has no views/heads/meta families"};
+
+  view_verify_report report;
+  report.projection = views.name();
+  snapshot_guard snap(db);
+  rocksdb::ReadOptions ro;
+  ro.snapshot = snap.get();
+
+  // The checkpoint and fingerprint, as of the snapshot.
+  std::string value;
+  auto s = db->Get(ro, log.meta_family(), "checkpoint/" + views.name(), &value);
+  if (s.ok()) {
+    if (value.size() != 8) {
+      report.global_problems.push_back("the checkpoint of " + views.name() + " has the wrong size");
+      return report;
+    }
+    report.checkpoint = storage::keys::read_be64(value);
+  } else if (!s.IsNotFound()) {
+    return storage_error(s, "read the projection checkpoint");
+  }
+  s = db->Get(ro, log.meta_family(), "fingerprint/" + views.name(), &value);
+  if (s.ok()) report.fingerprint_matches = value == views.fingerprint();
+  else if (s.IsNotFound()) report.fingerprint_matches = report.checkpoint == 0;
+  else return storage_error(s, "read the projection fingerprint");
+  report.head = log.last_position();
+  if (report.checkpoint > report.head)
+    report.global_problems.push_back("the checkpoint of " + views.name() + " (" + std::to_string(report.checkpoint) +
+                                     ") is beyond the head of the log (" + std::to_string(report.head) + ")");
+
+  auto add = [&report, &opts](std::string lead, view_problem p, std::string detail) {
+    ++report.mismatches;
+    if (report.reported.size() < opts.max_reported)
+      report.reported.push_back(view_mismatch{std::move(lead), p, std::move(detail)});
+  };
+
+  // The rows: keys "v/<lead_id>" in [ "v/", "v0" ).
+  const std::string row_prefix = view_keys::row_key("");
+  const std::string row_end = "v0";
+  rocksdb::Slice row_end_s(row_end);
+  rocksdb::ReadOptions row_ro = ro;
+  row_ro.iterate_upper_bound = &row_end_s;
+  std::unique_ptr<rocksdb::Iterator> rows(db->NewIterator(row_ro, views_cf));
+  std::unique_ptr<rocksdb::Iterator> heads(db->NewIterator(ro, heads_cf));
+  rows->Seek(row_prefix);
+  heads->SeekToFirst();
+
+  auto row_lead = [&]() { return rows->key().ToStringView().substr(row_prefix.size()); };
+
+  // Merged walk over both (each key is read once; bounded by the two families' sizes).
+  for (;;) {
+    const bool have_row = rows->Valid(), have_head = heads->Valid();
+    if (!have_row && !have_head) break;
+    std::string lead;
+    bool row_here = false, head_here = false;
+    if (have_row && have_head) {
+      const auto a = row_lead(), b = heads->key().ToStringView();
+      if (a == b) {
+        lead = std::string(a);
+        row_here = head_here = true;
+      } else if (a < b) {
+        lead = std::string(a);
+        row_here = true;
+      } else {
+        lead = std::string(b);
+        head_here = true;
+      }
+    } else if (have_row) {
+      lead = std::string(row_lead());
+      row_here = true;
+    } else {
+      lead = heads->key().ToString();
+      head_here = true;
+    }
+
+    // The fold of the lead's events up to the checkpoint.
+    std::optional<lead_state> expected;
+    bool stream_ok = true;
+    if (head_here) {
+      ++report.leads;
+      auto events = log.read_stream(lead);
+      if (!events) {
+        stream_ok = false;
+        add(lead, view_problem::unreadable_stream, events.err().message);
+      } else {
+        for (const auto& e : *events) {
+          if (e.ev.meta.position > report.checkpoint) break;  // a stream is in position order
+          if (!expected) expected = initial(lead);
+          evolve(*expected, e.ev);
+        }
+      }
+    }
+    if (row_here) {
+      ++report.rows;
+      const auto bytes = rows->value().ToStringView();
+      auto stored = decode_snapshot(bytes);
+      if (!stored) {
+        add(lead, view_problem::corrupt_row, stored.err().message);
+      } else if (stream_ok) {
+        if (!expected) {
+          add(lead, view_problem::extra_row,
+              head_here ? "a row, but no event of the lead at or before the checkpoint " +
+                              std::to_string(report.checkpoint)
+                        : std::string("a row, but the log has no event of the lead"));
+        } else if (encode_snapshot(*stored) != encode_snapshot(*expected)) {
+          std::string what = describe_difference(*stored, *expected);
+          add(lead, view_problem::differs, what.empty() ? std::string("the stored row is not the fold") : what);
+        }
+      }
+    } else if (expected) {
+      add(lead, view_problem::missing_row,
+          "no row, but the log has events of the lead up to version " + std::to_string(expected->version));
+    }
+
+    if (row_here) rows->Next();
+    if (head_here) heads->Next();
+    if (opts.progress && opts.progress_every > 0 && head_here && report.leads % opts.progress_every == 0)
+      opts.progress(report.leads);
+  }
+  if (!rows->status().ok()) return storage_error(rows->status(), "walk the view rows");
+  if (!heads->status().ok()) return storage_error(heads->status(), "walk the heads");
+  return report;
+}
+
+} // namespace leadbase::projections
