@@ -28,6 +28,7 @@
 #include "actors/service.hpp"
 #include "app/commands.hpp"
 #include "app/config.hpp"
+#include "app/service_options.hpp"
 #include "events/json.hpp"
 #include "events/logging.hpp"
 
@@ -141,18 +142,11 @@ int run_import(const import_args& args) {
     return fail("cannot open the event log in " + cfg->data_dir + " (is the server running?): " +
                 event_log.err().message);
 
-  actors::service_options so;
-  so.max_in_flight = std::max<size_t>(cfg->limits.max_in_flight_appends, args.concurrency);
-  so.max_live_leads = cfg->actors.max_live_leads;
-  so.max_batch = cfg->journal.max_batch;
-  so.passivate_after = std::chrono::milliseconds(cfg->actors.passivate_after_ms);
-  so.snapshot_every = cfg->actors.snapshot_every;
   // As `serve` runs it: each signup is qualified (and its enrichment scheduled)
   // as it comes; work still owed at exit is in the log's `work` family and the
   // server picks it up on its next start.
-  so.qualification = cfg->qualification;
-  so.discovery = cfg->discovery;
-  so.refresh_days = cfg->priority.refresh_days;
+  actors::service_options so = service_options_from(*cfg);
+  so.max_in_flight = std::max<size_t>(cfg->limits.max_in_flight_appends, args.concurrency);
   auto started = actors::start_lead_service(**event_log, so);
   if (!started) return fail("cannot start the lead service: " + started.err().message);
   auto leads = std::move(*started);

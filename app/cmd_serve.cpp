@@ -12,6 +12,7 @@
 #include "actors/service.hpp"
 #include "app/commands.hpp"
 #include "app/config.hpp"
+#include "app/service_options.hpp"
 #include "events/logging.hpp"
 #include "http/api.hpp"
 #include "http/server.hpp"
@@ -93,16 +94,7 @@ int run_serve(const serve_args& args) {
     stats_feed.poke();
   });
 
-  actors::service_options so;
-  so.max_in_flight = cfg->limits.max_in_flight_appends;
-  so.max_live_leads = cfg->actors.max_live_leads;
-  so.max_batch = cfg->journal.max_batch;
-  so.passivate_after = std::chrono::milliseconds(cfg->actors.passivate_after_ms);
-  so.snapshot_every = cfg->actors.snapshot_every;
-  so.qualification = cfg->qualification;
-  so.discovery = cfg->discovery;
-  so.refresh_days = cfg->priority.refresh_days;
-  auto started = actors::start_lead_service(**event_log, so);
+  auto started = actors::start_lead_service(**event_log, service_options_from(*cfg));
   if (!started) return fail("cannot start: " + started.err().message);
   auto leads = std::move(*started);
 

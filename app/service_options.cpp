@@ -1,0 +1,18 @@
+#include "app/service_options.hpp"
+
+namespace leadbase::app {
+
+actors::service_options service_options_from(const config& cfg) {
+  actors::service_options so;
+  so.max_in_flight = cfg.limits.max_in_flight_appends;
+  so.max_live_leads = cfg.actors.max_live_leads;
+  so.max_batch = cfg.journal.max_batch;
+  so.passivate_after = std::chrono::milliseconds(cfg.actors.passivate_after_ms);
+  so.snapshot_every = cfg.actors.snapshot_every;
+  so.qualification = cfg.qualification;
+  so.discovery = cfg.discovery;
+  so.refresh_days = cfg.priority.refresh_days;
+  return so;
+}
+
+} // namespace leadbase::app
