@@ -132,7 +132,7 @@ result<std::unique_ptr<event_log>> event_log::open(const log_options& opts) {
   table.cache_index_and_filter_blocks = true;
   rocksdb::ColumnFamilyOptions cf_opts;
   cf_opts.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
-  cf_opts.write_buffer_size = 32 << 20;
+  cf_opts.write_buffer_size = 16 << 20;
   cf_opts.compression = rocksdb::kLZ4Compression;
   cf_opts.bottommost_compression = rocksdb::kZSTD;
 

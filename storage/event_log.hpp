@@ -47,7 +47,7 @@ struct log_options {
   std::string dir = "./data";
   bool sync = true;  // acknowledged = fdatasync'd
   size_t block_cache_mb = 64;
-  size_t memtable_budget_mb = 64;  // all column families' memtables together
+  size_t memtable_budget_mb = 128;  // all column families' memtables together
 };
 
 /// The last event of a lead.
