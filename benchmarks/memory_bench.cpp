@@ -65,7 +65,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::printf("config: the dev config with [durability] sync = %s, [actors] passivate_after_ms = %u "
-              "(max_live_leads stays 100000)\n",
+              "(max_live_leads as in the dev config)\n",
               sync ? "true" : "false", passivate_ms);
 
   bench::server_process server;
