@@ -42,6 +42,42 @@ namespace bench {
 
 using clock_type = std::chrono::steady_clock;
 
+/// "a b c": how a child's command line is shown in the output.
+inline std::string join_command(const std::vector<std::string>& argv) {
+  std::string out;
+  for (const auto& a : argv) out += (out.empty() ? "" : " ") + a;
+  return out;
+}
+
+/// fork + exec of argv (no shell; argv[0] searched in PATH unless it has a
+/// slash) with stdout and stderr to `log_file`; the child gets `death_signal`
+/// when the benchmark dies. The child's pid, or -1 with `error` set.
+inline pid_t spawn_logged(std::vector<std::string> argv, const std::string& log_file, std::string& error,
+                          int death_signal = SIGTERM) {
+  std::vector<char*> argv_c;
+  for (auto& a : argv) argv_c.push_back(a.data());
+  argv_c.push_back(nullptr);
+  const pid_t parent = getpid();
+  pid_t pid = fork();
+  if (pid < 0) {
+    error = std::string("fork: ") + std::strerror(errno);
+    return -1;
+  }
+  if (pid == 0) {
+    prctl(PR_SET_PDEATHSIG, death_signal);  // never outlive the benchmark
+    if (getppid() != parent) _exit(127);
+    int fd = ::open(log_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd >= 0) {
+      dup2(fd, 1);
+      dup2(fd, 2);
+      ::close(fd);
+    }
+    execvp(argv_c[0], argv_c.data());
+    _exit(127);
+  }
+  return pid;
+}
+
 inline double seconds_since(clock_type::time_point t0) {
   return std::chrono::duration<double>(clock_type::now() - t0).count();
 }
@@ -306,29 +342,9 @@ class server_process {
       argv_s.push_back("--config");
       argv_s.push_back(config_file);
     }
-    command_.clear();
-    for (const auto& a : argv_s) command_ += (command_.empty() ? "" : " ") + a;
-    std::vector<char*> argv_c;
-    for (auto& a : argv_s) argv_c.push_back(a.data());
-    argv_c.push_back(nullptr);
-    const pid_t parent = getpid();
-    pid_t pid = fork();
-    if (pid < 0) {
-      error_ = std::string("fork: ") + std::strerror(errno);
-      return false;
-    }
-    if (pid == 0) {
-      prctl(PR_SET_PDEATHSIG, SIGTERM);  // never outlive the benchmark
-      if (getppid() != parent) _exit(127);
-      int fd = ::open(log_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      if (fd >= 0) {
-        dup2(fd, 1);
-        dup2(fd, 2);
-        ::close(fd);
-      }
-      execv(argv_c[0], argv_c.data());
-      _exit(127);
-    }
+    command_ = join_command(argv_s);
+    pid_t pid = spawn_logged(argv_s, log_file, error_);
+    if (pid < 0) return false;
     pid_ = pid;
     const auto t0 = clock_type::now();
     while (seconds_since(t0) < timeout_s) {
@@ -596,29 +612,10 @@ inline wrk_result run_wrk(uint16_t port, const std::string& path, const std::str
   std::vector<std::string> argv_s = {"wrk", "-t" + std::to_string(threads), "-c" + std::to_string(connections),
                                      "-d" + std::to_string(d) + "s", "--timeout", "30s", "--latency", "-s",
                                      script_file, "http://127.0.0.1:" + std::to_string(port) + path};
-  for (const auto& a : argv_s) r.command += (r.command.empty() ? "" : " ") + a;
+  r.command = join_command(argv_s);
   const std::string out_file = script_file + ".out";
-  std::vector<char*> argv_c;
-  for (auto& a : argv_s) argv_c.push_back(a.data());
-  argv_c.push_back(nullptr);
-  const pid_t parent = getpid();
-  pid_t pid = fork();
-  if (pid < 0) {
-    r.error = std::string("fork: ") + std::strerror(errno);
-    return r;
-  }
-  if (pid == 0) {
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid() != parent) _exit(127);
-    int fd = ::open(out_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (fd >= 0) {
-      dup2(fd, 1);
-      dup2(fd, 2);
-      ::close(fd);
-    }
-    execvp("wrk", argv_c.data());
-    _exit(127);
-  }
+  const pid_t pid = spawn_logged(argv_s, out_file, r.error, SIGKILL);
+  if (pid < 0) return r;
   const auto t0 = clock_type::now();
   int st = 0;
   bool exited = false, interrupted = false;

@@ -56,29 +56,9 @@ class simulator_child {
       std::vector<std::string> argv_s = {LEADBASE_BIN, "simulate-discovery", "--listen",
                                          "127.0.0.1:" + std::to_string(port_), "--latency-ms",
                                          std::to_string(latency_ms), "--threads", std::to_string(threads)};
-      command_.clear();
-      for (const auto& a : argv_s) command_ += (command_.empty() ? "" : " ") + a;
-      std::vector<char*> argv_c;
-      for (auto& a : argv_s) argv_c.push_back(a.data());
-      argv_c.push_back(nullptr);
-      const pid_t parent = getpid();
-      pid_t pid = fork();
-      if (pid < 0) {
-        error_ = std::string("fork: ") + std::strerror(errno);
-        return false;
-      }
-      if (pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGTERM);
-        if (getppid() != parent) _exit(127);
-        int fd = ::open(log_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        if (fd >= 0) {
-          dup2(fd, 1);
-          dup2(fd, 2);
-          ::close(fd);
-        }
-        execv(argv_c[0], argv_c.data());
-        _exit(127);
-      }
+      command_ = bench::join_command(argv_s);
+      pid_t pid = bench::spawn_logged(argv_s, log_file, error_);
+      if (pid < 0) return false;
       pid_ = pid;
       const auto t0 = clock_type::now();
       bool exited = false;
