@@ -2,6 +2,7 @@
 
 #include <flatbuffers/flatbuffers.h>
 
+#include "events/fb_util.hpp"
 #include "events/lead_events_generated.h"
 
 namespace leadbase {
@@ -43,26 +44,10 @@ void restore_personal(event& ev, const personal_fields& p) {
 
 namespace {
 
-flatbuffers::Offset<flatbuffers::String> opt_string(flatbuffers::FlatBufferBuilder& b, const std::string& s) {
-  return s.empty() ? 0 : b.CreateString(s);
-}
-
-std::string str(const flatbuffers::String* s) { return s ? s->str() : std::string{}; }
-
-std::vector<std::string> strings(const flatbuffers::Vector<flatbuffers::Offset<flatbuffers::String>>* v) {
-  std::vector<std::string> out;
-  if (v) {
-    out.reserve(v->size());
-    for (auto* s : *v) out.push_back(s->str());
-  }
-  return out;
-}
-
-template <size_t N>
-void copy_bytes(const flatbuffers::Vector<uint8_t>* v, std::array<uint8_t, N>& out) {
-  out.fill(0);
-  if (v && v->size() == N) std::copy(v->begin(), v->end(), out.begin());
-}
+using fbu::copy_bytes;
+using fbu::opt_string;
+using fbu::str;
+using fbu::strings;
 
 std::string finish(flatbuffers::FlatBufferBuilder& b) {
   return std::string(reinterpret_cast<const char*>(b.GetBufferPointer()), b.GetSize());

@@ -2,29 +2,17 @@
 
 #include <flatbuffers/flatbuffers.h>
 
+#include "events/fb_util.hpp"
 #include "events/lead_events_generated.h"
 
 namespace leadbase {
 namespace {
 
-using fbb = flatbuffers::FlatBufferBuilder;
-using str_offset = flatbuffers::Offset<flatbuffers::String>;
-
-str_offset opt(fbb& b, const std::string& s) { return s.empty() ? 0 : b.CreateString(s); }
-std::string str(const flatbuffers::String* s) { return s ? s->str() : std::string{}; }
-
-flatbuffers::Offset<flatbuffers::Vector<str_offset>> strings(fbb& b, const std::vector<std::string>& v) {
-  std::vector<str_offset> offs;
-  for (const auto& s : v) offs.push_back(b.CreateString(s));
-  return b.CreateVector(offs);
-}
-
-std::vector<std::string> strings(const flatbuffers::Vector<str_offset>* v) {
-  std::vector<std::string> out;
-  if (v)
-    for (auto* s : *v) out.push_back(s->str());
-  return out;
-}
+using fbb = fbu::builder;
+using fbu::str;
+using fbu::str_offset;
+using fbu::strings;
+constexpr auto opt = fbu::opt_string;
 
 } // namespace
 
@@ -205,7 +193,7 @@ result<lead_state> decode_snapshot(std::string_view bytes) {
     for (auto* e : *seen) {
       seen_event se;
       se.event_id = str(e->event_id());
-      if (auto* d = e->digest(); d && d->size() == se.digest.size()) std::copy(d->begin(), d->end(), se.digest.begin());
+      fbu::copy_bytes(e->digest(), se.digest);
       se.version = e->version();
       se.position = e->position();
       s.seen.push_back(std::move(se));

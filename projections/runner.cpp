@@ -183,7 +183,7 @@ result<size_t> projection_runner::step() {
     pending_since_ = -1;
     return size_t{0};
   }
-  auto page = log_.read_global(pos, opts_.page_size + 1);
+  auto page = log_.read_global(pos, opts_.page_size + 1, storage::event_log::hashes::skip);
   if (!page) return page.err();
   auto& events = *page;
   if (events.empty()) return size_t{0};

@@ -460,7 +460,7 @@ void stats_follower::run() {
     bool busy = false;
     const global_position at = store_.position();
     if (log_.last_position() > at) {
-      auto page = log_.read_global(at, page_);
+      auto page = log_.read_global(at, page_, storage::event_log::hashes::skip);
       if (!page) {
         if (may_warn()) log->warn("stats: reading the log after position {} failed: {}", at, page.err().message);
       } else if (!page->empty()) {

@@ -80,12 +80,13 @@ struct event_log::impl {
 
   /// Decodes one stored event and unseals its personal fields with `key`
   /// (nullopt key = destroyed: the event is marked personal_erased).
-  result<stored_event> decode(std::string_view bytes, const std::optional<data_key>& key) const {
+  result<stored_event> decode(std::string_view bytes, const std::optional<data_key>& key,
+                              event_log::hashes h = event_log::hashes::compute) const {
     auto decoded = decode_event(bytes);
     if (!decoded) return decoded.err();
     stored_event out;
     out.ev = std::move(decoded->ev);
-    out.hash = chain_hash(out.ev.meta.prev_hash, bytes);
+    if (h == event_log::hashes::compute) out.hash = chain_hash(out.ev.meta.prev_hash, bytes);
     if (!decoded->sealed.empty()) {
       if (!key) {
         out.ev.personal_erased = true;
@@ -319,7 +320,7 @@ result<std::vector<stored_event>> event_log::read_stream(const std::string& lead
   return out;
 }
 
-result<std::vector<stored_event>> event_log::read_global(global_position after, size_t limit) const {
+result<std::vector<stored_event>> event_log::read_global(global_position after, size_t limit, hashes h) const {
   std::vector<stored_event> out;
   if (limit == 0) return out;
   std::vector<std::string> event_keys;
@@ -348,7 +349,7 @@ result<std::vector<stored_event>> event_log::read_global(global_position after, 
       if (!key) return key.err();
       found = lead_keys.emplace(std::string(lead_id), *key).first;
     }
-    auto e = impl_->decode(values[i].ToStringView(), found->second);
+    auto e = impl_->decode(values[i].ToStringView(), found->second, h);
     if (!e) return e.err();
     out.push_back(std::move(*e));
   }

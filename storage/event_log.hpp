@@ -129,8 +129,14 @@ class event_log {
   result<std::vector<stored_event>> read_stream(const std::string& lead_id, lead_version from = 1,
                                                 lead_version to = UINT64_MAX,
                                                 size_t max_count = SIZE_MAX) const;
+  /// Whether a read recomputes each event's chain hash. Projections fold events
+  /// and never look at hashes; history, feed and verify need them.
+  enum class hashes : uint8_t { compute, skip };
+
   /// Events of all leads with position > after, at most limit, in global order.
-  result<std::vector<stored_event>> read_global(global_position after, size_t limit) const;
+  /// With hashes::skip, stored_event::hash is left zero.
+  result<std::vector<stored_event>> read_global(global_position after, size_t limit,
+                                                hashes h = hashes::compute) const;
   result<std::optional<event_id_entry>> find_event_id(const std::string& event_id) const;
   result<std::optional<data_key>> read_key(const std::string& lead_id) const;
   result<std::optional<std::string>> read_snapshot(const std::string& lead_id) const;

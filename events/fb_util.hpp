@@ -1,0 +1,44 @@
+#pragma once
+// Small FlatBuffers conversions shared by the event codec and the snapshot
+// codec (internal to events/; include only from .cpp files that build or read
+// lead_events.fbs tables).
+#include <flatbuffers/flatbuffers.h>
+
+#include <array>
+#include <string>
+#include <vector>
+
+namespace leadbase::fbu {
+
+using builder = flatbuffers::FlatBufferBuilder;
+using str_offset = flatbuffers::Offset<flatbuffers::String>;
+
+/// An absent field for an empty string (FlatBuffers then stores nothing).
+inline str_offset opt_string(builder& b, const std::string& s) { return s.empty() ? 0 : b.CreateString(s); }
+
+inline std::string str(const flatbuffers::String* s) { return s ? s->str() : std::string{}; }
+
+inline flatbuffers::Offset<flatbuffers::Vector<str_offset>> strings(builder& b, const std::vector<std::string>& v) {
+  std::vector<str_offset> offs;
+  offs.reserve(v.size());
+  for (const auto& s : v) offs.push_back(b.CreateString(s));
+  return b.CreateVector(offs);
+}
+
+inline std::vector<std::string> strings(const flatbuffers::Vector<str_offset>* v) {
+  std::vector<std::string> out;
+  if (v) {
+    out.reserve(v->size());
+    for (auto* s : *v) out.push_back(s->str());
+  }
+  return out;
+}
+
+/// Copies exactly N bytes; anything else (absent, wrong size) gives zeros.
+template <size_t N>
+void copy_bytes(const flatbuffers::Vector<uint8_t>* v, std::array<uint8_t, N>& out) {
+  out.fill(0);
+  if (v && v->size() == N) std::copy(v->begin(), v->end(), out.begin());
+}
+
+} // namespace leadbase::fbu
