@@ -50,46 +50,38 @@ class feed_hub : public std::enable_shared_from_this<feed_hub> {
 
   /// False when there are too many subscribers.
   bool subscribe(std::shared_ptr<event_stream> stream, global_position after) {
-    std::weak_ptr<feed_hub> weak = weak_from_this();
     auto sub = std::make_shared<subscriber>();
     sub->stream = stream;
     sub->after = after;
     sub->last_write = clock::now();
     {
-      std::lock_guard lock(mutex_);
-      if (stopping_ || subs_.size() >= opts_.max_subscribers) return false;
+      std::lock_guard lock(sync_->mutex);
+      if (sync_->stopping || subs_.size() >= opts_.max_subscribers) return false;
       subs_.push_back(sub);
       if (!thread_.joinable()) thread_ = std::thread([this] { run(); });
     }
-    stream->on_drain([weak] {
-      if (auto hub = weak.lock()) hub->wake();
-    });
-    stream->on_close([weak] {
-      if (auto hub = weak.lock()) hub->wake();
-    });
+    // The callbacks hold only the wake-up signal, never the hub: a callback
+    // running on the hub's own thread must not end up destroying the hub.
+    std::shared_ptr<sync_state> sync = sync_;
+    stream->on_drain([sync] { sync->wake(); });
+    stream->on_close([sync] { sync->wake(); });
     wake();
     return true;
   }
 
   void shutdown() {
     {
-      std::lock_guard lock(mutex_);
-      stopping_ = true;
+      std::lock_guard lock(sync_->mutex);
+      sync_->stopping = true;
     }
-    cv_.notify_all();
+    sync_->cv.notify_all();
     if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) thread_.join();
-    std::lock_guard lock(mutex_);
+    std::lock_guard lock(sync_->mutex);
     for (auto& s : subs_) s->stream->close();
     subs_.clear();
   }
 
-  void wake() {
-    {
-      std::lock_guard lock(mutex_);
-      woken_ = true;
-    }
-    cv_.notify_all();
-  }
+  void wake() { sync_->wake(); }
 
  private:
   using clock = std::chrono::steady_clock;
@@ -158,10 +150,10 @@ class feed_hub : public std::enable_shared_from_this<feed_hub> {
     while (true) {
       std::vector<std::shared_ptr<subscriber>> subs;
       {
-        std::unique_lock lock(mutex_);
-        cv_.wait_for(lock, opts_.poll, [this] { return stopping_ || woken_; });
-        woken_ = false;
-        if (stopping_) return;
+        std::unique_lock lock(sync_->mutex);
+        sync_->cv.wait_for(lock, opts_.poll, [this] { return sync_->stopping || sync_->woken; });
+        sync_->woken = false;
+        if (sync_->stopping) return;
         subs.assign(subs_.begin(), subs_.end());
       }
       const global_position head = ctx_->log->last_position();
@@ -170,7 +162,7 @@ class feed_hub : public std::enable_shared_from_this<feed_hub> {
       for (auto& s : subs)
         if (!serve(*s, head, now)) dropped.push_back(s);
       if (!dropped.empty()) {
-        std::lock_guard lock(mutex_);
+        std::lock_guard lock(sync_->mutex);
         for (auto& d : dropped) subs_.remove(d);
       }
     }
@@ -178,9 +170,20 @@ class feed_hub : public std::enable_shared_from_this<feed_hub> {
 
   const api_context* ctx_;  // ctx_->log is read when serving, so the app may set it after routing
   feed_stream_options opts_;
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  bool stopping_ = false, woken_ = false;
+  /// The lock, the condition and the flags, shared with the streams' callbacks.
+  struct sync_state {
+    std::mutex mutex;
+    std::condition_variable cv;
+    bool stopping = false, woken = false;
+    void wake() {
+      {
+        std::lock_guard lock(mutex);
+        woken = true;
+      }
+      cv.notify_all();
+    }
+  };
+  std::shared_ptr<sync_state> sync_ = std::make_shared<sync_state>();
   std::list<std::shared_ptr<subscriber>> subs_;
   std::thread thread_;
 };
