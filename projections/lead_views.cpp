@@ -506,6 +506,16 @@ status lead_views::apply(const std::vector<storage::stored_event>& events, rocks
   return ok();
 }
 
+lead_views::lead_rows lead_views::rows_of(const lead_state& s) const {
+  lead_rows out;
+  out.row_key = view_keys::row_key(s.lead_id);
+  out.row_value = encode_snapshot(s);
+  auto keys = index_entries(s, opts_);
+  out.index.reserve(keys.size());
+  for (auto& [k, v] : keys) out.index.emplace_back(k, std::move(v));
+  return out;
+}
+
 status lead_views::clear(rocksdb::WriteBatch& batch) {
   auto* views = log_.family("views");
   auto* index = log_.family("index");

@@ -136,6 +136,16 @@ class lead_views final : public projection {
 
   const lead_views_options& options() const noexcept { return opts_; }
 
+  /// What one lead's folded state puts in the store: its row in the "views"
+  /// family and its keys in the "index" family (empty for a lead in no queue),
+  /// the index sorted by key. apply() writes exactly these; a bulk rebuild may
+  /// write them directly.
+  struct lead_rows {
+    std::string row_key, row_value;
+    std::vector<std::pair<std::string, std::string>> index;
+  };
+  lead_rows rows_of(const lead_state& s) const;
+
  private:
   storage::event_log& log_;
   lead_views_options opts_;

@@ -136,6 +136,12 @@ result<std::unique_ptr<event_log>> event_log::open(const log_options& opts) {
   cf_opts.write_buffer_size = 16 << 20;
   cf_opts.compression = rocksdb::kLZ4Compression;
   cf_opts.bottommost_compression = rocksdb::kZSTD;
+  // A whole-key bloom filter in every memtable: most point reads on the write
+  // path look for keys that do not exist yet (a new event id, a new lead's head,
+  // key and view row), and without it each such Get walks the skiplists of the
+  // mutable and every immutable memtable.
+  cf_opts.memtable_prefix_bloom_size_ratio = 0.05;
+  cf_opts.memtable_whole_key_filtering = true;
 
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
   for (size_t i = 0; i < cf_count; ++i) descriptors.emplace_back(cf_names[i], cf_opts);
