@@ -2,6 +2,7 @@
 // Kept in one translation unit on purpose: Beast + Asio + SSL headers cost far
 // more compile time than the rest of discovery/ together.
 #include "discovery/http_client.hpp"
+#include "events/thread_name.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -475,7 +476,10 @@ result<std::unique_ptr<http_client>> http_client::create(base_url base, http_cli
       p->ssl_ctx.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
                              ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
     }
-    p->thread = std::thread([raw = p.get()] { raw->run(); });
+    p->thread = std::thread([raw = p.get()] {
+    name_this_thread("lb-discovery");
+    raw->run();
+  });
     return std::unique_ptr<http_client>(new http_client(std::move(p)));
   } catch (const std::exception& e) {
     return error{errc::internal, std::string("http client setup failed: ") + e.what()};

@@ -23,6 +23,7 @@
 #include <spdlog/spdlog.h>
 
 #include "events/ids.hpp"
+#include "events/thread_name.hpp"
 
 namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
@@ -802,7 +803,10 @@ struct server::impl {
     work_.emplace(net::make_work_guard(ioc_));
     net::post(acceptor_->get_executor(), [this] { do_accept(); });
     unsigned n = std::max(1u, o.io_threads);
-    for (unsigned i = 0; i < n; ++i) threads_.emplace_back([this] { io_thread(); });
+    for (unsigned i = 0; i < n; ++i) threads_.emplace_back([this] {
+      name_this_thread("lb-http");
+      io_thread();
+    });
     started_ = true;
     http_log()->info("listening on {}:{} with {} I/O threads", ep.address().to_string(), port_.load(), n);
     return ok();

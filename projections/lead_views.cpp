@@ -193,41 +193,31 @@ std::vector<std::string> q_keys(const std::string& token, std::string_view lead_
   return out;
 }
 
-/// The value of a q key: [token length:2][token][index_attrs].
-std::string q_value(const std::string& token, const std::string& attrs) {
-  std::string v;
-  const size_t n = std::min<size_t>(token.size(), 0xffff);
-  v.push_back(static_cast<char>(n >> 8));
-  v.push_back(static_cast<char>(n & 0xff));
-  v.append(token, 0, n);
-  v.append(attrs);
-  return v;
-}
-
-bool split_q_value(std::string_view v, std::string_view& token, std::string_view& attrs) {
-  if (v.size() < 2) return false;
-  const size_t n = (static_cast<size_t>(static_cast<uint8_t>(v[0])) << 8) | static_cast<uint8_t>(v[1]);
-  if (v.size() < 2 + n) return false;
-  token = v.substr(2, n);
-  attrs = v.substr(2 + n);
-  return true;
+/// The key of a lead's filter attributes, for searches: a<lead_id>.
+std::string attrs_key(std::string_view lead_id) {
+  std::string k = "a";
+  k.append(lead_id);
+  return k;
 }
 
 /// Every index key of a state, with its value; empty for leads in no queue.
+/// The q keys' values are the token alone, so a change of score or status
+/// (an enrichment) rewrites the lead's sort keys and attrs key, not its q keys.
 std::map<std::string, std::string> index_entries(const lead_state& s, const lead_views_options& o) {
   std::map<std::string, std::string> out;
   auto a = attrs_of(s, o);
   if (!a) return out;
   const std::string value = encode_attrs(*a);
-  const std::string scopes[] = {"*", "t" + a->team, std::string("l") + a->level};
-  for (char dim : {dim_score, dim_signup, dim_followers}) {
-    const std::string v = dim_value(dim, *a);
-    for (const auto& scope : scopes) out.emplace(index_prefix(dim, scope) + v + s.lead_id, value);
-  }
-  for (const auto& token : view_keys::search_tokens(s)) {
-    const std::string qv = q_value(token, value);
-    for (auto& k : q_keys(token, s.lead_id)) out.emplace(std::move(k), qv);
-  }
+  // The default sort (score) is the one SDR and LDR teams page through with a
+  // team or level filter, so only it has per-team and per-level scopes; the
+  // other sorts walk every queued lead and filter (a page's scan is bounded).
+  const std::string score_scopes[] = {"*", "t" + a->team, std::string("l") + a->level};
+  const std::string score = dim_value(dim_score, *a);
+  for (const auto& scope : score_scopes) out.emplace(index_prefix(dim_score, scope) + score + s.lead_id, value);
+  for (char dim : {dim_signup, dim_followers}) out.emplace(index_prefix(dim, "*") + dim_value(dim, *a) + s.lead_id, value);
+  out.emplace(attrs_key(s.lead_id), value);
+  for (const auto& token : view_keys::search_tokens(s))
+    for (auto& k : q_keys(token, s.lead_id)) out.emplace(std::move(k), token);
   return out;
 }
 
@@ -447,7 +437,7 @@ lead_views::lead_views(storage::event_log& log, lead_views_options opts) : log_(
 
 std::string lead_views::fingerprint() const {
   const auto& p = opts_.priority;
-  return "lead_views/1 weights " + std::to_string(p.weight_reach) + "," + std::to_string(p.weight_engagement) +
+  return "lead_views/2 weights " + std::to_string(p.weight_reach) + "," + std::to_string(p.weight_engagement) +
          "," + std::to_string(p.weight_activity) + "," + std::to_string(p.weight_completeness) + " thresholds " +
          std::to_string(p.threshold_a) + "," + std::to_string(p.threshold_b) + " rules " + opts_.rules_version;
 }
@@ -477,22 +467,29 @@ status lead_views::apply(const std::vector<storage::stored_event>& events, rocks
     }
     evolve(it->second.now, se.ev);
   }
+  // The page's writes go into the batch in key order, family by family:
+  // RocksDB inserts a batch into the memtable skiplist in batch order, reusing
+  // the search path of the previous insert, so sorted keys cost fewer
+  // comparisons (and cache misses) than keys in lead order.
+  std::vector<std::pair<std::string, const std::string*>> row_puts;      // key -> value
+  std::vector<std::pair<std::string, const std::string*>> index_ops;     // key -> value, nullptr = delete
+  std::vector<std::string> row_values;
+  std::vector<std::map<std::string, std::string>> keep;  // owns the index values
+  row_values.reserve(order.size());
+  keep.reserve(order.size());
   for (const std::string* lead_id : order) {
     const row& r = rows.at(*lead_id);
-    auto s = batch.Put(views, view_keys::row_key(*lead_id), encode_snapshot(r.now));
-    if (!s.ok()) return storage_error(s, "batch view");
+    row_values.push_back(encode_snapshot(r.now));
+    row_puts.emplace_back(view_keys::row_key(*lead_id), &row_values.back());
     auto old_keys = r.before ? index_entries(*r.before, opts_) : std::map<std::string, std::string>{};
-    auto new_keys = index_entries(r.now, opts_);
-    for (const auto& [k, v] : old_keys) {
-      if (new_keys.count(k)) continue;
-      s = batch.Delete(index, k);
-      if (!s.ok()) return storage_error(s, "batch index delete");
-    }
+    keep.push_back(index_entries(r.now, opts_));
+    const auto& new_keys = keep.back();
+    for (const auto& [k, v] : old_keys)
+      if (!new_keys.count(k)) index_ops.emplace_back(k, nullptr);
     for (const auto& [k, v] : new_keys) {
       auto old = old_keys.find(k);
       if (old != old_keys.end() && old->second == v) continue;
-      s = batch.Put(index, k, v);
-      if (!s.ok()) return storage_error(s, "batch index put");
+      index_ops.emplace_back(k, &v);
     }
     if (r.now.personal_erased && r.before && !r.before->personal_erased) {
       // Remember every q key the lead may have held, for compact_lead().
@@ -502,6 +499,17 @@ status lead_views::apply(const std::vector<storage::stored_event>& events, rocks
       std::lock_guard<std::mutex> lock(erased_mutex_);
       erased_keys_[*lead_id] = std::move(keys);
     }
+  }
+  auto by_key = [](const auto& x, const auto& y) { return x.first < y.first; };
+  std::sort(row_puts.begin(), row_puts.end(), by_key);
+  std::sort(index_ops.begin(), index_ops.end(), by_key);
+  for (const auto& [k, v] : row_puts) {
+    auto s = batch.Put(views, k, *v);
+    if (!s.ok()) return storage_error(s, "batch view");
+  }
+  for (const auto& [k, v] : index_ops) {
+    auto s = v ? batch.Put(index, k, *v) : batch.Delete(index, k);
+    if (!s.ok()) return storage_error(s, "batch index");
   }
   return ok();
 }
@@ -522,6 +530,7 @@ status lead_views::clear(rocksdb::WriteBatch& batch) {
   if (!views || !index) return error{errc::internal, "the log has no views/index families"};
   auto s = batch.DeleteRange(views, "v/", "v0");
   if (s.ok()) s = batch.DeleteRange(index, "i", "j");
+  if (s.ok()) s = batch.DeleteRange(index, "a", "b");
   if (s.ok()) s = batch.DeleteRange(index, "q", "r");
   if (!s.ok()) return storage_error(s, "batch clear");
   return ok();
@@ -571,7 +580,7 @@ result<queue_page> lead_views::query(const queue_query& q) const {
     sro.iterate_lower_bound = &lower_s;
     sro.iterate_upper_bound = upper.empty() ? nullptr : &upper_s;
     std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(sro, index));
-    std::map<std::string, index_attrs> found;
+    std::set<std::string> found;  // lead ids whose token starts with the text
     for (it->Seek(prefix); it->Valid(); it->Next()) {
       if (page.examined >= opts_.q_candidate_cap) {
         page.truncated = true;
@@ -582,19 +591,29 @@ result<queue_page> lead_views::query(const queue_query& q) const {
       if (key.substr(0, prefix.size()) != prefix) break;
       auto sep = key.find('\0', prefix.size());
       if (sep == std::string_view::npos) continue;
-      std::string_view token, attrs;
-      if (!split_q_value(it->value().ToStringView(), token, attrs))
-        return error{errc::corrupt_data, "corrupt search index value"};
+      const std::string_view token = it->value().ToStringView();
       if (token.substr(0, text.size()) != text) continue;  // same bucket, other prefix
-      std::string lead_id(key.substr(prefix.size(), sep - prefix.size()));
-      if (found.count(lead_id)) continue;
-      index_attrs a;
-      if (!decode_attrs(attrs, a)) return error{errc::corrupt_data, "corrupt index value"};
-      found.emplace(std::move(lead_id), std::move(a));
+      found.emplace(key.substr(prefix.size(), sep - prefix.size()));
     }
     if (!it->status().ok()) return storage_error(it->status(), "search index");
+    // The candidates' filter attributes, in one MultiGet (keys in order).
+    std::vector<std::string> akeys;
+    akeys.reserve(found.size());
+    for (const auto& lead_id : found) akeys.push_back(attrs_key(lead_id));
+    std::vector<rocksdb::Slice> aslices(akeys.begin(), akeys.end());
+    std::vector<rocksdb::PinnableSlice> avalues(akeys.size());
+    std::vector<rocksdb::Status> astatus(akeys.size());
+    if (!akeys.empty())
+      db->MultiGet(ro, index, akeys.size(), aslices.data(), avalues.data(), astatus.data(), /*sorted_input=*/true);
     std::vector<std::string> hits;  // suffixes: value:8 lead_id
-    for (const auto& [lead_id, a] : found) {
+    size_t i = 0;
+    for (const auto& lead_id : found) {
+      const auto& st = astatus[i];
+      const auto& value = avalues[i++];
+      if (st.IsNotFound()) continue;  // left the queue after its q key was read: cannot happen under one snapshot
+      if (!st.ok()) return storage_error(st, "search attributes");
+      index_attrs a;
+      if (!decode_attrs(value.ToStringView(), a)) return error{errc::corrupt_data, "corrupt index value"};
       if (!matches(q, a)) continue;
       std::string suffix = dim_value(dim, a) + lead_id;
       if (past_cursor(suffix)) hits.push_back(std::move(suffix));
@@ -608,7 +627,9 @@ result<queue_page> lead_views::query(const queue_query& q) const {
   } else {
     // -- the queue: walk the index scope(s) in sort order -----------------------------
     std::vector<std::string> scopes;
-    if (!q.levels.empty()) {
+    if (dim != dim_score) {
+      scopes.push_back("*");  // only the score index has team and level scopes
+    } else if (!q.levels.empty()) {
       for (char l : q.levels) {
         std::string s = std::string("l") + l;
         if (std::find(scopes.begin(), scopes.end(), s) == scopes.end()) scopes.push_back(std::move(s));

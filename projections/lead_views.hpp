@@ -8,14 +8,19 @@
 //          dim   'S' score (score×10), 'T' signed_up_at, 'F' followers; values are
 //                order-preserving big-endian (sign bit flipped), so bytewise order is
 //                numeric order; the lead id is the tiebreaker
-//          scope "*" every queued lead, "t<team>" ("tsdr", "tldr"), "l<level>" ("lA"…)
-//          so `team` and `level` filters are prefix scans
-//          q<bucket:8><lead_id>\0<token hash:8>         -> [len:2][token][index_attrs]
+//          scope "*" every queued lead; the score index (the default sort, the one
+//                SDR/LDR teams page with a team or level filter) also has
+//                "t<team>" ("tsdr", "tldr") and "l<level>" ("lA"…), so those
+//                filters are prefix scans; other sorts walk "*" and filter
+//          a<lead_id>                                   -> index_attrs (for searches)
+//          q<bucket:8><lead_id>\0<token hash:8>         -> token
 //          token: lower-cased (ASCII and Latin-1 letters) full name, each further
 //          word of the name, email, and every handle without a leading '@';
 //          bucket: FNV-1a of the token's first L bytes, one key for each L in
 //          {1, 3, 6} the token is long enough for. A search for n bytes scans the
-//          bucket of the longest L <= n and keeps tokens that start with the text.
+//          bucket of the longest L <= n, keeps tokens that start with the text and
+//          reads the candidates' a<lead_id> in one MultiGet. q values hold no
+//          attributes, so an enrichment (new score, status) leaves them alone.
 //          Keys hold no personal data in plaintext: RocksDB records table files'
 //          boundary keys in the MANIFEST, which compaction does not rewrite, so a
 //          plaintext key could outlive an erasure there (values are compacted away).
@@ -24,12 +29,14 @@
 //   what the other filters need (status, level, team, tier, country, followers,
 //   signed_up_at, score), so a page reads no view row it does not return.
 //   When a lead's row changes the keys of its old row that the new row has not
-//   are deleted, in the same batch.
+//   are deleted, in the same batch; a page's writes are added in key order
+//   (cheaper memtable inserts).
 //
-// Queue pages: a walk of the chosen index (one scope, or a merge of one scope
-//   per requested level) in sort order, starting strictly after the cursor
-//   (sort value + lead id of the last item seen). Filters the index cannot seek
-//   (status, creator_tier, country, and followers/signup bounds unless the sort is
+// Queue pages: a walk of the chosen index (one scope, or for the score sort a
+//   merge of one scope per requested level) in sort order, starting strictly
+//   after the cursor (sort value + lead id of the last item seen). Filters the
+//   index cannot seek (status, creator_tier, country, team and level outside the
+//   score sort, and followers/signup bounds unless the sort is
 //   on that value, where they become seek bounds) are applied to the index value
 //   while scanning. A page examines at most max(limit × scan_cap_factor,
 //   min_scan_cap) index entries: if that many are examined before `limit`

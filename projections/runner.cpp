@@ -7,6 +7,7 @@
 #include <future>
 
 #include "events/logging.hpp"
+#include "events/thread_name.hpp"
 #include "events/time.hpp"
 #include "storage/keys.hpp"
 
@@ -24,6 +25,9 @@ error storage_error(const rocksdb::Status& s, const char* what) {
 
 } // namespace
 
+std::string checkpoint_key(const std::string& projection_name) { return "checkpoint/" + projection_name; }
+std::string fingerprint_key(const std::string& projection_name) { return "fingerprint/" + projection_name; }
+
 const char* to_string(runner_state s) noexcept {
   switch (s) {
     case runner_state::stopped: return "stopped";
@@ -37,23 +41,27 @@ projection_runner::projection_runner(storage::event_log& log, projection& proj, 
     : log_(log),
       proj_(proj),
       opts_(std::move(opts)),
-      checkpoint_key_("checkpoint/" + proj.name()),
-      fingerprint_key_("fingerprint/" + proj.name()) {
+      checkpoint_key_(checkpoint_key(proj.name())),
+      fingerprint_key_(fingerprint_key(proj.name())) {
   if (opts_.page_size == 0) opts_.page_size = 1;
 }
 
 result<std::unique_ptr<projection_runner>> projection_runner::open(storage::event_log& log, projection& proj,
                                                                    runner_options opts) {
   std::unique_ptr<projection_runner> r(new projection_runner(log, proj, std::move(opts)));
-  std::string v;
-  auto s = log.db()->Get(rocksdb::ReadOptions(), log.meta_family(), r->checkpoint_key_, &v);
-  if (s.ok()) {
-    if (v.size() != 8) return error{errc::corrupt_data, "projection checkpoint has the wrong size"};
-    r->position_ = storage::keys::read_be64(v);
-  } else if (!s.IsNotFound()) {
-    return storage_error(s, "read projection checkpoint");
-  }
+  auto position = r->read_checkpoint();
+  if (!position) return position.err();
+  r->position_ = *position;
   return r;
+}
+
+result<global_position> projection_runner::read_checkpoint() const {
+  std::string v;
+  auto s = log_.db()->Get(rocksdb::ReadOptions(), log_.meta_family(), checkpoint_key_, &v);
+  if (s.IsNotFound()) return global_position{0};
+  if (!s.ok()) return storage_error(s, "read projection checkpoint");
+  if (v.size() != 8) return error{errc::corrupt_data, "projection checkpoint has the wrong size"};
+  return global_position{storage::keys::read_be64(v)};
 }
 
 projection_runner::~projection_runner() { stop(); }
@@ -81,8 +89,14 @@ status projection_runner::start() {
     jobs_running_ = true;
   }
   state_ = rebuild_requested_ ? runner_state::rebuilding : runner_state::running;
-  jobs_thread_ = std::thread([this] { maintenance_loop(); });
-  thread_ = std::thread([this] { loop(); });
+  jobs_thread_ = std::thread([this] {
+    name_this_thread("lb-maintenance");
+    maintenance_loop();
+  });
+  thread_ = std::thread([this] {
+    name_this_thread("lb-" + proj_.name());
+    loop();
+  });
   log()->info("projection {} started at position {} (head {})", proj_.name(), position(), log_.last_position());
   return ok();
 }
@@ -162,7 +176,15 @@ void projection_runner::loop() {
     logged_failure = false;
     failed_ = false;
     fire_waiters(false);
-    if (*n == 0) {
+    if (*n >= opts_.linger_min_page && *n < opts_.page_size && opts_.linger.count() > 0) {
+      const auto deadline = std::chrono::steady_clock::now() + opts_.linger;
+      const global_position want = position() + std::max<size_t>(opts_.page_size / 2, 1);
+      std::unique_lock<std::mutex> lock(mutex_);
+      wake_.wait_until(lock, deadline, [&] {
+        return stop_requested_ || rebuild_requested_ || log_.last_position() >= want;
+      });
+      notified_ = false;
+    } else if (*n == 0) {
       if (state_ == runner_state::rebuilding) {
         state_ = runner_state::running;
         log()->info("projection {}: rebuild done at position {}", proj_.name(), position());
@@ -230,6 +252,17 @@ status projection_runner::clear_now() {
 }
 
 status projection_runner::rebuild_offline(const std::function<void(global_position, global_position)>& progress) {
+  if (opts_.offline_rebuild) {
+    auto reached = opts_.offline_rebuild(progress);
+    pending_since_ = -1;
+    if (reached) {
+      position_.store(*reached, std::memory_order_release);
+      return ok();
+    }
+    // It may have cleared the projection before failing: follow the checkpoint.
+    if (auto stored = read_checkpoint()) position_.store(*stored, std::memory_order_release);
+    return reached.err();
+  }
   if (auto s = clear_now(); !s) return s;
   const global_position head = log_.last_position();
   if (progress) progress(0, head);

@@ -61,16 +61,36 @@ class projection {
   virtual void committed() {}
 };
 
+/// The meta keys a runner keeps for a projection: its position and its settings.
+std::string checkpoint_key(const std::string& projection_name);
+std::string fingerprint_key(const std::string& projection_name);
+
+/// A way to rebuild a projection offline other than replaying the log page by
+/// page (e.g. projections/bulk_rebuild.hpp for lead_views). It must leave the
+/// projection, its checkpoint and its fingerprint exactly as the replay would,
+/// and return the position reached; `progress` as rebuild_offline's.
+using offline_rebuilder =
+    std::function<result<global_position>(const std::function<void(global_position, global_position)>& progress)>;
+
 enum class runner_state : uint8_t { stopped, running, rebuilding };
 const char* to_string(runner_state s) noexcept;
 
 struct runner_options {
   size_t page_size = 1000;
   std::chrono::milliseconds idle_poll{5};
+  /// Under load (the last page had at least linger_min_page events but was not
+  /// full) the runner waits up to `linger` for half a page before the next one:
+  /// fuller pages fold a lead's signup and its next events into one write of
+  /// its row and index keys, and insert more keys in order. Bounds the extra
+  /// projection lag under load; a quiet log is applied at once.
+  std::chrono::milliseconds linger{20};
+  size_t linger_min_page = 64;
   size_t max_waiters = 10000;  ///< when_reached beyond this answers false at once
   /// Test hook: called with a page's last position before its batch is written;
   /// returning true drops the batch and stops the runner (a simulated crash).
   std::function<bool(global_position)> crash_before_commit;
+  /// When set, rebuild_offline() calls it instead of replaying page by page.
+  offline_rebuilder offline_rebuild;
 };
 
 struct runner_info {
@@ -107,7 +127,8 @@ class projection_runner {
   /// Applies at most one page; returns the number of events applied.
   result<size_t> step();
   /// Clears the projection and replays the whole log; `progress(position, head)`
-  /// is called after every page.
+  /// is called after every page. With runner_options::offline_rebuild, that
+  /// does the rebuild instead (and calls `progress` as it documents).
   status rebuild_offline(const std::function<void(global_position, global_position)>& progress = {});
   /// step() until the head that was current when called.
   status catch_up();
@@ -130,6 +151,7 @@ class projection_runner {
   projection_runner(storage::event_log& log, projection& proj, runner_options opts);
   void loop();
   status clear_now();
+  result<global_position> read_checkpoint() const;
   void fire_waiters(bool stopping);
   void maintenance_loop();
 

@@ -6,6 +6,7 @@
 #include <unordered_map>
 
 #include "events/logging.hpp"
+#include "events/thread_name.hpp"
 #include "events/time.hpp"
 #include "projections/priority.hpp"
 #include "storage/event_log.hpp"
@@ -421,7 +422,10 @@ void stats_follower::start() {
   std::lock_guard lock(mutex_);
   if (thread_.joinable()) return;
   stop_ = false;
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this] {
+    name_this_thread("lb-stats");
+    run();
+  });
 }
 
 void stats_follower::stop() {

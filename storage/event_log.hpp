@@ -137,6 +137,14 @@ class event_log {
   /// With hashes::skip, stored_event::hash is left zero.
   result<std::vector<stored_event>> read_global(global_position after, size_t limit,
                                                 hashes h = hashes::compute) const;
+  /// Decodes one value of the `events` family and unseals its personal fields
+  /// with `key`, exactly as read_stream and read_global do (nullopt key = the
+  /// key was destroyed: the event is marked personal_erased). For code that
+  /// iterates the family itself, e.g. projections/bulk_rebuild.
+  result<stored_event> decode_stored(std::string_view bytes, const std::optional<data_key>& key,
+                                     hashes h = hashes::skip) const;
+  /// A value of the `keys` family as a data key; corrupt_data when it is not one.
+  static result<data_key> parse_data_key(std::string_view value);
   result<std::optional<event_id_entry>> find_event_id(const std::string& event_id) const;
   result<std::optional<data_key>> read_key(const std::string& lead_id) const;
   result<std::optional<std::string>> read_snapshot(const std::string& lead_id) const;

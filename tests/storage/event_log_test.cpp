@@ -6,7 +6,11 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <map>
 
+#include "events/json.hpp"
+#include "events/lead_state.hpp"
+#include "events/snapshot.hpp"
 #include "storage/event_log.hpp"
 #include "storage/hash_chain.hpp"
 #include "tests/support/sample_events.hpp"
@@ -266,4 +270,82 @@ TEST_CASE("snapshots are stored per lead", "[journal]") {
   CHECK_FALSE(*log->read_snapshot("u-1"));
   REQUIRE(log->put_snapshot("u-1", "bytes"));
   CHECK(**log->read_snapshot("u-1") == "bytes");
+}
+
+namespace {
+
+/// Every event of the log after `after`, rendered as the feed renders it
+/// (metadata, data with personal fields, chain hash).
+std::string feed_of(const event_log& log, global_position after, size_t limit) {
+  auto events = log.read_global(after, limit);
+  REQUIRE(events);
+  return feed_json(*events, after);
+}
+
+} // namespace
+
+TEST_CASE("recent commits read from memory equal what the disk holds", "[journal]") {
+  test::temp_dir dir;
+  std::vector<std::string> from_memory;
+  auto reads = [](const event_log& log) {
+    // The feed rendering, and the folded states (which see fields the feed does not show).
+    std::map<std::string, lead_state> states;
+    auto all = log.read_global(0, 1000);
+    REQUIRE(all);
+    for (const auto& se : *all) {
+      auto it = states.try_emplace(se.ev.meta.lead_id, initial(se.ev.meta.lead_id)).first;
+      evolve(it->second, se.ev);
+    }
+    std::string folded;
+    for (const auto& [id, st] : states) folded += encode_snapshot(st);
+    return std::vector<std::string>{feed_of(log, 0, 1000), feed_of(log, 7, 5), feed_of(log, log.last_position() - 1, 10),
+                                    folded};
+  };
+  {
+    auto log = open_log(dir.str());
+    // Several leads, every event type, several events per request and per batch.
+    for (int i = 0; i < 6; ++i) {
+      const std::string lead = "m-" + std::to_string(i), other = "n-" + std::to_string(i);
+      std::vector<append_request> reqs{
+          request(lead, 0,
+                  {make_event(lead, lead + "-s", test::sample_signup(i % 2 == 0)),
+                   make_event(lead, lead + "-q", test::sample_qualified())},
+                  make_data_key(), true),
+          request(other, 0, {make_event(other, other + "-s", test::sample_signup())}, make_data_key(), true)};
+      auto res = log->append_batch(reqs, 100 + i);
+      REQUIRE(res[0].code == errc::success);
+      REQUIRE(res[1].code == errc::success);
+      auto key = **log->read_key(lead);
+      std::vector<append_request> more{request(lead, 2,
+                                               {make_event(lead, lead + "-f", test::sample_failure(true)),
+                                                make_event(lead, lead + "-e", test::sample_enriched(1000 * i))},
+                                               key, false)};
+      REQUIRE(log->append_batch(more, 200 + i)[0].code == errc::success);
+    }
+    // An erasure whose key is not destroyed yet: the fold then sees what the
+    // signup had only through the stored presence flags.
+    auto key5 = **log->read_key("m-5");
+    std::vector<append_request> erase5{
+        request("m-5", 4, {make_event("m-5", "m-5-x", erased{"gdpr", "dpo"})}, key5, false)};
+    REQUIRE(log->append_batch(erase5, 250)[0].code == errc::success);
+    from_memory = reads(*log);
+    auto skipped = log->read_global(3, 4, event_log::hashes::skip);
+    REQUIRE(skipped);
+    REQUIRE(skipped->size() == 4);
+    for (const auto& se : *skipped) CHECK(se.hash == hash256{});
+  }
+  {
+    auto log = open_log(dir.str());  // a new process: nothing in memory, every read from disk
+    CHECK(reads(*log) == from_memory);
+    CHECK(from_memory[0].find("ana@exemplo.com.br") != std::string::npos);
+    // An erasure empties the memory, so no read returns data the log cannot unseal any more.
+    auto key = **log->read_key("m-0");
+    std::vector<append_request> erase{
+        request("m-0", 4, {make_event("m-0", "m-0-x", erased{"gdpr", "dpo"})}, key, false)};
+    REQUIRE(log->append_batch(erase, 300)[0].code == errc::success);
+    REQUIRE(log->destroy_key("m-0"));
+    from_memory = reads(*log);
+  }
+  auto log = open_log(dir.str());
+  CHECK(reads(*log) == from_memory);
 }
