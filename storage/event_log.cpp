@@ -8,6 +8,7 @@
 #include <rocksdb/write_batch.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
 #include <deque>
 #include <mutex>
@@ -165,6 +166,11 @@ result<std::unique_ptr<event_log>> event_log::open(const log_options& opts) {
   // One cap on memtable memory for all eleven families (each would otherwise
   // grow its own write buffer): the largest is flushed when the total is reached.
   db_opts.db_write_buffer_size = opts.memtable_budget_mb << 20;
+  // A WAL file is deleted only once every family with data in it has flushed;
+  // a family written little but often (meta: a checkpoint a page) would keep
+  // every WAL alive (1.5 GB after 350k signups). Past this total the families
+  // holding the oldest WAL are flushed. It also bounds recovery time.
+  db_opts.max_total_wal_size = std::max<uint64_t>(opts.wal_budget_mb, 1) << 20;
 
   // Index and filter blocks live in the block cache, so memory stays bounded as
   // the log grows, and they are partitioned. An LRU cache is split in shards

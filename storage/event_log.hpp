@@ -48,6 +48,7 @@ struct log_options {
   bool sync = true;  // acknowledged = fdatasync'd
   size_t block_cache_mb = 64;
   size_t memtable_budget_mb = 128;  // all column families' memtables together
+  size_t wal_budget_mb = 128;       // WAL files together; past it the oldest is flushed away
 };
 
 /// The last event of a lead.

@@ -2,11 +2,14 @@
 // (replay bounds, highest version after reopen) and EventStoreDB's
 // idempotency rules at the storage level (event ids taken, atomic requests).
 #include <catch2/catch.hpp>
+#include <rocksdb/db.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <map>
+#include <thread>
 
 #include "events/json.hpp"
 #include "events/lead_state.hpp"
@@ -348,4 +351,40 @@ TEST_CASE("recent commits read from memory equal what the disk holds", "[journal
   }
   auto log = open_log(dir.str());
   CHECK(reads(*log) == from_memory);
+}
+
+TEST_CASE("WAL files stay within their budget although some families are written little", "[journal]") {
+  test::temp_dir dir;
+  log_options o;
+  o.dir = dir.str();
+  o.sync = false;
+  o.wal_budget_mb = 1;
+  o.memtable_budget_mb = 2;  // memtables switch (and WAL files with them) every 2 MB
+  auto opened = event_log::open(o);
+  REQUIRE(opened);
+  auto& log = **opened;
+  // ~8 MB of events, with a small write to a rarely flushed family (meta, as
+  // the projection checkpoints do) after each batch.
+  const std::string filler(2000, 'x');
+  for (int b = 0; b < 40; ++b) {
+    std::vector<append_request> reqs;
+    for (int i = 0; i < 100; ++i) {
+      const std::string lead = "w-" + std::to_string(b) + "-" + std::to_string(i);
+      signed_up s = test::sample_signup();
+      s.name = filler;
+      reqs.push_back(request(lead, 0, {make_event(lead, lead + "-s", s)}, make_data_key(), true));
+    }
+    for (const auto& r : log.append_batch(reqs, 1000 + b)) REQUIRE(r.code == errc::success);
+    REQUIRE(log.db()->Put(rocksdb::WriteOptions(), log.meta_family(), "checkpoint/test", std::to_string(b)).ok());
+  }
+  // The flushes it triggers run in the background: give them a few seconds.
+  auto wal_bytes = [&] {
+    uintmax_t n = 0;
+    for (auto& f : std::filesystem::directory_iterator(dir.path()))
+      if (f.path().extension() == ".log") n += f.file_size();
+    return n;
+  };
+  for (int i = 0; i < 100 && wal_bytes() >= (uintmax_t{5} << 20); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  CHECK(wal_bytes() < (uintmax_t{5} << 20));  // about 10 MB without the budget
 }
