@@ -1,0 +1,917 @@
+#include "projections/bulk_rebuild.hpp"
+
+#include <rocksdb/convenience.h>
+#include <rocksdb/db.h>
+#include <rocksdb/iterator.h>
+#include <rocksdb/options.h>
+#include <rocksdb/sst_file_writer.h>
+#include <rocksdb/write_batch.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <queue>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "events/lead_state.hpp"
+#include "events/logging.hpp"
+#include "events/thread_name.hpp"
+#include "storage/keys.hpp"
+
+namespace leadbase::projections {
+namespace {
+
+namespace fs = std::filesystem;
+using clock_type = std::chrono::steady_clock;
+
+std::shared_ptr<spdlog::logger> logger() {
+  static auto logger = module_logger("projections");
+  return logger;
+}
+
+error storage_error(const rocksdb::Status& s, const std::string& what) {
+  return error{errc::storage_failure, what + ": " + s.ToString()};
+}
+
+double seconds_since(clock_type::time_point t0) {
+  return std::chrono::duration<double>(clock_type::now() - t0).count();
+}
+
+// -- table files ----------------------------------------------------------------------
+
+/// Writes keys given in increasing order into table files for one column
+/// family, starting a new file at about `target` bytes and at each of `cuts`
+/// (the bounds of the ranges the projection clears: a file inside one range
+/// is dropped whole by the next rebuild's DeleteFilesInRange instead of being
+/// read by a compaction). Files are opened on the first key, so a sink that
+/// gets none writes none (RocksDB refuses empty table files).
+class sst_sink {
+ public:
+  sst_sink(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf, fs::path dir, std::string prefix, size_t target,
+           std::vector<std::string> cuts = {})
+      : cf_(cf),
+        dir_(std::move(dir)),
+        prefix_(std::move(prefix)),
+        target_(std::max<size_t>(target, 1)),
+        cuts_(std::move(cuts)) {
+    std::sort(cuts_.begin(), cuts_.end());
+    opts_ = db->GetOptions(cf);
+    // The family's own compression above the bottom (LZ4): SstFileWriter would
+    // otherwise use bottommost_compression (ZSTD), several times the CPU for
+    // files written once. A later compaction recompresses them as usual.
+    opts_.bottommost_compression = rocksdb::kDisableCompressionOption;
+  }
+
+  status put(std::string_view key, std::string_view value) {
+    if (next_cut_ < cuts_.size() && key >= std::string_view(cuts_[next_cut_])) {
+      while (next_cut_ < cuts_.size() && key >= std::string_view(cuts_[next_cut_])) ++next_cut_;
+      if (auto s = finish(); !s) return s;
+    }
+    if (!writer_) {
+      // invalidate_page_cache = false: the service reads these pages next.
+      writer_ = std::make_unique<rocksdb::SstFileWriter>(rocksdb::EnvOptions(opts_), opts_, cf_, false);
+      char name[64];
+      std::snprintf(name, sizeof name, "%s-%04zu.sst", prefix_.c_str(), files_.size());
+      const std::string path = (dir_ / name).string();
+      auto s = writer_->Open(path);
+      if (!s.ok()) return storage_error(s, "open table file");
+      files_.push_back(path);
+    }
+    auto s = writer_->Put(rocksdb::Slice(key.data(), key.size()), rocksdb::Slice(value.data(), value.size()));
+    if (!s.ok()) return storage_error(s, "write table file");
+    ++entries_;
+    if (writer_->FileSize() >= target_) return finish();
+    return ok();
+  }
+
+  status finish() {
+    if (!writer_) return ok();
+    auto s = writer_->Finish();
+    writer_.reset();
+    if (!s.ok()) return storage_error(s, "finish table file");
+    return ok();
+  }
+
+  const std::vector<std::string>& files() const noexcept { return files_; }
+  uint64_t entries() const noexcept { return entries_; }
+
+ private:
+  rocksdb::ColumnFamilyHandle* cf_;
+  fs::path dir_;
+  std::string prefix_;
+  size_t target_;
+  std::vector<std::string> cuts_;
+  size_t next_cut_ = 0;
+  rocksdb::Options opts_;
+  std::unique_ptr<rocksdb::SstFileWriter> writer_;
+  std::vector<std::string> files_;
+  uint64_t entries_ = 0;
+};
+
+// -- chunks of index entries, sorted in memory --------------------------------------------
+
+/// The first 8 bytes of s from `at`, big-endian, zero-padded: integer order
+/// of these is bytewise order of the bytes they hold.
+uint64_t be_word(std::string_view s, size_t at) {
+  if (at + 8 <= s.size()) {
+    uint64_t v;
+    std::memcpy(&v, s.data() + at, 8);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    v = __builtin_bswap64(v);
+#endif
+    return v;
+  }
+  uint64_t v = 0;
+  for (size_t i = at; i < at + 8; ++i) v = (v << 8) | (i < s.size() ? static_cast<uint8_t>(s[i]) : 0u);
+  return v;
+}
+
+/// One entry of a chunk. The key's first 32 bytes are kept inline, as four
+/// integers, so that comparisons in the sort almost never follow `key` into
+/// the scattered blocks (a cache miss each at a million leads): index keys
+/// share long prefixes (a dimension, a scope, a clustered value), and most
+/// fit in 32 bytes whole.
+struct entry_ref {
+  static constexpr size_t inline_bytes = 32;
+  uint64_t head[4];
+  const char* key;  // the value follows the key
+  uint32_t key_size, value_size;
+
+  std::string_view key_view() const { return {key, key_size}; }
+  std::string_view value_view() const { return {key + key_size, value_size}; }
+};
+
+bool ref_less(const entry_ref& a, const entry_ref& b) {
+  for (size_t i = 0; i < 4; ++i)
+    if (a.head[i] != b.head[i]) return a.head[i] < b.head[i];
+  // The first min(32, size) bytes are equal (zero padding included), so a key
+  // shorter than 32 bytes is a prefix of the other: only the tails and sizes remain.
+  const size_t n = std::min(a.key_size, b.key_size);
+  if (n > entry_ref::inline_bytes) {
+    const int c = std::memcmp(a.key + entry_ref::inline_bytes, b.key + entry_ref::inline_bytes,
+                              n - entry_ref::inline_bytes);
+    if (c != 0) return c < 0;
+  }
+  return a.key_size < b.key_size;
+}
+
+/// The entry whose key (then value) starts at `at`.
+entry_ref make_ref(const char* at, size_t key_size, size_t value_size) {
+  const std::string_view key(at, key_size);
+  return {{be_word(key, 0), be_word(key, 8), be_word(key, 16), be_word(key, 24)},
+          at,
+          static_cast<uint32_t>(key_size),
+          static_cast<uint32_t>(value_size)};
+}
+
+/// Index entries in blocks that never move (so refs hold plain pointers), up
+/// to a memory budget.
+class chunk {
+ public:
+  /// Blocks of `block_bytes` (an entry larger than that gets its own block).
+  /// The refs are reserved once, for entries of 16 bytes or more (index
+  /// entries are longer): growing them by doubling would copy them and hold
+  /// both copies at once. Untouched reserved memory costs nothing.
+  chunk(size_t budget, size_t block_bytes)
+      : budget_(budget), block_bytes_(block_bytes) {
+    refs_.reserve(budget / (sizeof(entry_ref) + 16) + 1);
+  }
+
+  void add(std::string_view key, std::string_view value) {
+    const size_t need = key.size() + value.size();
+    if (blocks_.empty() || used_ + need > block_size_) {
+      block_size_ = std::max(block_bytes_, need);
+      blocks_.emplace_back(new char[block_size_]);
+      used_ = 0;
+      memory_ += block_size_;
+    }
+    char* at = blocks_.back().get() + used_;
+    std::memcpy(at, key.data(), key.size());
+    std::memcpy(at + key.size(), value.data(), value.size());
+    used_ += need;
+    refs_.push_back(make_ref(at, key.size(), value.size()));
+  }
+
+  /// Whether it holds its budget's worth (then it is sorted and spilled).
+  bool full() const noexcept {
+    return memory_ + refs_.size() * sizeof(entry_ref) >= budget_ || refs_.size() == refs_.capacity();
+  }
+  size_t size() const noexcept { return refs_.size(); }
+  bool empty() const noexcept { return refs_.empty(); }
+  void sort() { std::sort(refs_.begin(), refs_.end(), ref_less); }
+  const std::vector<entry_ref>& refs() const noexcept { return refs_; }
+
+ private:
+  size_t budget_, block_bytes_;
+  std::vector<std::unique_ptr<char[]>> blocks_;
+  size_t block_size_ = 0, used_ = 0, memory_ = 0;
+  std::vector<entry_ref> refs_;
+};
+
+// -- sorted runs spilled to disk ----------------------------------------------------------
+
+/// A sorted chunk written out: records [key size:4][value size:4][key][value]
+/// (host byte order: only this process reads them back), plus a sparse index,
+/// the key and offset of a record every `mark_every` bytes, to start a key
+/// range part-way and to pick the ranges.
+struct run_file {
+  static constexpr uint64_t mark_every = 256 << 10;
+  std::string path;
+  std::vector<std::pair<std::string, uint64_t>> marks;
+  uint64_t entries = 0, bytes = 0;
+};
+
+struct file_closer {
+  void operator()(std::FILE* f) const {
+    if (f) std::fclose(f);
+  }
+};
+using file_ptr = std::unique_ptr<std::FILE, file_closer>;
+
+error io_error(const std::string& what, const std::string& path) {
+  return error{errc::storage_failure, what + " " + path + ": " + std::strerror(errno)};
+}
+
+result<run_file> spill(const chunk& c, const std::string& path) {
+  run_file run;
+  run.path = path;
+  file_ptr f(std::fopen(path.c_str(), "wb"));
+  if (!f) return io_error("cannot create", path);
+  std::setvbuf(f.get(), nullptr, _IOFBF, 1 << 20);
+  uint64_t next_mark = 0;
+  const auto& refs = c.refs();
+  for (size_t i = 0; i < refs.size(); ++i) {
+    // The entries are in key order, their bytes in arrival order: fetch ahead.
+    if (i + 16 < refs.size()) __builtin_prefetch(refs[i + 16].key);
+    const entry_ref& r = refs[i];
+    if (run.bytes >= next_mark) {
+      run.marks.emplace_back(std::string(r.key_view()), run.bytes);
+      next_mark = run.bytes + run_file::mark_every;
+    }
+    const uint32_t sizes[2] = {r.key_size, r.value_size};
+    if (std::fwrite(sizes, sizeof sizes, 1, f.get()) != 1 ||
+        std::fwrite(r.key, 1, r.key_size + r.value_size, f.get()) != r.key_size + r.value_size)
+      return io_error("cannot write", path);
+    run.bytes += sizeof sizes + r.key_size + r.value_size;
+    ++run.entries;
+  }
+  if (std::fclose(f.release()) != 0) return io_error("cannot write", path);
+  return run;
+}
+
+/// Sorted entries to merge: a run file or a sorted chunk still in memory. The
+/// current entry is an entry_ref, so the merge compares inline key heads too.
+class entry_source {
+ public:
+  virtual ~entry_source() = default;
+  /// Positions on the first entry not below `from`; false when none.
+  virtual result<bool> seek(const entry_ref& from) = 0;
+  /// The next entry; false at the end.
+  virtual result<bool> next() = 0;
+  virtual const entry_ref& current() const = 0;
+};
+
+class chunk_source final : public entry_source {
+ public:
+  explicit chunk_source(const chunk& c) : refs_(c.refs()) {}
+  result<bool> seek(const entry_ref& from) override {
+    at_ = static_cast<size_t>(std::lower_bound(refs_.begin(), refs_.end(), from, ref_less) - refs_.begin());
+    return at_ < refs_.size();
+  }
+  result<bool> next() override {
+    // The entries are in key order, their bytes in arrival order: fetch ahead.
+    if (at_ + prefetch_distance < refs_.size()) __builtin_prefetch(refs_[at_ + prefetch_distance].key);
+    return ++at_ < refs_.size();
+  }
+  const entry_ref& current() const override { return refs_[at_]; }
+
+ private:
+  static constexpr size_t prefetch_distance = 16;
+  const std::vector<entry_ref>& refs_;
+  size_t at_ = 0;
+};
+
+class run_source final : public entry_source {
+ public:
+  explicit run_source(const run_file& run) : run_(run) {}
+  result<bool> seek(const entry_ref& from) override {
+    if (!f_) {
+      f_.reset(std::fopen(run_.path.c_str(), "rb"));
+      if (!f_) return io_error("cannot open", run_.path);
+      std::setvbuf(f_.get(), nullptr, _IOFBF, 1 << 20);
+    }
+    // Start at the last mark below `from`, then skip what is still below it.
+    auto mark = std::lower_bound(run_.marks.begin(), run_.marks.end(), from, [](const auto& m, const entry_ref& k) {
+      return ref_less(make_ref(m.first.data(), m.first.size(), 0), k);
+    });
+    const uint64_t offset = mark == run_.marks.begin() ? 0 : std::prev(mark)->second;
+    if (std::fseek(f_.get(), static_cast<long>(offset), SEEK_SET) != 0) return io_error("cannot seek", run_.path);
+    for (;;) {
+      auto more = next();
+      if (!more || !*more) return more;
+      if (!ref_less(current_, from)) return true;
+    }
+  }
+  result<bool> next() override {
+    uint32_t sizes[2];
+    if (std::fread(sizes, sizeof sizes, 1, f_.get()) != 1) {
+      if (std::ferror(f_.get())) return io_error("cannot read", run_.path);
+      return false;
+    }
+    const size_t n = size_t{sizes[0]} + sizes[1];
+    record_.resize(n);
+    if (n && std::fread(record_.data(), n, 1, f_.get()) != 1)
+      return error{errc::storage_failure, "truncated run file " + run_.path};
+    current_ = make_ref(record_.data(), sizes[0], sizes[1]);
+    return true;
+  }
+  const entry_ref& current() const override { return current_; }
+
+ private:
+  const run_file& run_;
+  file_ptr f_;
+  std::string record_;  // key then value, as on disk
+  entry_ref current_{};
+};
+
+/// Merges the entries with lo <= key < hi (an empty hi: no bound) of every
+/// source, in key order, into `sink`.
+status merge_range(std::vector<std::unique_ptr<entry_source>>& sources, const std::string& lo, const std::string& hi,
+                   sst_sink& sink) {
+  const entry_ref lo_ref = make_ref(lo.data(), lo.size(), 0), hi_ref = make_ref(hi.data(), hi.size(), 0);
+  auto below_hi = [&](const entry_source& s) { return hi.empty() || ref_less(s.current(), hi_ref); };
+  auto later = [&](size_t a, size_t b) { return ref_less(sources[b]->current(), sources[a]->current()); };
+  std::priority_queue<size_t, std::vector<size_t>, decltype(later)> heap(later);
+  for (size_t i = 0; i < sources.size(); ++i) {
+    auto found = sources[i]->seek(lo_ref);
+    if (!found) return found.err();
+    if (*found && below_hi(*sources[i])) heap.push(i);
+  }
+  while (!heap.empty()) {
+    const size_t i = heap.top();
+    heap.pop();
+    const entry_ref& e = sources[i]->current();
+    if (auto s = sink.put(e.key_view(), e.value_view()); !s) return s;
+    auto more = sources[i]->next();
+    if (!more) return more.err();
+    if (*more && below_hi(*sources[i])) heap.push(i);
+  }
+  return sink.finish();
+}
+
+/// Writes every entry of `runs` and `chunks` (sorted) into index table files,
+/// `threads` key ranges at once, split at quantiles of a sample of every
+/// source so that the ranges hold about as many bytes each. Returns the files.
+result<std::vector<std::string>> write_index(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* index_cf,
+                                             const fs::path& dir, const std::vector<run_file>& runs,
+                                             const std::vector<const chunk*>& chunks, unsigned threads,
+                                             size_t target, const std::vector<std::string>& cuts,
+                                             uint64_t& entries) {
+  std::vector<std::string> samples;
+  for (const auto& run : runs)
+    for (const auto& m : run.marks) samples.push_back(m.first);
+  for (const chunk* c : chunks) {
+    size_t bytes = 0;
+    for (const auto& r : c->refs()) {
+      bytes += r.key_size + r.value_size + 8;
+      if (bytes >= run_file::mark_every) {
+        samples.emplace_back(r.key_view());
+        bytes = 0;
+      }
+    }
+  }
+  std::sort(samples.begin(), samples.end());
+  std::vector<std::string> bounds{""};  // range t is [bounds[t], bounds[t + 1]); a last "": no bound
+  threads = std::max(threads, 1u);
+  for (unsigned t = 1; t < threads && samples.size() >= threads; ++t) {
+    const std::string& b = samples[samples.size() * t / threads];
+    if (b > bounds.back()) bounds.push_back(b);
+  }
+  bounds.push_back("");
+
+  const size_t ranges = bounds.size() - 1;
+  std::vector<std::unique_ptr<sst_sink>> sinks;
+  std::vector<status> results(ranges, ok());
+  for (size_t t = 0; t < ranges; ++t)
+    sinks.push_back(std::make_unique<sst_sink>(db, index_cf, dir, "index-" + std::to_string(t), target, cuts));
+  auto work = [&](size_t t) {
+    std::vector<std::unique_ptr<entry_source>> sources;
+    for (const auto& run : runs) sources.push_back(std::make_unique<run_source>(run));
+    for (const chunk* c : chunks) sources.push_back(std::make_unique<chunk_source>(*c));
+    results[t] = merge_range(sources, bounds[t], bounds[t + 1], *sinks[t]);
+  };
+  std::vector<std::thread> pool;
+  for (size_t t = 1; t < ranges; ++t)
+    pool.emplace_back([&work, t] {
+      name_this_thread("lb-bulk-index");
+      work(t);
+    });
+  work(0);
+  for (auto& th : pool) th.join();
+  std::vector<std::string> files;
+  entries = 0;
+  for (size_t t = 0; t < ranges; ++t) {
+    if (!results[t]) return results[t].err();
+    files.insert(files.end(), sinks[t]->files().begin(), sinks[t]->files().end());
+    entries += sinks[t]->entries();
+  }
+  return files;
+}
+
+// -- clearing -------------------------------------------------------------------------------
+
+/// The ranges a WriteBatch deletes with DeleteRange, by column family id.
+class range_collector final : public rocksdb::WriteBatch::Handler {
+ public:
+  struct range {
+    uint32_t cf;
+    std::string begin, end;
+  };
+  std::vector<range> ranges;
+
+  rocksdb::Status DeleteRangeCF(uint32_t cf, const rocksdb::Slice& begin, const rocksdb::Slice& end) override {
+    ranges.push_back({cf, begin.ToString(), end.ToString()});
+    return rocksdb::Status::OK();
+  }
+  rocksdb::Status PutCF(uint32_t, const rocksdb::Slice&, const rocksdb::Slice&) override {
+    return rocksdb::Status::OK();
+  }
+  rocksdb::Status DeleteCF(uint32_t, const rocksdb::Slice&) override { return rocksdb::Status::OK(); }
+};
+
+/// The bounds of the ranges the projection clears, per family.
+struct cleared_ranges {
+  std::vector<std::string> views, index;
+};
+
+/// Clears the projection as the runner does (its ranges, the checkpoint, the
+/// fingerprint: one batch), then drops the table files inside those ranges and
+/// compacts them, so that no old key is left under the new files (which then
+/// go to the bottom level) and nothing of the old projection waits for a
+/// compaction later.
+result<cleared_ranges> clear_projection(storage::event_log& log, lead_views& views) {
+  rocksdb::DB* db = log.db();
+  rocksdb::WriteBatch batch;
+  if (auto s = views.clear(batch); !s) return s.err();
+  auto s = batch.Delete(log.meta_family(), checkpoint_key(views.name()));
+  if (s.ok()) s = batch.Put(log.meta_family(), fingerprint_key(views.name()), views.fingerprint());
+  if (!s.ok()) return storage_error(s, "batch clear");
+  s = db->Write(rocksdb::WriteOptions(), &batch);
+  if (!s.ok()) return storage_error(s, "clear projection");
+
+  range_collector ranges;
+  s = batch.Iterate(&ranges);
+  if (!s.ok()) return storage_error(s, "read clear batch");
+  rocksdb::CompactRangeOptions co;
+  co.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+  cleared_ranges out;
+  for (const auto& r : ranges.ranges) {
+    rocksdb::ColumnFamilyHandle* cf = nullptr;
+    std::vector<std::string>* cuts = nullptr;
+    for (auto [name, bounds] : {std::pair{"views", &out.views}, std::pair{"index", &out.index}}) {
+      if (auto* f = log.family(name); f && f->GetID() == r.cf) {
+        cf = f;
+        cuts = bounds;
+      }
+    }
+    if (!cf) return error{errc::internal, "the projection clears a family that is not views or index"};
+    cuts->push_back(r.begin);
+    cuts->push_back(r.end);
+    const rocksdb::Slice b(r.begin), e(r.end);
+    s = rocksdb::DeleteFilesInRange(db, cf, &b, &e, /*include_end=*/false);
+    if (!s.ok()) return storage_error(s, "drop old projection files");
+    s = db->CompactRange(co, cf, &b, &e);
+    if (!s.ok()) return storage_error(s, "compact old projection");
+  }
+  return out;
+}
+
+// -- the scan, in key ranges ----------------------------------------------------------------
+
+class snapshot_guard {
+ public:
+  explicit snapshot_guard(rocksdb::DB* db) : db_(db), snap_(db->GetSnapshot()) {}
+  ~snapshot_guard() { db_->ReleaseSnapshot(snap_); }
+  snapshot_guard(const snapshot_guard&) = delete;
+  snapshot_guard& operator=(const snapshot_guard&) = delete;
+  const rocksdb::Snapshot* get() const noexcept { return snap_; }
+
+ private:
+  rocksdb::DB* db_;
+  const rocksdb::Snapshot* snap_;
+};
+
+/// Removes the temp dir however the rebuild ends.
+struct dir_guard {
+  fs::path path;
+  ~dir_guard() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+};
+
+/// A string strictly between a and b (a < b) near the middle of the 8 bytes
+/// after their common prefix, or nullopt when there is no room left.
+std::optional<std::string> midpoint(const std::string& a, const std::string& b) {
+  size_t p = 0;
+  while (p < a.size() && p < b.size() && a[p] == b[p]) ++p;
+  const uint64_t va = be_word(a, p), vb = be_word(b, p);
+  if (vb <= va + 1) return std::nullopt;
+  std::string m = a.substr(0, p);
+  storage::keys::put_be64(m, va + (vb - va) / 2);
+  while (m.size() > p + 1 && m.back() == '\0') m.pop_back();  // the shortest string of that value
+  if (!(a < m && m < b)) return std::nullopt;
+  return m;
+}
+
+/// Lead ids that cut the `events` family into `parts` ranges of about equal
+/// size (RocksDB's size estimates, bisected), so each scan thread folds about
+/// as much. Every lead falls in exactly one range: a range starts at a lead id,
+/// and all of a lead's event keys sort with its id. Fewer (even none) for a
+/// small or one-lead log.
+result<std::vector<std::string>> lead_splits(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* events_cf,
+                                             const rocksdb::ReadOptions& ro, unsigned parts) {
+  std::vector<std::string> splits;
+  if (parts < 2) return splits;
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(ro, events_cf));
+  it->SeekToFirst();
+  if (!it->Valid()) return splits;
+  const std::string first = it->key().ToString();
+  std::string_view first_lead;
+  lead_version first_version = 0;
+  if (!storage::keys::split_event_key(first, first_lead, first_version))
+    return error{errc::corrupt_data, "a key of the events family is not an event key"};
+  it->SeekToLast();
+  if (!it->Valid()) return splits;
+  const std::string end = it->key().ToString() + '\xff';
+  rocksdb::SizeApproximationOptions so;
+  so.include_memtables = true;
+  auto size_below = [&](const std::string& k) -> result<uint64_t> {
+    const rocksdb::Range r(first, k);
+    uint64_t size = 0;
+    auto s = db->GetApproximateSizes(so, events_cf, &r, 1, &size);
+    if (!s.ok()) return storage_error(s, "estimate the log's size");
+    return size;
+  };
+  auto total = size_below(end);
+  if (!total) return total.err();
+  for (unsigned i = 1; i < parts; ++i) {
+    const uint64_t want = *total * i / parts;
+    std::string lo = first, hi = end;
+    for (int step = 0; step < 64; ++step) {
+      auto mid = midpoint(lo, hi);
+      if (!mid) break;
+      auto below = size_below(*mid);
+      if (!below) return below.err();
+      (*below < want ? lo : hi) = std::move(*mid);
+    }
+    // Round to a lead: the one whose event is the first at or after `hi`. All
+    // its events sort after its bare id, so they all fall to the right.
+    it->Seek(hi);
+    if (!it->status().ok()) return storage_error(it->status(), "find a lead boundary");
+    if (!it->Valid()) continue;
+    std::string_view id;
+    lead_version version = 0;
+    if (!storage::keys::split_event_key(it->key().ToStringView(), id, version))
+      return error{errc::corrupt_data, "a key of the events family is not an event key"};
+    if (id > first_lead && (splits.empty() || id > splits.back())) splits.emplace_back(id);
+  }
+  return splits;
+}
+
+/// What one scan thread produced.
+struct partition_out {
+  uint64_t leads = 0, events = 0, index_entries = 0;
+  std::vector<std::string> views_files;
+  std::vector<run_file> runs;
+  std::unique_ptr<chunk> last;  // sorted, in memory
+  double sort_seconds = 0;
+};
+
+struct partition_job {
+  storage::event_log* log;
+  const lead_views* views;
+  const rocksdb::Snapshot* snapshot;
+  std::string lo, hi;  // lead ids; "" = unbounded
+  fs::path dir;
+  std::string name;    // for its files
+  size_t chunk_budget, chunk_block, target_file_bytes;
+  const std::vector<std::string>* views_cuts;
+  std::atomic<uint64_t>* folded;     // events folded, all threads together
+  const std::atomic<bool>* stop;     // another range failed: give up
+  std::function<void()> tick;        // called every few thousand events (progress), may be empty
+};
+
+/// Scans the events of the leads in [lo, hi) with their data keys beside,
+/// folds each lead, writes its row into views files and sorts its index
+/// entries into chunks (spilled as runs when a chunk fills).
+status scan_range(const partition_job& job, partition_out& out) {
+  rocksdb::DB* db = job.log->db();
+  rocksdb::ReadOptions ro;
+  ro.snapshot = job.snapshot;
+  ro.fill_cache = false;  // one pass over everything: keep the cache for what the service reads
+  const rocksdb::Slice lo(job.lo), hi(job.hi);
+  if (!job.lo.empty()) ro.iterate_lower_bound = &lo;
+  if (!job.hi.empty()) ro.iterate_upper_bound = &hi;
+  std::unique_ptr<rocksdb::Iterator> ev(db->NewIterator(ro, job.log->family("events")));
+  std::unique_ptr<rocksdb::Iterator> keys(db->NewIterator(ro, job.log->family("keys")));
+
+  sst_sink views_sink(db, job.log->family("views"), job.dir, "views-" + job.name, job.target_file_bytes,
+                      *job.views_cuts);
+  auto current = std::make_unique<chunk>(job.chunk_budget, job.chunk_block);
+  auto finish_lead = [&](const lead_state& state) -> status {
+    const auto rows = job.views->rows_of(state);
+    if (auto s = views_sink.put(rows.row_key, rows.row_value); !s) return s;
+    for (const auto& [k, v] : rows.index) current->add(k, v);
+    out.index_entries += rows.index.size();
+    ++out.leads;
+    if (current->full()) {
+      const auto t0 = clock_type::now();
+      current->sort();
+      auto run = spill(*current, (job.dir / ("run-" + job.name + "-" + std::to_string(out.runs.size()))).string());
+      if (!run) return run.err();
+      out.runs.push_back(std::move(*run));
+      current = std::make_unique<chunk>(job.chunk_budget, job.chunk_block);
+      out.sort_seconds += seconds_since(t0);
+    }
+    return ok();
+  };
+
+  std::string lead;
+  bool have_lead = false;
+  lead_state state;
+  std::optional<storage::data_key> key;
+  uint64_t unpublished = 0;
+  keys->SeekToFirst();
+  for (ev->SeekToFirst(); ev->Valid(); ev->Next()) {
+    std::string_view id;
+    lead_version version = 0;
+    if (!storage::keys::split_event_key(ev->key().ToStringView(), id, version))
+      return error{errc::corrupt_data, "a key of the events family is not an event key"};
+    if (!have_lead || id != lead) {
+      if (have_lead) {
+        if (auto s = finish_lead(state); !s) return s;
+      }
+      lead.assign(id);
+      state = initial(lead);
+      have_lead = true;
+      // Merge join: both families are ordered by lead id (an event key is the
+      // id then 0x00, and ids hold no 0x00), so the key iterator only moves
+      // forward. A lead without a key was erased.
+      while (keys->Valid() && keys->key().ToStringView() < id) keys->Next();
+      if (!keys->status().ok()) return storage_error(keys->status(), "scan data keys");
+      key.reset();
+      if (keys->Valid() && keys->key().ToStringView() == id) {
+        auto k = storage::event_log::parse_data_key(keys->value().ToStringView());
+        if (!k) return k.err();
+        key = *k;
+      }
+    }
+    auto decoded = job.log->decode_stored(ev->value().ToStringView(), key);
+    if (!decoded)
+      return error{decoded.err().code,
+                   "event " + std::to_string(version) + " of lead " + lead + ": " + decoded.err().message};
+    evolve(state, decoded->ev);
+    ++out.events;
+    if (++unpublished == 4096) {
+      job.folded->fetch_add(unpublished, std::memory_order_relaxed);
+      unpublished = 0;
+      if (job.tick) job.tick();
+      if (job.stop->load(std::memory_order_relaxed)) return error{errc::internal, "stopped"};
+    }
+  }
+  if (!ev->status().ok()) return storage_error(ev->status(), "scan events");
+  job.folded->fetch_add(unpublished, std::memory_order_relaxed);
+  if (have_lead) {
+    if (auto s = finish_lead(state); !s) return s;
+  }
+  if (auto s = views_sink.finish(); !s) return s;
+  out.views_files = views_sink.files();
+  const auto t0 = clock_type::now();
+  current->sort();
+  out.last = std::move(current);
+  out.sort_seconds += seconds_since(t0);
+  return ok();
+}
+
+status scan_partition(const partition_job& job, partition_out& out) {
+  const auto t0 = clock_type::now();
+  auto s = scan_range(job, out);
+  logger()->debug("bulk rebuild scan range {}: {} leads, {} events in {:.2f} s", job.name, out.leads, out.events,
+                  seconds_since(t0));
+  return s;
+}
+
+} // namespace
+
+result<bulk_rebuild_stats> bulk_rebuild(storage::event_log& log, lead_views& views,
+                                        const bulk_rebuild_options& opts, const bulk_progress& progress) {
+  const auto t_start = clock_type::now();
+  rocksdb::DB* db = log.db();
+  auto* events_cf = log.family("events");
+  auto* global_cf = log.family("global");
+  auto* views_cf = log.family("views");
+  auto* index_cf = log.family("index");
+  auto* meta_cf = log.meta_family();
+  if (!events_cf || !log.family("keys") || !global_cf || !views_cf || !index_cf || !meta_cf)
+    return error{errc::internal, "the log lacks a column family the bulk rebuild needs"};
+  const unsigned threads = std::max(opts.threads, 1u);
+
+  auto cleared = clear_projection(log, views);
+  if (!cleared) return cleared.err();
+  const double t_clear = seconds_since(t_start);
+
+  // Everything below reads at this snapshot: the folded events and the
+  // checkpoint agree even if something appended meanwhile (nothing should).
+  snapshot_guard snap(db);
+  rocksdb::ReadOptions ro;
+  ro.snapshot = snap.get();
+  global_position head = 0;
+  {
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(ro, global_cf));
+    it->SeekToLast();
+    if (it->Valid() && it->key().size() == 8) head = storage::keys::read_be64(it->key().ToStringView());
+    if (!it->status().ok()) return storage_error(it->status(), "read the last position");
+  }
+  if (progress) progress(0, head);
+
+  dir_guard tmp{fs::path(db->GetName()) / "bulk_rebuild.tmp"};
+  {
+    std::error_code ec;
+    fs::remove_all(tmp.path, ec);  // left by a crashed run
+    fs::create_directories(tmp.path, ec);
+    if (ec) return error{errc::storage_failure, "cannot create " + tmp.path.string() + ": " + ec.message()};
+  }
+
+  // -- scan and fold, one key range per thread ---------------------------------------------
+  const auto t_scan = clock_type::now();
+  auto splits = lead_splits(db, events_cf, ro, threads);
+  if (!splits) return splits.err();
+  const size_t parts = splits->size() + 1;
+  std::atomic<uint64_t> folded{0};
+  std::atomic<bool> stop{false};
+  global_position reported = 0;
+  uint64_t reported_permille = 0;
+  auto report = [&] {
+    if (!progress || head < 2) return;
+    const global_position at = std::min<global_position>(folded.load(std::memory_order_relaxed), head - 1);
+    const uint64_t permille = at * 1000 / head;
+    if (at > reported && permille != reported_permille) {
+      progress(at, head);
+      reported = at;
+      reported_permille = permille;
+    }
+  };
+  std::vector<partition_job> jobs(parts);
+  std::vector<partition_out> outs(parts);
+  for (size_t i = 0; i < parts; ++i) {
+    partition_job& j = jobs[i];
+    j.log = &log;
+    j.views = &views;
+    j.snapshot = snap.get();
+    j.lo = i == 0 ? std::string() : (*splits)[i - 1];
+    j.hi = i + 1 == parts ? std::string() : (*splits)[i];
+    j.dir = tmp.path;
+    j.name = std::to_string(i);
+    // Blocks small enough that a small budget (tests) still fills several.
+    j.chunk_block = std::clamp<size_t>(opts.sort_budget_bytes / parts / 16, 16 << 10, 4 << 20);
+    j.chunk_budget = std::max<size_t>(opts.sort_budget_bytes / parts, 2 * j.chunk_block);
+    j.target_file_bytes = opts.target_file_bytes;
+    j.folded = &folded;
+    j.stop = &stop;
+    j.views_cuts = &cleared->views;
+  }
+  jobs[0].tick = report;  // progress is reported from the calling thread only
+  std::optional<error> failure;  // the first range's to fail (the others then stop)
+  {
+    std::mutex m;
+    std::condition_variable cv;
+    size_t running = parts - 1;
+    auto run = [&](size_t i) {
+      auto st = scan_partition(jobs[i], outs[i]);
+      std::lock_guard<std::mutex> lock(m);
+      if (!st && !failure) {
+        failure = st.err();
+        stop = true;
+      }
+    };
+    std::vector<std::thread> pool;
+    for (size_t i = 1; i < parts; ++i)
+      pool.emplace_back([&, i] {
+        name_this_thread("lb-bulk-scan");
+        run(i);
+        std::lock_guard<std::mutex> lock(m);
+        --running;
+        cv.notify_all();
+      });
+    run(0);
+    {
+      std::unique_lock<std::mutex> lock(m);
+      while (running > 0) {
+        cv.wait_for(lock, std::chrono::milliseconds(50));
+        lock.unlock();
+        report();
+        lock.lock();
+      }
+    }
+    for (auto& th : pool) th.join();
+  }
+  uint64_t leads = 0, events = 0, index_entries = 0;
+  double sort_seconds = 0;
+  std::vector<std::string> views_files;
+  std::vector<run_file> runs;
+  std::vector<const chunk*> chunks;
+  if (failure) return *failure;
+  for (auto& o : outs) {
+    leads += o.leads;
+    events += o.events;
+    index_entries += o.index_entries;
+    sort_seconds += o.sort_seconds;
+    views_files.insert(views_files.end(), o.views_files.begin(), o.views_files.end());
+    for (auto& r : o.runs) runs.push_back(std::move(r));
+    if (o.last && !o.last->empty()) chunks.push_back(o.last.get());
+  }
+  if (events != head)
+    return error{errc::corrupt_data, "the events family holds " + std::to_string(events) +
+                                         " events but the global log ends at position " + std::to_string(head)};
+  const double t_scanned = seconds_since(t_scan);
+
+  // -- the index files, the checkpoint, one ingestion --------------------------------------
+  const auto t_write = clock_type::now();
+  uint64_t index_written = 0;
+  auto index_files =
+      write_index(db, index_cf, tmp.path, runs, chunks, threads, opts.target_file_bytes, cleared->index, index_written);
+  if (!index_files) return index_files.err();
+  if (index_written != index_entries) return error{errc::internal, "the index merge lost entries"};
+  outs.clear();  // the chunks
+  const double t_written = seconds_since(t_write);
+
+  const auto t_ingest = clock_type::now();
+  if (head > 0) {
+    // The checkpoint goes in with the rows, in one atomic ingestion: a crash
+    // never leaves rows without it (a runner would apply events twice) nor it
+    // without the rows.
+    sst_sink meta_sink(db, meta_cf, tmp.path, "meta", opts.target_file_bytes);
+    if (auto s = meta_sink.put(checkpoint_key(views.name()), storage::keys::be64(head)); !s) return s.err();
+    if (auto s = meta_sink.finish(); !s) return s.err();
+    rocksdb::IngestExternalFileOptions io;
+    io.move_files = true;           // hard links: the files are in the data dir already
+    io.write_global_seqno = false;  // never write into a finished file
+    std::vector<rocksdb::IngestExternalFileArg> args;
+    auto add = [&](rocksdb::ColumnFamilyHandle* cf, const std::vector<std::string>& files) {
+      if (files.empty()) return;
+      rocksdb::IngestExternalFileArg a;
+      a.column_family = cf;
+      a.external_files = files;
+      a.options = io;
+      args.push_back(std::move(a));
+    };
+    add(views_cf, views_files);
+    add(index_cf, *index_files);
+    add(meta_cf, meta_sink.files());
+    auto s = db->IngestExternalFiles(args);
+    if (!s.ok()) return storage_error(s, "ingest the rebuilt projection");
+  }
+  if (progress && head > 0) progress(head, head);
+
+  logger()->info(
+      "projection {}: bulk rebuild to position {}: {} leads, {} events, {} index entries; {} scan threads, {} "
+      "sorted runs spilled, {} views + {} index files; clear {:.2f} s, scan+fold {:.2f} s (sorting {:.2f} s of "
+      "it), index files {:.2f} s, ingest {:.2f} s, total {:.2f} s",
+      views.name(), head, leads, events, index_entries, parts, runs.size(), views_files.size(),
+      index_files->size(), t_clear, t_scanned, sort_seconds, t_written, seconds_since(t_ingest),
+      seconds_since(t_start));
+  bulk_rebuild_stats stats;
+  stats.position = head;
+  stats.leads = leads;
+  stats.events = events;
+  stats.index_entries = index_entries;
+  stats.scan_ranges = parts;
+  stats.runs = runs.size();
+  stats.views_files = views_files.size();
+  stats.index_files = index_files->size();
+  return stats;
+}
+
+runner_options with_bulk_rebuild(storage::event_log& log, lead_views& views, runner_options base,
+                                 bulk_rebuild_options opts) {
+  base.offline_rebuild = [&log, &views, opts](const std::function<void(global_position, global_position)>& progress) {
+    auto stats = bulk_rebuild(log, views, opts, progress);
+    if (!stats) return result<global_position>(stats.err());
+    return result<global_position>(stats->position);
+  };
+  return base;
+}
+
+} // namespace leadbase::projections
