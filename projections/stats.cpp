@@ -9,6 +9,7 @@
 #include "events/thread_name.hpp"
 #include "events/time.hpp"
 #include "projections/priority.hpp"
+#include "storage/lead_scan.hpp"
 #include "storage/event_log.hpp"
 
 namespace leadbase {
@@ -300,6 +301,20 @@ status stats_store::apply(const std::vector<event>& events) {
   return result;
 }
 
+status stats_store::load(const event& e) {
+  std::unique_lock lock(impl_->mutex);
+  return impl_->apply_one(e);
+}
+
+void stats_store::finish_load(global_position position) {
+  {
+    std::unique_lock lock(impl_->mutex);
+    position_.store(position, std::memory_order_release);
+    impl_->c.position = position;
+  }
+  fire_waiters(now_millis());
+}
+
 stats_report stats_store::report(millis window_ms, millis now) const {
   stats_report r;
   const millis since = now - window_ms;
@@ -456,6 +471,36 @@ void stats_follower::run() {
     last_warn = now;
     return true;
   };
+  if (store_.position() == 0 && log_.last_position() > 0) {
+    // Start-up: the whole log lead by lead, one sequential scan (in global
+    // order a lead's later events would find it evicted from the state cache
+    // and re-fold it from the log). Then follow from the scan's position.
+    const auto t0 = std::chrono::steady_clock::now();
+    storage::log_snapshot snap(log_);
+    status loaded = snap.last_position() ? ok() : status(snap.last_position().err());
+    if (loaded) {
+      loaded = storage::scan_leads(
+          log_, snap, {}, [this](std::string_view, storage::stored_event& se) { return store_.load(se.ev); }, {},
+          [this] {
+            std::lock_guard lock(mutex_);
+            return stop_;
+          });
+    }
+    if (loaded) {
+      store_.finish_load(*snap.last_position());
+      log->info("stats: loaded the log up to position {} in {:.1f} s", *snap.last_position(),
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    } else {
+      {
+        std::lock_guard lock(mutex_);
+        if (stop_) return;
+      }
+      // The store is partly loaded and cannot be trusted: that is fatal for
+      // the figures, not for the service; say so loudly and keep the service up.
+      log->error("stats: the start-up load failed: {}; /v1/stats stays at position 0", loaded.err().message);
+      return;
+    }
+  }
   while (true) {
     {
       std::lock_guard lock(mutex_);

@@ -49,8 +49,9 @@
 //   writer applies). `stats_follower` applies the log on its own thread.
 //
 // Limitations
-//   The projection lives in memory and is rebuilt from the log on start-up
-//   (about 1-2 s per million events). At most 254 distinct error classes are
+//   The projection lives in memory and is rebuilt from the log on start-up:
+//   the follower first loads the whole log lead by lead (one sequential scan,
+//   no re-folds; see load()), then follows it in global order. At most 254 distinct error classes are
 //   tracked; any further class is counted as "other" (bounds label cardinality).
 #include <array>
 #include <atomic>
@@ -172,6 +173,14 @@ class stats_store {
   /// stay applied.
   status apply(const event& e);
   status apply(const std::vector<event>& events);
+
+  /// Start-up load from a whole-log scan in lead order (storage/lead_scan.hpp):
+  /// applies `e` with no position check. Every figure is per lead or a sum,
+  /// so loading lead by lead gives what applying in global order gives, with
+  /// no lead ever evicted and re-folded. Only into an empty store; then
+  /// finish_load(the scan's last position).
+  status load(const event& e);
+  void finish_load(global_position position);
 
   global_position position() const noexcept { return position_.load(std::memory_order_acquire); }
   stats_report report(millis window_ms, millis now) const;

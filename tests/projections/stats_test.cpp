@@ -342,3 +342,116 @@ TEST_CASE("stats: the follower applies a real log and answers min_position waits
   CHECK_FALSE(h.get());
   follower.stop();
 }
+
+namespace {
+
+/// Every figure of a report (and the cumulative counters) as one comparable text.
+std::string figures(const stats_store& s, millis window, millis now) {
+  auto r = s.report(window, now);
+  auto c = s.counters();
+  std::string out;
+  auto num = [&](const char* name, double v) { out += std::string(name) + "=" + std::to_string(v) + " "; };
+  auto opt = [&](const char* name, auto v) { out += std::string(name) + "=" + (v ? std::to_string(*v) : "null") + " "; };
+  num("signups", r.signups_total);
+  num("in_window", r.signups_in_window);
+  opt("success", r.success_rate);
+  num("succeeded", r.succeeded);
+  num("failed", r.failed);
+  num("retrying", r.retrying);
+  for (const auto& [cls, n] : r.failures_by_class) num(cls.c_str(), n);
+  opt("complete", r.coverage_complete_ratio);
+  opt("coverage", r.coverage_mean);
+  opt("mean", r.processing_mean_ms);
+  opt("p50", r.processing_p50_ms);
+  opt("p95", r.processing_p95_ms);
+  opt("p99", r.processing_p99_ms);
+  num("sdr", r.queue_sdr);
+  num("ldr", r.queue_ldr);
+  num("position", r.position);
+  num("ok_total", c.enrichment_succeeded_total);
+  num("failed_total", c.enrichment_failed_total);
+  for (const auto& [k, n] : c.failed_attempts_total) num((k.first + (k.second ? "/final" : "/retry")).c_str(), n);
+  for (auto n : c.leads_by_status) num("status", n);
+  num("pending", c.enrichment_pending);
+  num("coverage_leads", c.coverage_leads);
+  num("coverage_sum", c.coverage_sum);
+  for (auto n : c.processing_buckets) num("bucket", n);
+  num("processing_sum", c.processing_sum_s);
+  num("leads", c.leads);
+  return out;
+}
+
+} // namespace
+
+TEST_CASE("stats: the start-up load, lead by lead, gives the figures of following the log in global order",
+          "[ops]") {
+  test::temp_dir dir;
+  storage::log_options lo;
+  lo.dir = dir.str();
+  auto opened = storage::event_log::open(lo);
+  REQUIRE(opened);
+  auto& log = **opened;
+  // Many leads whose events interleave in the global log: signups, retries,
+  // enrichments, final failures of several classes, erasures.
+  std::map<std::string, lead_version> versions;
+  std::map<std::string, storage::data_key> keys;
+  auto append = [&](const std::string& lead, payload p, millis now) {
+    storage::append_request r;
+    r.lead_id = lead;
+    r.expected_version = versions[lead];
+    r.new_key = r.expected_version == 0;
+    if (r.new_key) keys[lead] = storage::make_data_key();
+    r.key = keys[lead];
+    event e;
+    e.meta.lead_id = lead;
+    e.meta.event_id = lead + "-" + std::to_string(++versions[lead]);
+    e.meta.occurred_at = now;
+    e.data = std::move(p);
+    r.events.push_back(std::move(e));
+    std::vector<storage::append_request> reqs{std::move(r)};
+    REQUIRE(log.append_batch(reqs, now).at(0).code == errc::success);
+  };
+  const int n = 300;
+  for (int i = 0; i < n; ++i) append("s-" + std::to_string(i), sample_signup(i % 4 != 0), t0 + i * sec);
+  for (int i = 0; i < n; ++i) append("s-" + std::to_string(i), sample_qualified(i % 9 == 0 ? outcome::disqualified : outcome::qualified), t0 + (n + i) * sec);
+  for (int i = 0; i < n; i += 2) {
+    const std::string lead = "s-" + std::to_string(i);
+    if (i % 6 == 0) append(lead, sample_failure(true, 1), t0 + (2 * n + i) * sec);
+    if (i % 10 == 0) append(lead, final_failure(i % 20 == 0 ? "not_found" : "private_account"), t0 + (3 * n + i) * sec);
+    else append(lead, sample_enriched(1000 * i), t0 + (3 * n + i) * sec);
+    if (i % 14 == 0) append(lead, erased{"request", "dpo"}, t0 + (4 * n + i) * sec);
+  }
+
+  // The global-order follow, with a tiny state cache so leads are evicted and re-folded.
+  stats_options small;
+  small.state_cache = 4;
+  stats_store global(small, log_state_loader(log));
+  auto all = log.read_global(0, 100000, storage::event_log::hashes::skip);
+  REQUIRE(all);
+  std::vector<event> events;
+  for (auto& se : *all) events.push_back(se.ev);
+  REQUIRE(global.apply(events).ok());
+
+  // A follower on an empty store loads lead by lead, then follows.
+  stats_store loaded(small, log_state_loader(log));
+  stats_follower follower(log, loaded, std::chrono::milliseconds(5));
+  follower.start();
+  std::promise<bool> reached;
+  loaded.when_reached(log.last_position(), t0 * 2, [&](bool ok) { reached.set_value(ok); });
+  auto f = reached.get_future();
+  REQUIRE(f.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
+  CHECK(f.get());
+  for (millis window : {minute, hour, 24 * hour})
+    CHECK(figures(loaded, window, t0 + 5 * n * sec) == figures(global, window, t0 + 5 * n * sec));
+
+  // And it follows what comes after, as the global-order store does.
+  append("s-1", sample_enriched(77), t0 + 6 * n * sec);
+  auto more = log.read_global(log.last_position() - 1, 10, storage::event_log::hashes::skip);
+  REQUIRE(more);
+  REQUIRE(global.apply(std::vector<event>{more->at(0).ev}).ok());
+  std::promise<bool> later;
+  loaded.when_reached(log.last_position(), t0 * 2, [&](bool ok) { later.set_value(ok); });
+  auto g = later.get_future();
+  REQUIRE(g.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
+  CHECK(figures(loaded, hour, t0 + 6 * n * sec) == figures(global, hour, t0 + 6 * n * sec));
+}

@@ -1,0 +1,95 @@
+#include "storage/lead_scan.hpp"
+
+#include <rocksdb/db.h>
+#include <rocksdb/iterator.h>
+
+#include <memory>
+#include <optional>
+
+#include "storage/keys.hpp"
+
+namespace leadbase::storage {
+namespace {
+
+error storage_error(const rocksdb::Status& s, const char* what) {
+  return error{errc::storage_failure, std::string(what) + ": " + s.ToString()};
+}
+
+result<global_position> head_in(const event_log& log, const rocksdb::Snapshot* snap) {
+  rocksdb::ReadOptions ro;
+  ro.snapshot = snap;
+  std::unique_ptr<rocksdb::Iterator> it(log.db()->NewIterator(ro, log.family("global")));
+  it->SeekToLast();
+  global_position head = 0;
+  if (it->Valid() && it->key().size() == 8) head = keys::read_be64(it->key().ToStringView());
+  if (!it->status().ok()) return storage_error(it->status(), "read the last position");
+  return head;
+}
+
+} // namespace
+
+log_snapshot::log_snapshot(const event_log& log)
+    : log_(log), snap_(log.db()->GetSnapshot()), last_(head_in(log, snap_)) {}
+
+log_snapshot::~log_snapshot() { log_.db()->ReleaseSnapshot(snap_); }
+
+status scan_leads(const event_log& log, const log_snapshot& snapshot, const lead_scan_range& range,
+                  const std::function<status(std::string_view lead_id, stored_event& e)>& on_event,
+                  const std::function<status(std::string_view lead_id)>& on_lead_end,
+                  const std::function<bool()>& stop) {
+  rocksdb::DB* db = log.db();
+  rocksdb::ReadOptions ro;
+  ro.snapshot = snapshot.get();
+  ro.fill_cache = false;
+  const rocksdb::Slice lo(range.lo), hi(range.hi);
+  if (!range.lo.empty()) ro.iterate_lower_bound = &lo;
+  if (!range.hi.empty()) ro.iterate_upper_bound = &hi;
+  std::unique_ptr<rocksdb::Iterator> ev(db->NewIterator(ro, log.family("events")));
+  std::unique_ptr<rocksdb::Iterator> keys(db->NewIterator(ro, log.family("keys")));
+
+  std::string lead;
+  bool have_lead = false;
+  std::optional<data_key> key;
+  uint32_t since_poll = 0;
+  keys->SeekToFirst();
+  for (ev->SeekToFirst(); ev->Valid(); ev->Next()) {
+    std::string_view id;
+    lead_version version = 0;
+    if (!keys::split_event_key(ev->key().ToStringView(), id, version))
+      return error{errc::corrupt_data, "a key of the events family is not an event key"};
+    if (!have_lead || id != lead) {
+      if (have_lead && on_lead_end) {
+        if (auto s = on_lead_end(lead); !s) return s;
+      }
+      lead.assign(id);
+      have_lead = true;
+      // Merge join: both families are ordered by lead id (an event key is the
+      // id then 0x00, and ids hold no 0x00), so the key iterator only moves
+      // forward. A lead without a key was erased.
+      while (keys->Valid() && keys->key().ToStringView() < id) keys->Next();
+      if (!keys->status().ok()) return storage_error(keys->status(), "scan data keys");
+      key.reset();
+      if (keys->Valid() && keys->key().ToStringView() == id) {
+        auto k = event_log::parse_data_key(keys->value().ToStringView());
+        if (!k) return k.err();
+        key = *k;
+      }
+    }
+    auto decoded = log.decode_stored(ev->value().ToStringView(), key);
+    if (!decoded)
+      return error{decoded.err().code,
+                   "event " + std::to_string(version) + " of lead " + lead + ": " + decoded.err().message};
+    if (auto s = on_event(lead, *decoded); !s) return s;
+    if (++since_poll == 4096) {
+      since_poll = 0;
+      if (stop && stop()) return error{errc::internal, "stopped"};
+    }
+  }
+  if (!ev->status().ok()) return storage_error(ev->status(), "scan events");
+  if (have_lead && on_lead_end) {
+    if (auto s = on_lead_end(lead); !s) return s;
+  }
+  return ok();
+}
+
+} // namespace leadbase::storage
