@@ -48,6 +48,40 @@ struct log_builder {
 
 enrichment_failed final_failure(const std::string& cls) { return sample_failure(false, 6, cls); }
 
+/// A real event log in a temp dir, appended to one event at a time.
+struct real_log {
+  test::temp_dir dir;
+  std::unique_ptr<storage::event_log> owned;
+  std::map<std::string, lead_version> versions;
+  std::map<std::string, storage::data_key> keys;
+
+  real_log() {
+    storage::log_options lo;
+    lo.dir = dir.str();
+    auto opened = storage::event_log::open(lo);
+    REQUIRE(opened);
+    owned = std::move(*opened);
+  }
+  storage::event_log& log() { return *owned; }
+
+  void append(const std::string& lead, payload p, millis now) {
+    storage::append_request r;
+    r.lead_id = lead;
+    r.expected_version = versions[lead];
+    r.new_key = r.expected_version == 0;
+    if (r.new_key) keys[lead] = storage::make_data_key();
+    r.key = keys[lead];
+    event e;
+    e.meta.lead_id = lead;
+    e.meta.event_id = lead + "-" + std::to_string(++versions[lead]);
+    e.meta.occurred_at = now;
+    e.data = std::move(p);
+    r.events.push_back(std::move(e));
+    std::vector<storage::append_request> reqs{std::move(r)};
+    REQUIRE(owned->append_batch(reqs, now).at(0).code == errc::success);
+  }
+};
+
 std::unique_ptr<stats_store> applied(const std::vector<event>& events, stats_options o = {},
                                      lead_state_loader loader = {}) {
   auto s = std::make_unique<stats_store>(o, std::move(loader));
@@ -287,29 +321,9 @@ TEST_CASE("stats: window parsing", "[ops]") {
 }
 
 TEST_CASE("stats: the follower applies a real log and answers min_position waits", "[ops]") {
-  test::temp_dir dir;
-  storage::log_options lo;
-  lo.dir = dir.str();
-  auto opened = storage::event_log::open(lo);
-  REQUIRE(opened);
-  auto& log = **opened;
-  auto key = storage::make_data_key();
-  auto append = [&](const std::string& lead, lead_version expected, payload p, millis now) {
-    storage::append_request r;
-    r.lead_id = lead;
-    r.expected_version = expected;
-    r.key = key;
-    r.new_key = expected == 0;
-    event e;
-    e.meta.lead_id = lead;
-    e.meta.event_id = lead + "-" + std::to_string(expected + 1);
-    e.meta.occurred_at = now;
-    e.data = std::move(p);
-    r.events.push_back(std::move(e));
-    std::vector<storage::append_request> reqs{std::move(r)};
-    auto res = log.append_batch(reqs, now);
-    REQUIRE(res.at(0).code == errc::success);
-  };
+  real_log rl;
+  auto& log = rl.log();
+  auto append = [&](const std::string& lead, lead_version, payload p, millis now) { rl.append(lead, std::move(p), now); };
   append("u-1", 0, sample_signup(), t0);
   append("u-1", 1, sample_qualified(), t0 + 100);
   append("u-2", 0, sample_signup(), t0 + 200);
@@ -385,32 +399,11 @@ std::string figures(const stats_store& s, millis window, millis now) {
 
 TEST_CASE("stats: the start-up load, lead by lead, gives the figures of following the log in global order",
           "[ops]") {
-  test::temp_dir dir;
-  storage::log_options lo;
-  lo.dir = dir.str();
-  auto opened = storage::event_log::open(lo);
-  REQUIRE(opened);
-  auto& log = **opened;
+  real_log rl;
+  auto& log = rl.log();
   // Many leads whose events interleave in the global log: signups, retries,
   // enrichments, final failures of several classes, erasures.
-  std::map<std::string, lead_version> versions;
-  std::map<std::string, storage::data_key> keys;
-  auto append = [&](const std::string& lead, payload p, millis now) {
-    storage::append_request r;
-    r.lead_id = lead;
-    r.expected_version = versions[lead];
-    r.new_key = r.expected_version == 0;
-    if (r.new_key) keys[lead] = storage::make_data_key();
-    r.key = keys[lead];
-    event e;
-    e.meta.lead_id = lead;
-    e.meta.event_id = lead + "-" + std::to_string(++versions[lead]);
-    e.meta.occurred_at = now;
-    e.data = std::move(p);
-    r.events.push_back(std::move(e));
-    std::vector<storage::append_request> reqs{std::move(r)};
-    REQUIRE(log.append_batch(reqs, now).at(0).code == errc::success);
-  };
+  auto append = [&](const std::string& lead, payload p, millis now) { rl.append(lead, std::move(p), now); };
   const int n = 300;
   for (int i = 0; i < n; ++i) append("s-" + std::to_string(i), sample_signup(i % 4 != 0), t0 + i * sec);
   for (int i = 0; i < n; ++i) append("s-" + std::to_string(i), sample_qualified(i % 9 == 0 ? outcome::disqualified : outcome::qualified), t0 + (n + i) * sec);
