@@ -18,9 +18,11 @@
 // threads, random ids from a Lua script. Printed per run: requests/s, client
 // p50/p99 (wrk) and the server's own time for that route from its
 // leadbase_http_request_duration_seconds histogram (scraped before and after:
-// mean, and the bucket bound that holds p50/p99). Client latency includes
-// queueing: with 64 connections kept busy, latency ≈ 64 / throughput whatever
-// the server time is; wrk also shares the 2 cores with the server.
+// mean, and the bucket bound that holds p50/p99), and the server process's CPU
+// time (user + system, /proc/PID/stat) per request over the run: on a shared
+// machine the steadiest cost figure. Client latency includes queueing: with 64
+// connections kept busy, latency ≈ 64 / throughput whatever the server time
+// is; wrk also shares the 2 cores with the server.
 // RSS: VmRSS of the server after /readyz and after the load (target: 1M leads
 // stored, RSS < 512 MiB), and VmHWM.
 //
@@ -28,8 +30,14 @@
 //                   [--connections=64] [--threads=2] [--ready-timeout=600]
 // With 1M leads and no --data: loading + rebuild ~2-3 min, then ~1 min of load.
 // Exit code: 0 when it ran, 1 when something failed, 2 on bad usage.
+#include <unistd.h>
+
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <sstream>
 
 #include "app/config.hpp"
 #include "benchmarks/bench_leads.hpp"
@@ -42,6 +50,25 @@ using namespace leadbase;
 namespace {
 
 double mib(long kib) { return static_cast<double>(kib) / 1024.0; }
+
+/// CPU time (user + system) the process has used so far, in seconds; -1 when unreadable.
+double process_cpu_seconds(pid_t pid) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  const size_t close = text.rfind(')');  // the command name may hold spaces and parentheses
+  if (close == std::string::npos) return -1;
+  std::istringstream fields(text.substr(close + 1));
+  std::string field;
+  unsigned long long utime = 0, stime = 0;
+  // After the name: state is field 3; utime and stime are fields 14 and 15.
+  for (int i = 3; i <= 15 && (fields >> field); ++i) {
+    if (i == 14) utime = std::strtoull(field.c_str(), nullptr, 10);
+    if (i == 15) stime = std::strtoull(field.c_str(), nullptr, 10);
+  }
+  if (!fields) return -1;
+  const long ticks = ::sysconf(_SC_CLK_TCK);
+  return ticks > 0 ? static_cast<double>(utime + stime) / static_cast<double>(ticks) : -1;
+}
 
 /// GET with a larger bound than bench::http_call (a /metrics page is tens of KB).
 std::string http_get_body(uint16_t port, const std::string& path, const std::string& token) {
@@ -176,7 +203,15 @@ struct run_result {
   std::string label, route;
   bench::wrk_result w;
   server_time st;
+  double cpu_us = -1;  // server process CPU per good request, µs; -1 unknown
 };
+
+std::string cpu_text(double us) {
+  if (us < 0) return "n/a";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.0f us", us);
+  return buf;
+}
 
 } // namespace
 
@@ -340,10 +375,10 @@ int main(int argc, char** argv) {
 
   const std::string n = std::to_string(leads);
   std::vector<run_result> runs = {
-      {"GET /healthz (reference)", "/healthz", {}, {}},
-      {"GET /v1/leads/{id}", "/v1/leads/{lead_id}", {}, {}},
-      {"GET /v1/leads?team=sdr&level=A,B", "/v1/leads", {}, {}},
-      {"GET /v1/leads?q=ig<random>", "/v1/leads", {}, {}},
+      {"GET /healthz (reference)", "/healthz", {}, {}, -1},
+      {"GET /v1/leads/{id}", "/v1/leads/{lead_id}", {}, {}, -1},
+      {"GET /v1/leads?team=sdr&level=A,B", "/v1/leads", {}, {}, -1},
+      {"GET /v1/leads?q=ig<random>", "/v1/leads", {}, {}, -1},
   };
   const std::string scripts[] = {
       wrk_script("", "\"/healthz\""),
@@ -356,10 +391,14 @@ int main(int argc, char** argv) {
   for (size_t i = 0; i < runs.size(); ++i) {
     auto& r = runs[i];
     const auto before = parse_route(http_get_body(port, "/metrics", metrics_token), r.route);
+    const double cpu_before = process_cpu_seconds(server.pid());
     r.w = bench::run_wrk(port, "/", scripts[i], tmp / ("read" + std::to_string(i) + ".lua"), connections, threads,
                          duration);
+    const double cpu_after = process_cpu_seconds(server.pid());
     const auto after = parse_route(http_get_body(port, "/metrics", metrics_token), r.route);
     r.st = diff(before, after);
+    if (cpu_before >= 0 && cpu_after >= cpu_before && r.w.good() > 0)
+      r.cpu_us = (cpu_after - cpu_before) * 1e6 / static_cast<double>(r.w.good());
     std::printf("  $ %s\n", r.w.command.c_str());
     bench::print_wrk(r.label.c_str(), r.w);
     if (r.st.ok)
@@ -367,6 +406,8 @@ int main(int argc, char** argv) {
                   r.st.mean_ms, le_text(r.st.p50_le_ms).c_str(), le_text(r.st.p99_le_ms).c_str(), r.st.count);
     else
       std::printf("  %-34s server time: not in /metrics for route %s\n", "", r.route.c_str());
+    std::printf("  %-34s server CPU: %s per request (the whole process, user + system)\n", "",
+                cpu_text(r.cpu_us).c_str());
     std::fflush(stdout);
     if (!r.w.ok || r.w.good() == 0 || r.w.status_errors > 0) failed = true;
   }
@@ -380,15 +421,20 @@ int main(int argc, char** argv) {
 
   const double ref = runs[0].w.good_per_sec();
   std::printf("\n-- results (%llu leads stored) --\n", static_cast<unsigned long long>(leads));
-  std::printf("  %-34s %10s %9s %9s %9s %12s %12s\n", "", "ok/s", "vs ref", "p50 ms", "p99 ms", "server p50",
-              "server p99");
-  for (const auto& r : runs)
-    std::printf("  %-34s %10.0f %9s %9.2f %9.2f %12s %12s\n", r.label.c_str(), r.w.good_per_sec(),
-                bench::fmt_ratio(r.w.good_per_sec(), ref).c_str(), r.w.p50_us / 1000, r.w.p99_us / 1000,
-                r.st.ok ? le_text(r.st.p50_le_ms).c_str() : "n/a", r.st.ok ? le_text(r.st.p99_le_ms).c_str() : "n/a");
+  std::printf("  %-34s %10s %9s %9s %9s %12s %12s %12s %10s\n", "", "ok/s", "vs ref", "p50 ms", "p99 ms",
+              "server mean", "server p50", "server p99", "CPU/req");
+  for (const auto& r : runs) {
+    char mean[32] = "n/a";
+    if (r.st.ok) std::snprintf(mean, sizeof mean, "%.3f ms", r.st.mean_ms);
+    std::printf("  %-34s %10.0f %9s %9.2f %9.2f %12s %12s %12s %10s\n", r.label.c_str(), r.w.good_per_sec(),
+                bench::fmt_ratio(r.w.good_per_sec(), ref).c_str(), r.w.p50_us / 1000, r.w.p99_us / 1000, mean,
+                r.st.ok ? le_text(r.st.p50_le_ms).c_str() : "n/a", r.st.ok ? le_text(r.st.p99_le_ms).c_str() : "n/a",
+                cpu_text(r.cpu_us).c_str());
+  }
   std::printf("  (client p50/p99 from wrk include queueing: %d connections kept busy give a latency of about\n"
               "   %d / throughput; the server columns are its own request-duration histogram, bucket bounds\n"
-              "   0.5, 1, 2.5, 5, 10 ms. DESIGN.md targets server time: < 1 ms for a lead, a few ms for a page.)\n",
+              "   0.1, 0.25, 0.5, 1, 2.5, 5, 10 ms; CPU/req is the server process's CPU time per request.\n"
+              "   DESIGN.md targets server time: < 1 ms for a lead, a few ms for a page.)\n",
               connections, connections);
   std::printf("\n-- memory --\n");
   std::printf("  RSS when caught up                %8.1f MiB\n", mib(rss_ready));

@@ -714,7 +714,14 @@ class channel_impl final : public detail::reply_channel {
     auto s = session_.lock();
     if (!s) return;
     auto seq = seq_;
-    net::post(s->executor(), [s, seq, res = std::move(res)]() mutable { s->deliver(seq, std::move(res)); });
+    // dispatch, not post: a handler that answers before it returns (every read
+    // route) is running on the session's strand, so the answer is written at
+    // once. Posted, it waited behind every completion already queued on the I/O
+    // threads (with 64 busy connections, ~0.5 ms for a 50 µs GET /v1/leads/{id}).
+    // An answer from another thread (an actor, a projection waiter) is still
+    // posted to the strand. deliver() only starts the write, so running it here
+    // cannot re-enter the handler.
+    net::dispatch(s->executor(), [s, seq, res = std::move(res)]() mutable { s->deliver(seq, std::move(res)); });
   }
 
   std::shared_ptr<event_stream> start_stream(response head) override {
