@@ -707,11 +707,23 @@ result<queue_page> lead_views::query(const queue_query& q) const {
     if ((capped || more) && !last_suffix.empty()) page.next_cursor = make_cursor(q.sort, last_suffix);
   }
 
+  // The page's rows in one MultiGet: it batches the block lookups of keys
+  // that share table files and pins values instead of copying them.
+  std::vector<std::string> row_keys;
+  row_keys.reserve(ids.size());
+  for (const auto& id : ids) row_keys.push_back(view_keys::row_key(id));
+  std::vector<rocksdb::Slice> row_slices(row_keys.begin(), row_keys.end());
+  std::vector<rocksdb::PinnableSlice> rows(row_keys.size());
+  std::vector<rocksdb::Status> row_status(row_keys.size());
+  if (!row_keys.empty())
+    db->MultiGet(ro, views, row_keys.size(), row_slices.data(), rows.data(), row_status.data());
   page.items.reserve(ids.size());
-  for (const auto& id : ids) {
-    auto row = read_row(db, views, ro, id);
-    if (!row) return row.err();
-    if (*row) page.items.push_back(std::move(**row));
+  for (size_t i = 0; i < rows.size(); ++i) {
+    if (row_status[i].IsNotFound()) continue;  // indexed under this snapshot: cannot happen
+    if (!row_status[i].ok()) return storage_error(row_status[i], "read view");
+    auto st = decode_snapshot(rows[i].ToStringView());
+    if (!st) return error{errc::corrupt_data, "corrupt view row: " + st.err().message};
+    page.items.push_back(std::move(*st));
   }
   return page;
 }
