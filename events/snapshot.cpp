@@ -17,7 +17,12 @@ constexpr auto opt = fbu::opt_string;
 } // namespace
 
 std::string encode_snapshot(const lead_state& s) {
-  fbb b(1024);
+  // One builder per thread, cleared and reused: its buffer is allocated once
+  // instead of once a snapshot (the projections encode one per lead they
+  // touch). The bytes do not depend on the buffer's history: FlatBuffers
+  // aligns relative to the end of the data, and Clear() forgets the vtables.
+  thread_local fbb b(1024);
+  b.Clear();
   const signed_up& c = s.contact;
   auto contact = fb::CreatePersonal(b, opt(b, c.email), opt(b, c.name), opt(b, c.phone), opt(b, c.document),
                                     opt(b, c.social.instagram), opt(b, c.social.youtube), opt(b, c.social.tiktok));

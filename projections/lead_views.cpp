@@ -41,6 +41,9 @@ std::string ordered(int64_t v) {
   return out;
 }
 
+/// ordered(v) appended to `out`, without a temporary string.
+void append_ordered(std::string& out, int64_t v) { put_be64(out, static_cast<uint64_t>(v) ^ sign_bit); }
+
 /// What the filters and sorts need, stored as every index key's value.
 struct index_attrs {
   int64_t score10 = 0;  // score × 10 (scores have one decimal)
@@ -101,12 +104,15 @@ std::string upper_ascii(std::string s) {
 }
 
 /// The profile whose followers and tier count: Instagram, else YouTube.
+/// A walk of the map (a network or two): find() would build a std::string
+/// per lookup, and this runs for every lead a projection touches.
 const network_profile* reach_profile(const lead_state& s) {
-  for (const char* network : {"instagram", "youtube"}) {
-    auto it = s.social.find(network);
-    if (it != s.social.end()) return &it->second;
+  const network_profile* youtube = nullptr;
+  for (const auto& [network, prof] : s.social) {
+    if (network == "instagram") return &prof;
+    if (network == "youtube") youtube = &prof;
   }
-  return nullptr;
+  return youtube;
 }
 
 std::optional<index_attrs> attrs_of(const lead_state& s, const lead_views_options& o) {
@@ -182,12 +188,16 @@ size_t q_level_for(size_t n) {
 /// q<bucket:8><lead_id>\0<token hash:8>
 std::vector<std::string> q_keys(const std::string& token, std::string_view lead_id) {
   std::vector<std::string> out;
+  const uint64_t token_hash = fnv1a(token, 0);
   for (size_t level : q_levels) {
     if (token.size() < level) break;
-    std::string k = q_bucket(token, level);
+    std::string k;
+    k.reserve(1 + 8 + lead_id.size() + 1 + 8);
+    k.push_back('q');
+    put_be64(k, fnv1a(std::string_view(token).substr(0, level), level));
     k.append(lead_id);
     k.push_back('\0');
-    put_be64(k, fnv1a(token, 0));
+    put_be64(k, token_hash);
     out.push_back(std::move(k));
   }
   return out;
@@ -200,25 +210,126 @@ std::string attrs_key(std::string_view lead_id) {
   return k;
 }
 
-/// Every index key of a state, with its value; empty for leads in no queue.
-/// The q keys' values are the token alone, so a change of score or status
-/// (an enrichment) rewrites the lead's sort keys and attrs key, not its q keys.
-std::map<std::string, std::string> index_entries(const lead_state& s, const lead_views_options& o) {
-  std::map<std::string, std::string> out;
-  auto a = attrs_of(s, o);
-  if (!a) return out;
-  const std::string value = encode_attrs(*a);
+using entry = std::pair<std::string, std::string>;
+using entries = std::vector<entry>;
+
+/// Appends the sort, filter and attrs keys of a queued lead (the part of
+/// index_entries that depends on its attributes), sorted by key:
+///   a<id> < iF*\0… < iS*\0… < iSl<level>\0… < iSt<team>\0… < iT*\0…
+/// ('a' < 'i'; 'F' < 'S' < 'T'; '*' < 'l' < 't'), so no sort is needed.
+void append_attr_entries(const index_attrs& a, std::string_view lead_id, entries& out) {
+  const std::string value = encode_attrs(a);
+  out.emplace_back(attrs_key(lead_id), value);
+  auto sort_key = [&](char dim, std::string_view scope, int64_t v) {
+    std::string k;
+    k.reserve(3 + scope.size() + 8 + lead_id.size());
+    k.push_back('i');
+    k.push_back(dim);
+    k.append(scope);
+    k.push_back('\0');
+    append_ordered(k, v);
+    k.append(lead_id);
+    out.emplace_back(std::move(k), value);
+  };
   // The default sort (score) is the one SDR and LDR teams page through with a
   // team or level filter, so only it has per-team and per-level scopes; the
   // other sorts walk every queued lead and filter (a page's scan is bounded).
-  const std::string score_scopes[] = {"*", "t" + a->team, std::string("l") + a->level};
-  const std::string score = dim_value(dim_score, *a);
-  for (const auto& scope : score_scopes) out.emplace(index_prefix(dim_score, scope) + score + s.lead_id, value);
-  for (char dim : {dim_signup, dim_followers}) out.emplace(index_prefix(dim, "*") + dim_value(dim, *a) + s.lead_id, value);
-  out.emplace(attrs_key(s.lead_id), value);
-  for (const auto& token : view_keys::search_tokens(s))
-    for (auto& k : q_keys(token, s.lead_id)) out.emplace(std::move(k), token);
+  const char level_scope[2] = {'l', a.level};
+  std::string team_scope = "t" + a.team;
+  sort_key(dim_followers, "*", a.followers);
+  sort_key(dim_score, "*", a.score10);
+  sort_key(dim_score, std::string_view(level_scope, 2), a.score10);
+  sort_key(dim_score, team_scope, a.score10);
+  sort_key(dim_signup, "*", a.signed_up_at);
+}
+
+/// Appends the q keys of `tokens` (values: the token), sorted by key: the
+/// same keys as q_keys() for each token, in the order (and with the
+/// first-wins deduplication) a std::map would give them.
+void append_q_entries(const std::vector<std::string>& tokens, std::string_view lead_id, entries& out) {
+  // Every q key of one lead is q<bucket:8><lead_id>\0<token hash:8>: the same
+  // lead id at the same offset, so key order is the order of (bucket, token
+  // hash) as integers (big-endian bytes). Sorting those pairs first builds
+  // each key string once, in its final place.
+  struct q_ref {
+    uint64_t bucket, token_hash;
+    uint32_t token;  // index into tokens
+  };
+  q_ref refs[3 * 16];
+  std::vector<q_ref> more;  // only for a lead with more tokens than refs holds
+  q_ref* begin = refs;
+  size_t n = 0;
+  const size_t need = tokens.size() * (sizeof(q_levels) / sizeof(q_levels[0]));
+  if (need > sizeof(refs) / sizeof(refs[0])) {
+    more.resize(need);
+    begin = more.data();
+  }
+  for (uint32_t t = 0; t < tokens.size(); ++t) {
+    const std::string_view token = tokens[t];
+    const uint64_t token_hash = fnv1a(token, 0);
+    for (size_t level : q_levels) {
+      if (token.size() < level) break;
+      begin[n++] = {fnv1a(token.substr(0, level), level), token_hash, t};
+    }
+  }
+  // A stable insertion sort: a dozen entries, and equal keys (a hash
+  // collision) must keep their insertion order for the first to win.
+  auto less = [](const q_ref& x, const q_ref& y) {
+    return x.bucket != y.bucket ? x.bucket < y.bucket : x.token_hash < y.token_hash;
+  };
+  for (size_t i = 1; i < n; ++i) {
+    const q_ref x = begin[i];
+    size_t j = i;
+    for (; j > 0 && less(x, begin[j - 1]); --j) begin[j] = begin[j - 1];
+    begin[j] = x;
+  }
+  for (size_t i = 0; i < n; ++i) {
+    if (i > 0 && !less(begin[i - 1], begin[i])) continue;  // the same key again
+    std::string k;
+    k.reserve(1 + 8 + lead_id.size() + 1 + 8);
+    k.push_back('q');
+    put_be64(k, begin[i].bucket);
+    k.append(lead_id);
+    k.push_back('\0');
+    put_be64(k, begin[i].token_hash);
+    out.emplace_back(std::move(k), tokens[begin[i].token]);
+  }
+}
+
+/// Every index key of a state, with its value, sorted by key; empty for leads
+/// in no queue. The q keys' values are the token alone, so a change of score or
+/// status (an enrichment) rewrites the lead's sort keys and attrs key, not its
+/// q keys. Every key of the attrs part sorts before every q key ('a', 'i' < 'q').
+entries index_entries(const lead_state& s, const lead_views_options& o) {
+  entries out;
+  auto a = attrs_of(s, o);
+  if (!a) return out;
+  auto tokens = view_keys::search_tokens(s);
+  out.reserve(6 + 3 * tokens.size());
+  append_attr_entries(*a, s.lead_id, out);
+  append_q_entries(tokens, s.lead_id, out);
   return out;
+}
+
+/// Appends to `ops` what turns `old_keys` into `new_keys` (both sorted by
+/// key, unique): a delete (nullptr) for each old key the new ones lack, a put
+/// for each new key that is absent or has another value.
+void diff_entries(const entries& old_keys, const entries& new_keys,
+                  std::vector<std::pair<std::string, const std::string*>>& ops) {
+  auto o = old_keys.begin(), n = new_keys.begin();
+  while (o != old_keys.end() || n != new_keys.end()) {
+    if (n == new_keys.end() || (o != old_keys.end() && o->first < n->first)) {
+      ops.emplace_back(o->first, nullptr);
+      ++o;
+    } else if (o == old_keys.end() || n->first < o->first) {
+      ops.emplace_back(n->first, &n->second);
+      ++n;
+    } else {
+      if (o->second != n->second) ops.emplace_back(n->first, &n->second);
+      ++o;
+      ++n;
+    }
+  }
 }
 
 /// The first string greater than every string starting with `prefix`; empty if none.
@@ -404,10 +515,13 @@ std::string normalise_search(std::string_view text) {
 }
 
 std::vector<std::string> search_tokens(const lead_state& s) {
-  std::set<std::string> tokens;
+  // A sorted, deduplicated vector (what a std::set would give, without a
+  // node per token): a lead has a handful of tokens.
+  std::vector<std::string> tokens;
+  tokens.reserve(8);
   auto add = [&](std::string_view text) {
     std::string t = normalise_search(text);
-    if (!t.empty()) tokens.insert(std::move(t));
+    if (!t.empty()) tokens.push_back(std::move(t));
   };
   const std::string& name = s.contact.name;
   add(name);
@@ -426,7 +540,9 @@ std::vector<std::string> search_tokens(const lead_state& s) {
   add(s.contact.social.youtube);
   add(s.contact.social.tiktok);
   for (const auto& [network, prof] : s.social) add(prof.handle);
-  return {tokens.begin(), tokens.end()};
+  std::sort(tokens.begin(), tokens.end());
+  tokens.erase(std::unique(tokens.begin(), tokens.end()), tokens.end());
+  return tokens;
 }
 
 } // namespace view_keys
@@ -446,8 +562,14 @@ status lead_views::apply(const std::vector<storage::stored_event>& events, rocks
   auto* views = log_.family("views");
   auto* index = log_.family("index");
   if (!views || !index) return error{errc::internal, "the log has no views/index families"};
+  // What a lead's committed row put in the index, taken before the page's
+  // events are folded into it, so the row itself can be folded in place (no
+  // copy of the state).
   struct row {
-    std::optional<lead_state> before;  // as committed
+    bool existed = false;             // had a committed row
+    bool was_erased = false;          // ... whose personal data was erased
+    std::optional<index_attrs> old_attrs;  // nullopt: the row was in no queue
+    std::vector<std::string> old_tokens;   // its q tokens (only when queued or for compact_lead)
     lead_state now;
   };
   std::unordered_map<std::string, row> rows;
@@ -460,8 +582,17 @@ status lead_views::apply(const std::vector<storage::stored_event>& events, rocks
       auto before = read_row(log_.db(), views, ro, lead_id);
       if (!before) return before.err();
       row r;
-      r.now = *before ? **before : initial(lead_id);
-      r.before = std::move(*before);
+      if (*before) {
+        r.existed = true;
+        r.was_erased = (*before)->personal_erased;
+        r.old_attrs = attrs_of(**before, opts_);
+        // The old q keys are needed to delete them (queued) or to compact them
+        // after an erasure; an erased row has no tokens anyway.
+        if (r.old_attrs || !r.was_erased) r.old_tokens = view_keys::search_tokens(**before);
+        r.now = std::move(**before);
+      } else {
+        r.now = initial(lead_id);
+      }
       it = rows.emplace(lead_id, std::move(r)).first;
       order.push_back(&it->first);
     }
@@ -474,27 +605,37 @@ status lead_views::apply(const std::vector<storage::stored_event>& events, rocks
   std::vector<std::pair<std::string, const std::string*>> row_puts;      // key -> value
   std::vector<std::pair<std::string, const std::string*>> index_ops;     // key -> value, nullptr = delete
   std::vector<std::string> row_values;
-  std::vector<std::map<std::string, std::string>> keep;  // owns the index values
+  std::vector<entries> keep;  // owns the index values
   row_values.reserve(order.size());
-  keep.reserve(order.size());
+  keep.reserve(2 * order.size());
+  entries old_keys;
   for (const std::string* lead_id : order) {
-    const row& r = rows.at(*lead_id);
+    row& r = rows.at(*lead_id);
     row_values.push_back(encode_snapshot(r.now));
     row_puts.emplace_back(view_keys::row_key(*lead_id), &row_values.back());
-    auto old_keys = r.before ? index_entries(*r.before, opts_) : std::map<std::string, std::string>{};
-    keep.push_back(index_entries(r.now, opts_));
-    const auto& new_keys = keep.back();
-    for (const auto& [k, v] : old_keys)
-      if (!new_keys.count(k)) index_ops.emplace_back(k, nullptr);
-    for (const auto& [k, v] : new_keys) {
-      auto old = old_keys.find(k);
-      if (old != old_keys.end() && old->second == v) continue;
-      index_ops.emplace_back(k, &v);
+    // The same keys and values as diffing index_entries(before) with
+    // index_entries(now), in two independent parts (attrs keys and q keys
+    // never share a key); the q part is skipped when the tokens are the same
+    // on both sides, as for an enrichment or a qualification change.
+    const auto new_attrs = attrs_of(r.now, opts_);
+    std::vector<std::string> new_tokens;
+    if (new_attrs) new_tokens = view_keys::search_tokens(r.now);
+    old_keys.clear();
+    if (r.old_attrs) append_attr_entries(*r.old_attrs, *lead_id, old_keys);
+    keep.emplace_back();
+    if (new_attrs) append_attr_entries(*new_attrs, *lead_id, keep.back());
+    diff_entries(old_keys, keep.back(), index_ops);
+    if (!(r.old_attrs && new_attrs && r.old_tokens == new_tokens)) {
+      old_keys.clear();
+      if (r.old_attrs) append_q_entries(r.old_tokens, *lead_id, old_keys);
+      keep.emplace_back();
+      if (new_attrs) append_q_entries(new_tokens, *lead_id, keep.back());
+      diff_entries(old_keys, keep.back(), index_ops);
     }
-    if (r.now.personal_erased && r.before && !r.before->personal_erased) {
+    if (r.now.personal_erased && r.existed && !r.was_erased) {
       // Remember every q key the lead may have held, for compact_lead().
       std::vector<std::string> keys;
-      for (const auto& t : view_keys::search_tokens(*r.before))
+      for (const auto& t : r.old_tokens)
         for (auto& k : q_keys(t, *lead_id)) keys.push_back(std::move(k));
       std::lock_guard<std::mutex> lock(erased_mutex_);
       erased_keys_[*lead_id] = std::move(keys);
@@ -518,9 +659,7 @@ lead_views::lead_rows lead_views::rows_of(const lead_state& s) const {
   lead_rows out;
   out.row_key = view_keys::row_key(s.lead_id);
   out.row_value = encode_snapshot(s);
-  auto keys = index_entries(s, opts_);
-  out.index.reserve(keys.size());
-  for (auto& [k, v] : keys) out.index.emplace_back(k, std::move(v));
+  out.index = index_entries(s, opts_);
   return out;
 }
 
