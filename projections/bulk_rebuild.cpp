@@ -28,6 +28,7 @@
 #include "events/logging.hpp"
 #include "events/thread_name.hpp"
 #include "storage/keys.hpp"
+#include "storage/lead_scan.hpp"
 
 namespace leadbase::projections {
 namespace {
@@ -499,19 +500,6 @@ result<cleared_ranges> clear_projection(storage::event_log& log, lead_views& vie
 
 // -- the scan, in key ranges ----------------------------------------------------------------
 
-class snapshot_guard {
- public:
-  explicit snapshot_guard(rocksdb::DB* db) : db_(db), snap_(db->GetSnapshot()) {}
-  ~snapshot_guard() { db_->ReleaseSnapshot(snap_); }
-  snapshot_guard(const snapshot_guard&) = delete;
-  snapshot_guard& operator=(const snapshot_guard&) = delete;
-  const rocksdb::Snapshot* get() const noexcept { return snap_; }
-
- private:
-  rocksdb::DB* db_;
-  const rocksdb::Snapshot* snap_;
-};
-
 /// Removes the temp dir however the rebuild ends.
 struct dir_guard {
   fs::path path;
@@ -602,7 +590,7 @@ struct partition_out {
 struct partition_job {
   storage::event_log* log;
   const lead_views* views;
-  const rocksdb::Snapshot* snapshot;
+  const storage::log_snapshot* snapshot;
   std::string lo, hi;  // lead ids; "" = unbounded
   fs::path dir;
   std::string name;    // for its files
@@ -618,15 +606,6 @@ struct partition_job {
 /// entries into chunks (spilled as runs when a chunk fills).
 status scan_range(const partition_job& job, partition_out& out) {
   rocksdb::DB* db = job.log->db();
-  rocksdb::ReadOptions ro;
-  ro.snapshot = job.snapshot;
-  ro.fill_cache = false;  // one pass over everything: keep the cache for what the service reads
-  const rocksdb::Slice lo(job.lo), hi(job.hi);
-  if (!job.lo.empty()) ro.iterate_lower_bound = &lo;
-  if (!job.hi.empty()) ro.iterate_upper_bound = &hi;
-  std::unique_ptr<rocksdb::Iterator> ev(db->NewIterator(ro, job.log->family("events")));
-  std::unique_ptr<rocksdb::Iterator> keys(db->NewIterator(ro, job.log->family("keys")));
-
   sst_sink views_sink(db, job.log->family("views"), job.dir, "views-" + job.name, job.target_file_bytes,
                       *job.views_cuts);
   auto current = std::make_unique<chunk>(job.chunk_budget, job.chunk_block);
@@ -648,54 +627,34 @@ status scan_range(const partition_job& job, partition_out& out) {
     return ok();
   };
 
-  std::string lead;
-  bool have_lead = false;
+  // Each lead's events, in version order, folded from `initial` (the scan
+  // decodes and unseals as the read path does; a lead without a key reads erased).
   lead_state state;
-  std::optional<storage::data_key> key;
+  bool fresh = true;
   uint64_t unpublished = 0;
-  keys->SeekToFirst();
-  for (ev->SeekToFirst(); ev->Valid(); ev->Next()) {
-    std::string_view id;
-    lead_version version = 0;
-    if (!storage::keys::split_event_key(ev->key().ToStringView(), id, version))
-      return error{errc::corrupt_data, "a key of the events family is not an event key"};
-    if (!have_lead || id != lead) {
-      if (have_lead) {
-        if (auto s = finish_lead(state); !s) return s;
-      }
-      lead.assign(id);
-      state = initial(lead);
-      have_lead = true;
-      // Merge join: both families are ordered by lead id (an event key is the
-      // id then 0x00, and ids hold no 0x00), so the key iterator only moves
-      // forward. A lead without a key was erased.
-      while (keys->Valid() && keys->key().ToStringView() < id) keys->Next();
-      if (!keys->status().ok()) return storage_error(keys->status(), "scan data keys");
-      key.reset();
-      if (keys->Valid() && keys->key().ToStringView() == id) {
-        auto k = storage::event_log::parse_data_key(keys->value().ToStringView());
-        if (!k) return k.err();
-        key = *k;
-      }
-    }
-    auto decoded = job.log->decode_stored(ev->value().ToStringView(), key);
-    if (!decoded)
-      return error{decoded.err().code,
-                   "event " + std::to_string(version) + " of lead " + lead + ": " + decoded.err().message};
-    evolve(state, decoded->ev);
-    ++out.events;
-    if (++unpublished == 4096) {
-      job.folded->fetch_add(unpublished, std::memory_order_relaxed);
-      unpublished = 0;
-      if (job.tick) job.tick();
-      if (job.stop->load(std::memory_order_relaxed)) return error{errc::internal, "stopped"};
-    }
-  }
-  if (!ev->status().ok()) return storage_error(ev->status(), "scan events");
+  auto scanned = storage::scan_leads(
+      *job.log, *job.snapshot, {job.lo, job.hi},
+      [&](std::string_view id, storage::stored_event& e) -> status {
+        if (fresh) {
+          state = initial(std::string(id));
+          fresh = false;
+        }
+        evolve(state, e.ev);
+        ++out.events;
+        if (++unpublished == 4096) {
+          job.folded->fetch_add(unpublished, std::memory_order_relaxed);
+          unpublished = 0;
+          if (job.tick) job.tick();
+        }
+        return ok();
+      },
+      [&](std::string_view) -> status {
+        fresh = true;
+        return finish_lead(state);
+      },
+      [&] { return job.stop->load(std::memory_order_relaxed); });
+  if (!scanned) return scanned;
   job.folded->fetch_add(unpublished, std::memory_order_relaxed);
-  if (have_lead) {
-    if (auto s = finish_lead(state); !s) return s;
-  }
   if (auto s = views_sink.finish(); !s) return s;
   out.views_files = views_sink.files();
   const auto t0 = clock_type::now();
@@ -734,16 +693,11 @@ result<bulk_rebuild_stats> bulk_rebuild(storage::event_log& log, lead_views& vie
 
   // Everything below reads at this snapshot: the folded events and the
   // checkpoint agree even if something appended meanwhile (nothing should).
-  snapshot_guard snap(db);
+  storage::log_snapshot snap(log);
+  if (!snap.last_position()) return snap.last_position().err();
+  const global_position head = *snap.last_position();
   rocksdb::ReadOptions ro;
   ro.snapshot = snap.get();
-  global_position head = 0;
-  {
-    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(ro, global_cf));
-    it->SeekToLast();
-    if (it->Valid() && it->key().size() == 8) head = storage::keys::read_be64(it->key().ToStringView());
-    if (!it->status().ok()) return storage_error(it->status(), "read the last position");
-  }
   if (progress) progress(0, head);
 
   dir_guard tmp{fs::path(db->GetName()) / "bulk_rebuild.tmp"};
@@ -779,7 +733,7 @@ result<bulk_rebuild_stats> bulk_rebuild(storage::event_log& log, lead_views& vie
     partition_job& j = jobs[i];
     j.log = &log;
     j.views = &views;
-    j.snapshot = snap.get();
+    j.snapshot = &snap;
     j.lo = i == 0 ? std::string() : (*splits)[i - 1];
     j.hi = i + 1 == parts ? std::string() : (*splits)[i];
     j.dir = tmp.path;
