@@ -189,16 +189,32 @@ void append_own(lead_self* self, lead_env* env, const char* id_prefix, payload d
   append(self, env, std::move(d->to_append), nullptr);
 }
 
-/// The qualification follows from the signup alone (a pure function of its
-/// data and the rules), so it is decided at once and written in the same
-/// atomic append: one journal write and one fsync wait per signup, not two.
-void add_qualification(lead_self* self, lead_env* env, std::vector<event>& events) {
+/// What follows from the signup alone is decided at once and written in the
+/// same atomic append, one journal write and one fsync wait per signup: its
+/// qualification (a pure function of its data and the rules) and, when no
+/// provider is configured at all, the final `provider_disabled` outcome of each
+/// network it would be enriched on (what run_follow_ups would append next,
+/// one append each).
+void add_immediate_outcomes(lead_self* self, lead_env* env, std::vector<event>& events) {
   auto& st = self->state;
   lead_state next = st.model;
   for (const event& ev : events) evolve(next, ev);
-  auto q = qualify(next.contact, env->qualification, env->disposable_domains);
-  auto d = decide(next, own_command(next, st.key, "qual:", std::move(q)));
-  if (d && !d->duplicate) events.insert(events.end(), d->to_append.begin(), d->to_append.end());
+  auto add = [&](const char* id_prefix, payload data) {
+    auto d = decide(next, own_command(next, st.key, id_prefix, std::move(data)));
+    if (!d || d->duplicate) return false;
+    for (const event& ev : d->to_append) {
+      evolve(next, ev);
+      events.push_back(ev);
+    }
+    return true;
+  };
+  if (!add("qual:", qualify(next.contact, env->qualification, env->disposable_domains))) return;
+  if (env->enrichment) return;  // the enrichment actor answers, possibly later
+  const millis now = now_millis();
+  for (const follow_up& f : pending(next, env->react)) {
+    if (f.what != follow_up::kind::enrich || f.due > now) continue;
+    add("enf:", enrichment_failed{f.network, f.handle, f.attempt, "provider_disabled", "", false, std::nullopt});
+  }
 }
 
 /// Runs what the lead owes now (pending, DESIGN.md) and tells the scheduler
@@ -296,7 +312,7 @@ caf::behavior lead_actor(lead_self* self, std::string lead_id, lead_env* env, ca
           o.position = d->position;
           return reply(m.done, std::move(o));
         }
-        if (env->follow_ups && m.cmd.ev.type() == event_type::signed_up) add_qualification(self, env, d->to_append);
+        if (env->follow_ups && m.cmd.ev.type() == event_type::signed_up) add_immediate_outcomes(self, env, d->to_append);
         append(self, env, std::move(d->to_append), m.done);
       },
       [=](erase_atom, erase_msg& m) {

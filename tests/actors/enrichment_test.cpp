@@ -300,7 +300,10 @@ TEST_CASE("without any provider a lead with a handle still reaches a final state
   pipeline p;
   p.opts.discovery.instagram.reset();
   p.restart();
-  p.signup("u-off", "anasouza");
+  REQUIRE(p.signup("u-off", "anasouza").code == errc::success);
+  // The outcome is known at signup, so it is written in the signup's own
+  // atomic append: all three events are in the log when the signup is answered.
+  CHECK(p.events("u-off").size() == 3);
   lead_state s = p.wait_final("u-off");
   CHECK(s.status == lead_status::enrichment_failed);
   auto es = p.events("u-off");
@@ -310,4 +313,6 @@ TEST_CASE("without any provider a lead with a handle still reaches a final state
   CHECK_FALSE(f.retryable);
   CHECK(s.enrichment["instagram"].attempts == 0);  // no call was made
   CHECK(p.log->scan_work()->empty());               // nothing owed
+  CHECK(es[2].meta.recorded_at == es[0].meta.recorded_at);
+  CHECK(es[2].meta.causation_id == es[1].meta.event_id);
 }
