@@ -401,7 +401,7 @@ caf::behavior lead_actor(lead_self* self, std::string lead_id, lead_env* env, ca
 }
 
 caf::actor spawn_lead(caf::event_based_actor* registry, std::string lead_id, lead_env* env) {
-  return registry->spawn<caf::linked>(lead_actor, std::move(lead_id), env, caf::actor_cast<caf::actor>(registry));
+  return registry->spawn(lead_actor, std::move(lead_id), env, caf::actor_cast<caf::actor>(registry));
 }
 
 } // namespace leadbase::actors

@@ -35,8 +35,10 @@ struct lead_env {
   caf::actor scheduler;
 };
 
-/// Spawns a lead's actor, linked to `registry` (which hears when it is idle
-/// or stopped, and whose exit takes every lead actor down with it).
+/// Spawns a lead's actor for `registry` (which hears when it is idle or
+/// stopped). Not linked: the registry monitors it and passes its own exit on
+/// (CAF keeps an actor's links in a list, so with tens of thousands of lead
+/// actors linked to the registry every passivation walked that list).
 caf::actor spawn_lead(caf::event_based_actor* registry, std::string lead_id, lead_env* env);
 
 /// Spawns the registry, which routes every message to its lead's actor.

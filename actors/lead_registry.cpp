@@ -6,6 +6,12 @@
 // lead ever run at once: the registry sends `stop` (it queues behind every
 // message already routed), moves the lead to `draining`, and holds any new
 // message for that lead until the old actor says `stopped`.
+//
+// Lead actors are monitored, not linked (a link is an entry in a list the
+// registry would walk at every passivation). A lead actor that dies without
+// `stopped` (an exception) is forgotten, and its held messages go to a new
+// one, which folds the lead from the log again. The registry's own exit is
+// passed on to every lead actor.
 #include <list>
 #include <unordered_map>
 #include <variant>
@@ -28,7 +34,12 @@ struct registry_state {
   size_t max_live = 100000;
   std::unordered_map<std::string, entry> live;
   std::list<std::string> lru;  // front = most recently used
-  std::unordered_map<std::string, std::vector<routed>> draining;
+  struct drain {
+    caf::actor actor;
+    std::vector<routed> held;
+  };
+  std::unordered_map<std::string, drain> draining;
+  std::unordered_map<caf::actor_addr, std::string> lead_of;  // every monitored lead actor
   static inline const char* name = "leadbase.registry";
 };
 
@@ -53,19 +64,21 @@ void passivate(registry_self* self, const std::string& lead_id) {
   if (it == st.live.end()) return;
   self->send(it->second.actor, stop_atom::value);
   st.lru.erase(it->second.lru);
-  st.draining[lead_id];  // hold new messages until `stopped`
+  st.draining[lead_id].actor = it->second.actor;  // hold new messages until `stopped`
   st.live.erase(it);
 }
 
 void route(registry_self* self, const std::string& lead_id, routed&& m) {
   auto& st = self->state;
   if (auto d = st.draining.find(lead_id); d != st.draining.end()) {
-    d->second.push_back(std::move(m));
+    d->second.held.push_back(std::move(m));
     return;
   }
   auto it = st.live.find(lead_id);
   if (it == st.live.end()) {
     auto actor = spawn_lead(self, lead_id, st.env);
+    self->monitor(actor);
+    st.lead_of.emplace(actor.address(), lead_id);
     st.lru.push_front(lead_id);
     it = st.live.emplace(lead_id, registry_state::entry{actor, 0, st.lru.begin()}).first;
   } else {
@@ -76,9 +89,39 @@ void route(registry_self* self, const std::string& lead_id, routed&& m) {
   if (st.live.size() > st.max_live) passivate(self, st.lru.back());
 }
 
+/// The held messages of a drained lead go to its next actor.
+void release(registry_self* self, const std::string& lead_id) {
+  auto& st = self->state;
+  auto d = st.draining.find(lead_id);
+  if (d == st.draining.end()) return;
+  std::vector<routed> held = std::move(d->second.held);
+  st.draining.erase(d);
+  for (auto& m : held) route(self, lead_id, std::move(m));
+}
+
 caf::behavior registry(registry_self* self, lead_env* env, size_t max_live) {
   self->state.env = env;
   self->state.max_live = max_live == 0 ? 1 : max_live;
+  self->set_down_handler([=](caf::down_msg& dm) {
+    auto& st = self->state;
+    auto found = st.lead_of.find(dm.source);
+    if (found == st.lead_of.end()) return;
+    const std::string lead_id = std::move(found->second);
+    st.lead_of.erase(found);
+    if (auto it = st.live.find(lead_id); it != st.live.end() && it->second.actor.address() == dm.source) {
+      // Died while live: forget it; the next message spawns a new one.
+      st.lru.erase(it->second.lru);
+      st.live.erase(it);
+    } else if (auto d = st.draining.find(lead_id); d != st.draining.end() && d->second.actor.address() == dm.source) {
+      release(self, lead_id);  // died before saying `stopped`
+    }
+  });
+  self->set_exit_handler([=](caf::exit_msg& em) {
+    auto& st = self->state;
+    for (auto& [id, e] : st.live) self->send_exit(e.actor, em.reason);
+    for (auto& [id, d] : st.draining) self->send_exit(d.actor, em.reason);
+    self->quit(em.reason);
+  });
   return {
       [=](append_atom, append_msg& m) {
         std::string lead_id = m.cmd.ev.meta.lead_id;
@@ -105,14 +148,7 @@ caf::behavior registry(registry_self* self, lead_env* env, size_t max_live) {
         // Only when nothing routed to it is still on its way.
         if (it != self->state.live.end() && it->second.forwarded == handled) passivate(self, lead_id);
       },
-      [=](stopped_atom, const std::string& lead_id) {
-        auto& st = self->state;
-        auto d = st.draining.find(lead_id);
-        if (d == st.draining.end()) return;
-        std::vector<routed> held = std::move(d->second);
-        st.draining.erase(d);
-        for (auto& m : held) route(self, lead_id, std::move(m));
-      },
+      [=](stopped_atom, const std::string& lead_id) { release(self, lead_id); },
   };
 }
 
