@@ -17,7 +17,6 @@ namespace {
 std::unique_ptr<caf::actor_system_config> make_config(const service_options& opts) {
   auto cfg = std::make_unique<caf::actor_system_config>();
   cfg->set("scheduler.max-threads", opts.scheduler_threads == 0 ? size_t{1} : opts.scheduler_threads);
-  cfg->set("scheduler.policy", caf::atom("sharing"));
   return cfg;
 }
 

@@ -477,9 +477,9 @@ result<std::unique_ptr<http_client>> http_client::create(base_url base, http_cli
                              ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
     }
     p->thread = std::thread([raw = p.get()] {
-    name_this_thread("lb-discovery");
-    raw->run();
-  });
+      name_this_thread("lb-discovery");
+      raw->run();
+    });
     return std::unique_ptr<http_client>(new http_client(std::move(p)));
   } catch (const std::exception& e) {
     return error{errc::internal, std::string("http client setup failed: ") + e.what()};
