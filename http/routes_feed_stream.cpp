@@ -75,7 +75,12 @@ class feed_hub : public std::enable_shared_from_this<feed_hub> {
       sync_->stopping = true;
     }
     sync_->cv.notify_all();
-    if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) thread_.join();
+    if (thread_.joinable()) {
+      // Destroyed from its own thread (see run()): that thread returns at its
+      // next check; a joinable std::thread must not be destroyed (terminate).
+      if (thread_.get_id() == std::this_thread::get_id()) thread_.detach();
+      else thread_.join();
+    }
     std::lock_guard lock(sync_->mutex);
     for (auto& s : subs_) s->stream->close();
     subs_.clear();
@@ -147,13 +152,19 @@ class feed_hub : public std::enable_shared_from_this<feed_hub> {
   }
 
   void run() {
+    // Copies, not members: the hub's last reference can be dropped on this
+    // thread (when `subs` releases a stream whose owners end up releasing the
+    // route that holds the hub); the loop then ends at the check below
+    // without touching the destroyed hub.
+    const std::shared_ptr<sync_state> sync = sync_;
+    const auto poll = opts_.poll;
     while (true) {
       std::vector<std::shared_ptr<subscriber>> subs;
       {
-        std::unique_lock lock(sync_->mutex);
-        sync_->cv.wait_for(lock, opts_.poll, [this] { return sync_->stopping || sync_->woken; });
-        sync_->woken = false;
-        if (sync_->stopping) return;
+        std::unique_lock lock(sync->mutex);
+        sync->cv.wait_for(lock, poll, [&] { return sync->stopping || sync->woken; });
+        sync->woken = false;
+        if (sync->stopping) return;
         subs.assign(subs_.begin(), subs_.end());
       }
       const global_position head = ctx_->log->last_position();
