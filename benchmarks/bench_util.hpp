@@ -270,10 +270,11 @@ struct http_answer {
   std::string text;  // status line, headers and (the start of) the body
 };
 
-/// One blocking HTTP/1.1 request to 127.0.0.1 (Connection: close).
+/// One blocking HTTP/1.1 request to 127.0.0.1 (Connection: close); at most
+/// `max_bytes` of the answer are kept.
 inline http_answer http_call(uint16_t port, const std::string& method, const std::string& path,
                              const std::string& extra_headers = "", const std::string& body = "",
-                             int timeout_ms = 2000) {
+                             int timeout_ms = 2000, size_t max_bytes = 16384) {
   http_answer out;
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   if (fd < 0) return out;
@@ -289,8 +290,8 @@ inline http_answer http_call(uint16_t port, const std::string& method, const std
     if (!body.empty()) req += "Content-Length: " + std::to_string(body.size()) + "\r\n";
     req += "\r\n" + body;
     if (::send(fd, req.data(), req.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(req.size())) {
-      char buf[4096];
-      for (int i = 0; i < 16 && out.text.size() < 16384; ++i) {  // bounded: Connection: close ends it
+      char buf[16384];
+      while (out.text.size() < max_bytes) {  // Connection: close ends it; recv times out otherwise
         ssize_t n = ::recv(fd, buf, sizeof buf, 0);
         if (n <= 0) break;
         out.text.append(buf, static_cast<size_t>(n));
@@ -305,6 +306,15 @@ inline http_answer http_call(uint16_t port, const std::string& method, const std
 
 inline int http_get_status(uint16_t port, const std::string& path, int timeout_ms = 2000) {
   return http_call(port, "GET", path, "", "", timeout_ms).status;
+}
+
+/// The whole body of GET `path` with a bearer token (up to 8 MiB: a /metrics
+/// page is tens of KB); empty when there is no answer.
+inline std::string http_get_body(uint16_t port, const std::string& path, const std::string& token,
+                                 int timeout_ms = 5000) {
+  auto a = http_call(port, "GET", path, "Authorization: Bearer " + token + "\r\n", "", timeout_ms, size_t{8} << 20);
+  const auto body = a.text.find("\r\n\r\n");
+  return body == std::string::npos ? std::string{} : a.text.substr(body + 4);
 }
 
 /// Resident set size (VmRSS) or peak (VmHWM) of a process in KiB; 0 if unknown.

@@ -91,14 +91,13 @@ int main(int argc, char** argv) {
               bench::load_average().c_str());
   std::fflush(stdout);
   // Done when the last lead of every wrk thread exists (GET /v1/leads/u-m-T-N with a read token).
-  std::string read_token;
+  // Tokens from the same config: one that reads leads, one that reads /metrics.
+  std::string read_token, metrics_token;
   if (auto parsed = leadbase::parse_config(cfg.toml, "benchmark config"))
-    for (const auto& t : parsed->tokens)
+    for (const auto& t : parsed->tokens) {
       if (t.scopes.count("read")) read_token = t.token;
-  std::string metrics_token;
-  if (auto parsed = leadbase::parse_config(cfg.toml, "benchmark config"))
-    for (const auto& t : parsed->tokens)
       if (t.scopes.count("metrics")) metrics_token = t.token;
+    }
   const uint16_t port = server.port();
   auto finished = [&] {
     for (int t = 0; t < threads; ++t) {
@@ -147,12 +146,10 @@ int main(int argc, char** argv) {
     auto stats = bench::http_call(server.port(), "GET", "/v1/stats?min_position=1&wait_ms=5000", auth, "", 10000);
     const auto at = stats.text.find("\"total\":");
     if (stats.status == 200 && at != std::string::npos) leads = std::strtoull(stats.text.c_str() + at + 8, nullptr, 10);
-    auto metrics = bench::http_call(server.port(), "GET", "/metrics", "Authorization: Bearer " + metrics_token + "\r\n",
-                                    "", 10000);
+    const std::string metrics = bench::http_get_body(server.port(), "/metrics", metrics_token, 10000);
     const std::string gauge = "\nleadbase_lead_actors_live ";
-    const auto g = metrics.text.find(gauge);
-    if (metrics.status == 200 && g != std::string::npos)
-      live_actors = std::strtol(metrics.text.c_str() + g + gauge.size(), nullptr, 10);
+    const auto g = metrics.find(gauge);
+    if (g != std::string::npos) live_actors = std::strtol(metrics.c_str() + g + gauge.size(), nullptr, 10);
   }
   const bool clean = server.stop();
   if (!clean) {

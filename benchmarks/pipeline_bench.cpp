@@ -123,39 +123,7 @@ double process_cpu_seconds(pid_t pid) {
   return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
-// -- HTTP GET of a whole body (Connection: close; bounded) --------------------------------------
-
-std::string http_get_body(uint16_t port, const std::string& path, const std::string& token, int timeout_ms = 5000) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return {};
-  timeval tv{timeout_ms / 1000, (timeout_ms % 1000) * 1000};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = htons(port);
-  std::string text;
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) {
-    std::string req = "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nAuthorization: Bearer " +
-                      token + "\r\n\r\n";
-    if (::send(fd, req.data(), req.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(req.size())) {
-      char buf[16384];
-      for (int i = 0; i < 4096 && text.size() < (8u << 20); ++i) {  // bounded: Connection: close ends it
-        ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-        if (n <= 0) break;
-        text.append(buf, static_cast<size_t>(n));
-      }
-    }
-  }
-  ::close(fd);
-  if (text.rfind("HTTP/1.1 200", 0) != 0) return {};
-  auto body = text.find("\r\n\r\n");
-  if (body == std::string::npos) return {};
-  text.erase(0, body + 4);
-  if (text.find("Transfer-Encoding: chunked") != std::string::npos) return {};  // not used by our server
-  return text;
-}
+// -- /metrics samples ---------------------------------------------------------------------------
 
 /// Sum of every sample of `name` (any labels) whose line holds `needle` ("" = all); -1 if none.
 double metric_sum(const std::string& text, const std::string& name, const std::string& needle = "") {
@@ -324,7 +292,7 @@ run_result run_case(const bench::temp_dir& tmp, const std::string& name, bool di
   const auto t0 = clock_type::now();
   std::thread monitor([&] {
     while (!stop_monitor.load() && bench::seconds_since(t0) < cap_s) {
-      std::string m = http_get_body(port, "/metrics", "dev-admin-token-0001");
+      std::string m = bench::http_get_body(port, "/metrics", "dev-admin-token-0001");
       const double now = bench::seconds_since(t0);
       if (!m.empty()) {
         const double signups = metric_sum(m, "leadbase_signups_total");
@@ -383,7 +351,7 @@ run_result run_case(const bench::temp_dir& tmp, const std::string& name, bool di
   } else if (!r.finished) {
     r.error = "not every lead reached a final state within " + std::to_string(std::lround(cap_s)) + " s";
   }
-  std::string stats = http_get_body(port, "/v1/stats?window=1h", "dev-admin-token-0001");
+  std::string stats = bench::http_get_body(port, "/v1/stats?window=1h", "dev-admin-token-0001");
   rapidjson::Document d;
   d.Parse(stats.c_str(), stats.size());
   if (!d.HasParseError() && d.IsObject() && d.HasMember("processing_ms")) {

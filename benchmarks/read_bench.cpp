@@ -70,35 +70,6 @@ double process_cpu_seconds(pid_t pid) {
   return ticks > 0 ? static_cast<double>(utime + stime) / static_cast<double>(ticks) : -1;
 }
 
-/// GET with a larger bound than bench::http_call (a /metrics page is tens of KB).
-std::string http_get_body(uint16_t port, const std::string& path, const std::string& token) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return {};
-  timeval tv{5, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = htons(port);
-  std::string out;
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) {
-    const std::string req = "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nAuthorization: Bearer " +
-                            token + "\r\n\r\n";
-    if (::send(fd, req.data(), req.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(req.size())) {
-      char buf[16384];
-      for (int i = 0; i < 1024 && out.size() < (8u << 20); ++i) {  // bounded; Connection: close ends it
-        ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-        if (n <= 0) break;
-        out.append(buf, static_cast<size_t>(n));
-      }
-    }
-  }
-  ::close(fd);
-  auto body = out.find("\r\n\r\n");
-  return body == std::string::npos ? std::string{} : out.substr(body + 4);
-}
-
 /// One route's request-duration histogram from a /metrics page.
 struct route_histogram {
   std::map<double, double> cumulative;  // le -> count (le = +inf as a large number)
@@ -343,7 +314,7 @@ int main(int argc, char** argv) {
   const auto t_caught = bench::clock_type::now();
   bool caught_up = false;
   while (bench::seconds_since(t_up) < ready_timeout) {
-    const std::string m = http_get_body(port, "/metrics", metrics_token);
+    const std::string m = bench::http_get_body(port, "/metrics", metrics_token);
     if (projections_caught_up(m)) {
       caught_up = true;
       break;
@@ -390,12 +361,12 @@ int main(int argc, char** argv) {
               threads, connections, duration, bench::load_average().c_str());
   for (size_t i = 0; i < runs.size(); ++i) {
     auto& r = runs[i];
-    const auto before = parse_route(http_get_body(port, "/metrics", metrics_token), r.route);
+    const auto before = parse_route(bench::http_get_body(port, "/metrics", metrics_token), r.route);
     const double cpu_before = process_cpu_seconds(server.pid());
     r.w = bench::run_wrk(port, "/", scripts[i], tmp / ("read" + std::to_string(i) + ".lua"), connections, threads,
                          duration);
     const double cpu_after = process_cpu_seconds(server.pid());
-    const auto after = parse_route(http_get_body(port, "/metrics", metrics_token), r.route);
+    const auto after = parse_route(bench::http_get_body(port, "/metrics", metrics_token), r.route);
     r.st = diff(before, after);
     if (cpu_before >= 0 && cpu_after >= cpu_before && r.w.good() > 0)
       r.cpu_us = (cpu_after - cpu_before) * 1e6 / static_cast<double>(r.w.good());

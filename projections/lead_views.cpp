@@ -11,6 +11,7 @@
 
 #include "events/logging.hpp"
 #include "events/snapshot.hpp"
+#include "storage/db_snapshot.hpp"
 #include "storage/keys.hpp"
 
 namespace leadbase::projections {
@@ -421,20 +422,6 @@ bool matches(const queue_query& q, const index_attrs& a) {
   return true;
 }
 
-/// A RocksDB snapshot for the lifetime of one query.
-class snapshot_guard {
- public:
-  explicit snapshot_guard(rocksdb::DB* db) : db_(db), snap_(db->GetSnapshot()) {}
-  ~snapshot_guard() { db_->ReleaseSnapshot(snap_); }
-  snapshot_guard(const snapshot_guard&) = delete;
-  snapshot_guard& operator=(const snapshot_guard&) = delete;
-  const rocksdb::Snapshot* get() const { return snap_; }
-
- private:
-  rocksdb::DB* db_;
-  const rocksdb::Snapshot* snap_;
-};
-
 /// One bounded scan of one index scope, in either direction.
 struct scope_scan {
   std::string prefix, lower, upper;
@@ -697,7 +684,7 @@ result<queue_page> lead_views::query(const queue_query& q) const {
     after = std::move(*c);
   }
 
-  snapshot_guard snap(db);
+  storage::db_snapshot snap(db);
   rocksdb::ReadOptions ro;
   ro.snapshot = snap.get();
   queue_page page;

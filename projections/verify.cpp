@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "events/snapshot.hpp"
+#include "storage/db_snapshot.hpp"
 #include "storage/keys.hpp"
 
 namespace leadbase::projections {
@@ -16,20 +17,6 @@ namespace {
 error storage_error(const rocksdb::Status& s, const char* what) {
   return error{errc::storage_failure, std::string(what) + ": " + s.ToString()};
 }
-
-/// Releases a RocksDB snapshot when the walk ends, whichever way.
-class snapshot_guard {
- public:
-  explicit snapshot_guard(rocksdb::DB* db) : db_(db), snap_(db->GetSnapshot()) {}
-  ~snapshot_guard() { db_->ReleaseSnapshot(snap_); }
-  snapshot_guard(const snapshot_guard&) = delete;
-  snapshot_guard& operator=(const snapshot_guard&) = delete;
-  const rocksdb::Snapshot* get() const { return snap_; }
-
- private:
-  rocksdb::DB* db_;
-  const rocksdb::Snapshot* snap_;
-};
 
 template <class T>
 std::string show(const T& v) {
@@ -136,7 +123,7 @@ result<view_verify_report> verify_lead_views(const storage::event_log& log, cons
 
   view_verify_report report;
   report.projection = views.name();
-  snapshot_guard snap(db);
+  storage::db_snapshot snap(db);
   rocksdb::ReadOptions ro;
   ro.snapshot = snap.get();
 

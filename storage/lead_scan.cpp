@@ -28,10 +28,7 @@ result<global_position> head_in(const event_log& log, const rocksdb::Snapshot* s
 
 } // namespace
 
-log_snapshot::log_snapshot(const event_log& log)
-    : log_(log), snap_(log.db()->GetSnapshot()), last_(head_in(log, snap_)) {}
-
-log_snapshot::~log_snapshot() { log_.db()->ReleaseSnapshot(snap_); }
+log_snapshot::log_snapshot(const event_log& log) : snap_(log.db()), last_(head_in(log, snap_.get())) {}
 
 status scan_leads(const event_log& log, const log_snapshot& snapshot, const lead_scan_range& range,
                   const std::function<status(std::string_view lead_id, stored_event& e)>& on_event,

@@ -21,29 +21,22 @@
 
 #include "events/errc.hpp"
 #include "events/event.hpp"
+#include "storage/db_snapshot.hpp"
 #include "storage/event_log.hpp"
-
-namespace rocksdb {
-class Snapshot;
-} // namespace rocksdb
 
 namespace leadbase::storage {
 
-/// A snapshot of the log and its head, released on destruction.
+/// A snapshot of the log and its head (the last position in it).
 class log_snapshot {
  public:
   explicit log_snapshot(const event_log& log);
-  ~log_snapshot();
-  log_snapshot(const log_snapshot&) = delete;
-  log_snapshot& operator=(const log_snapshot&) = delete;
 
-  const rocksdb::Snapshot* get() const noexcept { return snap_; }
+  const rocksdb::Snapshot* get() const noexcept { return snap_.get(); }
   /// The log's last position in the snapshot; error if it cannot be read.
   const result<global_position>& last_position() const noexcept { return last_; }
 
  private:
-  const event_log& log_;
-  const rocksdb::Snapshot* snap_;
+  db_snapshot snap_;
   result<global_position> last_;
 };
 

@@ -172,22 +172,6 @@ TEST_CASE("passivation: idle and LRU-evicted leads come back from the log", "[ac
   CHECK(f.service->live_leads() == 0);
 }
 
-TEST_CASE("stopping the service stops every live lead actor at once", "[actors]") {
-  // Lead actors are not linked to the registry: its exit is passed on to them.
-  // Without that they would live until their (here one hour) passivation.
-  actors::service_options opts = fixture::ingest_only();
-  opts.passivate_after = std::chrono::hours(1);
-  fixture f(opts);
-  for (int i = 0; i < 200; ++i) {
-    std::string lead = "live-" + std::to_string(i);
-    REQUIRE(f.append(cmd(lead, "s-" + std::to_string(i), test::sample_signup())).code == errc::success);
-  }
-  CHECK(f.service->live_leads() == 200);
-  const auto t0 = std::chrono::steady_clock::now();
-  f.service.reset();  // awaits every actor
-  CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(10));
-}
-
 TEST_CASE("backpressure: past the in-flight limit, overloaded at once", "[actors]") {
   actors::service_options opts = fixture::ingest_only();
   opts.max_in_flight = 0;
