@@ -84,39 +84,6 @@ std::optional<int> wait_for(pid_t pid, std::chrono::milliseconds timeout) {
   }
 }
 
-/// fork/exec of LEADBASE_BIN with `args`, stdout and stderr to the given files
-/// (appended). The child dies with the test process (PR_SET_PDEATHSIG).
-pid_t spawn(const std::vector<std::string>& args, const fs::path& out_file, const fs::path& err_file) {
-  int out = ::open(out_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  int err = ::open(err_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  int devnull = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-  if (out < 0 || err < 0 || devnull < 0) throw std::runtime_error("cannot open the child's output files");
-  std::vector<std::string> argv_s;
-  argv_s.push_back(LEADBASE_BIN);
-  argv_s.insert(argv_s.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& a : argv_s) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  const pid_t parent = ::getpid();
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    // Child: only async-signal-safe calls until exec.
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (::getppid() != parent) ::_exit(127);
-    ::dup2(devnull, 0);
-    ::dup2(out, 1);
-    ::dup2(err, 2);
-    ::execv(argv[0], argv.data());
-    ::_exit(127);
-  }
-  int saved = errno;
-  ::close(out);
-  ::close(err);
-  ::close(devnull);
-  if (pid < 0) throw std::runtime_error(std::string("fork: ") + std::strerror(saved));
-  return pid;
-}
-
 std::string base_config(const fs::path& data_dir) {
   // The [auth] tokens of the built-in dev config (app/config.cpp), sync on,
   // no discovery provider (a provider whose section is absent is off).
@@ -146,6 +113,37 @@ std::string base_config(const fs::path& data_dir) {
 std::atomic<uint64_t> unique_counter{0};
 
 } // namespace
+
+pid_t spawn_leadbase(const std::vector<std::string>& args, const fs::path& out_file, const fs::path& err_file) {
+  int out = ::open(out_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  int err = ::open(err_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  int devnull = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  if (out < 0 || err < 0 || devnull < 0) throw std::runtime_error("cannot open the child's output files");
+  std::vector<std::string> argv_s;
+  argv_s.push_back(LEADBASE_BIN);
+  argv_s.insert(argv_s.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : argv_s) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  const pid_t parent = ::getpid();
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    // Child: only async-signal-safe calls until exec.
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(127);
+    ::dup2(devnull, 0);
+    ::dup2(out, 1);
+    ::dup2(err, 2);
+    ::execv(argv[0], argv.data());
+    ::_exit(127);
+  }
+  int saved = errno;
+  ::close(out);
+  ::close(err);
+  ::close(devnull);
+  if (pid < 0) throw std::runtime_error(std::string("fork: ") + std::strerror(saved));
+  return pid;
+}
 
 // -- http_response ------------------------------------------------------------------
 
@@ -450,7 +448,7 @@ bool server_process::try_start_once(std::string& why, bool& port_taken) {
   }
   args.insert(args.end(), {"--data", data_dir().string(), "--listen", "127.0.0.1:" + std::to_string(port_)});
   args.insert(args.end(), opts_.extra_args.begin(), opts_.extra_args.end());
-  pid_ = spawn(args, root_ / ("server-" + std::to_string(run_) + ".stdout"),
+  pid_ = spawn_leadbase(args, root_ / ("server-" + std::to_string(run_) + ".stdout"),
                root_ / ("server-" + std::to_string(run_) + ".stderr"));
 
   auto deadline = clock_type::now() + std::chrono::seconds(20);
@@ -520,7 +518,7 @@ process_result run_leadbase(const std::vector<std::string>& args, std::chrono::m
   fs::path dir = fs::temp_directory_path();
   std::string stem = "leadbase-e2e-run-" + unique_suffix();
   fs::path out = dir / (stem + ".out"), err = dir / (stem + ".err");
-  pid_t pid = spawn(args, out, err);
+  pid_t pid = spawn_leadbase(args, out, err);
   auto code = wait_for(pid, timeout);
   process_result r;
   if (!code) {

@@ -162,6 +162,12 @@ struct process_result {
 process_result run_leadbase(const std::vector<std::string>& args,
                             std::chrono::milliseconds timeout = std::chrono::seconds(120));
 
+/// fork/exec of LEADBASE_BIN with `args` (no shell), stdout and stderr
+/// appended to the given files (they may be the same). The child dies with the
+/// test process (PR_SET_PDEATHSIG). Throws std::runtime_error when it cannot.
+pid_t spawn_leadbase(const std::vector<std::string>& args, const std::filesystem::path& out_file,
+                     const std::filesystem::path& err_file);
+
 /// A free loopback TCP port (bind port 0, read it back, close).
 uint16_t free_port();
 

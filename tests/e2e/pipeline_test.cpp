@@ -82,32 +82,12 @@ class simulator_process {
  private:
   bool try_start(std::string& why) {
     port_ = free_port();
-    std::vector<std::string> args{LEADBASE_BIN, "simulate-discovery", "--listen",
-                                  "127.0.0.1:" + std::to_string(port_), "--seed", "7"};
+    std::vector<std::string> args{"simulate-discovery", "--listen", "127.0.0.1:" + std::to_string(port_), "--seed", "7"};
     if (latency_ms_ > 0) {
       args.push_back("--latency-ms");
       args.push_back(std::to_string(latency_ms_));
     }
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    int out = ::open(log_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    int devnull = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-    if (out < 0 || devnull < 0) throw std::runtime_error("cannot open the simulator's output file");
-    const pid_t parent = ::getpid();
-    pid_t pid = ::fork();
-    if (pid == 0) {
-      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-      if (::getppid() != parent) ::_exit(127);
-      ::dup2(devnull, 0);
-      ::dup2(out, 1);
-      ::dup2(out, 2);
-      ::execv(argv[0], argv.data());
-      ::_exit(127);
-    }
-    ::close(out);
-    ::close(devnull);
-    if (pid < 0) throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
+    const pid_t pid = spawn_leadbase(args, log_, log_);
     pid_ = pid;
     auto deadline = clock_type::now() + std::chrono::seconds(20);
     while (clock_type::now() < deadline) {
