@@ -16,9 +16,7 @@
 // the only real waits are err_rate_limited's Retry-After: 2 s (a few leads).
 // Every wait is a bounded poll (a safety net, not a timing assertion).
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
