@@ -189,6 +189,12 @@ void append_own(lead_self* self, lead_env* env, const char* id_prefix, payload d
   append(self, env, std::move(d->to_append), nullptr);
 }
 
+/// The final, recorded answer for a network no provider serves: the lead is
+/// then prioritised with the data it has. Not a call, so not an attempt.
+enrichment_failed provider_disabled(const std::string& network, const std::string& handle, uint32_t attempt) {
+  return enrichment_failed{network, handle, attempt, "provider_disabled", "", false, std::nullopt};
+}
+
 /// What follows from the signup alone is decided at once and written in the
 /// same atomic append, one journal write and one fsync wait per signup: its
 /// qualification (a pure function of its data and the rules) and, when no
@@ -213,7 +219,7 @@ void add_immediate_outcomes(lead_self* self, lead_env* env, std::vector<event>& 
   const millis now = now_millis();
   for (const follow_up& f : pending(next, env->react)) {
     if (f.what != follow_up::kind::enrich || f.due > now) continue;
-    add("enf:", enrichment_failed{f.network, f.handle, f.attempt, "provider_disabled", "", false, std::nullopt});
+    add("enf:", provider_disabled(f.network, f.handle, f.attempt));
   }
 }
 
@@ -237,8 +243,7 @@ void run_follow_ups(lead_self* self, lead_env* env) {
     if (!env->enrichment) {
       // No provider configured at all: a final, recorded answer, so the lead
       // is prioritised with the data it has (one event at a time, as above).
-      enrichment_failed off{f.network, f.handle, f.attempt, "provider_disabled", "", false, std::nullopt};
-      return append_own(self, env, "enf:", std::move(off));
+      return append_own(self, env, "enf:", provider_disabled(f.network, f.handle, f.attempt));
     }
     st.calling.insert(f.network);
     self->send(env->enrichment, enrich_atom::value, enrich_request{st.lead_id, f.network, f.handle, f.attempt});
@@ -260,8 +265,7 @@ void on_enrich_result(lead_self* self, lead_env* env, enrich_result& r) {
       if (env->scheduler) self->send(env->scheduler, schedule_atom::value, st.lead_id, now + 1000);
       return;
     case enrich_result::kind::disabled: {
-      enrichment_failed f{q.network, q.handle, q.attempt, "provider_disabled", "", false, std::nullopt};
-      return append_own(self, env, "enf:", std::move(f));
+      return append_own(self, env, "enf:", provider_disabled(q.network, q.handle, q.attempt));
     }
     case enrich_result::kind::breaker_open: {
       // Fail-fast: recorded and rescheduled past the open period, with
