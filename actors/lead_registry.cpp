@@ -18,6 +18,7 @@
 
 #include "actors/lead_actor.hpp"
 #include "actors/messages.hpp"
+#include "events/logging.hpp"
 
 namespace leadbase::actors {
 namespace {
@@ -58,7 +59,9 @@ void deliver(registry_self* self, const caf::actor& target, routed&& m) {
       std::move(m));
 }
 
-void passivate(registry_self* self, const std::string& lead_id) {
+/// Takes the id by value: callers pass ids that live in the LRU list or the
+/// live map, and this erases both.
+void passivate(registry_self* self, std::string lead_id) {
   auto& st = self->state;
   auto it = st.live.find(lead_id);
   if (it == st.live.end()) return;
@@ -116,11 +119,29 @@ caf::behavior registry(registry_self* self, lead_env* env, size_t max_live) {
       release(self, lead_id);  // died before saying `stopped`
     }
   });
-  self->set_exit_handler([=](caf::exit_msg& em) {
+  // Lead actors are not linked, so the registry's end (an exit, or an
+  // exception in a handler) is passed on to each of them here; otherwise they
+  // would outlive it and the actor system would never finish.
+  auto stop_leads = [=](const caf::error& reason) {
     auto& st = self->state;
-    for (auto& [id, e] : st.live) self->send_exit(e.actor, em.reason);
-    for (auto& [id, d] : st.draining) self->send_exit(d.actor, em.reason);
+    for (auto& [id, e] : st.live) self->send_exit(e.actor, reason);
+    for (auto& [id, d] : st.draining) self->send_exit(d.actor, reason);
+  };
+  self->set_exit_handler([=](caf::exit_msg& em) {
+    stop_leads(em.reason);
     self->quit(em.reason);
+  });
+  self->set_exception_handler([=](caf::scheduled_actor*, std::exception_ptr& eptr) -> caf::error {
+    std::string what = "unknown exception";
+    try {
+      std::rethrow_exception(eptr);
+    } catch (const std::exception& e) {
+      what = e.what();
+    } catch (...) {
+    }
+    module_logger("actors")->critical("lead registry failed: {}; its lead actors stop with it", what);
+    stop_leads(caf::exit_reason::unhandled_exception);
+    return caf::exit_reason::unhandled_exception;
   });
   return {
       [=](append_atom, append_msg& m) {

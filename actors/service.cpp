@@ -2,6 +2,7 @@
 
 #include <mutex>
 
+#include "actors/answer_once.hpp"
 #include "actors/enrichment.hpp"
 #include "actors/journal.hpp"
 #include "actors/lead_actor.hpp"
@@ -97,10 +98,8 @@ class caf_lead_service final : public lead_service {
       done(std::move(o));
       return nullptr;
     }
-    return std::make_shared<append_callback>([this, done = std::move(done)](append_outcome o) {
-      in_flight_.fetch_sub(1, std::memory_order_acq_rel);
-      done(std::move(o));
-    });
+    auto once = std::make_shared<answer_once>(std::move(done), in_flight_);
+    return std::make_shared<append_callback>([once](append_outcome o) { once->answer(std::move(o)); });
   }
 
   /// Pending and scheduled work survives restarts: the log's `work` family
@@ -116,12 +115,14 @@ class caf_lead_service final : public lead_service {
   }
 
   service_options opts_;
+  // Before sys_, so it outlives every message (and its answer_once) the
+  // actor system drops while it shuts down.
+  std::atomic<size_t> in_flight_{0};
   std::unique_ptr<caf::actor_system_config> cfg_;
   caf::actor_system sys_;
   journal_stats stats_;
   lead_env env_;
   caf::actor registry_;
-  std::atomic<size_t> in_flight_{0};
   std::atomic<size_t> scheduled_{0};
   std::shared_ptr<enrichment_status> enrichment_status_ = std::make_shared<enrichment_status>();
 };
