@@ -187,7 +187,8 @@ TEST_CASE("GET /v1/leads/{id}: the view, key by key, with ETag \"VERSION\"; 404 
   auto b = c.post_json("/v1/events", "[" + qualified_item(uid("q"), lead, "qualified", "2026-11-28T12:01:00.000Z") + "]",
                        ingest_token);
   REQUIRE(b.status == 200);
-  const auto& br = arr(parse_json(b.body), "results");
+  const auto b_doc = parse_json(b.body);  // br refers into it
+  const auto& br = arr(b_doc, "results");
   REQUIRE(br.Size() == 1);
   CHECK(num(br[0], "version") == v1 + 1);
   auto got2 = get_view(c, lead, num(br[0], "position"));
