@@ -65,6 +65,8 @@ std::string encode_personal(const personal_fields& p) {
 }
 
 result<personal_fields> decode_personal(std::string_view bytes) {
+  thread_local std::vector<uint64_t> scratch;
+  bytes = fbu::aligned(bytes, scratch);
   flatbuffers::Verifier v(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
   if (!v.VerifyBuffer<fb::Personal>(nullptr)) return error{errc::corrupt_data, "personal data fails verification"};
   auto* p = flatbuffers::GetRoot<fb::Personal>(bytes.data());
@@ -161,7 +163,9 @@ std::string encode_event(const event& ev, std::string_view sealed) {
   return finish(b);
 }
 
-result<decoded_event> decode_event(std::string_view bytes) {
+result<decoded_event> decode_event(std::string_view given) {
+  thread_local std::vector<uint64_t> scratch;
+  const std::string_view bytes = fbu::aligned(given, scratch);
   flatbuffers::Verifier v(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
   if (!fb::VerifyEnvelopeBuffer(v)) return error{errc::corrupt_data, "stored event fails verification"};
   const fb::Envelope* e = fb::GetEnvelope(bytes.data());
@@ -178,8 +182,11 @@ result<decoded_event> decode_event(std::string_view bytes) {
   m.causation_id = str(e->causation_id());
   copy_bytes(e->prev_hash(), m.prev_hash);
   copy_bytes(e->content_digest(), m.digest);
-  if (auto* s = e->sealed())
-    out.sealed = std::string_view(reinterpret_cast<const char*>(s->data()), s->size());
+  if (auto* s = e->sealed()) {
+    // Into the bytes given, not the aligned copy (reused by the next call).
+    const size_t at = static_cast<size_t>(reinterpret_cast<const char*>(s->data()) - bytes.data());
+    out.sealed = given.substr(at, s->size());
+  }
   switch (e->payload_type()) {
     case fb::Payload::SignedUp: {
       auto* p = e->payload_as_SignedUp();

@@ -5,13 +5,28 @@
 #include <flatbuffers/flatbuffers.h>
 
 #include <array>
+#include <cstdint>
+#include <cstring>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace leadbase::fbu {
 
 using builder = flatbuffers::FlatBufferBuilder;
 using str_offset = flatbuffers::Offset<flatbuffers::String>;
+
+/// FlatBuffers reads scalars in place, so a buffer must start at an address
+/// aligned for its largest scalar (8 bytes); RocksDB hands out values at any
+/// offset of a block. Returns `bytes` itself when it is aligned, else a copy of
+/// it in `scratch` (valid until the next call with the same scratch). Each
+/// decoder keeps its own thread_local scratch, so decoders may nest.
+inline std::string_view aligned(std::string_view bytes, std::vector<uint64_t>& scratch) {
+  if (reinterpret_cast<std::uintptr_t>(bytes.data()) % alignof(uint64_t) == 0) return bytes;
+  scratch.resize(bytes.size() / sizeof(uint64_t) + 1);
+  std::memcpy(scratch.data(), bytes.data(), bytes.size());
+  return {reinterpret_cast<const char*>(scratch.data()), bytes.size()};
+}
 
 /// An absent field for an empty string (FlatBuffers then stores nothing).
 inline str_offset opt_string(builder& b, const std::string& s) { return s.empty() ? 0 : b.CreateString(s); }

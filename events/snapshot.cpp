@@ -121,6 +121,8 @@ std::string encode_snapshot(const lead_state& s) {
 }
 
 result<lead_state> decode_snapshot(std::string_view bytes) {
+  thread_local std::vector<uint64_t> scratch;
+  bytes = fbu::aligned(bytes, scratch);
   flatbuffers::Verifier v(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
   if (!v.VerifyBuffer<fb::LeadSnapshot>(nullptr)) return error{errc::corrupt_data, "snapshot fails verification"};
   auto* x = flatbuffers::GetRoot<fb::LeadSnapshot>(bytes.data());

@@ -155,3 +155,30 @@ TEST_CASE("canonical bytes ignore what the server assigns", "[codec]") {
   std::get<signed_up>(c.data).country = "PT";
   CHECK(canonical_bytes(a) != canonical_bytes(c));
 }
+
+TEST_CASE("decoding from bytes at any address (RocksDB values are not aligned)", "[codec]") {
+  // FlatBuffers reads scalars in place; a value at an odd offset of a block
+  // is decoded from an aligned copy, and `sealed` still points into the bytes given.
+  event e = make_event("u-1", "e1", test::sample_signup(), 2);
+  e.meta.position = 77;
+  const std::string sealed = encode_personal(personal_of(e));
+  const std::string bytes = encode_event(e, sealed);
+  for (size_t offset = 0; offset < 8; ++offset) {
+    INFO("offset " << offset);
+    std::string shifted(offset, '\0');
+    shifted += bytes;
+    const std::string_view at(shifted.data() + offset, bytes.size());
+    auto decoded = decode_event(at);
+    REQUIRE(decoded);
+    CHECK(decoded->ev.meta.position == 77);
+    CHECK(decoded->ev.meta.version == 2);
+    CHECK(decoded->sealed == sealed);
+    CHECK(decoded->sealed.data() >= at.data());
+    CHECK(decoded->sealed.data() + decoded->sealed.size() <= at.data() + at.size());
+    std::string p(offset, '\0');
+    p += sealed;
+    auto personal = decode_personal(std::string_view(p.data() + offset, sealed.size()));
+    REQUIRE(personal);
+    CHECK(personal->email == std::get<signed_up>(e.data).email);
+  }
+}
