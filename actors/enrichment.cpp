@@ -1,6 +1,7 @@
 #include "actors/enrichment.hpp"
 
 #include <deque>
+#include <unordered_set>
 
 #include "actors/messages.hpp"
 #include "discovery/circuit_breaker.hpp"
@@ -22,6 +23,11 @@ struct slot {
   size_t max_queue = 10000;
   size_t in_flight = 0;
   std::deque<enrich_request> queue;
+  // Leads with a call of this network queued or in flight. A lead actor that
+  // was passivated while waiting comes back from the log and asks again; the
+  // first call's answer reaches it through the registry anyway, so a second
+  // call would only record the enrichment (or the attempt) twice.
+  std::unordered_set<std::string> owed;
 };
 
 struct fetched_msg {
@@ -66,6 +72,7 @@ void answer(enrichment_self* self, enrich_result r) { self->send(self->state.reg
 void start(enrichment_self* self, slot& s, enrich_request req) {
   const millis now = now_millis();
   if (!s.breaker->allow(now)) {
+    s.owed.erase(req.lead_id);
     {
       std::lock_guard<std::mutex> guard(self->state.status->mutex);
       ++status_of(self, req.network).fail_fast;
@@ -119,11 +126,17 @@ caf::behavior enrichment(enrichment_self* self, std::shared_ptr<std::vector<prov
           return answer(self, std::move(r));
         }
         slot& s = it->second;
+        if (!s.owed.insert(req.lead_id).second) {
+          log()->debug("a {} call for this lead is already queued or in flight; its answer goes to the lead",
+                       req.network);
+          return;
+        }
         if (s.in_flight < s.max_in_flight) {
           start(self, s, std::move(req));
         } else if (s.queue.size() < s.max_queue) {
           s.queue.push_back(std::move(req));
         } else {
+          s.owed.erase(req.lead_id);
           enrich_result r;  // push back: the lead tries again later, nothing is lost
           r.request = std::move(req);
           r.what = enrich_result::kind::busy;
@@ -136,6 +149,7 @@ caf::behavior enrichment(enrichment_self* self, std::shared_ptr<std::vector<prov
         if (it == self->state.slots.end()) return;
         slot& s = it->second;
         --s.in_flight;
+        s.owed.erase(m.request.lead_id);
         const millis now = now_millis();
         {
           std::lock_guard<std::mutex> guard(self->state.status->mutex);

@@ -259,6 +259,10 @@ void on_enrich_result(lead_self* self, lead_env* env, enrich_result& r) {
   const millis now = now_millis();
   if (!st.rng) st.rng = discovery::seeded_uniform(std::random_device{}());
   const enrich_request& q = r.request;
+  if (!q.manual && !awaits_answer(st.model, env->react, q.network, q.attempt, now)) {
+    log()->debug("dropped a stale {} answer (attempt {}): the lead no longer waits for it", q.network, q.attempt);
+    return run_follow_ups(self, env);  // whatever is owed now, with this network no longer being called
+  }
   switch (r.what) {
     case enrich_result::kind::busy:
       // No call was made: nothing to record; ask again shortly.
@@ -384,7 +388,7 @@ caf::behavior lead_actor(lead_self* self, std::string lead_id, lead_env* env, ca
           if (handle.empty() || st.calling.count(network)) continue;
           st.calling.insert(network);
           self->send(env->enrichment, enrich_atom::value,
-                     enrich_request{st.lead_id, network, handle, prog.cycle_attempts + 1});
+                     enrich_request{st.lead_id, network, handle, prog.cycle_attempts + 1, true});
         }
         append_outcome o;
         o.version = st.model.version;

@@ -35,6 +35,7 @@ struct enrich_request {
   std::string network;
   std::string handle;
   uint32_t attempt = 1;  // the call's number in this enrichment cycle
+  bool manual = false;   // asked for by a person (enrichment/retry), not owed by pending()
 };
 
 /// What came of an enrich_request, routed back to the lead through the registry.

@@ -48,6 +48,13 @@ std::vector<follow_up> react(const lead_state& after, const event&, const react_
   return pending(after, opts);
 }
 
+bool awaits_answer(const lead_state& s, const react_options& opts, const std::string& network, uint32_t attempt,
+                   millis now) {
+  for (const auto& f : pending(s, opts))
+    if (f.what == follow_up::kind::enrich && f.network == network && f.attempt == attempt && f.due <= now) return true;
+  return false;
+}
+
 std::optional<millis> next_due(const lead_state& s, const react_options& opts) {
   std::optional<millis> due;
   for (const auto& f : pending(s, opts)) due = due ? std::min(*due, f.due) : f.due;

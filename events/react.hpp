@@ -34,6 +34,15 @@ std::vector<follow_up> pending(const lead_state& s, const react_options& opts);
 /// anything still owed). The same as `pending(after)`: there is one rule.
 std::vector<follow_up> react(const lead_state& after, const event& e, const react_options& opts);
 
+/// Whether the lead is waiting for the answer to call number `attempt` of
+/// `network` at `now`: pending(s) owes that very call and it is due. An answer
+/// it is not waiting for is stale and must not be recorded: a lead actor
+/// passivated with a call on its way comes back from the log and may ask again
+/// before the first answer reaches it, and the later of the two answers would
+/// otherwise be recorded as a second enrichment or a second attempt.
+bool awaits_answer(const lead_state& s, const react_options& opts, const std::string& network, uint32_t attempt,
+                   millis now);
+
 /// The earliest due time of pending(s), if anything is owed.
 std::optional<millis> next_due(const lead_state& s, const react_options& opts);
 
