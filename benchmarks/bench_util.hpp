@@ -481,13 +481,15 @@ struct db_bench_result {
 };
 
 /// `db_bench --benchmarks=fillrandom --sync=1 --batch_size=B` in a fresh
-/// directory under `dir`, single thread, ~300-byte values.
+/// directory under `dir`, single thread, ~300-byte values (sync = false: no
+/// fsync, so the figure is RocksDB's CPU cost per key).
 inline db_bench_result run_db_bench(const std::string& dir, int batch_size, uint64_t batches, int value_size = 300,
-                                    int timeout_s = 300) {
+                                    int timeout_s = 300, bool sync = true) {
   db_bench_result r;
   r.batch_size = batch_size;
   const std::string db = dir + "/db_bench_b" + std::to_string(batch_size);
-  r.command = "db_bench --benchmarks=fillrandom --sync=1 --batch_size=" + std::to_string(batch_size) +
+  r.command = std::string("db_bench --benchmarks=fillrandom --sync=") + (sync ? "1" : "0") +
+              " --batch_size=" + std::to_string(batch_size) +
               " --num=" + std::to_string(batches * static_cast<uint64_t>(batch_size)) +
               " --value_size=" + std::to_string(value_size) + " --threads=1 --compression_type=lz4 --db=" + db;
   auto out = run_capture("timeout " + std::to_string(timeout_s) + " " + r.command);
