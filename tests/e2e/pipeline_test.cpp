@@ -522,6 +522,32 @@ std::string summary(const std::vector<lead_spec>& leads) {
   return out;
 }
 
+/// Posts every lead's signup (4 connections), waits until each reaches a final
+/// state (at most `cap`), then checks each one's events and view exactly.
+void drive_to_final(server_process& srv, std::vector<lead_spec>& leads, std::chrono::seconds cap) {
+  INFO("classes: " << summary(leads));
+  auto problems = post_all(srv.port(), leads, 4);
+  INFO("first refused signups:\n" << (problems.empty() ? "" : problems.front()));
+  REQUIRE(problems.empty());
+
+  auto open = wait_all_final(srv.port(), leads, cap);
+  if (!open.empty()) {
+    std::string sample;
+    int k = 0;
+    for (const auto& [id, last] : open) {
+      if (k++ == 5) break;
+      sample += id + ": " + last + "\n";
+    }
+    const std::string err = srv.stderr_text();
+    FAIL_CHECK(open.size() << " leads did not reach a final state within the cap; e.g.\n"
+                           << sample << "server stderr (tail):\n"
+                           << err.substr(err.size() > 3000 ? err.size() - 3000 : 0));
+  }
+  REQUIRE(open.empty());
+  http_client c = srv.client();
+  for (const auto& l : leads) check_lead(c, l, /*exact=*/true);
+}
+
 } // namespace
 
 TEST_CASE("1,000 signups of every profile class reach a final state that their replay agrees with",
@@ -533,27 +559,8 @@ TEST_CASE("1,000 signups of every profile class reach a final state that their r
   srv.start();
 
   auto leads = make_leads("pl-" + unique_suffix(), 1000, main_profile);
-  INFO("classes: " << summary(leads));
-  auto problems = post_all(srv.port(), leads, 4);
-  INFO("first refused signups:\n" << (problems.empty() ? "" : problems.front()));
-  REQUIRE(problems.empty());
-
-  auto open = wait_all_final(srv.port(), leads, std::chrono::seconds(150));
-  if (!open.empty()) {
-    std::string sample;
-    int k = 0;
-    for (const auto& [id, last] : open) {
-      if (k++ == 5) break;
-      sample += id + ": " + last + "\n";
-    }
-    FAIL_CHECK(open.size() << " leads did not reach a final state within the cap; e.g.\n"
-                           << sample << "server stderr (tail):\n"
-                           << srv.stderr_text().substr(srv.stderr_text().size() > 3000 ? srv.stderr_text().size() - 3000 : 0));
-  }
-  REQUIRE(open.empty());
-
+  drive_to_final(srv, leads, std::chrono::seconds(150));
   http_client c = srv.client();
-  for (const auto& l : leads) check_lead(c, l, /*exact=*/true);
 
   // The stats projection saw the same: every lead final, nothing retrying.
   auto st = c.get("/v1/stats", read_token);
@@ -630,17 +637,7 @@ TEST_CASE("with 4 live lead actors, signups of every class still reach the same 
   srv.start();
 
   auto leads = make_leads("lru-" + unique_suffix(), 300, main_profile);
-  INFO("classes: " << summary(leads));
-  auto problems = post_all(srv.port(), leads, 4);
-  INFO("first refused signups:\n" << (problems.empty() ? "" : problems.front()));
-  REQUIRE(problems.empty());
-  auto open = wait_all_final(srv.port(), leads, std::chrono::seconds(120));
-  INFO("server stderr (tail):\n"
-       << srv.stderr_text().substr(srv.stderr_text().size() > 3000 ? srv.stderr_text().size() - 3000 : 0));
-  REQUIRE(open.empty());
-
-  http_client c = srv.client();
-  for (const auto& l : leads) check_lead(c, l, /*exact=*/true);
+  drive_to_final(srv, leads, std::chrono::seconds(120));
   check_healthy(srv);
   CHECK(srv.stop() == 0);
 }
