@@ -76,7 +76,7 @@ struct fixture {
       head.content_type = "text/event-stream";
       head.set_header("Cache-Control", "no-cache");
       auto st = res.start_stream(std::move(head));
-      REQUIRE(st);
+      if (!st) return;  // on the server's thread, no Catch assertion: the client sees no stream
       std::thread([st] {
         st->write(sse_message("1", "", "one"));
         st->write(sse_message("2", "lead", "two\nlines"));

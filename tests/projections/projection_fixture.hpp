@@ -68,6 +68,21 @@ class log_fixture {
 
   /// Appends `payloads` to `lead` in one request; returns the last position.
   global_position append(const std::string& lead, std::vector<payload> payloads, millis occurred_at = 1764331200000) {
+    auto appended = try_append(lead, std::move(payloads), occurred_at);
+    INFO(appended.error);
+    REQUIRE(appended.error.empty());
+    return appended.position;
+  }
+
+  /// What try_append did: the last position, or why it failed.
+  struct appended {
+    global_position position = 0;
+    std::string error;  // empty on success
+  };
+
+  /// append() without Catch assertions, for threads other than the test's own
+  /// (Catch2 v2 is not thread-safe): the caller checks `error` on its thread.
+  appended try_append(const std::string& lead, std::vector<payload> payloads, millis occurred_at = 1764331200000) {
     storage::append_request r;
     r.lead_id = lead;
     r.expected_version = versions[lead];
@@ -83,13 +98,19 @@ class log_fixture {
     std::vector<storage::append_request> reqs;
     reqs.push_back(std::move(r));
     auto res = log->append_batch(reqs, 1764331200000 + static_cast<millis>(event_counter));
-    REQUIRE(res.size() == 1);
-    REQUIRE(res[0].code == errc::success);
+    if (res.size() != 1) return {0, "append_batch gave " + std::to_string(res.size()) + " results for 1 request"};
+    if (res[0].code != errc::success) return {0, "append of " + lead + " failed: " + res[0].message};
     versions[lead] = res[0].events.back().meta.version;
-    return res[0].events.back().meta.position;
+    return {res[0].events.back().meta.position, {}};
   }
 
-  global_position append_lead(const lead_spec& s) {
+  global_position append_lead(const lead_spec& s) { return append(s.id, payloads_of(s), s.signed_up_at); }
+
+  /// append_lead() without Catch assertions (see try_append).
+  appended try_append_lead(const lead_spec& s) { return try_append(s.id, payloads_of(s), s.signed_up_at); }
+
+  /// The events a lead_spec stands for: signup, qualification, then what it asks for.
+  static std::vector<payload> payloads_of(const lead_spec& s) {
     signed_up su = sample_signup(!s.instagram.empty());
     su.name = s.name;
     su.email = s.email;
@@ -110,7 +131,7 @@ class log_fixture {
       ps.push_back(f);
     }
     if (s.erase) ps.push_back(erased{"lgpd request", "dpo"});
-    return append(s.id, std::move(ps), s.signed_up_at);
+    return ps;
   }
 
   /// The lead's state folded fresh from its stream.

@@ -363,6 +363,7 @@ TEST_CASE("a cursor walk while leads are ingested sees every earlier lead exactl
 
   for (auto sort : {queue_sort::score_desc, queue_sort::signed_up_asc, queue_sort::followers_desc}) {
     std::atomic<bool> done{false};
+    std::string writer_error;  // no Catch assertion off the test's thread
     static int round = 0;
     ++round;
     std::thread writer([&] {
@@ -374,7 +375,10 @@ TEST_CASE("a cursor walk while leads are ingested sees every earlier lead exactl
         s.instagram = "new" + std::to_string(i);
         s.followers = 100 * (i + 1) * (i + 1);
         s.signed_up_at = 1764331200000 + (i % 23) * 45000;
-        fx.f.append_lead(s);
+        if (auto a = fx.f.try_append_lead(s); !a.error.empty()) {
+          writer_error = a.error;
+          return;
+        }
         fx.runner->notify();
       }
     });
@@ -384,6 +388,7 @@ TEST_CASE("a cursor walk while leads are ingested sees every earlier lead exactl
     auto ids = walk(fx.views, q, [] { std::this_thread::yield(); });
     done = true;
     writer.join();
+    CHECK(writer_error.empty());
     std::set<std::string> seen(ids.begin(), ids.end());
     for (const auto& r : before) {
       INFO("lead " << r.id << " missed, sort " << to_string(sort));
