@@ -29,6 +29,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <iterator>
 #include <map>
 #include <optional>
 #include <sstream>
@@ -309,12 +310,33 @@ inline int http_get_status(uint16_t port, const std::string& path, int timeout_m
 }
 
 /// The whole body of GET `path` with a bearer token (up to 8 MiB: a /metrics
-/// page is tens of KB); empty when there is no answer.
+/// page is tens of KB); empty when there is no 200 answer.
 inline std::string http_get_body(uint16_t port, const std::string& path, const std::string& token,
                                  int timeout_ms = 5000) {
   auto a = http_call(port, "GET", path, "Authorization: Bearer " + token + "\r\n", "", timeout_ms, size_t{8} << 20);
+  if (a.status != 200) return {};
   const auto body = a.text.find("\r\n\r\n");
   return body == std::string::npos ? std::string{} : a.text.substr(body + 4);
+}
+
+/// CPU time (user + system) a process has used so far, in seconds; -1 when unreadable.
+inline double process_cpu_seconds(pid_t pid) {
+  if (pid <= 0) return -1;
+  std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  const size_t close = text.rfind(')');  // the command name may hold spaces and parentheses
+  if (close == std::string::npos) return -1;
+  std::istringstream fields(text.substr(close + 1));
+  std::string field;
+  unsigned long long utime = 0, stime = 0;
+  // After the name: state is field 3; utime and stime are fields 14 and 15.
+  for (int i = 3; i <= 15 && (fields >> field); ++i) {
+    if (i == 14) utime = std::strtoull(field.c_str(), nullptr, 10);
+    if (i == 15) stime = std::strtoull(field.c_str(), nullptr, 10);
+  }
+  if (!fields) return -1;
+  const long ticks = ::sysconf(_SC_CLK_TCK);
+  return ticks > 0 ? static_cast<double>(utime + stime) / static_cast<double>(ticks) : -1;
 }
 
 /// Resident set size (VmRSS) or peak (VmHWM) of a process in KiB; 0 if unknown.

@@ -142,10 +142,9 @@ int main(int argc, char** argv) {
   long live_actors = -1;
   const uint64_t data_bytes = bench::dir_bytes(data);
   {
-    const std::string auth = "Authorization: Bearer " + read_token + "\r\n";
-    auto stats = bench::http_call(server.port(), "GET", "/v1/stats?min_position=1&wait_ms=5000", auth, "", 10000);
-    const auto at = stats.text.find("\"total\":");
-    if (stats.status == 200 && at != std::string::npos) leads = std::strtoull(stats.text.c_str() + at + 8, nullptr, 10);
+    const std::string stats = bench::http_get_body(server.port(), "/v1/stats?min_position=1&wait_ms=5000", read_token, 10000);
+    const auto at = stats.find("\"total\":");
+    if (at != std::string::npos) leads = std::strtoull(stats.c_str() + at + 8, nullptr, 10);
     const std::string metrics = bench::http_get_body(server.port(), "/metrics", metrics_token, 10000);
     const std::string gauge = "\nleadbase_lead_actors_live ";
     const auto g = metrics.find(gauge);

@@ -106,23 +106,6 @@ class simulator_child {
   std::string error_, command_;
 };
 
-/// utime + stime of a process, in seconds (0 if unknown).
-double process_cpu_seconds(pid_t pid) {
-  if (pid <= 0) return 0;
-  std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
-  std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  auto rp = text.rfind(')');
-  if (rp == std::string::npos) return 0;
-  std::istringstream in(text.substr(rp + 2));
-  std::string field;
-  unsigned long long utime = 0, stime = 0;
-  for (int i = 3; i <= 15 && (in >> field); ++i) {
-    if (i == 14) utime = std::strtoull(field.c_str(), nullptr, 10);
-    if (i == 15) stime = std::strtoull(field.c_str(), nullptr, 10);
-  }
-  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
-}
-
 // -- /metrics samples ---------------------------------------------------------------------------
 
 /// Sum of every sample of `name` (any labels) whose line holds `needle` ("" = all); -1 if none.
@@ -283,7 +266,7 @@ run_result run_case(const bench::temp_dir& tmp, const std::string& name, bool di
 
   const uint64_t per_thread = (leads + static_cast<uint64_t>(threads) - 1) / static_cast<uint64_t>(threads);
   r.leads = per_thread * static_cast<uint64_t>(threads);
-  const double cpu0 = process_cpu_seconds(server.pid()), sim_cpu0 = process_cpu_seconds(sim.pid());
+  const double cpu0 = bench::process_cpu_seconds(server.pid()), sim_cpu0 = bench::process_cpu_seconds(sim.pid());
 
   // The monitor: /metrics every 50 ms until every lead is final (or the cap).
   std::atomic<bool> ingested{false}, done{false}, stop_monitor{false};
@@ -343,8 +326,8 @@ run_result run_case(const bench::temp_dir& tmp, const std::string& name, bool di
     r.finished = done.load();
     r.mean_in_flight = r.samples ? in_flight_sum / static_cast<double>(r.samples) : 0;
   }
-  r.server_cpu_s = process_cpu_seconds(server.pid()) - cpu0;
-  r.sim_cpu_s = discovery ? process_cpu_seconds(sim.pid()) - sim_cpu0 : 0;
+  r.server_cpu_s = bench::process_cpu_seconds(server.pid()) - cpu0;
+  r.sim_cpu_s = discovery ? bench::process_cpu_seconds(sim.pid()) - sim_cpu0 : 0;
   if (!ingested) {
     r.error = "not every signup was counted within " + std::to_string(std::lround(cap_s)) + " s (wrk: " +
               std::to_string(w.good()) + " ok, " + std::to_string(w.status_errors) + " non-2xx)";

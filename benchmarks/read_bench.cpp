@@ -30,14 +30,9 @@
 //                   [--connections=64] [--threads=2] [--ready-timeout=600]
 // With 1M leads and no --data: loading + rebuild ~2-3 min, then ~1 min of load.
 // Exit code: 0 when it ran, 1 when something failed, 2 on bad usage.
-#include <unistd.h>
-
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
-#include <sstream>
 
 #include "app/config.hpp"
 #include "benchmarks/bench_leads.hpp"
@@ -50,25 +45,6 @@ using namespace leadbase;
 namespace {
 
 double mib(long kib) { return static_cast<double>(kib) / 1024.0; }
-
-/// CPU time (user + system) the process has used so far, in seconds; -1 when unreadable.
-double process_cpu_seconds(pid_t pid) {
-  std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
-  std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  const size_t close = text.rfind(')');  // the command name may hold spaces and parentheses
-  if (close == std::string::npos) return -1;
-  std::istringstream fields(text.substr(close + 1));
-  std::string field;
-  unsigned long long utime = 0, stime = 0;
-  // After the name: state is field 3; utime and stime are fields 14 and 15.
-  for (int i = 3; i <= 15 && (fields >> field); ++i) {
-    if (i == 14) utime = std::strtoull(field.c_str(), nullptr, 10);
-    if (i == 15) stime = std::strtoull(field.c_str(), nullptr, 10);
-  }
-  if (!fields) return -1;
-  const long ticks = ::sysconf(_SC_CLK_TCK);
-  return ticks > 0 ? static_cast<double>(utime + stime) / static_cast<double>(ticks) : -1;
-}
 
 /// One route's request-duration histogram from a /metrics page.
 struct route_histogram {
@@ -362,10 +338,10 @@ int main(int argc, char** argv) {
   for (size_t i = 0; i < runs.size(); ++i) {
     auto& r = runs[i];
     const auto before = parse_route(bench::http_get_body(port, "/metrics", metrics_token), r.route);
-    const double cpu_before = process_cpu_seconds(server.pid());
+    const double cpu_before = bench::process_cpu_seconds(server.pid());
     r.w = bench::run_wrk(port, "/", scripts[i], tmp / ("read" + std::to_string(i) + ".lua"), connections, threads,
                          duration);
-    const double cpu_after = process_cpu_seconds(server.pid());
+    const double cpu_after = bench::process_cpu_seconds(server.pid());
     const auto after = parse_route(bench::http_get_body(port, "/metrics", metrics_token), r.route);
     r.st = diff(before, after);
     if (cpu_before >= 0 && cpu_after >= cpu_before && r.w.good() > 0)

@@ -2,6 +2,7 @@
 // The lead's state and the pure fold (DESIGN.md: the Decider's `initial` and
 // `evolve`). One implementation, used by the lead actor, the projections,
 // replay, verify and the tests. No I/O, no clock, no logging.
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -90,8 +91,10 @@ struct lead_state {
   std::string correlation_id;       // the signup's: what the lead's own follow-ups carry
   bool personal_erased = false;
   std::optional<qualification_view> qualification;
-  std::map<std::string, network_profile> social;         // by network
-  std::map<std::string, network_enrichment> enrichment;  // by network; empty = nothing to enrich
+  // By network. std::less<>: find("instagram") compares without building a
+  // std::string (the projections look these up for every lead they touch).
+  std::map<std::string, network_profile, std::less<>> social;
+  std::map<std::string, network_enrichment, std::less<>> enrichment;  // empty = nothing to enrich
   std::vector<follower_sample> instagram_followers;      // every enrichment, oldest first
   std::optional<millis> final_at;   // recorded_at of the event that first made the lead final
   std::vector<seen_event> seen;     // every stored event id, oldest first

@@ -28,6 +28,7 @@
 #include "events/logging.hpp"
 #include "events/thread_name.hpp"
 #include "storage/keys.hpp"
+#include "storage/rocksdb_util.hpp"
 #include "storage/lead_scan.hpp"
 
 namespace leadbase::projections {
@@ -41,9 +42,7 @@ std::shared_ptr<spdlog::logger> logger() {
   return logger;
 }
 
-error storage_error(const rocksdb::Status& s, const std::string& what) {
-  return error{errc::storage_failure, what + ": " + s.ToString()};
-}
+using storage::storage_error;
 
 double seconds_since(clock_type::time_point t0) {
   return std::chrono::duration<double>(clock_type::now() - t0).count();

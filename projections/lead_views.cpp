@@ -13,6 +13,7 @@
 #include "events/snapshot.hpp"
 #include "storage/db_snapshot.hpp"
 #include "storage/keys.hpp"
+#include "storage/rocksdb_util.hpp"
 
 namespace leadbase::projections {
 namespace {
@@ -25,9 +26,7 @@ std::shared_ptr<spdlog::logger> log() {
   return logger;
 }
 
-error storage_error(const rocksdb::Status& s, const char* what) {
-  return error{errc::storage_failure, std::string(what) + ": " + s.ToString()};
-}
+using storage::storage_error;
 
 constexpr char dim_score = 'S';
 constexpr char dim_signup = 'T';
@@ -105,15 +104,12 @@ std::string upper_ascii(std::string s) {
 }
 
 /// The profile whose followers and tier count: Instagram, else YouTube.
-/// A walk of the map (a network or two): find() would build a std::string
-/// per lookup, and this runs for every lead a projection touches.
 const network_profile* reach_profile(const lead_state& s) {
-  const network_profile* youtube = nullptr;
-  for (const auto& [network, prof] : s.social) {
-    if (network == "instagram") return &prof;
-    if (network == "youtube") youtube = &prof;
+  for (const char* network : {"instagram", "youtube"}) {
+    auto it = s.social.find(network);
+    if (it != s.social.end()) return &it->second;
   }
-  return youtube;
+  return nullptr;
 }
 
 std::optional<index_attrs> attrs_of(const lead_state& s, const lead_views_options& o) {
@@ -186,20 +182,25 @@ size_t q_level_for(size_t n) {
   return level;
 }
 
-/// q<bucket:8><lead_id>\0<token hash:8>
+/// The one layout of a q key: q<bucket:8><lead_id>\0<token hash:8>.
+std::string q_key(uint64_t bucket, std::string_view lead_id, uint64_t token_hash) {
+  std::string k;
+  k.reserve(1 + 8 + lead_id.size() + 1 + 8);
+  k.push_back('q');
+  put_be64(k, bucket);
+  k.append(lead_id);
+  k.push_back('\0');
+  put_be64(k, token_hash);
+  return k;
+}
+
+/// Every q key of one token of a lead: one per level the token is long enough for.
 std::vector<std::string> q_keys(const std::string& token, std::string_view lead_id) {
   std::vector<std::string> out;
   const uint64_t token_hash = fnv1a(token, 0);
   for (size_t level : q_levels) {
     if (token.size() < level) break;
-    std::string k;
-    k.reserve(1 + 8 + lead_id.size() + 1 + 8);
-    k.push_back('q');
-    put_be64(k, fnv1a(std::string_view(token).substr(0, level), level));
-    k.append(lead_id);
-    k.push_back('\0');
-    put_be64(k, token_hash);
-    out.push_back(std::move(k));
+    out.push_back(q_key(fnv1a(std::string_view(token).substr(0, level), level), lead_id, token_hash));
   }
   return out;
 }
@@ -286,14 +287,7 @@ void append_q_entries(const std::vector<std::string>& tokens, std::string_view l
   }
   for (size_t i = 0; i < n; ++i) {
     if (i > 0 && !less(begin[i - 1], begin[i])) continue;  // the same key again
-    std::string k;
-    k.reserve(1 + 8 + lead_id.size() + 1 + 8);
-    k.push_back('q');
-    put_be64(k, begin[i].bucket);
-    k.append(lead_id);
-    k.push_back('\0');
-    put_be64(k, begin[i].token_hash);
-    out.emplace_back(std::move(k), tokens[begin[i].token]);
+    out.emplace_back(q_key(begin[i].bucket, lead_id, begin[i].token_hash), tokens[begin[i].token]);
   }
 }
 
@@ -434,15 +428,20 @@ struct scope_scan {
   }
 };
 
-result<std::optional<lead_state>> read_row(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* views,
-                                           const rocksdb::ReadOptions& ro, const std::string& lead_id) {
-  std::string bytes;
-  auto s = db->Get(ro, views, view_keys::row_key(lead_id), &bytes);
+/// A view row as a Get or MultiGet answered it: nullopt when there is none.
+result<std::optional<lead_state>> decode_row(const rocksdb::Status& s, std::string_view bytes) {
   if (s.IsNotFound()) return std::optional<lead_state>{};
   if (!s.ok()) return storage_error(s, "read view");
   auto st = decode_snapshot(bytes);
   if (!st) return error{errc::corrupt_data, "corrupt view row: " + st.err().message};
   return std::optional<lead_state>{std::move(*st)};
+}
+
+result<std::optional<lead_state>> read_row(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* views,
+                                           const rocksdb::ReadOptions& ro, const std::string& lead_id) {
+  std::string bytes;
+  auto s = db->Get(ro, views, view_keys::row_key(lead_id), &bytes);
+  return decode_row(s, bytes);
 }
 
 } // namespace
@@ -845,11 +844,9 @@ result<queue_page> lead_views::query(const queue_query& q) const {
     db->MultiGet(ro, views, row_keys.size(), row_slices.data(), rows.data(), row_status.data());
   page.items.reserve(ids.size());
   for (size_t i = 0; i < rows.size(); ++i) {
-    if (row_status[i].IsNotFound()) continue;  // indexed under this snapshot: cannot happen
-    if (!row_status[i].ok()) return storage_error(row_status[i], "read view");
-    auto st = decode_snapshot(rows[i].ToStringView());
-    if (!st) return error{errc::corrupt_data, "corrupt view row: " + st.err().message};
-    page.items.push_back(std::move(*st));
+    auto row = decode_row(row_status[i], rows[i].ToStringView());
+    if (!row) return row.err();
+    if (*row) page.items.push_back(std::move(**row));  // indexed under this snapshot: always there
   }
   return page;
 }

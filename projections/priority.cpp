@@ -15,13 +15,9 @@ constexpr double full_posts_per_week = 5.0;
 /// log10 of the follower count that earns full reach marks (1M).
 constexpr double full_reach_log10 = 6.0;
 
-/// A walk of the map (a network or two) rather than find(), which would
-/// build a std::string per lookup: the projection prioritises every lead it
-/// touches, several lookups each.
 const network_profile* profile(const lead_state& s, const char* network) {
-  for (const auto& [name, prof] : s.social)
-    if (name == network) return &prof;
-  return nullptr;
+  auto it = s.social.find(network);
+  return it == s.social.end() ? nullptr : &it->second;
 }
 
 /// The enrichment may report a field it could not read (`missing_fields`);

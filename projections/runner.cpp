@@ -10,6 +10,7 @@
 #include "events/thread_name.hpp"
 #include "events/time.hpp"
 #include "storage/keys.hpp"
+#include "storage/rocksdb_util.hpp"
 
 namespace leadbase::projections {
 namespace {
@@ -19,9 +20,7 @@ std::shared_ptr<spdlog::logger> log() {
   return logger;
 }
 
-error storage_error(const rocksdb::Status& s, const char* what) {
-  return error{errc::storage_failure, std::string(what) + ": " + s.ToString()};
-}
+using storage::storage_error;
 
 } // namespace
 

@@ -10,13 +10,12 @@
 #include "events/snapshot.hpp"
 #include "storage/db_snapshot.hpp"
 #include "storage/keys.hpp"
+#include "storage/rocksdb_util.hpp"
 
 namespace leadbase::projections {
 namespace {
 
-error storage_error(const rocksdb::Status& s, const char* what) {
-  return error{errc::storage_failure, std::string(what) + ": " + s.ToString()};
-}
+using storage::storage_error;
 
 template <class T>
 std::string show(const T& v) {

@@ -19,6 +19,7 @@
 #include "events/logging.hpp"
 #include "storage/hash_chain.hpp"
 #include "storage/keys.hpp"
+#include "storage/rocksdb_util.hpp"
 
 namespace leadbase::storage {
 namespace {
@@ -35,10 +36,6 @@ enum cf : size_t {
 const char* const cf_names[cf_count] = {rocksdb::kDefaultColumnFamilyName.c_str(),
                                         "events", "global", "event_ids", "heads", "keys", "snapshots", "meta",
                                         "work", "views", "index"};
-
-error storage_error(const rocksdb::Status& s, const char* what) {
-  return error{errc::storage_failure, std::string(what) + ": " + s.ToString()};
-}
 
 std::string encode_head(const head& h) {
   std::string v = keys::be64(h.version);
@@ -225,11 +222,9 @@ result<std::unique_ptr<event_log>> event_log::open(const log_options& opts) {
   p->write_opts.sync = opts.sync;
 
   // Recover the head of the global log: positions continue without a gap.
-  std::unique_ptr<rocksdb::Iterator> it(p->db->NewIterator(rocksdb::ReadOptions(), p->cf(cf_global)));
-  it->SeekToLast();
-  if (it->Valid() && it->key().size() == 8) p->last_position = keys::read_be64(it->key().ToStringView());
-  if (!it->status().ok()) return storage_error(it->status(), "recover last position");
-  it.reset();
+  auto last = read_last_position(p->db.get(), p->cf(cf_global));
+  if (!last) return last.err();
+  p->last_position = *last;
   log()->info("event log open at {} (last position {}, sync {})", opts.dir, p->last_position.load(), opts.sync);
   return std::unique_ptr<event_log>(new event_log(std::move(p)));
 }

@@ -7,28 +7,15 @@
 #include <optional>
 
 #include "storage/keys.hpp"
+#include "storage/rocksdb_util.hpp"
 
 namespace leadbase::storage {
 namespace {
 
-error storage_error(const rocksdb::Status& s, const char* what) {
-  return error{errc::storage_failure, std::string(what) + ": " + s.ToString()};
-}
-
-result<global_position> head_in(const event_log& log, const rocksdb::Snapshot* snap) {
-  rocksdb::ReadOptions ro;
-  ro.snapshot = snap;
-  std::unique_ptr<rocksdb::Iterator> it(log.db()->NewIterator(ro, log.family("global")));
-  it->SeekToLast();
-  global_position head = 0;
-  if (it->Valid() && it->key().size() == 8) head = keys::read_be64(it->key().ToStringView());
-  if (!it->status().ok()) return storage_error(it->status(), "read the last position");
-  return head;
-}
-
 } // namespace
 
-log_snapshot::log_snapshot(const event_log& log) : snap_(log.db()), last_(head_in(log, snap_.get())) {}
+log_snapshot::log_snapshot(const event_log& log)
+    : snap_(log.db()), last_(read_last_position(log.db(), log.family("global"), snap_.get())) {}
 
 status scan_leads(const event_log& log, const log_snapshot& snapshot, const lead_scan_range& range,
                   const std::function<status(std::string_view lead_id, stored_event& e)>& on_event,

@@ -119,12 +119,8 @@ struct projection_dump {
 
 projection_dump dump(storage::event_log& log) {
   projection_dump out;
-  for (const char* cf : {"views", "index"}) {
-    std::unique_ptr<rocksdb::Iterator> it(log.db()->NewIterator(rocksdb::ReadOptions(), log.family(cf)));
-    for (it->SeekToFirst(); it->Valid(); it->Next())
-      out.rows.emplace(std::string(cf) + ":" + it->key().ToString(), it->value().ToString());
-    REQUIRE(it->status().ok());
-  }
+  for (const char* cf : {"views", "index"})
+    for (auto& [k, v] : test::family_contents(log, cf)) out.rows.emplace(std::string(cf) + ":" + k, std::move(v));
   for (auto [key, slot] : {std::pair{checkpoint_key("lead_views"), &out.checkpoint},
                            std::pair{fingerprint_key("lead_views"), &out.fingerprint}}) {
     std::string v;

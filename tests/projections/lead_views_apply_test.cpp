@@ -5,7 +5,6 @@
 #include <catch2/catch.hpp>
 
 #include <rocksdb/db.h>
-#include <rocksdb/iterator.h>
 #include <rocksdb/write_batch.h>
 
 #include <map>
@@ -19,14 +18,6 @@ using namespace leadbase;
 using namespace leadbase::projections;
 
 namespace {
-
-std::map<std::string, std::string> index_of(storage::event_log& log) {
-  std::map<std::string, std::string> out;
-  std::unique_ptr<rocksdb::Iterator> it(log.db()->NewIterator(rocksdb::ReadOptions(), log.family("index")));
-  for (it->SeekToFirst(); it->Valid(); it->Next()) out.emplace(it->key().ToString(), it->value().ToString());
-  REQUIRE(it->status().ok());
-  return out;
-}
 
 /// Applies the events after `after` one page each; returns the last position.
 global_position apply_one_by_one(storage::event_log& log, lead_views& views, global_position after) {
@@ -53,7 +44,7 @@ TEST_CASE("apply leaves exactly the index keys of the fresh fold after every eve
     at = apply_one_by_one(*f.log, views, at);
     const auto rows = views.rows_of(f.fold_lead(id));
     const std::map<std::string, std::string> expected(rows.index.begin(), rows.index.end());
-    CHECK(index_of(*f.log) == expected);
+    CHECK(test::family_contents(*f.log, "index") == expected);
     auto row = views.get(id);
     REQUIRE(row);
     REQUIRE(*row);
@@ -84,5 +75,5 @@ TEST_CASE("apply leaves exactly the index keys of the fresh fold after every eve
   check("requalified: every key comes back");
   f.append(id, {erased{"data subject request", "dpo"}});
   check("erased: every key goes");
-  CHECK(index_of(*f.log).empty());
+  CHECK(test::family_contents(*f.log, "index").empty());
 }

@@ -3,8 +3,12 @@
 // fresh fold of a lead's stream to compare projection rows with.
 #include <catch2/catch.hpp>
 
+#include <rocksdb/db.h>
+#include <rocksdb/iterator.h>
+
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -52,6 +56,15 @@ inline std::string tier_for(int64_t followers) {
   return "none";
 }
 
+/// Every key and value of one column family of `log`, in key order.
+inline std::map<std::string, std::string> family_contents(const storage::event_log& log, const char* family) {
+  std::map<std::string, std::string> out;
+  std::unique_ptr<rocksdb::Iterator> it(log.db()->NewIterator(rocksdb::ReadOptions(), log.family(family)));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) out.emplace(it->key().ToString(), it->value().ToString());
+  REQUIRE(it->status().ok());
+  return out;
+}
+
 class log_fixture {
  public:
   log_fixture() { open(); }
@@ -67,8 +80,10 @@ class log_fixture {
   void close() { log.reset(); }
 
   /// Appends `payloads` to `lead` in one request; returns the last position.
-  global_position append(const std::string& lead, std::vector<payload> payloads, millis occurred_at = 1764331200000) {
-    auto appended = try_append(lead, std::move(payloads), occurred_at);
+  /// recorded_at: the commit time (default: one millisecond per event so far).
+  global_position append(const std::string& lead, std::vector<payload> payloads, millis occurred_at = 1764331200000,
+                         std::optional<millis> recorded_at = std::nullopt) {
+    auto appended = try_append(lead, std::move(payloads), occurred_at, recorded_at);
     INFO(appended.error);
     REQUIRE(appended.error.empty());
     return appended.position;
@@ -82,7 +97,8 @@ class log_fixture {
 
   /// append() without Catch assertions, for threads other than the test's own
   /// (Catch2 v2 is not thread-safe): the caller checks `error` on its thread.
-  appended try_append(const std::string& lead, std::vector<payload> payloads, millis occurred_at = 1764331200000) {
+  appended try_append(const std::string& lead, std::vector<payload> payloads, millis occurred_at = 1764331200000,
+                      std::optional<millis> recorded_at = std::nullopt) {
     storage::append_request r;
     r.lead_id = lead;
     r.expected_version = versions[lead];
@@ -97,7 +113,7 @@ class log_fixture {
     }
     std::vector<storage::append_request> reqs;
     reqs.push_back(std::move(r));
-    auto res = log->append_batch(reqs, 1764331200000 + static_cast<millis>(event_counter));
+    auto res = log->append_batch(reqs, recorded_at.value_or(1764331200000 + static_cast<millis>(event_counter)));
     if (res.size() != 1) return {0, "append_batch gave " + std::to_string(res.size()) + " results for 1 request"};
     if (res[0].code != errc::success) return {0, "append of " + lead + " failed: " + res[0].message};
     versions[lead] = res[0].events.back().meta.version;

@@ -8,6 +8,7 @@
 #include "projections/priority.hpp"
 #include "projections/stats.hpp"
 #include "storage/event_log.hpp"
+#include "tests/projections/projection_fixture.hpp"
 #include "tests/support/sample_events.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -48,39 +49,10 @@ struct log_builder {
 
 enrichment_failed final_failure(const std::string& cls) { return sample_failure(false, 6, cls); }
 
-/// A real event log in a temp dir, appended to one event at a time.
-struct real_log {
-  test::temp_dir dir;
-  std::unique_ptr<storage::event_log> owned;
-  std::map<std::string, lead_version> versions;
-  std::map<std::string, storage::data_key> keys;
-
-  real_log() {
-    storage::log_options lo;
-    lo.dir = dir.str();
-    auto opened = storage::event_log::open(lo);
-    REQUIRE(opened);
-    owned = std::move(*opened);
-  }
-  storage::event_log& log() { return *owned; }
-
-  void append(const std::string& lead, payload p, millis now) {
-    storage::append_request r;
-    r.lead_id = lead;
-    r.expected_version = versions[lead];
-    r.new_key = r.expected_version == 0;
-    if (r.new_key) keys[lead] = storage::make_data_key();
-    r.key = keys[lead];
-    event e;
-    e.meta.lead_id = lead;
-    e.meta.event_id = lead + "-" + std::to_string(++versions[lead]);
-    e.meta.occurred_at = now;
-    e.data = std::move(p);
-    r.events.push_back(std::move(e));
-    std::vector<storage::append_request> reqs{std::move(r)};
-    REQUIRE(owned->append_batch(reqs, now).at(0).code == errc::success);
-  }
-};
+/// One event appended to `lead` in `f`'s real log, occurred and recorded at `now`.
+void append_at(test::log_fixture& f, const std::string& lead, payload p, millis now) {
+  f.append(lead, {std::move(p)}, now, now);
+}
 
 std::unique_ptr<stats_store> applied(const std::vector<event>& events, stats_options o = {},
                                      lead_state_loader loader = {}) {
@@ -321,12 +293,12 @@ TEST_CASE("stats: window parsing", "[ops]") {
 }
 
 TEST_CASE("stats: the follower applies a real log and answers min_position waits", "[ops]") {
-  real_log rl;
-  auto& log = rl.log();
-  auto append = [&](const std::string& lead, lead_version, payload p, millis now) { rl.append(lead, std::move(p), now); };
-  append("u-1", 0, sample_signup(), t0);
-  append("u-1", 1, sample_qualified(), t0 + 100);
-  append("u-2", 0, sample_signup(), t0 + 200);
+  test::log_fixture lf;
+  auto& log = *lf.log;
+  auto append = [&](const std::string& lead, payload p, millis now) { append_at(lf, lead, std::move(p), now); };
+  append("u-1", sample_signup(), t0);
+  append("u-1", sample_qualified(), t0 + 100);
+  append("u-2", sample_signup(), t0 + 200);
 
   stats_store store(stats_options{}, log_state_loader(log));
   stats_follower follower(log, store, std::chrono::milliseconds(5));
@@ -337,7 +309,7 @@ TEST_CASE("stats: the follower applies a real log and answers min_position waits
   REQUIRE(f.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
   CHECK(f.get());
   // u-1 was evicted? No: a cache miss goes through the log loader either way.
-  append("u-1", 2, sample_enriched(), t0 + 5 * sec);
+  append("u-1", sample_enriched(), t0 + 5 * sec);
   std::promise<bool> later;
   store.when_reached(4, t0 * 2, [&](bool ok) { later.set_value(ok); });
   auto g = later.get_future();
@@ -399,11 +371,11 @@ std::string figures(const stats_store& s, millis window, millis now) {
 
 TEST_CASE("stats: the start-up load, lead by lead, gives the figures of following the log in global order",
           "[ops]") {
-  real_log rl;
-  auto& log = rl.log();
+  test::log_fixture lf;
+  auto& log = *lf.log;
   // Many leads whose events interleave in the global log: signups, retries,
   // enrichments, final failures of several classes, erasures.
-  auto append = [&](const std::string& lead, payload p, millis now) { rl.append(lead, std::move(p), now); };
+  auto append = [&](const std::string& lead, payload p, millis now) { append_at(lf, lead, std::move(p), now); };
   const int n = 300;
   for (int i = 0; i < n; ++i) append("s-" + std::to_string(i), sample_signup(i % 4 != 0), t0 + i * sec);
   for (int i = 0; i < n; ++i) append("s-" + std::to_string(i), sample_qualified(i % 9 == 0 ? outcome::disqualified : outcome::qualified), t0 + (n + i) * sec);
