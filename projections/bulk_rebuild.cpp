@@ -209,7 +209,10 @@ class chunk {
   }
   size_t size() const noexcept { return refs_.size(); }
   bool empty() const noexcept { return refs_.empty(); }
-  void sort() { std::sort(refs_.begin(), refs_.end(), ref_less); }
+  // A lambda, not the function's address: std::sort then inlines the comparison.
+  void sort() {
+    std::sort(refs_.begin(), refs_.end(), [](const entry_ref& a, const entry_ref& b) { return ref_less(a, b); });
+  }
   const std::vector<entry_ref>& refs() const noexcept { return refs_; }
 
  private:

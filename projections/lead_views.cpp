@@ -147,14 +147,19 @@ std::string index_prefix(char dim, std::string_view scope) {
   return k;
 }
 
-// -- the search index: hashed prefix buckets -------------------------------------------
+// -- the search index: nested hashed prefix buckets --------------------------------------
 //
-// A token is indexed under the hash of its first L bytes for each L in
-// q_levels it is long enough for; a search for text of n bytes scans the bucket
-// of the longest L <= n and keeps the entries whose token (in the value)
-// starts with the text. Keys hold no personal data in plaintext: RocksDB keeps
-// the boundary keys of table files in the MANIFEST, which compaction does not
-// rewrite, so plaintext keys would outlive an erasure there.
+// Each token has ONE key, q<bucket:8><lead_id>\0<token hash:8>, whose bucket
+// nests the hashes of the token's first 1, 3 and 6 bytes:
+//   bucket = h1:2 bytes | h3:2 bytes | h6:4 bytes   (big-endian in the key)
+// so every token starting with the same 1 (3, 6) bytes shares the first 2 (4,
+// 8) bytes of the bucket. A search for text of n bytes scans the key prefix of
+// the longest level L <= n and keeps the entries whose token (in the value)
+// starts with the text; a hash collision only adds candidates, which that
+// check drops. One key per token instead of one per level: a third of the
+// keys to write at ingest and at a rebuild. Keys hold no personal data in
+// plaintext: RocksDB keeps the boundary keys of table files in the MANIFEST,
+// which compaction does not rewrite, so plaintext keys would outlive an erasure there.
 
 constexpr size_t q_levels[] = {1, 3, 6};
 
@@ -167,12 +172,17 @@ uint64_t fnv1a(std::string_view s, uint64_t salt) {
   return h;
 }
 
-/// "q" + hash of the first `level` bytes (9 bytes).
-std::string q_bucket(std::string_view text, size_t level) {
-  std::string k = "q";
-  put_be64(k, fnv1a(text.substr(0, level), level));
-  return k;
+/// The nested bucket of a token (or of a search text: only the levels its
+/// length reaches are used by the search).
+uint64_t q_bucket_of(std::string_view text) {
+  const uint64_t h1 = fnv1a(text.substr(0, 1), 1) & 0xffffu;
+  const uint64_t h3 = fnv1a(text.substr(0, 3), 3) & 0xffffu;
+  const uint64_t h6 = fnv1a(text.substr(0, 6), 6) & 0xffffffffu;
+  return h1 << 48 | h3 << 32 | h6;
 }
+
+/// The bucket bytes a search at `level` shares with every token it can match.
+size_t q_prefix_bytes(size_t level) { return level >= 6 ? 8 : level >= 3 ? 4 : 2; }
 
 /// The bucket level a search of `n` bytes uses.
 size_t q_level_for(size_t n) {
@@ -180,6 +190,14 @@ size_t q_level_for(size_t n) {
   for (size_t l : q_levels)
     if (l <= n) level = l;
   return level;
+}
+
+/// The key prefix a search for `text` scans: "q" + the bucket bytes its level shares.
+std::string q_search_prefix(std::string_view text) {
+  std::string k = "q";
+  put_be64(k, q_bucket_of(text));
+  k.resize(1 + q_prefix_bytes(q_level_for(text.size())));
+  return k;
 }
 
 /// The one layout of a q key: q<bucket:8><lead_id>\0<token hash:8>.
@@ -194,15 +212,9 @@ std::string q_key(uint64_t bucket, std::string_view lead_id, uint64_t token_hash
   return k;
 }
 
-/// Every q key of one token of a lead: one per level the token is long enough for.
-std::vector<std::string> q_keys(const std::string& token, std::string_view lead_id) {
-  std::vector<std::string> out;
-  const uint64_t token_hash = fnv1a(token, 0);
-  for (size_t level : q_levels) {
-    if (token.size() < level) break;
-    out.push_back(q_key(fnv1a(std::string_view(token).substr(0, level), level), lead_id, token_hash));
-  }
-  return out;
+/// The q key of one token of a lead.
+std::string q_key_of(std::string_view token, std::string_view lead_id) {
+  return q_key(q_bucket_of(token), lead_id, fnv1a(token, 0));
 }
 
 /// The key of a lead's filter attributes, for searches: a<lead_id>.
@@ -246,8 +258,8 @@ void append_attr_entries(const index_attrs& a, std::string_view lead_id, entries
 }
 
 /// Appends the q keys of `tokens` (values: the token), sorted by key: the
-/// same keys as q_keys() for each token, in the order (and with the
-/// first-wins deduplication) a std::map would give them.
+/// key q_key_of() gives each token, in the order (and with the first-wins
+/// deduplication) a std::map would give them.
 void append_q_entries(const std::vector<std::string>& tokens, std::string_view lead_id, entries& out) {
   // Every q key of one lead is q<bucket:8><lead_id>\0<token hash:8>: the same
   // lead id at the same offset, so key order is the order of (bucket, token
@@ -257,24 +269,16 @@ void append_q_entries(const std::vector<std::string>& tokens, std::string_view l
     uint64_t bucket, token_hash;
     uint32_t token;  // index into tokens
   };
-  q_ref refs[3 * 16];
+  q_ref refs[16];
   std::vector<q_ref> more;  // only for a lead with more tokens than refs holds
   q_ref* begin = refs;
-  size_t n = 0;
-  const size_t need = tokens.size() * (sizeof(q_levels) / sizeof(q_levels[0]));
-  if (need > sizeof(refs) / sizeof(refs[0])) {
-    more.resize(need);
+  if (tokens.size() > sizeof(refs) / sizeof(refs[0])) {
+    more.resize(tokens.size());
     begin = more.data();
   }
-  for (uint32_t t = 0; t < tokens.size(); ++t) {
-    const std::string_view token = tokens[t];
-    const uint64_t token_hash = fnv1a(token, 0);
-    for (size_t level : q_levels) {
-      if (token.size() < level) break;
-      begin[n++] = {fnv1a(token.substr(0, level), level), token_hash, t};
-    }
-  }
-  // A stable insertion sort: a dozen entries, and equal keys (a hash
+  const size_t n = tokens.size();
+  for (uint32_t t = 0; t < n; ++t) begin[t] = {q_bucket_of(tokens[t]), fnv1a(tokens[t], 0), t};
+  // A stable insertion sort: a handful of entries, and equal keys (a hash
   // collision) must keep their insertion order for the first to win.
   auto less = [](const q_ref& x, const q_ref& y) {
     return x.bucket != y.bucket ? x.bucket < y.bucket : x.token_hash < y.token_hash;
@@ -300,7 +304,7 @@ entries index_entries(const lead_state& s, const lead_views_options& o) {
   auto a = attrs_of(s, o);
   if (!a) return out;
   auto tokens = view_keys::search_tokens(s);
-  out.reserve(6 + 3 * tokens.size());
+  out.reserve(6 + tokens.size());
   append_attr_entries(*a, s.lead_id, out);
   append_q_entries(tokens, s.lead_id, out);
   return out;
@@ -539,7 +543,7 @@ lead_views::lead_views(storage::event_log& log, lead_views_options opts) : log_(
 
 std::string lead_views::fingerprint() const {
   const auto& p = opts_.priority;
-  return "lead_views/2 weights " + std::to_string(p.weight_reach) + "," + std::to_string(p.weight_engagement) +
+  return "lead_views/3 weights " + std::to_string(p.weight_reach) + "," + std::to_string(p.weight_engagement) +
          "," + std::to_string(p.weight_activity) + "," + std::to_string(p.weight_completeness) + " thresholds " +
          std::to_string(p.threshold_a) + "," + std::to_string(p.threshold_b) + " rules " + opts_.rules_version;
 }
@@ -621,8 +625,8 @@ status lead_views::apply(const std::vector<storage::stored_event>& events, rocks
     if (r.now.personal_erased && r.existed && !r.was_erased) {
       // Remember every q key the lead may have held, for compact_lead().
       std::vector<std::string> keys;
-      for (const auto& t : r.old_tokens)
-        for (auto& k : q_keys(t, *lead_id)) keys.push_back(std::move(k));
+      keys.reserve(r.old_tokens.size());
+      for (const auto& t : r.old_tokens) keys.push_back(q_key_of(t, *lead_id));
       std::lock_guard<std::mutex> lock(erased_mutex_);
       erased_keys_[*lead_id] = std::move(keys);
     }
@@ -698,7 +702,7 @@ result<queue_page> lead_views::query(const queue_query& q) const {
   if (!q.q.empty()) {
     // -- search: candidates from the q index, then filter, sort, cut ---------------
     const std::string text = view_keys::normalise_search(q.q);
-    std::string prefix = q_bucket(text, q_level_for(text.size()));
+    const std::string prefix = q_search_prefix(text);
     std::string upper = prefix_successor(prefix);
     rocksdb::Slice lower_s(prefix), upper_s(upper);
     rocksdb::ReadOptions sro = ro;
@@ -714,11 +718,14 @@ result<queue_page> lead_views::query(const queue_query& q) const {
       ++page.examined;
       auto key = it->key().ToStringView();
       if (key.substr(0, prefix.size()) != prefix) break;
-      auto sep = key.find('\0', prefix.size());
+      // The lead id follows the whole bucket (whose bytes may be 0x00).
+      constexpr size_t id_at = 1 + 8;
+      if (key.size() <= id_at) continue;
+      auto sep = key.find('\0', id_at);
       if (sep == std::string_view::npos) continue;
       const std::string_view token = it->value().ToStringView();
       if (token.substr(0, text.size()) != text) continue;  // same bucket, other prefix
-      found.emplace(key.substr(prefix.size(), sep - prefix.size()));
+      found.emplace(key.substr(id_at, sep - id_at));
     }
     if (!it->status().ok()) return storage_error(it->status(), "search index");
     // The candidates' filter attributes, in one MultiGet (keys in order).

@@ -13,6 +13,8 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <map>
+#include <random>
 #include <set>
 #include <thread>
 
@@ -313,6 +315,49 @@ TEST_CASE("q finds by a prefix of name, any name word, email or handle, case-ins
   REQUIRE(page);
   REQUIRE(page->items.size() == 1);
   CHECK(page->items[0].lead_id == "s-3");
+}
+
+TEST_CASE("q finds exactly the leads with a token starting with the text, for every prefix of every token",
+          "[projections]") {
+  // Tokens over a two-letter alphabet share long prefixes, so every level of
+  // the nested buckets (1, 3 and 6 bytes) holds many tokens of many leads,
+  // and a lead often has two tokens in one bucket.
+  test::log_fixture f;
+  std::mt19937 rng(7);
+  auto word = [&](size_t min_len, size_t max_len) {
+    std::string w(std::uniform_int_distribution<size_t>(min_len, max_len)(rng), 'a');
+    for (auto& c : w) c = "ab"[rng() % 2];
+    return w;
+  };
+  std::map<std::string, std::vector<std::string>> tokens;  // lead id -> its tokens
+  for (int i = 0; i < 120; ++i) {
+    const std::string id = "p-" + std::to_string(i);
+    const std::string first = word(1, 8), last = word(1, 8), mail = word(1, 4) + "@x.io", handle = word(2, 9);
+    f.append_lead(test::spec(id, first + " " + last, mail, "BR", handle));
+    tokens[id] = {first + " " + last, last, mail, handle};
+  }
+  lead_views views(*f.log, {});
+  auto r = projection_runner::open(*f.log, views);
+  REQUIRE(r);
+  REQUIRE((*r)->catch_up());
+
+  std::set<std::string> texts;
+  for (const auto& [id, ts] : tokens)
+    for (const auto& t : ts)
+      for (size_t n = 1; n <= t.size(); ++n) texts.insert(t.substr(0, n));
+  for (const auto& text : texts) {
+    std::vector<std::string> expected;
+    for (const auto& [id, ts] : tokens)
+      if (std::any_of(ts.begin(), ts.end(), [&](const std::string& t) { return t.compare(0, text.size(), text) == 0; }))
+        expected.push_back(id);
+    queue_query q;
+    q.q = text;
+    q.limit = 500;
+    auto found = walk(views, q);
+    std::sort(found.begin(), found.end());
+    INFO("q=" << text);
+    CHECK(found == expected);
+  }
 }
 
 TEST_CASE("an erased lead cannot be found by its old name, email or handle, and no file keeps them",
