@@ -20,6 +20,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <rocksdb/db.h>
+#include <rocksdb/iterator.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -31,6 +34,7 @@
 #include <functional>
 #include <iterator>
 #include <map>
+#include <memory>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -544,6 +548,57 @@ inline void print_db_bench(const db_bench_result& r) {
               r.batch_size, r.ops_per_sec, r.micros_per_batch(), 1e6 / r.micros_per_batch());
 }
 
+/// RocksDB's CPU cost per key: db_bench fillrandom without fsync, batch 128,
+/// 100-byte values, one thread (in a fresh directory under `dir`); prints its line.
+inline db_bench_result run_db_bench_cpu_per_key(const std::string& dir) {
+  auto puts = run_db_bench(dir, 128, 8000, 100, 300, /*sync=*/false);
+  if (puts.ok)
+    std::printf("  db_bench fillrandom sync=0 batch 128  %9.0f keys/s  (one thread: RocksDB's CPU per key)\n",
+                puts.ops_per_sec);
+  else
+    std::printf("  db_bench sync=0 FAILED: %s\n", puts.error.c_str());
+  std::fflush(stdout);
+  return puts;
+}
+
+// -- what a server wrote -------------------------------------------------------------------
+
+/// What the server wrote: every key of every column family of its (stopped)
+/// data dir, and the number of leads (keys of `heads`).
+struct written {
+  bool ok = false;
+  std::string error;
+  uint64_t keys = 0, leads = 0;
+  double keys_per_lead() const { return leads ? static_cast<double>(keys) / static_cast<double>(leads) : 0; }
+};
+
+inline written count_keys(const std::string& dir) {
+  written w;
+  std::vector<std::string> names;
+  auto s = rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), dir, &names);
+  std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
+  for (const auto& n : names) cfs.emplace_back(n, rocksdb::ColumnFamilyOptions());
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  if (s.ok()) s = rocksdb::DB::OpenForReadOnly(rocksdb::DBOptions(), dir, cfs, &handles, &raw);
+  if (!s.ok()) {
+    w.error = "open " + dir + ": " + s.ToString();
+    return w;
+  }
+  std::unique_ptr<rocksdb::DB> db(raw);
+  for (size_t i = 0; i < handles.size(); ++i) {
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), handles[i]));
+    uint64_t n = 0;
+    for (it->SeekToFirst(); it->Valid(); it->Next()) ++n;
+    w.keys += n;
+    if (names[i] == "heads") w.leads = n;
+  }
+  for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
+  w.ok = w.leads > 0;
+  if (!w.ok) w.error = "no lead in " + dir;
+  return w;
+}
+
 // -- wrk ----------------------------------------------------------------------------
 
 /// The Lua `done` that prints one machine-readable line (latencies in microseconds).
@@ -710,6 +765,44 @@ inline void print_wrk(const char* label, const wrk_result& r) {
               label, r.good_per_sec(), r.p50_us / 1000, r.p99_us / 1000, static_cast<unsigned long long>(r.good()),
               static_cast<unsigned long long>(r.status_errors), static_cast<unsigned long long>(r.socket_errors),
               r.seconds);
+}
+
+/// HTTP alone: GET /healthz on the server at `port` under wrk's load (the
+/// same connections and threads as the load it is compared with); prints
+/// wrk's command after "[name]" and the result.
+inline wrk_result run_healthz(uint16_t port, const std::string& name, const std::string& script_file,
+                              int connections, int threads, double seconds) {
+  auto r = run_wrk(port, "/healthz", wrk_get_script("/healthz"), script_file, connections, threads, seconds);
+  std::printf("  [%s] %s\n", name.c_str(), r.command.c_str());
+  print_wrk("GET /healthz", r);
+  std::fflush(stdout);
+  return r;
+}
+
+/// The most this machine could do per second with nothing else done at all,
+/// for items that each cost `http_requests` HTTP exchanges (client and server
+/// both here: the cores over the /healthz rate, wrk included) plus RocksDB's
+/// CPU for the keys each item writes (db_bench's sync=0 rate). In core-µs.
+struct ceiling_estimate {
+  unsigned cores = 1;
+  double http_requests = 1;        // HTTP exchanges per item
+  double http_us_per_request = 0;  // cores * 1e6 / healthz rate
+  double keys_per_item = 0;        // keys written per item, counted in a data dir
+  double keys_per_sec = 0;         // RocksDB's CPU: db_bench fillrandom sync=0
+  double http_us() const { return http_requests * http_us_per_request; }
+  double store_us() const { return keys_per_item * 1e6 / keys_per_sec; }
+  double per_second() const { return cores * 1e6 / (http_us() + store_us()); }
+};
+
+inline ceiling_estimate estimate_ceiling(double healthz_rate, double http_requests, const written& w,
+                                         double keys_per_sec) {
+  ceiling_estimate c;
+  c.cores = std::max(1u, std::thread::hardware_concurrency());
+  c.http_requests = http_requests;
+  c.http_us_per_request = c.cores * 1e6 / healthz_rate;
+  c.keys_per_item = w.keys_per_lead();
+  c.keys_per_sec = keys_per_sec;
+  return c;
 }
 
 inline std::string fmt_ratio(double num, double den) {

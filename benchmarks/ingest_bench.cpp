@@ -19,11 +19,7 @@
 //
 // Usage: ingest_bench [--seconds=10] [--connections=64] [--threads=2] [--db-bench-batches=1500]
 // Exit code: 0 when everything ran (whatever the figures), 1 when something failed to run, 2 on bad usage.
-#include <rocksdb/db.h>
-#include <rocksdb/iterator.h>
-
 #include <cstdio>
-#include <thread>
 
 #include "benchmarks/bench_util.hpp"
 
@@ -60,11 +56,7 @@ server_run run_server(const bench::temp_dir& tmp, const std::string& name, const
     return r;
   }
   if (with_healthz) {
-    r.healthz = bench::run_wrk(server.port(), "/healthz", bench::wrk_get_script("/healthz"), tmp / "healthz.lua",
-                               connections, threads, seconds);
-    std::printf("  [%s] %s\n", name.c_str(), r.healthz.command.c_str());
-    bench::print_wrk("GET /healthz", r.healthz);
-    std::fflush(stdout);
+    r.healthz = bench::run_healthz(server.port(), name, tmp / "healthz.lua", connections, threads, seconds);
     if (!r.healthz.ok) return r;
   }
   r.signups = bench::run_wrk(server.port(), "/v1/signups", bench::wrk_signup_script(cfg.ingest_token, name, 0),
@@ -82,41 +74,6 @@ server_run run_server(const bench::temp_dir& tmp, const std::string& name, const
   r.ok = r.signups.ok && r.signups.good() > 0 && r.clean_stop;
   if (r.signups.ok && r.signups.good() == 0) r.error = "no signup was acknowledged";
   return r;
-}
-
-/// What the server wrote: every key of every column family of its (stopped)
-/// data dir, and the number of leads (keys of `heads`).
-struct written {
-  bool ok = false;
-  std::string error;
-  uint64_t keys = 0, leads = 0;
-};
-
-written count_keys(const std::string& dir) {
-  written w;
-  std::vector<std::string> names;
-  auto s = rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), dir, &names);
-  std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
-  for (const auto& n : names) cfs.emplace_back(n, rocksdb::ColumnFamilyOptions());
-  std::vector<rocksdb::ColumnFamilyHandle*> handles;
-  rocksdb::DB* raw = nullptr;
-  if (s.ok()) s = rocksdb::DB::OpenForReadOnly(rocksdb::DBOptions(), dir, cfs, &handles, &raw);
-  if (!s.ok()) {
-    w.error = "open " + dir + ": " + s.ToString();
-    return w;
-  }
-  std::unique_ptr<rocksdb::DB> db(raw);
-  for (size_t i = 0; i < handles.size(); ++i) {
-    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), handles[i]));
-    uint64_t n = 0;
-    for (it->SeekToFirst(); it->Valid(); it->Next()) ++n;
-    w.keys += n;
-    if (names[i] == "heads") w.leads = n;
-  }
-  for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
-  w.ok = w.leads > 0;
-  if (!w.ok) w.error = "no lead in " + dir;
-  return w;
 }
 
 } // namespace
@@ -166,12 +123,7 @@ int main(int argc, char** argv) {
   auto db128 = bench::run_db_bench(tmp.path(), 128, db_batches);
   bench::print_db_bench(db128);
   // (c) RocksDB's CPU cost per key: the same writes without fsync, 100-byte values.
-  auto puts = bench::run_db_bench(tmp.path(), 128, 8000, 100, 300, /*sync=*/false);
-  if (puts.ok)
-    std::printf("  db_bench fillrandom sync=0 batch 128  %9.0f keys/s  (one thread: RocksDB's CPU per key)\n",
-                puts.ops_per_sec);
-  else
-    std::printf("  db_bench sync=0 FAILED: %s\n", puts.error.c_str());
+  auto puts = bench::run_db_bench_cpu_per_key(tmp.path());
   std::printf("\nserver runs: %d connections, %d wrk threads, %.0f s each, load average now %s\n", connections, threads,
               seconds, bench::load_average().c_str());
   std::fflush(stdout);
@@ -203,17 +155,15 @@ int main(int argc, char** argv) {
   // The ceiling: what a signup costs at the very least on this machine, with
   // nothing of ours done at all: the HTTP exchange (/healthz saturates the
   // cores, wrk included) plus RocksDB's CPU for the keys a signup writes.
-  const auto wrote = synced.data_dir.empty() ? written{} : count_keys(synced.data_dir);
-  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  const auto wrote = synced.data_dir.empty() ? bench::written{} : bench::count_keys(synced.data_dir);
   if (wrote.ok && puts.ok && healthz > 0) {
-    const double keys_per_signup = static_cast<double>(wrote.keys) / static_cast<double>(wrote.leads);
-    const double http_us = cores * 1e6 / healthz, store_us = keys_per_signup * 1e6 / puts.ops_per_sec;
-    const double ceiling = cores * 1e6 / (http_us + store_us);
+    const auto c = bench::estimate_ceiling(healthz, /*http_requests=*/1, wrote, puts.ops_per_sec);
+    const double ceiling = c.per_second();
     std::printf("  ceiling            / healthz  = %s   (%.0f signups/s: HTTP %.1f core-us (%u cores / healthz rate)\n"
                 "                                          + %.1f keys per signup (counted in the data dir) at RocksDB's\n"
                 "                                          %.0f keys/s = %.1f core-us; no JSON, sealing, hashing or actors)\n",
-                bench::fmt_ratio(ceiling, healthz).c_str(), ceiling, http_us, cores, keys_per_signup,
-                puts.ops_per_sec, store_us);
+                bench::fmt_ratio(ceiling, healthz).c_str(), ceiling, c.http_us(), c.cores, c.keys_per_item,
+                c.keys_per_sec, c.store_us());
     std::printf("  ingest(sync=true)  / ceiling  = %s\n", bench::fmt_ratio(ingest, ceiling).c_str());
   } else if (!wrote.ok) {
     std::printf("  ceiling: cannot count the keys written: %s\n", wrote.error.c_str());

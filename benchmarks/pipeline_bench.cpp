@@ -26,9 +26,24 @@
 // latency: (mean processing_ms - latency) / mean processing_ms. Also the
 // Little's-law bound max_in_flight / latency on the call rate.
 //
+// The ceiling, in the spirit of ingest_bench's: the most this machine could do
+// end to end at 0 ms with nothing of ours done at all. Before the 0 ms run's
+// load, GET /healthz on the same server under the same wrk load gives HTTP's
+// cost per request (the cores over the /healthz rate, wrk included: client and
+// server side, both on this machine); before any server, db_bench fillrandom
+// --sync=0 gives RocksDB's CPU per key. Each lead costs at least two HTTP
+// requests (the signup POST leadbase receives and the Creator Discovery call it
+// makes to the simulator) plus RocksDB's CPU for the keys it writes (every key
+// of every column family in the 0 ms run's data dir, opened read-only after
+// the server stopped, over the leads):
+//   ceiling = cores * 1e6 / (2 * cores * 1e6 / healthz + keys per lead * 1e6 / db_bench keys/s)
+// It leaves out JSON, sealing, hashing, actors, fsync and projections' reads,
+// so it is an upper bound; printed with its parts, beside pipeline(0ms) /
+// ceiling and target 10000 / ceiling.
+//
 // Usage: pipeline_bench [--leads=20000] [--slow-leads=3000] [--latency-ms=50]
 //                       [--connections=64] [--threads=2] [--max-in-flight=32]
-//                       [--sim-threads=1] [--cap-seconds=300]
+//                       [--sim-threads=1] [--cap-seconds=300] [--healthz-seconds=10]
 // Exit code: 0 when everything ran (whatever the figures), 1 when something
 // failed to run (or a run did not finish within the cap), 2 on bad usage.
 #include <atomic>
@@ -195,6 +210,8 @@ struct run_result {
   double server_cpu_s = 0, sim_cpu_s = 0;
   std::string wrk_command, sim_command, server_command;
   uint64_t status_errors = 0, socket_errors = 0;
+  bench::wrk_result healthz;       // GET /healthz on this server before the load (0 ms run only)
+  std::string data_dir;            // kept (in the temp dir) until the benchmark ends
   double ingest_rate() const { return ingest_s > 0 ? static_cast<double>(leads) / ingest_s : 0; }
   double e2e_rate() const { return final_s > 0 ? static_cast<double>(leads) / final_s : 0; }
 };
@@ -208,7 +225,7 @@ std::optional<double> opt_number(const rapidjson::Value& o, const char* key) {
 
 run_result run_case(const bench::temp_dir& tmp, const std::string& name, bool discovery, uint32_t latency_ms,
                     uint64_t leads, int connections, int threads, uint32_t max_in_flight, unsigned sim_threads,
-                    double cap_s) {
+                    double cap_s, double healthz_s = 0) {
   run_result r;
   r.name = name;
   r.discovery = discovery;
@@ -263,6 +280,10 @@ run_result run_case(const bench::temp_dir& tmp, const std::string& name, bool di
   std::printf("  [%s] %s (pid %d)\n", name.c_str(), server.command().c_str(), static_cast<int>(server.pid()));
   std::fflush(stdout);
   const uint16_t port = server.port();
+  r.data_dir = data;
+  // HTTP alone on the same server, before the signups (as ingest_bench does).
+  if (healthz_s > 0)
+    r.healthz = bench::run_healthz(port, name, tmp / ("healthz-" + name + ".lua"), connections, threads, healthz_s);
 
   const uint64_t per_thread = (leads + static_cast<uint64_t>(threads) - 1) / static_cast<uint64_t>(threads);
   r.leads = per_thread * static_cast<uint64_t>(threads);
@@ -393,6 +414,58 @@ void print_run(const run_result& r) {
               r.discovery ? (", simulator " + std::to_string(r.sim_cpu_s).substr(0, 5) + " s").c_str() : "");
 }
 
+/// The 0 ms run's ceiling (see the header comment): its parts, then the ratios.
+struct pipeline_ceiling {
+  bool ok = false;
+  std::string error;
+  bench::written wrote;
+  bench::ceiling_estimate c;
+};
+
+pipeline_ceiling make_pipeline_ceiling(const run_result& r, const bench::db_bench_result& puts) {
+  pipeline_ceiling pc;
+  if (!r.healthz.ok || r.healthz.good_per_sec() <= 0) {
+    pc.error = "no GET /healthz rate" + (r.healthz.error.empty() ? std::string() : ": " + r.healthz.error);
+    return pc;
+  }
+  if (!puts.ok) {
+    pc.error = "no db_bench sync=0 rate: " + puts.error;
+    return pc;
+  }
+  if (r.data_dir.empty()) {
+    pc.error = "the run wrote no data dir";
+    return pc;
+  }
+  pc.wrote = bench::count_keys(r.data_dir);  // the server has stopped: RocksDB is closed
+  if (!pc.wrote.ok) {
+    pc.error = "cannot count the keys written: " + pc.wrote.error;
+    return pc;
+  }
+  pc.c = bench::estimate_ceiling(r.healthz.good_per_sec(), /*http_requests=*/2, pc.wrote, puts.ops_per_sec);
+  pc.ok = true;
+  return pc;
+}
+
+void print_ceiling(const pipeline_ceiling& pc, const run_result& r, const char* indent) {
+  if (!pc.ok) {
+    std::printf("%sceiling: n/a (%s)\n", indent, pc.error.c_str());
+    return;
+  }
+  const auto& c = pc.c;
+  std::printf("%sceiling: %.0f leads/s = %u cores * 1e6 / (HTTP 2 x %.1f core-us (%u cores / healthz rate %.0f/s: the\n"
+              "%s         signup POST and the Creator Discovery call, client + server here) = %.1f core-us\n"
+              "%s         + %.1f keys per lead (%llu keys / %llu leads, counted in the data dir) at RocksDB's\n"
+              "%s         %.0f keys/s = %.1f core-us)\n",
+              indent, c.per_second(), c.cores, c.http_us_per_request, c.cores, r.healthz.good_per_sec(), indent,
+              c.http_us(), indent, c.keys_per_item, static_cast<unsigned long long>(pc.wrote.keys),
+              static_cast<unsigned long long>(pc.wrote.leads), indent, c.keys_per_sec, c.store_us());
+  std::printf("%s%s end to end / ceiling = %s;  target 10000 / ceiling = %s\n", indent, r.name.c_str(),
+              bench::fmt_ratio(r.finished ? r.e2e_rate() : 0, c.per_second()).c_str(),
+              bench::fmt_ratio(10000, c.per_second()).c_str());
+  std::printf("%s(the ceiling leaves out JSON, sealing, hashing, actors, fsync and projections' reads: an upper bound)\n",
+              indent);
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -406,27 +479,35 @@ int main(int argc, char** argv) {
   const auto max_in_flight = static_cast<uint32_t>(a.number("max-in-flight", 32, 1, 100000));
   const auto sim_threads = static_cast<unsigned>(a.number("sim-threads", 1, 1, 64));
   const double cap_s = a.number("cap-seconds", 300, 5, 3600);
+  const double healthz_s = a.number("healthz-seconds", 10, 1, 600);
   if (a.help() || !a.error().empty()) {
     if (!a.help()) std::fprintf(stderr, "pipeline_bench: %s\n", a.error().c_str());
     std::fprintf(stderr,
                  "usage: pipeline_bench [--leads=20000] [--slow-leads=3000] [--latency-ms=50] [--connections=64]\n"
-                 "                      [--threads=2] [--max-in-flight=32] [--sim-threads=1] [--cap-seconds=300]\n");
+                 "                      [--threads=2] [--max-in-flight=32] [--sim-threads=1] [--cap-seconds=300]\n"
+                 "                      [--healthz-seconds=10]\n");
     return a.help() ? 0 : 2;
   }
   bench::print_header("pipeline_bench",
                       "signups per second from POST /v1/signups to the lead's final state (qualified and enriched "
-                      "through the Instagram client against `leadbase simulate-discovery`), beside ingest alone",
+                      "through the Instagram client against `leadbase simulate-discovery`), beside ingest alone and "
+                      "the 0 ms ceiling (GET /healthz on the same server + db_bench's CPU per key)",
                       a.command());
-  if (!bench::on_path("wrk")) {
-    std::fprintf(stderr, "pipeline_bench: 'wrk' is not on PATH\n");
-    return 1;
-  }
+  for (const char* tool : {"wrk", "db_bench", "timeout"})
+    if (!bench::on_path(tool)) {
+      std::fprintf(stderr, "pipeline_bench: '%s' is not on PATH\n", tool);
+      return 1;
+    }
   bench::temp_dir tmp("leadbase-pipeline-bench");
   if (!tmp.ok()) {
     std::fprintf(stderr, "pipeline_bench: cannot create a temp dir\n");
     return 1;
   }
-  std::printf("%d connections, %d wrk threads, max_in_flight %u, simulator threads %u, cap %.0f s per run\n",
+  // RocksDB's CPU per key (for the ceiling) first, while nothing else of ours runs.
+  std::printf("reference: db_bench without fsync, in %s\n", tmp.path().c_str());
+  std::fflush(stdout);
+  const auto puts = bench::run_db_bench_cpu_per_key(tmp.path());
+  std::printf("\n%d connections, %d wrk threads, max_in_flight %u, simulator threads %u, cap %.0f s per run\n",
               connections, threads, max_in_flight, sim_threads, cap_s);
   std::fflush(stdout);
 
@@ -435,8 +516,11 @@ int main(int argc, char** argv) {
   print_run(runs.back());
   std::printf("  load average now %s\n", bench::load_average().c_str());
   std::fflush(stdout);
-  runs.push_back(run_case(tmp, "pipeline-0ms", true, 0, leads, connections, threads, max_in_flight, sim_threads, cap_s));
+  runs.push_back(run_case(tmp, "pipeline-0ms", true, 0, leads, connections, threads, max_in_flight, sim_threads, cap_s,
+                          healthz_s));
   print_run(runs.back());
+  const auto ceiling = make_pipeline_ceiling(runs.back(), puts);
+  print_ceiling(ceiling, runs.back(), "    ");
   std::printf("  load average now %s\n", bench::load_average().c_str());
   std::fflush(stdout);
   if (slow_leads > 0) {
@@ -462,6 +546,9 @@ int main(int argc, char** argv) {
                 fmt_opt(r.proc_mean, "").c_str(), fmt_opt(r.proc_p50, "").c_str(), fmt_opt(r.proc_p99, "").c_str(),
                 share, r.ok ? "" : "  (FAILED)");
   }
+  bench::print_wrk("GET /healthz, pipeline-0ms server", runs[1].healthz);
+  if (puts.ok)
+    std::printf("  db_bench fillrandom sync=0 batch 128  %9.0f keys/s  (RocksDB's CPU per key)\n", puts.ops_per_sec);
   std::printf("  (in flight = Instagram calls in flight, mean/max of 50 ms samples; beyond = (mean processing_ms -\n"
               "   latency) / mean processing_ms, the share of the processing time that is not the provider's)\n");
   std::printf("\n-- ratios --\n");
@@ -476,9 +563,11 @@ int main(int argc, char** argv) {
   if (runs.size() > 1 && runs[1].finished)
     std::printf("  target (issue): >= 10000 leads/s end to end at 0 ms on 2 cores; measured %.0f (%s of the target)\n",
                 runs[1].e2e_rate(), bench::fmt_ratio(runs[1].e2e_rate(), 10000).c_str());
+  print_ceiling(ceiling, runs[1], "  ");
 
   bool failed = false;
   for (const auto& r : runs) failed |= !r.ok;
+  failed |= !ceiling.ok;
   bench::print_footer(bench::seconds_since(t0));
   if (failed) std::printf("pipeline_bench: something failed to run (see above)\n");
   return failed ? 1 : 0;
