@@ -580,6 +580,47 @@ result<std::vector<std::string>> lead_splits(rocksdb::DB* db, rocksdb::ColumnFam
   return splits;
 }
 
+/// Shared with the other range threads: progress and the stop flag.
+struct fold_shared {
+  std::atomic<uint64_t>* folded;         // events folded, all threads together
+  const std::atomic<bool>* stop;         // another range failed: give up
+  const std::function<void()>* tick;     // called every few thousand events (progress), may be null
+};
+
+/// Folds each lead of the key range from `initial` through its events in
+/// version order (decoded and unsealed as the read path does; a lead without
+/// a key reads erased) and hands its state to on_lead. `events` counts them.
+status fold_range(const storage::event_log& log, const storage::log_snapshot& snapshot,
+                  const storage::lead_scan_range& range, const std::function<status(const lead_state&)>& on_lead,
+                  const fold_shared& shared, uint64_t& events) {
+  lead_state state;
+  bool fresh = true;
+  uint64_t unpublished = 0;
+  auto scanned = storage::scan_leads(
+      log, snapshot, range,
+      [&](std::string_view id, storage::stored_event& e) -> status {
+        if (fresh) {
+          state = initial(std::string(id));
+          fresh = false;
+        }
+        evolve(state, e.ev);
+        ++events;
+        if (++unpublished == 4096) {
+          shared.folded->fetch_add(unpublished, std::memory_order_relaxed);
+          unpublished = 0;
+          if (shared.tick) (*shared.tick)();
+        }
+        return ok();
+      },
+      [&](std::string_view) -> status {
+        fresh = true;
+        return on_lead(state);
+      },
+      [&] { return shared.stop->load(std::memory_order_relaxed); });
+  shared.folded->fetch_add(unpublished, std::memory_order_relaxed);
+  return scanned;
+}
+
 /// What one scan thread produced.
 struct partition_out {
   uint64_t leads = 0, events = 0, index_entries = 0;
@@ -629,34 +670,9 @@ status scan_range(const partition_job& job, partition_out& out) {
     return ok();
   };
 
-  // Each lead's events, in version order, folded from `initial` (the scan
-  // decodes and unseals as the read path does; a lead without a key reads erased).
-  lead_state state;
-  bool fresh = true;
-  uint64_t unpublished = 0;
-  auto scanned = storage::scan_leads(
-      *job.log, *job.snapshot, {job.lo, job.hi},
-      [&](std::string_view id, storage::stored_event& e) -> status {
-        if (fresh) {
-          state = initial(std::string(id));
-          fresh = false;
-        }
-        evolve(state, e.ev);
-        ++out.events;
-        if (++unpublished == 4096) {
-          job.folded->fetch_add(unpublished, std::memory_order_relaxed);
-          unpublished = 0;
-          if (job.tick) job.tick();
-        }
-        return ok();
-      },
-      [&](std::string_view) -> status {
-        fresh = true;
-        return finish_lead(state);
-      },
-      [&] { return job.stop->load(std::memory_order_relaxed); });
+  auto scanned = fold_range(*job.log, *job.snapshot, {job.lo, job.hi}, finish_lead,
+                            {job.folded, job.stop, job.tick ? &job.tick : nullptr}, out.events);
   if (!scanned) return scanned;
-  job.folded->fetch_add(unpublished, std::memory_order_relaxed);
   if (auto s = views_sink.finish(); !s) return s;
   out.views_files = views_sink.files();
   const auto t0 = clock_type::now();
@@ -672,6 +688,49 @@ status scan_partition(const partition_job& job, partition_out& out) {
   logger()->debug("bulk rebuild scan range {}: {} leads, {} events in {:.2f} s", job.name, out.leads, out.events,
                   seconds_since(t0));
   return s;
+}
+
+/// Runs work(i) for each of `parts` key ranges at once: range 0 on the
+/// calling thread, the others on threads named `thread_name`. The first
+/// failure sets `stop` (the others give up at their next poll) and is
+/// returned. `waiting`, if set, is called every 50 ms on the calling thread
+/// while other ranges still run (progress is reported from there).
+std::optional<error> run_ranges(size_t parts, const char* thread_name, const std::function<status(size_t)>& work,
+                                std::atomic<bool>& stop, const std::function<void()>& waiting = {}) {
+  std::optional<error> failure;
+  std::mutex m;
+  std::condition_variable cv;
+  size_t running = parts - 1;
+  auto run = [&](size_t i) {
+    auto st = work(i);
+    std::lock_guard<std::mutex> lock(m);
+    if (!st && !failure) {
+      failure = st.err();
+      stop = true;
+    }
+  };
+  std::vector<std::thread> pool;
+  for (size_t i = 1; i < parts; ++i)
+    pool.emplace_back([&, i] {
+      name_this_thread(thread_name);
+      run(i);
+      std::lock_guard<std::mutex> lock(m);
+      --running;
+      cv.notify_all();
+    });
+  run(0);
+  {
+    std::unique_lock<std::mutex> lock(m);
+    while (running > 0) {
+      cv.wait_for(lock, std::chrono::milliseconds(50));
+      if (!waiting) continue;
+      lock.unlock();
+      waiting();
+      lock.lock();
+    }
+  }
+  for (auto& th : pool) th.join();
+  return failure;
 }
 
 } // namespace
@@ -749,40 +808,8 @@ result<bulk_rebuild_stats> bulk_rebuild(storage::event_log& log, lead_views& vie
     j.views_cuts = &cleared->views;
   }
   jobs[0].tick = report;  // progress is reported from the calling thread only
-  std::optional<error> failure;  // the first range's to fail (the others then stop)
-  {
-    std::mutex m;
-    std::condition_variable cv;
-    size_t running = parts - 1;
-    auto run = [&](size_t i) {
-      auto st = scan_partition(jobs[i], outs[i]);
-      std::lock_guard<std::mutex> lock(m);
-      if (!st && !failure) {
-        failure = st.err();
-        stop = true;
-      }
-    };
-    std::vector<std::thread> pool;
-    for (size_t i = 1; i < parts; ++i)
-      pool.emplace_back([&, i] {
-        name_this_thread("lb-bulk-scan");
-        run(i);
-        std::lock_guard<std::mutex> lock(m);
-        --running;
-        cv.notify_all();
-      });
-    run(0);
-    {
-      std::unique_lock<std::mutex> lock(m);
-      while (running > 0) {
-        cv.wait_for(lock, std::chrono::milliseconds(50));
-        lock.unlock();
-        report();
-        lock.lock();
-      }
-    }
-    for (auto& th : pool) th.join();
-  }
+  auto failure = run_ranges(
+      parts, "lb-bulk-scan", [&](size_t i) { return scan_partition(jobs[i], outs[i]); }, stop, report);
   uint64_t leads = 0, events = 0, index_entries = 0;
   double sort_seconds = 0;
   std::vector<std::string> views_files;
@@ -858,6 +885,42 @@ result<bulk_rebuild_stats> bulk_rebuild(storage::event_log& log, lead_views& vie
   stats.views_files = views_files.size();
   stats.index_files = index_files->size();
   return stats;
+}
+
+result<fold_pass_stats> fold_pass(const storage::event_log& log, unsigned threads) {
+  rocksdb::DB* db = log.db();
+  auto* events_cf = log.family("events");
+  if (!events_cf || !log.family("keys")) return error{errc::internal, "the log lacks a column family the fold needs"};
+  storage::log_snapshot snap(log);
+  if (!snap.last_position()) return snap.last_position().err();
+  rocksdb::ReadOptions ro;
+  ro.snapshot = snap.get();
+  auto splits = lead_splits(db, events_cf, ro, std::max(threads, 1u));
+  if (!splits) return splits.err();
+  const size_t parts = splits->size() + 1;
+  std::atomic<uint64_t> folded{0};
+  std::atomic<bool> stop{false};
+  std::vector<uint64_t> leads(parts, 0), events(parts, 0), versions(parts, 0);
+  auto failure = run_ranges(parts, "lb-fold-pass", [&](size_t i) {
+    const storage::lead_scan_range range{i == 0 ? std::string() : (*splits)[i - 1],
+                                         i + 1 == parts ? std::string() : (*splits)[i]};
+    // Something of each state is used, so no fold can be left out.
+    auto on_lead = [&](const lead_state& state) -> status {
+      ++leads[i];
+      versions[i] += state.version;
+      return ok();
+    };
+    return fold_range(log, snap, range, on_lead, {&folded, &stop, nullptr}, events[i]);
+  }, stop);
+  if (failure) return *failure;
+  fold_pass_stats out;
+  out.ranges = parts;
+  for (size_t i = 0; i < parts; ++i) {
+    out.leads += leads[i];
+    out.events += events[i];
+    out.versions += versions[i];
+  }
+  return out;
 }
 
 runner_options with_bulk_rebuild(storage::event_log& log, lead_views& views, runner_options base,

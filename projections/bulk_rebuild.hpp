@@ -93,6 +93,20 @@ struct bulk_rebuild_stats {
 result<bulk_rebuild_stats> bulk_rebuild(storage::event_log& log, lead_views& views,
                                         const bulk_rebuild_options& opts = {}, const bulk_progress& progress = {});
 
+/// What fold_pass did.
+struct fold_pass_stats {
+  uint64_t leads = 0, events = 0;
+  uint64_t versions = 0;  ///< the sum of every lead's version (the states are used, not just built)
+  size_t ranges = 0;      ///< key ranges of the log folded in parallel
+};
+
+/// The rebuild's first step alone: every lead of the log folded exactly as
+/// bulk_rebuild folds them (`threads` key ranges at once, events decoded and
+/// unsealed, `evolve` from `initial`), writing nothing. What any rebuild of a
+/// lead view must do before it writes a byte: rebuild_bench times it as part
+/// of the floor it prints beside the rebuild.
+result<fold_pass_stats> fold_pass(const storage::event_log& log, unsigned threads = 2);
+
 /// `base` with rebuild_offline() doing bulk_rebuild of `views` instead of
 /// replaying page by page. Online rebuilds (the runner's thread) still page.
 /// `log` and `views` must outlive the runner.

@@ -197,6 +197,27 @@ TEST_CASE("a bulk rebuild writes exactly the rows, index keys and checkpoint of 
   }
 }
 
+TEST_CASE("fold_pass folds every lead of the log once, on any number of threads, and writes nothing",
+          "[projections][bulk]") {
+  test::log_fixture f;
+  write_histories(f, 120);
+  flush_all(*f.log);
+  f.append_lead(test::spec("v-late-1"));  // some still in the memtable
+  uint64_t versions = 0;
+  for (const auto& id : f.lead_ids()) versions += f.fold_lead(id).version;
+  const auto before = test::family_contents(*f.log, "views").size() + test::family_contents(*f.log, "index").size();
+  for (unsigned threads : {1u, 2u, 3u}) {
+    INFO(threads << " threads");
+    auto stats = fold_pass(*f.log, threads);
+    REQUIRE(stats);
+    CHECK(stats->leads == f.lead_ids().size());
+    CHECK(stats->events == f.log->last_position());
+    CHECK(stats->versions == versions);
+    if (threads > 1) CHECK(stats->ranges > 1);
+  }
+  CHECK(test::family_contents(*f.log, "views").size() + test::family_contents(*f.log, "index").size() == before);
+}
+
 TEST_CASE("no stale key of an earlier projection survives a bulk rebuild", "[projections][bulk]") {
   test::log_fixture f;
   write_histories(f, 60);
