@@ -16,10 +16,12 @@
 //          q<bucket:8><lead_id>\0<token hash:8>         -> token
 //          token: lower-cased (ASCII and Latin-1 letters) full name, each further
 //          word of the name, email, and every handle without a leading '@';
-//          bucket: FNV-1a of the token's first L bytes, one key for each L in
-//          {1, 3, 6} the token is long enough for. A search for n bytes scans the
-//          bucket of the longest L <= n, keeps tokens that start with the text and
-//          reads the candidates' a<lead_id> in one MultiGet. q values hold no
+//          bucket: one key per token, nesting FNV-1a hashes of its first 1, 3 and
+//          6 bytes (2 + 2 + 4 bytes, big-endian), so tokens sharing their first
+//          1 (3, 6) bytes share the bucket's first 2 (4, 8) bytes. A search for n
+//          bytes scans the key prefix of the longest level L in {1, 3, 6} <= n,
+//          keeps tokens that start with the text and reads the candidates'
+//          a<lead_id> in one MultiGet. q values hold no
 //          attributes, so an enrichment (new score, status) leaves them alone.
 //          Keys hold no personal data in plaintext: RocksDB records table files'
 //          boundary keys in the MANIFEST, which compaction does not rewrite, so a
