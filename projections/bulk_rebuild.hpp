@@ -54,8 +54,10 @@
 //   buffers (at a million leads the index entries take ~1.4 GB sorted, so with
 //   the default two runs spill); the run files take at most as much disk.
 //   Only lead_views: other projections, and online rebuilds, go page by page.
-//   The per-lead work it must do (decode and unseal, fold, rows_of) costs about
-//   four times a plain scan of the log on its own, which bounds its speed.
+//   Folding alone (fold_pass below: decode, unseal, evolve) takes about 2.5
+//   times the CPU of a plain scan of the log; with only writing the entries on
+//   top, that is already half the scan's speed on 2 cores (rebuild_bench's
+//   "floor with fold"), which bounds this rebuild's speed.
 #include <cstddef>
 #include <functional>
 
