@@ -236,6 +236,10 @@ void write_side_metrics(metrics_writer& m, const lead_service& leads) {
 void projection_metrics(metrics_writer& m, api_context& ctx, std::vector<projection_progress> rows) {
   const global_position head = ctx.log ? ctx.log->last_position() : 0;
   if (ctx.log) m.gauge("leadbase_log_head_position", "Position of the newest event in the log.", static_cast<double>(head));
+  if (ctx.log)
+    m.gauge("leadbase_log_writable",
+            "1 while the event log accepts writes; 0 after a write failed (RocksDB then refuses writes until restarted).",
+            ctx.log->write_failure() ? 0.0 : 1.0);
   const millis now = now_millis();
   for (auto& row : rows) {
     const global_position row_head = std::max(row.head, row.position);

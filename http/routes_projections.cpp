@@ -1,6 +1,6 @@
 // Projection operations: POST /v1/admin/projections/rebuild and
 // GET /v1/admin/projections (scope admin), and the readiness check behind
-// GET /readyz (the log is open and the projection within 5 s of the head).
+// GET /readyz (the log is open and can write, and the projection is within 5 s of the head).
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
@@ -74,6 +74,10 @@ void post_rebuild(api_context& ctx, request& req, responder respond) {
 
 readiness projections_readiness(const api_context& ctx) {
   if (ctx.log == nullptr) return {false, "the event log is not open"};
+  if (auto failure = ctx.log->write_failure())
+    return {false, "the event log cannot write (" + *failure +
+                       "); nothing is acknowledged until it can: RocksDB refuses writes after a failed WAL write "
+                       "until the service restarts"};
   if (ctx.projections == nullptr) return {true, {}};
   auto i = ctx.projections->info();
   if (i.state == projections::runner_state::stopped) return {false, "the projection runner is not running"};

@@ -63,11 +63,14 @@ std::string encode_event_id_entry(global_position pos, lead_version version, std
 } // namespace
 
 struct event_log::impl {
+  std::shared_ptr<rocksdb::Env> env;  // the one given: declared first, so it outlives the database
   std::unique_ptr<rocksdb::DB> db;
   std::vector<rocksdb::ColumnFamilyHandle*> cfs;
   rocksdb::WriteOptions write_opts;
   std::atomic<global_position> last_position{0};
   std::function<void(global_position)> commit_listener;  // set before writes; called on the writer's thread
+  mutable std::mutex failure_mutex;
+  std::optional<std::string> write_failure;  // the last write's error, while writes fail
 
   // The newest committed events, decoded and unsealed, at consecutive
   // positions: the projection runner and the stats follower read what was just
@@ -155,6 +158,7 @@ event_log::~event_log() = default;
 
 result<std::unique_ptr<event_log>> event_log::open(const log_options& opts) {
   rocksdb::Options db_opts;
+  if (opts.env) db_opts.env = opts.env.get();
   db_opts.create_if_missing = true;
   db_opts.create_missing_column_families = true;
   db_opts.max_background_jobs = 2;
@@ -215,6 +219,7 @@ result<std::unique_ptr<event_log>> event_log::open(const log_options& opts) {
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
   for (size_t i = 0; i < cf_count; ++i) descriptors.emplace_back(cf_names[i], cf_opts);
   auto p = std::make_unique<impl>();
+  p->env = opts.env;
   rocksdb::DB* raw = nullptr;
   auto s = rocksdb::DB::Open(rocksdb::DBOptions(db_opts), opts.dir, descriptors, &p->cfs, &raw);
   if (!s.ok()) return storage_error(s, "open");
@@ -327,6 +332,15 @@ std::vector<append_result> event_log::append_batch(std::vector<append_request>& 
 
   if (batch.Count() == 0) return results;
   auto s = d.db->Write(d.write_opts, &batch);
+  {
+    std::lock_guard<std::mutex> lock(d.failure_mutex);
+    if (s.ok()) {
+      if (d.write_failure) log()->warn("journal writes succeed again");
+      d.write_failure.reset();
+    } else {
+      d.write_failure = s.ToString();
+    }
+  }
   if (!s.ok()) {
     log()->error("journal write failed: {}", s.ToString());
     for (auto& res : results) {
@@ -494,6 +508,11 @@ result<std::vector<work_entry>> event_log::scan_work() const {
 
 global_position event_log::last_position() const noexcept {
   return impl_->last_position.load(std::memory_order_acquire);
+}
+
+std::optional<std::string> event_log::write_failure() const {
+  std::lock_guard<std::mutex> lock(impl_->failure_mutex);
+  return impl_->write_failure;
 }
 
 rocksdb::DB* event_log::db() const noexcept { return impl_->db.get(); }

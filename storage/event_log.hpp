@@ -21,6 +21,10 @@
 //   then called on the writer's thread, after each successful append_batch
 //   write, with the new last position; it must be quick and must not append.
 //
+// Failure: a write that fails answers every append of its batch with
+//   storage_failure (nothing of it is acknowledged or readable) and sets
+//   write_failure() until a write succeeds again.
+//
 // Limitations: positions are per node (DESIGN.md, scaling).
 #include <array>
 #include <functional>
@@ -37,6 +41,7 @@
 namespace rocksdb {
 class DB;
 class ColumnFamilyHandle;
+class Env;
 } // namespace rocksdb
 
 namespace leadbase::storage {
@@ -49,6 +54,9 @@ struct log_options {
   size_t block_cache_mb = 64;
   size_t memtable_budget_mb = 128;  // all column families' memtables together
   size_t wal_budget_mb = 128;       // WAL files together; past it the oldest is flushed away
+  /// The RocksDB Env to run on; null = the default. Tests pass one whose
+  /// files fail on demand (a full or broken disk); it must outlive the log.
+  std::shared_ptr<rocksdb::Env> env;
 };
 
 /// The last event of a lead.
@@ -153,6 +161,12 @@ class event_log {
   result<std::vector<work_entry>> scan_work() const;
   /// The position of the newest event (0 = empty log).
   global_position last_position() const noexcept;
+  /// Why the last append_batch write failed, while the log cannot write; nullopt
+  /// once a write succeeds again. After a failed WAL write or sync RocksDB
+  /// refuses every later write until the database is opened again (it cannot
+  /// know what reached the disk), so in practice this lasts until a restart:
+  /// readiness reports it, and nothing is acknowledged meanwhile.
+  std::optional<std::string> write_failure() const;
 
   // -- for projections and tools ----------------------------------------------
   rocksdb::DB* db() const noexcept;

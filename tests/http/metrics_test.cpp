@@ -1,11 +1,14 @@
 // GET /metrics and GET /v1/stats: the metrics writer, the rendered families
 // from a populated registry (checked by `promtool check metrics` when it is
-// installed), and the /v1/stats document.
+// installed), the alerting rules' metrics against them, and the /v1/stats document.
 #include <catch2/catch.hpp>
 
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
+#include <iterator>
+#include <regex>
 
 #include <rapidjson/document.h>
 
@@ -139,6 +142,26 @@ TEST_CASE("metrics writer: families grouped, HELP/TYPE once, escaping, bad sampl
   CHECK(metrics_writer::format_value(12345678) == "12345678");
 }
 
+TEST_CASE("every metric the alerting rules use is one /metrics renders", "[ops]") {
+  populated p;
+  const std::string text = render_metrics(p.ctx);
+  std::ifstream in(std::string(LEADBASE_SOURCE_DIR) + "/deploy/prometheus/leadbase-alerts.yml");
+  REQUIRE(in);
+  const std::string rules((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::regex name("leadbase_[a-z_]+");
+  size_t names = 0;
+  for (auto it = std::sregex_iterator(rules.begin(), rules.end(), name); it != std::sregex_iterator(); ++it) {
+    std::string metric = it->str();
+    for (const char* suffix : {"_bucket", "_count", "_sum"})  // a histogram's series
+      if (metric.size() > std::strlen(suffix) && metric.compare(metric.size() - std::strlen(suffix), std::string::npos, suffix) == 0)
+        metric.resize(metric.size() - std::strlen(suffix));
+    INFO(it->str());
+    CHECK(text.find("# TYPE " + metric + " ") != std::string::npos);
+    ++names;
+  }
+  CHECK(names >= 9);
+}
+
 TEST_CASE("GET /metrics renders every family without lead data; promtool check metrics passes", "[ops][promtool]") {
   populated p;
   const std::string text = render_metrics(p.ctx);
@@ -162,6 +185,7 @@ TEST_CASE("GET /metrics renders every family without lead data; promtool check m
            "leadbase_journal_queued_appends 0\n",
            "leadbase_appends_in_flight 0\n",
            "leadbase_lead_actors_live ",
+           "leadbase_log_writable 1\n",
            "leadbase_projection_position{projection=\"stats\"} 10\n",
            "leadbase_projection_lag_events{projection=\"stats\"} 0\n",
            "leadbase_projection_lag_seconds{projection=\"stats\"} 0\n",

@@ -1,0 +1,77 @@
+#pragma once
+// A RocksDB Env whose written files fail on demand, as a full or broken disk
+// does: while `failing` is set, every Append, Sync and Fsync of a file opened
+// for writing (WAL, table files, MANIFEST) answers an I/O error. Reads and
+// everything else go to the real disk.
+#include <rocksdb/env.h>
+#include <rocksdb/file_system.h>
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+namespace leadbase::test {
+
+class failing_disk {
+ public:
+  failing_disk() : fs_(std::make_shared<file_system>(this)), env_(rocksdb::NewCompositeEnv(fs_)) {}
+
+  /// For log_options::env. The log keeps the Env alive, but the Env points
+  /// back here: declare the failing_disk before the log, so it outlives it.
+  std::shared_ptr<rocksdb::Env> env() const { return env_; }
+  void fail(bool on) { failing_.store(on); }
+
+ private:
+  class file final : public rocksdb::FSWritableFileOwnerWrapper {
+   public:
+    file(std::unique_ptr<rocksdb::FSWritableFile> f, const failing_disk* disk)
+        : FSWritableFileOwnerWrapper(std::move(f)), disk_(disk) {}
+    rocksdb::IOStatus Append(const rocksdb::Slice& data, const rocksdb::IOOptions& o,
+                             rocksdb::IODebugContext* dbg) override {
+      if (disk_->failing_) return rocksdb::IOStatus::IOError("injected: the disk fails");
+      return FSWritableFileOwnerWrapper::Append(data, o, dbg);
+    }
+    rocksdb::IOStatus Sync(const rocksdb::IOOptions& o, rocksdb::IODebugContext* dbg) override {
+      if (disk_->failing_) return rocksdb::IOStatus::IOError("injected: sync fails");
+      return FSWritableFileOwnerWrapper::Sync(o, dbg);
+    }
+    rocksdb::IOStatus Fsync(const rocksdb::IOOptions& o, rocksdb::IODebugContext* dbg) override {
+      if (disk_->failing_) return rocksdb::IOStatus::IOError("injected: fsync fails");
+      return FSWritableFileOwnerWrapper::Fsync(o, dbg);
+    }
+
+   private:
+    const failing_disk* disk_;
+  };
+
+  class file_system final : public rocksdb::FileSystemWrapper {
+   public:
+    explicit file_system(const failing_disk* disk)
+        : FileSystemWrapper(rocksdb::FileSystem::Default()), disk_(disk) {}
+    const char* Name() const override { return "leadbase_test_failing_disk"; }
+    rocksdb::IOStatus NewWritableFile(const std::string& name, const rocksdb::FileOptions& o,
+                                      std::unique_ptr<rocksdb::FSWritableFile>* out,
+                                      rocksdb::IODebugContext* dbg) override {
+      return wrapped(FileSystemWrapper::NewWritableFile(name, o, out, dbg), out);
+    }
+    rocksdb::IOStatus ReopenWritableFile(const std::string& name, const rocksdb::FileOptions& o,
+                                         std::unique_ptr<rocksdb::FSWritableFile>* out,
+                                         rocksdb::IODebugContext* dbg) override {
+      return wrapped(FileSystemWrapper::ReopenWritableFile(name, o, out, dbg), out);
+    }
+
+   private:
+    /// The file just opened, made to fail with the disk.
+    rocksdb::IOStatus wrapped(rocksdb::IOStatus s, std::unique_ptr<rocksdb::FSWritableFile>* out) const {
+      if (s.ok()) *out = std::make_unique<file>(std::move(*out), disk_);
+      return s;
+    }
+    const failing_disk* disk_;
+  };
+
+  std::atomic<bool> failing_{false};
+  std::shared_ptr<file_system> fs_;
+  std::shared_ptr<rocksdb::Env> env_;
+};
+
+} // namespace leadbase::test
