@@ -51,8 +51,9 @@
 //   keeps the folded events and the checkpoint consistent anyway.
 //
 // Limitations: memory is about sort_budget_bytes plus the open table files'
-//   buffers (at a million leads the index entries take ~1.4 GB sorted, so with
-//   the default two runs spill); the run files take at most as much disk.
+//   buffers (at a million leads the 9M index entries take ~0.8 GB to sort, so
+//   the default 1 GiB sorts them in memory; past ~1.2M leads runs spill, which
+//   cost ~8% at 1M); the run files take at most as much disk.
 //   Only lead_views: other projections, and online rebuilds, go page by page.
 //   Folding alone (fold_pass below: decode, unseal, evolve) takes about 2.5
 //   times the CPU of a plain scan of the log; with only writing the entries on
@@ -71,7 +72,7 @@ namespace leadbase::projections {
 struct bulk_rebuild_options {
   /// Memory for index entries waiting to be sorted, shared by the scan
   /// threads; a thread whose share fills sorts it and spills it as a run.
-  size_t sort_budget_bytes = size_t{768} << 20;
+  size_t sort_budget_bytes = size_t{1} << 30;
   /// The views and index table files roll over at about this size.
   size_t target_file_bytes = size_t{64} << 20;
   /// Threads that scan and fold (one key range of the log each) and that
