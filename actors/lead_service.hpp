@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <vector>
 #include <memory>
 #include <string>
@@ -84,6 +85,11 @@ class lead_service {
   virtual std::vector<provider_status> providers() const = 0;
   /// Leads with a retry or refresh scheduled (the retry backlog).
   virtual size_t scheduled_work() const = 0;
+  /// Why the service cannot take writes: one of its core actors (journal,
+  /// registry, scheduler, enrichment) stopped while the service runs, e.g.
+  /// after an exception. Appends then answer errors (never hang); readiness
+  /// reports this until a restart. nullopt while all of them run.
+  virtual std::optional<std::string> failure() const { return std::nullopt; }
 };
 
 } // namespace leadbase

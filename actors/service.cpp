@@ -1,6 +1,11 @@
 #include "actors/service.hpp"
 
+#include <atomic>
 #include <mutex>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "actors/answer_once.hpp"
 #include "actors/enrichment.hpp"
@@ -29,6 +34,37 @@ std::unique_ptr<caf::actor_system_config> make_config(const service_options& opt
   return cfg;
 }
 
+/// The first core actor that stopped while the service ran, and why.
+struct core_failure {
+  std::atomic<bool> stopping{false};  // the service's own shutdown: not a failure
+  mutable std::mutex mutex;
+  std::optional<std::string> why;
+};
+
+/// Watches the core actors (monitors, not links: it must not die with them).
+/// The first one to go down while the service runs is recorded, so readiness
+/// can say the service cannot take writes; the actors themselves make sure no
+/// caller waits forever (answer_once, request errors).
+caf::behavior watchdog(caf::event_based_actor* self, std::vector<std::pair<std::string, caf::actor>> core,
+                       std::shared_ptr<core_failure> out) {
+  std::vector<std::pair<std::string, caf::actor_addr>> watched;
+  for (auto& [name, a] : core) {
+    self->monitor(a);
+    watched.emplace_back(name, a.address());
+  }
+  self->set_down_handler([self, watched, out](caf::down_msg& dm) {
+    if (out->stopping.load()) return;
+    for (const auto& [name, addr] : watched) {
+      if (dm.source != addr) continue;
+      const std::string why = "the " + name + " actor stopped (" + self->system().render(dm.reason) + ")";
+      module_logger("actors")->critical("{}: the service cannot take writes until it is restarted", why);
+      std::lock_guard<std::mutex> lock(out->mutex);
+      if (!out->why) out->why = why;
+    }
+  });
+  return {[](stop_atom) {}};  // it only watches
+}
+
 class caf_lead_service final : public lead_service {
  public:
   caf_lead_service(storage::event_log& log, const service_options& opts, domain_list disposable,
@@ -49,9 +85,15 @@ class caf_lead_service final : public lead_service {
     if (!providers.empty())
       env_.enrichment = spawn_enrichment(sys_, std::move(providers), opts.discovery.breaker, registry_, enrichment_status_);
     if (opts.follow_ups) resume_owed_work(log);
+    std::vector<std::pair<std::string, caf::actor>> core{
+        {"journal", env_.journal}, {"registry", registry_}, {"scheduler", env_.scheduler}};
+    if (env_.enrichment) core.emplace_back("enrichment", env_.enrichment);
+    watchdog_ = sys_.spawn(watchdog, std::move(core), failure_);
   }
 
   ~caf_lead_service() override {
+    failure_->stopping = true;
+    caf::anon_send_exit(watchdog_, caf::exit_reason::user_shutdown);
     // Enrichment first: its providers stop their I/O threads before the leads go.
     if (env_.enrichment) caf::anon_send_exit(env_.enrichment, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(env_.scheduler, caf::exit_reason::user_shutdown);
@@ -91,6 +133,23 @@ class caf_lead_service final : public lead_service {
   size_t scheduled_work() const override { return scheduled_.load(std::memory_order_relaxed); }
 
   size_t in_flight() const override { return in_flight_.load(std::memory_order_relaxed); }
+
+  std::optional<std::string> failure() const override {
+    std::lock_guard<std::mutex> lock(failure_->mutex);
+    return failure_->why;
+  }
+
+  /// stop_core_actor_for_test (service.hpp).
+  bool stop_core_actor(const std::string& name) {
+    caf::actor target;
+    if (name == "journal") target = env_.journal;
+    if (name == "registry") target = registry_;
+    if (name == "scheduler") target = env_.scheduler;
+    if (name == "enrichment") target = env_.enrichment;
+    if (!target) return false;
+    caf::anon_send_exit(target, caf::exit_reason::unhandled_exception);
+    return true;
+  }
   size_t live_leads() const override { return env_.live_leads.load(std::memory_order_relaxed); }
   const journal_stats& journal() const override { return stats_; }
 
@@ -133,6 +192,8 @@ class caf_lead_service final : public lead_service {
   caf::actor registry_;
   std::atomic<size_t> scheduled_{0};
   std::shared_ptr<enrichment_status> enrichment_status_ = std::make_shared<enrichment_status>();
+  std::shared_ptr<core_failure> failure_ = std::make_shared<core_failure>();
+  caf::actor watchdog_;
 };
 
 } // namespace
@@ -153,6 +214,11 @@ result<std::unique_ptr<lead_service>> start_lead_service(storage::event_log& log
   }
   return std::unique_ptr<lead_service>(
       std::make_unique<caf_lead_service>(log, opts, std::move(*disposable), std::move(providers)));
+}
+
+bool stop_core_actor_for_test(lead_service& service, const std::string& name) {
+  auto* caf_service = dynamic_cast<caf_lead_service*>(&service);
+  return caf_service && caf_service->stop_core_actor(name);
 }
 
 } // namespace leadbase::actors

@@ -3,6 +3,7 @@
 // enrichment service and the work scheduler, behind the CAF-free lead_service.
 #include <chrono>
 #include <memory>
+#include <string>
 
 #include "actors/lead_service.hpp"
 #include "discovery/options.hpp"
@@ -32,5 +33,10 @@ struct service_options {
 /// when a configured provider cannot be set up or the disposable-domain file
 /// cannot be read.
 result<std::unique_ptr<lead_service>> start_lead_service(storage::event_log& log, const service_options& opts);
+
+/// For tests: stops one of the service's core actors ("journal", "registry",
+/// "scheduler", "enrichment") as an unhandled exception would, so a test can
+/// check what callers and readiness see then. False when there is no such actor.
+bool stop_core_actor_for_test(lead_service& service, const std::string& name);
 
 } // namespace leadbase::actors

@@ -229,6 +229,9 @@ void write_side_metrics(metrics_writer& m, const lead_service& leads) {
   m.gauge("leadbase_appends_in_flight", "Appends accepted and not yet answered (503 beyond the limit).",
           static_cast<double>(leads.in_flight()));
   m.gauge("leadbase_lead_actors_live", "Lead actors alive now.", static_cast<double>(leads.live_leads()));
+  m.gauge("leadbase_write_actors_up",
+          "1 while the journal, registry, scheduler and enrichment actors run; 0 after one stopped (restart needed).",
+          leads.failure() ? 0.0 : 1.0);
   m.gauge("leadbase_scheduled_work_leads", "Leads with a retry or refresh scheduled.",
           static_cast<double>(leads.scheduled_work()));
 }

@@ -1,6 +1,7 @@
 // Projection operations: POST /v1/admin/projections/rebuild and
 // GET /v1/admin/projections (scope admin), and the readiness check behind
-// GET /readyz (the log is open and can write, and the projection is within 5 s of the head).
+// GET /readyz (the log is open and can write, the write side's actors run, and the projection is
+// within 5 s of the head).
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
@@ -78,6 +79,10 @@ readiness projections_readiness(const api_context& ctx) {
     return {false, "the event log cannot write (" + *failure +
                        "); nothing is acknowledged until it can: RocksDB refuses writes after a failed WAL write "
                        "until the service restarts"};
+  if (ctx.leads) {
+    if (auto failure = ctx.leads->failure())
+      return {false, *failure + "; appends answer errors until the service is restarted"};
+  }
   if (ctx.projections == nullptr) return {true, {}};
   auto i = ctx.projections->info();
   if (i.state == projections::runner_state::stopped) return {false, "the projection runner is not running"};

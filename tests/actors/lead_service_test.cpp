@@ -8,6 +8,8 @@
 
 #include "actors/service.hpp"
 #include "events/codec.hpp"
+#include "http/api.hpp"
+#include "http/server.hpp"
 #include "storage/hash_chain.hpp"
 #include "tests/support/sample_events.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -219,6 +221,34 @@ TEST_CASE("stopping the service answers every append still in flight", "[actors]
   for (int i = 0; i < 250 && answered < n; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
   CHECK(answered == n);
   CHECK(f.log->last_position() >= global_position(succeeded.load()));
+}
+
+TEST_CASE("a core actor that stops is reported, and appends still get an answer", "[actors][failure]") {
+  for (const char* name : {"journal", "registry"}) {
+    INFO(name);
+    fixture f;
+    REQUIRE(f.append(cmd("u-1", "s-1", test::sample_signup())).code == errc::success);
+    CHECK_FALSE(f.service->failure());
+    REQUIRE(actors::stop_core_actor_for_test(*f.service, name));
+    for (int i = 0; i < 250 && !f.service->failure(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    REQUIRE(f.service->failure());
+    CHECK(f.service->failure()->find(name) != std::string::npos);
+    http::api_context ctx;
+    ctx.log = f.log.get();
+    ctx.leads = f.service.get();
+    const auto ready = http::projections_readiness(ctx);
+    CHECK_FALSE(ready.ready);
+    CHECK(ready.detail.find(name) != std::string::npos);
+    CHECK(http::render_metrics(ctx).find("leadbase_write_actors_up 0\n") != std::string::npos);
+    // Nobody waits forever, and nothing is acknowledged that is not in the log.
+    const auto o = f.append(cmd("u-2", "s-2", test::sample_signup()));
+    CHECK(o.code != errc::success);
+    CHECK(f.log->last_position() == 1);
+  }
+  fixture f;
+  CHECK_FALSE(actors::stop_core_actor_for_test(*f.service, "enrichment"));  // none configured here
+  CHECK_FALSE(actors::stop_core_actor_for_test(*f.service, "nothing"));
+  f.service.reset();  // an orderly stop is no failure (and does not hang)
 }
 
 TEST_CASE("backpressure: past the in-flight limit, overloaded at once", "[actors]") {

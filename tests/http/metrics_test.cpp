@@ -159,7 +159,7 @@ TEST_CASE("every metric the alerting rules use is one /metrics renders", "[ops]"
     CHECK(text.find("# TYPE " + metric + " ") != std::string::npos);
     ++names;
   }
-  CHECK(names >= 9);
+  CHECK(names >= 10);
 }
 
 TEST_CASE("GET /metrics renders every family without lead data; promtool check metrics passes", "[ops][promtool]") {
@@ -186,6 +186,7 @@ TEST_CASE("GET /metrics renders every family without lead data; promtool check m
            "leadbase_appends_in_flight 0\n",
            "leadbase_lead_actors_live ",
            "leadbase_log_writable 1\n",
+           "leadbase_write_actors_up 1\n",
            "leadbase_projection_position{projection=\"stats\"} 10\n",
            "leadbase_projection_lag_events{projection=\"stats\"} 0\n",
            "leadbase_projection_lag_seconds{projection=\"stats\"} 0\n",
