@@ -85,10 +85,9 @@ class caf_lead_service final : public lead_service {
     if (!providers.empty())
       env_.enrichment = spawn_enrichment(sys_, std::move(providers), opts.discovery.breaker, registry_, enrichment_status_);
     if (opts.follow_ups) resume_owed_work(log);
-    std::vector<std::pair<std::string, caf::actor>> core{
-        {"journal", env_.journal}, {"registry", registry_}, {"scheduler", env_.scheduler}};
-    if (env_.enrichment) core.emplace_back("enrichment", env_.enrichment);
-    watchdog_ = sys_.spawn(watchdog, std::move(core), failure_);
+    core_ = {{"journal", env_.journal}, {"registry", registry_}, {"scheduler", env_.scheduler}};
+    if (env_.enrichment) core_.emplace_back("enrichment", env_.enrichment);
+    watchdog_ = sys_.spawn(watchdog, core_, failure_);
   }
 
   ~caf_lead_service() override {
@@ -134,24 +133,23 @@ class caf_lead_service final : public lead_service {
 
   size_t in_flight() const override { return in_flight_.load(std::memory_order_relaxed); }
 
+  size_t live_leads() const override { return env_.live_leads.load(std::memory_order_relaxed); }
+  const journal_stats& journal() const override { return stats_; }
+
   std::optional<std::string> failure() const override {
     std::lock_guard<std::mutex> lock(failure_->mutex);
     return failure_->why;
   }
 
-  /// stop_core_actor_for_test (service.hpp).
+  /// stop_core_actor_for_test (service.hpp): one of the actors the watchdog watches.
   bool stop_core_actor(const std::string& name) {
-    caf::actor target;
-    if (name == "journal") target = env_.journal;
-    if (name == "registry") target = registry_;
-    if (name == "scheduler") target = env_.scheduler;
-    if (name == "enrichment") target = env_.enrichment;
-    if (!target) return false;
-    caf::anon_send_exit(target, caf::exit_reason::unhandled_exception);
-    return true;
+    for (const auto& [core_name, actor] : core_) {
+      if (core_name != name) continue;
+      caf::anon_send_exit(actor, caf::exit_reason::unhandled_exception);
+      return true;
+    }
+    return false;
   }
-  size_t live_leads() const override { return env_.live_leads.load(std::memory_order_relaxed); }
-  const journal_stats& journal() const override { return stats_; }
 
  private:
   /// Backpressure: past the limit the caller hears `overloaded` at once and
@@ -193,6 +191,7 @@ class caf_lead_service final : public lead_service {
   std::atomic<size_t> scheduled_{0};
   std::shared_ptr<enrichment_status> enrichment_status_ = std::make_shared<enrichment_status>();
   std::shared_ptr<core_failure> failure_ = std::make_shared<core_failure>();
+  std::vector<std::pair<std::string, caf::actor>> core_;  // what the watchdog watches, by name
   caf::actor watchdog_;
 };
 

@@ -549,15 +549,20 @@ inline void print_db_bench(const db_bench_result& r) {
 }
 
 /// RocksDB's CPU cost per key: db_bench fillrandom without fsync, batch 128,
-/// 100-byte values, one thread (in a fresh directory under `dir`); prints its line.
-inline db_bench_result run_db_bench_cpu_per_key(const std::string& dir) {
-  auto puts = run_db_bench(dir, 128, 8000, 100, 300, /*sync=*/false);
+/// 100-byte values, one thread (in a fresh directory under `dir`); prints its
+/// line (print_db_bench_cpu_per_key, also for a results table).
+inline void print_db_bench_cpu_per_key(const db_bench_result& puts) {
   if (puts.ok)
     std::printf("  db_bench fillrandom sync=0 batch 128  %9.0f keys/s  (one thread: RocksDB's CPU per key)\n",
                 puts.ops_per_sec);
   else
     std::printf("  db_bench sync=0 FAILED: %s\n", puts.error.c_str());
   std::fflush(stdout);
+}
+
+inline db_bench_result run_db_bench_cpu_per_key(const std::string& dir) {
+  auto puts = run_db_bench(dir, 128, 8000, 100, 300, /*sync=*/false);
+  print_db_bench_cpu_per_key(puts);
   return puts;
 }
 

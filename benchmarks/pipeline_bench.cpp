@@ -547,8 +547,7 @@ int main(int argc, char** argv) {
                 share, r.ok ? "" : "  (FAILED)");
   }
   bench::print_wrk("GET /healthz, pipeline-0ms server", runs[1].healthz);
-  if (puts.ok)
-    std::printf("  db_bench fillrandom sync=0 batch 128  %9.0f keys/s  (RocksDB's CPU per key)\n", puts.ops_per_sec);
+  bench::print_db_bench_cpu_per_key(puts);
   std::printf("  (in flight = Instagram calls in flight, mean/max of 50 ms samples; beyond = (mean processing_ms -\n"
               "   latency) / mean processing_ms, the share of the processing time that is not the provider's)\n");
   std::printf("\n-- ratios --\n");

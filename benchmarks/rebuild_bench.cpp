@@ -341,12 +341,16 @@ int main(int argc, char** argv) {
               rb.per_wall(), ref_wall);
   std::printf("  by CPU time    = %s  (%.0f vs %.0f events/s; the rebuild's over all its threads)\n",
               bench::fmt_ratio(rb.per_cpu(), ref_cpu).c_str(), rb.per_cpu(), ref_cpu);
-  // The floor: the scan (one thread) plus writing the entries, split perfectly
-  // over the machine's cores, with nothing else done at all.
-  const double scan_cpu = std::min(scan1.cpu, scan2.cpu);
+  // A floor: a first step (taking `first_wall` at the least) plus writing the
+  // entries, their CPU time split perfectly over the machine's cores.
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-  const double floor_wall = std::max(scan_cpu, (scan_cpu + writes.cpu) / cores);
-  const double floor_rate = floor_wall > 0 ? static_cast<double>(rb.items) / floor_wall : 0;
+  auto floor_rate_of = [&](double first_wall, double first_cpu) {
+    const double wall = std::max(first_wall, (first_cpu + writes.cpu) / cores);
+    return wall > 0 ? static_cast<double>(rb.items) / wall : 0;
+  };
+  // The floor: the scan (one thread) plus writing the entries, nothing else done at all.
+  const double scan_cpu = std::min(scan1.cpu, scan2.cpu);
+  const double floor_rate = floor_rate_of(scan_cpu, scan_cpu);
   std::printf("  floor          = %s  (scan + writing the entries alone, %.2f + %.2f s CPU over %u cores: no\n"
               "                   decode, unseal, fold or sort; the rebuild is at %s of this floor)\n",
               bench::fmt_ratio(floor_rate, ref_wall).c_str(), scan_cpu, writes.cpu, cores,
@@ -354,8 +358,7 @@ int main(int argc, char** argv) {
   // The floor with the fold: what a rebuild must do at the very least, fold
   // every lead and write the entries, still without building a row or
   // sorting an index entry, split perfectly over the cores.
-  const double fold_floor_wall = std::max(folds.wall, (folds.cpu + writes.cpu) / cores);
-  const double fold_floor_rate = fold_floor_wall > 0 ? static_cast<double>(rb.items) / fold_floor_wall : 0;
+  const double fold_floor_rate = floor_rate_of(folds.wall, folds.cpu);
   std::printf("  floor with fold = %s  (the fold pass + writing the entries alone, %.2f + %.2f s CPU over %u\n"
               "                   cores: no row built, no entry sorted; the rebuild is at %s of this floor)\n",
               bench::fmt_ratio(fold_floor_rate, ref_wall).c_str(), folds.cpu, writes.cpu, cores,

@@ -2,6 +2,7 @@
 // A small asynchronous HTTP/1.1 GET client for the provider APIs. Beast and
 // Asio stay inside http_client.cpp (pimpl): they are slow to compile, and the
 // providers only need "GET this, call me back with the answer or why not".
+#include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -84,6 +85,17 @@ struct http_client_options {
   std::chrono::milliseconds idle_ttl{20000};
   std::string user_agent = "leadbase-discovery/0.1";
 };
+
+/// The options a provider's client runs with: its call timeout, and as many
+/// idle keep-alive connections as it may have calls in flight. With fewer,
+/// every burst past the pool closes connections and the next calls open new
+/// ones (a TCP, and in production a TLS, handshake per call).
+inline http_client_options provider_client_options(uint32_t timeout_ms, uint32_t max_in_flight) {
+  http_client_options o;
+  o.timeout = std::chrono::milliseconds(timeout_ms);
+  o.max_idle = std::max<std::size_t>(o.max_idle, max_in_flight);
+  return o;
+}
 
 /**
  * GETs against one base URL, each call on a pooled keep-alive connection or a

@@ -236,13 +236,7 @@ result<std::unique_ptr<instagram_provider>> instagram_provider::create(const ins
   if (!base) return error{errc::validation, "discovery.instagram.base_url: " + base.err().message};
   if (opts.media_limit == 0) return error{errc::validation, "discovery.instagram.media_limit must be at least 1"};
   if (opts.timeout_ms == 0) return error{errc::validation, "discovery.instagram.timeout_ms must be at least 1"};
-  http_client_options ho;
-  ho.timeout = std::chrono::milliseconds(opts.timeout_ms);
-  // As many idle connections as calls may be in flight: with fewer, every
-  // burst past the pool closes connections and the next opens new ones
-  // (a TCP, and in production a TLS, handshake per call).
-  ho.max_idle = std::max<std::size_t>(ho.max_idle, opts.max_in_flight);
-  auto http = http_client::create(std::move(*base), ho);
+  auto http = http_client::create(std::move(*base), provider_client_options(opts.timeout_ms, opts.max_in_flight));
   if (!http) return http.err();
   return std::unique_ptr<instagram_provider>(new instagram_provider(opts, std::move(*http)));
 }

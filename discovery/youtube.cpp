@@ -1,7 +1,5 @@
 #include "discovery/youtube.hpp"
 
-#include <algorithm>
-
 #include <utility>
 
 #include <rapidjson/document.h>
@@ -161,13 +159,7 @@ result<std::unique_ptr<youtube_provider>> youtube_provider::create(const youtube
   auto base = parse_base_url(opts.base_url);
   if (!base) return error{errc::validation, "discovery.youtube.base_url: " + base.err().message};
   if (opts.timeout_ms == 0) return error{errc::validation, "discovery.youtube.timeout_ms must be at least 1"};
-  http_client_options ho;
-  ho.timeout = std::chrono::milliseconds(opts.timeout_ms);
-  // As many idle connections as calls may be in flight: with fewer, every
-  // burst past the pool closes connections and the next opens new ones
-  // (a TCP, and in production a TLS, handshake per call).
-  ho.max_idle = std::max<std::size_t>(ho.max_idle, opts.max_in_flight);
-  auto http = http_client::create(std::move(*base), ho);
+  auto http = http_client::create(std::move(*base), provider_client_options(opts.timeout_ms, opts.max_in_flight));
   if (!http) return http.err();
   return std::unique_ptr<youtube_provider>(new youtube_provider(opts, std::move(*http)));
 }

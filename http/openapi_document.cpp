@@ -887,7 +887,7 @@ constexpr const char* document = R"json({
   },
   "/readyz": {
    "get": {
-    "summary": "Readiness: the log is open and can write, and projections are within 5 s of the head",
+    "summary": "Readiness: the log is open and can write, the write side runs, and projections are within 5 s of the head",
     "operationId": "readyz",
     "tags": [
      "operations"

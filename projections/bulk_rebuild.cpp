@@ -157,8 +157,9 @@ struct entry_ref {
 bool ref_less(const entry_ref& a, const entry_ref& b) {
   for (size_t i = 0; i < entry_ref::words; ++i)
     if (a.head[i] != b.head[i]) return a.head[i] < b.head[i];
-  // The first min(32, size) bytes are equal (zero padding included), so a key
-  // shorter than 32 bytes is a prefix of the other: only the tails and sizes remain.
+  // The first min(inline_bytes, size) bytes are equal (zero padding included),
+  // so a key shorter than inline_bytes is a prefix of the other: only the tails
+  // and sizes remain.
   const size_t n = std::min(a.key_size, b.key_size);
   if (n > entry_ref::inline_bytes) {
     const int c = std::memcmp(a.key + entry_ref::inline_bytes, b.key + entry_ref::inline_bytes,
@@ -584,6 +585,19 @@ result<std::vector<std::string>> lead_splits(rocksdb::DB* db, rocksdb::ColumnFam
   return splits;
 }
 
+/// The key ranges of the log the scan threads take at `snapshot`, one per
+/// thread (fewer for a small log): cut at lead_splits, the outer ends unbounded.
+result<std::vector<storage::lead_scan_range>> lead_ranges(const storage::event_log& log,
+                                                          const storage::log_snapshot& snapshot, unsigned threads) {
+  rocksdb::ReadOptions ro;
+  ro.snapshot = snapshot.get();
+  auto splits = lead_splits(log.db(), log.family("events"), ro, std::max(threads, 1u));
+  if (!splits) return splits.err();
+  std::vector<storage::lead_scan_range> ranges(splits->size() + 1);
+  for (size_t i = 0; i < splits->size(); ++i) ranges[i].hi = ranges[i + 1].lo = (*splits)[i];
+  return ranges;
+}
+
 /// Shared with the other range threads: progress and the stop flag.
 struct fold_shared {
   std::atomic<uint64_t>* folded;         // events folded, all threads together
@@ -638,7 +652,7 @@ struct partition_job {
   storage::event_log* log;
   const lead_views* views;
   const storage::log_snapshot* snapshot;
-  std::string lo, hi;  // lead ids; "" = unbounded
+  storage::lead_scan_range range;  // lead ids; "" = unbounded
   fs::path dir;
   std::string name;    // for its files
   size_t chunk_budget, chunk_block, target_file_bytes;
@@ -674,7 +688,7 @@ status scan_range(const partition_job& job, partition_out& out) {
     return ok();
   };
 
-  auto scanned = fold_range(*job.log, *job.snapshot, {job.lo, job.hi}, finish_lead,
+  auto scanned = fold_range(*job.log, *job.snapshot, job.range, finish_lead,
                             {job.folded, job.stop, job.tick ? &job.tick : nullptr}, out.events);
   if (!scanned) return scanned;
   if (auto s = views_sink.finish(); !s) return s;
@@ -761,8 +775,6 @@ result<bulk_rebuild_stats> bulk_rebuild(storage::event_log& log, lead_views& vie
   storage::log_snapshot snap(log);
   if (!snap.last_position()) return snap.last_position().err();
   const global_position head = *snap.last_position();
-  rocksdb::ReadOptions ro;
-  ro.snapshot = snap.get();
   if (progress) progress(0, head);
 
   dir_guard tmp{fs::path(db->GetName()) / "bulk_rebuild.tmp"};
@@ -775,9 +787,9 @@ result<bulk_rebuild_stats> bulk_rebuild(storage::event_log& log, lead_views& vie
 
   // -- scan and fold, one key range per thread ---------------------------------------------
   const auto t_scan = clock_type::now();
-  auto splits = lead_splits(db, events_cf, ro, threads);
-  if (!splits) return splits.err();
-  const size_t parts = splits->size() + 1;
+  auto ranges = lead_ranges(log, snap, threads);
+  if (!ranges) return ranges.err();
+  const size_t parts = ranges->size();
   std::atomic<uint64_t> folded{0};
   std::atomic<bool> stop{false};
   global_position reported = 0;
@@ -799,8 +811,7 @@ result<bulk_rebuild_stats> bulk_rebuild(storage::event_log& log, lead_views& vie
     j.log = &log;
     j.views = &views;
     j.snapshot = &snap;
-    j.lo = i == 0 ? std::string() : (*splits)[i - 1];
-    j.hi = i + 1 == parts ? std::string() : (*splits)[i];
+    j.range = (*ranges)[i];
     j.dir = tmp.path;
     j.name = std::to_string(i);
     // Blocks small enough that a small budget (tests) still fills several.
@@ -892,29 +903,24 @@ result<bulk_rebuild_stats> bulk_rebuild(storage::event_log& log, lead_views& vie
 }
 
 result<fold_pass_stats> fold_pass(const storage::event_log& log, unsigned threads) {
-  rocksdb::DB* db = log.db();
-  auto* events_cf = log.family("events");
-  if (!events_cf || !log.family("keys")) return error{errc::internal, "the log lacks a column family the fold needs"};
+  if (!log.family("events") || !log.family("keys"))
+    return error{errc::internal, "the log lacks a column family the fold needs"};
   storage::log_snapshot snap(log);
   if (!snap.last_position()) return snap.last_position().err();
-  rocksdb::ReadOptions ro;
-  ro.snapshot = snap.get();
-  auto splits = lead_splits(db, events_cf, ro, std::max(threads, 1u));
-  if (!splits) return splits.err();
-  const size_t parts = splits->size() + 1;
+  auto ranges = lead_ranges(log, snap, threads);
+  if (!ranges) return ranges.err();
+  const size_t parts = ranges->size();
   std::atomic<uint64_t> folded{0};
   std::atomic<bool> stop{false};
   std::vector<uint64_t> leads(parts, 0), events(parts, 0), versions(parts, 0);
   auto failure = run_ranges(parts, "lb-fold-pass", [&](size_t i) {
-    const storage::lead_scan_range range{i == 0 ? std::string() : (*splits)[i - 1],
-                                         i + 1 == parts ? std::string() : (*splits)[i]};
     // Something of each state is used, so no fold can be left out.
     auto on_lead = [&](const lead_state& state) -> status {
       ++leads[i];
       versions[i] += state.version;
       return ok();
     };
-    return fold_range(log, snap, range, on_lead, {&folded, &stop, nullptr}, events[i]);
+    return fold_range(log, snap, (*ranges)[i], on_lead, {&folded, &stop, nullptr}, events[i]);
   }, stop);
   if (failure) return *failure;
   fold_pass_stats out;

@@ -161,7 +161,13 @@ std::string index_prefix(char dim, std::string_view scope) {
 // plaintext: RocksDB keeps the boundary keys of table files in the MANIFEST,
 // which compaction does not rewrite, so plaintext keys would outlive an erasure there.
 
-constexpr size_t q_levels[] = {1, 3, 6};
+/// The prefix lengths a search distinguishes, and how many bytes of the bucket
+/// a search at that level shares with every token it can match: each level
+/// adds its own hash, of (bytes - previous level's bytes) bytes, to the bucket.
+struct q_level {
+  size_t length, bucket_bytes;
+};
+constexpr q_level q_levels[] = {{1, 2}, {3, 4}, {6, 8}};
 
 uint64_t fnv1a(std::string_view s, uint64_t salt) {
   uint64_t h = 1469598103934665603ull ^ (salt * 1099511628211ull);
@@ -175,28 +181,30 @@ uint64_t fnv1a(std::string_view s, uint64_t salt) {
 /// The nested bucket of a token (or of a search text: only the levels its
 /// length reaches are used by the search).
 uint64_t q_bucket_of(std::string_view text) {
-  const uint64_t h1 = fnv1a(text.substr(0, 1), 1) & 0xffffu;
-  const uint64_t h3 = fnv1a(text.substr(0, 3), 3) & 0xffffu;
-  const uint64_t h6 = fnv1a(text.substr(0, 6), 6) & 0xffffffffu;
-  return h1 << 48 | h3 << 32 | h6;
+  uint64_t bucket = 0;
+  size_t bytes = 0;
+  for (const auto& l : q_levels) {
+    const size_t width = 8 * (l.bucket_bytes - bytes);
+    const uint64_t mask = width == 64 ? ~0ull : (1ull << width) - 1;
+    bucket |= (fnv1a(text.substr(0, l.length), l.length) & mask) << (8 * (8 - l.bucket_bytes));
+    bytes = l.bucket_bytes;
+  }
+  return bucket;
 }
 
-/// The bucket bytes a search at `level` shares with every token it can match.
-size_t q_prefix_bytes(size_t level) { return level >= 6 ? 8 : level >= 3 ? 4 : 2; }
-
-/// The bucket level a search of `n` bytes uses.
-size_t q_level_for(size_t n) {
-  size_t level = q_levels[0];
-  for (size_t l : q_levels)
-    if (l <= n) level = l;
-  return level;
+/// The level a search of `n` bytes uses: the longest prefix length <= n.
+const q_level& q_level_for(size_t n) {
+  const q_level* level = &q_levels[0];
+  for (const auto& l : q_levels)
+    if (l.length <= n) level = &l;
+  return *level;
 }
 
 /// The key prefix a search for `text` scans: "q" + the bucket bytes its level shares.
 std::string q_search_prefix(std::string_view text) {
   std::string k = "q";
   put_be64(k, q_bucket_of(text));
-  k.resize(1 + q_prefix_bytes(q_level_for(text.size())));
+  k.resize(1 + q_level_for(text.size()).bucket_bytes);
   return k;
 }
 

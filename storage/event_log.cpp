@@ -72,6 +72,17 @@ struct event_log::impl {
   mutable std::mutex failure_mutex;
   std::optional<std::string> write_failure;  // the last write's error, while writes fail
 
+  /// Records how a write went, for write_failure().
+  void note_write(const rocksdb::Status& s) {
+    std::lock_guard<std::mutex> lock(failure_mutex);
+    if (!s.ok()) {
+      write_failure = s.ToString();
+    } else if (write_failure) {
+      log()->warn("journal writes succeed again");
+      write_failure.reset();
+    }
+  }
+
   // The newest committed events, decoded and unsealed, at consecutive
   // positions: the projection runner and the stats follower read what was just
   // committed, and serving it from here saves the global index walk, the
@@ -332,15 +343,7 @@ std::vector<append_result> event_log::append_batch(std::vector<append_request>& 
 
   if (batch.Count() == 0) return results;
   auto s = d.db->Write(d.write_opts, &batch);
-  {
-    std::lock_guard<std::mutex> lock(d.failure_mutex);
-    if (s.ok()) {
-      if (d.write_failure) log()->warn("journal writes succeed again");
-      d.write_failure.reset();
-    } else {
-      d.write_failure = s.ToString();
-    }
-  }
+  d.note_write(s);
   if (!s.ok()) {
     log()->error("journal write failed: {}", s.ToString());
     for (auto& res : results) {

@@ -75,3 +75,9 @@ TEST_CASE("an https base URL against a plain HTTP server fails the handshake", "
   const auto kind = std::get<http_failure>(outcome).kind;
   REQUIRE((kind == transport_error::tls_failed || kind == transport_error::io));
 }
+
+TEST_CASE("a provider's client keeps as many idle connections as it may have calls in flight", "[http_client]") {
+  CHECK(provider_client_options(5000, 32).max_idle == 32);
+  CHECK(provider_client_options(5000, 32).timeout == std::chrono::milliseconds(5000));
+  CHECK(provider_client_options(5000, 2).max_idle == http_client_options{}.max_idle);  // never fewer than the default
+}

@@ -67,12 +67,15 @@ inline std::map<std::string, std::string> family_contents(const storage::event_l
 
 class log_fixture {
  public:
-  log_fixture() { open(); }
+  /// env: the RocksDB Env to open the log on (null: the default), e.g. a
+  /// test::failing_disk's, which must then outlive the fixture's log.
+  explicit log_fixture(std::shared_ptr<rocksdb::Env> env = nullptr) : env(std::move(env)) { open(); }
 
   void open() {
     storage::log_options o;
     o.dir = dir.str();
     o.sync = false;
+    o.env = env;
     auto l = storage::event_log::open(o);
     REQUIRE(l);
     log = std::move(*l);
@@ -93,6 +96,7 @@ class log_fixture {
   struct appended {
     global_position position = 0;
     std::string error;  // empty on success
+    errc code = errc::success;
   };
 
   /// append() without Catch assertions, for threads other than the test's own
@@ -114,10 +118,11 @@ class log_fixture {
     std::vector<storage::append_request> reqs;
     reqs.push_back(std::move(r));
     auto res = log->append_batch(reqs, recorded_at.value_or(1764331200000 + static_cast<millis>(event_counter)));
-    if (res.size() != 1) return {0, "append_batch gave " + std::to_string(res.size()) + " results for 1 request"};
-    if (res[0].code != errc::success) return {0, "append of " + lead + " failed: " + res[0].message};
+    if (res.size() != 1)
+      return {0, "append_batch gave " + std::to_string(res.size()) + " results for 1 request", errc::internal};
+    if (res[0].code != errc::success) return {0, "append of " + lead + " failed: " + res[0].message, res[0].code};
     versions[lead] = res[0].events.back().meta.version;
-    return {res[0].events.back().meta.position, {}};
+    return {res[0].events.back().meta.position, {}, errc::success};
   }
 
   global_position append_lead(const lead_spec& s) { return append(s.id, payloads_of(s), s.signed_up_at); }
@@ -166,6 +171,7 @@ class log_fixture {
   }
 
   temp_dir dir;
+  std::shared_ptr<rocksdb::Env> env;  // the next open()'s
   std::unique_ptr<storage::event_log> log;
   std::map<std::string, lead_version> versions;
   std::map<std::string, storage::data_key> keys;
