@@ -38,6 +38,7 @@
 #include <rapidjson/writer.h>
 
 #include "tests/e2e/checks.hpp"
+#include "tests/e2e/simulator_process.hpp"
 
 using namespace leadbase::e2e;
 namespace fs = std::filesystem;
@@ -47,112 +48,6 @@ namespace {
 using clock_type = std::chrono::steady_clock;
 
 constexpr int max_attempts = 3;
-
-// -- the simulator as a child process ---------------------------------------------------
-
-/// `leadbase simulate-discovery --listen 127.0.0.1:PORT [--latency-ms N]` as a
-/// child process (dies with the test process), output in a temp file.
-class simulator_process {
- public:
-  explicit simulator_process(uint32_t latency_ms = 0) : latency_ms_(latency_ms) {
-    log_ = fs::temp_directory_path() / ("leadbase-e2e-sim-" + unique_suffix() + ".log");
-    std::string why;
-    for (int attempt = 0; attempt < 5; ++attempt)  // a port taken in the meantime: another one
-      if (try_start(why)) return;
-    throw std::runtime_error(why);
-  }
-  ~simulator_process() {
-    stop();
-    std::error_code ec;
-    fs::remove(log_, ec);
-  }
-  simulator_process(const simulator_process&) = delete;
-  simulator_process& operator=(const simulator_process&) = delete;
-
-  uint16_t port() const { return port_; }
-  std::string output() const {
-    std::ifstream in(log_, std::ios::binary);
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-  }
-
- private:
-  bool try_start(std::string& why) {
-    port_ = free_port();
-    std::vector<std::string> args{"simulate-discovery", "--listen", "127.0.0.1:" + std::to_string(port_), "--seed", "7"};
-    if (latency_ms_ > 0) {
-      args.push_back("--latency-ms");
-      args.push_back(std::to_string(latency_ms_));
-    }
-    const pid_t pid = spawn_leadbase(args, log_, log_);
-    pid_ = pid;
-    auto deadline = clock_type::now() + std::chrono::seconds(20);
-    while (clock_type::now() < deadline) {
-      int status = 0;
-      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        why = "leadbase simulate-discovery exited before it listened; output:\n" + output();
-        return false;
-      }
-      if (output().find("listening on") != std::string::npos) {
-        // It says so once bound; make sure it answers too.
-        http_client c(port_, std::chrono::seconds(2));
-        auto r = c.try_request("GET", "/v21.0/1?fields=business_discovery.username(probe)%7Bfollowers_count%7D"
-                                      "&access_token=t");
-        if (r.status != 0) return true;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    stop();
-    why = "leadbase simulate-discovery did not start within 20 s; output:\n" + output();
-    return false;
-  }
-
-  void stop() {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGTERM);
-    for (int i = 0; i < 500; ++i) {  // 5 s, then SIGKILL
-      int status = 0;
-      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        return;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    ::kill(pid_, SIGKILL);
-    int status = 0;
-    ::waitpid(pid_, &status, 0);
-    pid_ = -1;
-  }
-
-  uint32_t latency_ms_;
-  fs::path log_;
-  pid_t pid_ = -1;
-  uint16_t port_ = 0;
-};
-
-/// The server's Creator Discovery configuration against the simulator.
-std::string discovery_toml(uint16_t sim_port, uint32_t timeout_ms) {
-  const std::string base = "http://127.0.0.1:" + std::to_string(sim_port);
-  return "[discovery.instagram]\n"
-         "base_url = \"" + base + "/v21.0\"\n"
-         "ig_user_id = \"17841400000000000\"\n"
-         "access_token = \"e2e-simulator-token\"\n"
-         "timeout_ms = " + std::to_string(timeout_ms) + "\n"
-         "max_in_flight = 32\n"
-         "\n[discovery.youtube]\n"
-         "base_url = \"" + base + "/youtube/v3\"\n"
-         "api_key = \"k\"\n"
-         "timeout_ms = " + std::to_string(timeout_ms) + "\n"
-         "max_in_flight = 32\n"
-         "\n[discovery.retry]\n"
-         "base_ms = 5\n"
-         "cap_ms = 50\n"
-         "max_attempts = " + std::to_string(max_attempts) + "\n"
-         "\n[discovery.breaker]\n"
-         "open_ms = 200\n";
-}
 
 // -- the leads --------------------------------------------------------------------------
 
@@ -554,7 +449,7 @@ TEST_CASE("1,000 signups of every profile class reach a final state that their r
           "[e2e][pipeline]") {
   simulator_process sim;
   server_options so;
-  so.extra_toml = discovery_toml(sim.port(), 2000);
+  so.extra_toml = discovery_toml(sim.port(), 2000, max_attempts);
   server_process srv(so);
   srv.start();
 
@@ -580,7 +475,7 @@ TEST_CASE("after a SIGKILL with enrichment calls in flight every lead still reac
   INFO("live lead actors: " << (few_live_actors ? "at most 4, idle after 50 ms" : "the default"));
   simulator_process sim(300);  // every answer takes 300 ms: calls are in flight when the server dies
   server_options so;
-  so.extra_toml = discovery_toml(sim.port(), 3000) +
+  so.extra_toml = discovery_toml(sim.port(), 3000, max_attempts) +
                   (few_live_actors ? "\n[actors]\nmax_live_leads = 4\npassivate_after_ms = 50\n" : "");
   server_process srv(so);
   srv.start();
@@ -637,7 +532,7 @@ TEST_CASE("with 4 live lead actors, signups of every class still reach the same 
   // after 50 ms. None of that may change what a lead ends as.
   simulator_process sim;
   server_options so;
-  so.extra_toml = discovery_toml(sim.port(), 2000) + "\n[actors]\nmax_live_leads = 4\npassivate_after_ms = 50\n";
+  so.extra_toml = discovery_toml(sim.port(), 2000, max_attempts) + "\n[actors]\nmax_live_leads = 4\npassivate_after_ms = 50\n";
   server_process srv(so);
   srv.start();
 
