@@ -755,7 +755,7 @@ status validate_for_serve(const config& cfg) {
 
 std::string default_config_toml() {
   // Keep identical to config/leadbase.dev.toml (tests/app/config_test.cpp checks it).
-  return R"toml(# leadbase — configuration for LOCAL DEVELOPMENT (API.md "Configuration file").
+  return R"toml(# leadbase — configuration for LOCAL DEVELOPMENT (every key: docs/configuration.md).
 #
 # Start the Instagram Graph API simulator, then the service:
 #   leadbase simulate-discovery --listen 127.0.0.1:9090
@@ -820,7 +820,7 @@ weights      = { reach = 40, engagement = 30, activity = 20, completeness = 10 }
 thresholds   = { a = 70, b = 40 } # A >= a, B >= b, else C (b <= a, both 0..100)
 refresh_days = 30                 # enrich again after this many days
 
-# -- further keys (README "Configuration") --------------------------------
+# -- further keys (docs/configuration.md) ----------------------------
 [actors]
 passivate_after_ms = 60000        # an idle lead actor stops after this
 max_live_leads     = 20000        # then the idlest are passivated
