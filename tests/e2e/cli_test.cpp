@@ -4,6 +4,10 @@
 // lead's first event is a failure (exit 1), not an empty success.
 #include <catch2/catch.hpp>
 
+#include <fstream>
+#include <iterator>
+#include <sstream>
+
 #include "tests/e2e/harness.hpp"
 
 using namespace leadbase::e2e;
@@ -83,4 +87,33 @@ TEST_CASE("cli: replay --as-of before the lead's first event says so and exits 1
   CHECK(after.exit_code == 0);
   CHECK(contains(after.out, "event 1 signed_up"));
   CHECK(contains(after.out, "integrity: verified"));
+}
+
+TEST_CASE("cli: docs/cli.md lists every sub-command and every option of each", "[e2e][cli][docs]") {
+  std::ifstream in(std::string(LEADBASE_SOURCE_DIR) + "/docs/cli.md");
+  REQUIRE(in.good());
+  const std::string doc((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto help = run_leadbase({"--help"});
+  REQUIRE(help.exit_code == 0);
+  // The names under "Subcommands:", two spaces in, as CLI11 prints them.
+  std::vector<std::string> commands;
+  std::istringstream lines(help.out.substr(help.out.find("Subcommands:")));
+  for (std::string line; std::getline(lines, line);)
+    if (line.size() > 2 && line.compare(0, 2, "  ") == 0 && line[2] != ' ')
+      commands.push_back(line.substr(2, line.find(' ', 2) - 2));
+  REQUIRE(commands.size() >= 6);
+  for (const auto& cmd : commands) {
+    INFO("`leadbase " << cmd << "` is missing from docs/cli.md");
+    CHECK(contains(doc, "`leadbase " + cmd));
+    auto sub = run_leadbase({cmd, "--help"});
+    REQUIRE(sub.exit_code == 0);
+    std::istringstream opts(sub.out);
+    for (std::string line; std::getline(opts, line);) {
+      auto at = line.find_first_not_of(' ');
+      if (at != 2 || line.compare(2, 2, "--") != 0 || line.compare(2, 6, "--help") == 0) continue;
+      std::string opt = line.substr(2, line.find_first_of(" {", 2) - 2);
+      INFO("option " << opt << " of " << cmd << " is missing from docs/cli.md");
+      CHECK(contains(doc, "`" + opt));
+    }
+  }
 }
