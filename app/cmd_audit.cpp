@@ -49,6 +49,12 @@ int run_replay(const replay_args& args) {
   auto events = (*log)->read_stream(args.lead_id);
   if (!events) return fail(events.err().message);
   if (events->empty()) return fail("no lead " + args.lead_id + " in " + args.data_dir);
+  // As GET .../state?as_of=: --as-of compares with recorded_at (when we
+  // stored the event), not the signup's occurred_at. Before the first event
+  // there is nothing to replay, which is a failure, not an empty success.
+  if (as_of && events->front().ev.meta.recorded_at > *as_of)
+    return fail("no event of lead " + args.lead_id + " was recorded at or before " + *args.as_of
+                + " (the first was recorded at " + format_time(events->front().ev.meta.recorded_at) + ")");
   lead_state s = initial(args.lead_id);
   for (const auto& e : *events) {
     if (as_of && e.ev.meta.recorded_at > *as_of) break;

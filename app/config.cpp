@@ -124,6 +124,9 @@ class reader {
 
   /// Reports the first key of `t` that is not in `allowed`.
   void only(const toml::table& t, const std::string& path, keys allowed) {
+    if (seen_keys_)
+      for (std::string_view a : allowed)
+        seen_keys_->push_back(without_indexes(join(path, a)));
     if (failed_)
       return;
     for (auto&& [k, v] : t) {
@@ -148,9 +151,15 @@ class reader {
     }
   }
 
-  /// The sub-table `key` of `t`, or nullptr if absent (or on error).
+  /// The sub-table `key` of `t`, or nullptr if absent (or on error). While
+  /// recording keys, an absent table reads as empty, so every section's
+  /// `only` list is seen.
   const toml::table* table(const toml::table& t, const std::string& path, std::string_view key) {
     const toml::node* n = t.get(key);
+    if (seen_keys_ && (!n || !n->is_table())) {
+      static const toml::table empty;
+      return &empty;
+    }
     if (!n || failed_)
       return nullptr;
     if (auto* sub = n->as_table())
@@ -260,9 +269,25 @@ class reader {
     return true;
   }
 
+  /// Records every key `only` allows (see known_config_keys).
+  void record_keys(std::vector<std::string>* out) { seen_keys_ = out; }
+
  private:
+  /// "auth.tokens[0].name" -> "auth.tokens[].name".
+  static std::string without_indexes(const std::string& path) {
+    std::string out;
+    for (std::size_t i = 0; i < path.size(); ++i) {
+      out += path[i];
+      if (path[i] == '[')
+        while (i + 1 < path.size() && path[i + 1] >= '0' && path[i + 1] <= '9')
+          ++i;
+    }
+    return out;
+  }
+
   bool failed_ = false;
   std::string message_;
+  std::vector<std::string>* seen_keys_ = nullptr;
 };
 
 // -- value checks -------------------------------------------------------------
@@ -628,8 +653,10 @@ result<listen_address> parse_listen(std::string_view text) {
   return out;
 }
 
-result<config> parse_config(std::string_view toml_text, std::string_view source_name,
-                            const env_lookup& env) {
+namespace {
+
+result<config> parse_recording(std::string_view toml_text, std::string_view source_name, const env_lookup& env,
+                               std::vector<std::string>* seen_keys) {
   const std::string source = source_name.empty() ? "<config>" : std::string{source_name};
   toml::parse_result parsed = toml::parse(toml_text, std::string_view{source});
   if (!parsed) {
@@ -646,6 +673,7 @@ result<config> parse_config(std::string_view toml_text, std::string_view source_
 
   config cfg;
   reader r;
+  r.record_keys(seen_keys);
   r.only(root, "", {"data_dir", "listen", "auth", "durability", "discovery", "qualification",
                     "priority", "actors", "limits", "log", "journal"});
   r.string(root, "", "data_dir", cfg.data_dir, true);
@@ -662,6 +690,34 @@ result<config> parse_config(std::string_view toml_text, std::string_view source_
   if (r.failed())
     return {errc::validation, r.message()};
   return cfg;
+}
+
+} // namespace
+
+result<config> parse_config(std::string_view toml_text, std::string_view source_name,
+                            const env_lookup& env) {
+  return parse_recording(toml_text, source_name, env, nullptr);
+}
+
+std::vector<std::string> known_config_keys() {
+  // The loader itself, run once over a file with one token (so the token
+  // table's keys are seen too) while its reader records every `only` list.
+  std::vector<std::string> seen;
+  (void)parse_recording("[auth]\ntokens = [{ name = \"n\", token = \"0123456789abcdef\", scopes = [\"read\"] }]\n",
+                        "known_config_keys", [](const char*) -> const char* { return nullptr; }, &seen);
+  std::sort(seen.begin(), seen.end());
+  seen.erase(std::unique(seen.begin(), seen.end()), seen.end());
+  // Only leaves: a table ("discovery", "priority.weights") is named by its keys.
+  std::vector<std::string> leaves;
+  for (const auto& k : seen) {
+    bool is_table = std::any_of(seen.begin(), seen.end(), [&](const std::string& other) {
+      return other.size() > k.size() && other.compare(0, k.size(), k) == 0
+             && (other[k.size()] == '.' || other[k.size()] == '[');
+    });
+    if (!is_table)
+      leaves.push_back(k);
+  }
+  return leaves;
 }
 
 result<config> load_config(const std::string& path, const env_lookup& env) {
@@ -699,7 +755,7 @@ status validate_for_serve(const config& cfg) {
 
 std::string default_config_toml() {
   // Keep identical to config/leadbase.dev.toml (tests/app/config_test.cpp checks it).
-  return R"toml(# leadbase — configuration for LOCAL DEVELOPMENT (API.md "Configuration file").
+  return R"toml(# leadbase — configuration for LOCAL DEVELOPMENT (every key: docs/configuration.md).
 #
 # Start the Instagram Graph API simulator, then the service:
 #   leadbase simulate-discovery --listen 127.0.0.1:9090
@@ -764,7 +820,7 @@ weights      = { reach = 40, engagement = 30, activity = 20, completeness = 10 }
 thresholds   = { a = 70, b = 40 } # A >= a, B >= b, else C (b <= a, both 0..100)
 refresh_days = 30                 # enrich again after this many days
 
-# -- further keys (README "Configuration") --------------------------------
+# -- further keys (docs/configuration.md) ----------------------------
 [actors]
 passivate_after_ms = 60000        # an idle lead actor stops after this
 max_live_leads     = 20000        # then the idlest are passivated

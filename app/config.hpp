@@ -96,6 +96,13 @@ using env_lookup = std::function<const char*(const char*)>;
 result<config> parse_config(std::string_view toml_text, std::string_view source_name,
                             const env_lookup& env = {});
 
+/// Every key the loader accepts, as full dotted paths ("log.level",
+/// "discovery.breaker.window", "auth.tokens[].scopes"), sorted; tables are
+/// named by their keys. Taken from the loader's own lists of allowed keys,
+/// so a key added there is here too (docs/configuration.md is checked
+/// against it).
+std::vector<std::string> known_config_keys();
+
 /// Reads the file at `path` and calls parse_config on it.
 result<config> load_config(const std::string& path, const env_lookup& env = {});
 

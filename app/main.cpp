@@ -2,26 +2,32 @@
 #include <CLI/CLI.hpp>
 
 #include <iostream>
+#include <string_view>
 
 #include "app/commands.hpp"
 #include "discovery/simulator.hpp"
 
 int main(int argc, char** argv) {
   CLI::App cli{"leadbase: signups from the Hotmart platform as sales leads with an auditable history"};
-  cli.require_subcommand(1);
+  // At most one sub-command; "none" is reported below, after CLI11 has named
+  // an unknown option (with require_subcommand(1) it would only say that a
+  // sub-command is required, hiding the typo).
+  cli.require_subcommand(0, 1);
   cli.set_version_flag("--version", "leadbase 0.1.0");
+  // --help shows each option's default (captured from the variable it fills).
+  cli.option_defaults()->always_capture_default();
 
   leadbase::app::serve_args serve;
   std::string data_override, listen_override;
   auto* serve_cmd = cli.add_subcommand("serve", "run the service");
   serve_cmd->add_option("--config", serve.config_file, "TOML config file (default: the development config)");
-  serve_cmd->add_option("--data", data_override, "data directory (overrides data_dir)");
-  serve_cmd->add_option("--listen", listen_override, "HOST:PORT to listen on (overrides listen)");
+  serve_cmd->add_option("--data", data_override, "data directory (default: the config's data_dir)");
+  serve_cmd->add_option("--listen", listen_override, "HOST:PORT to listen on (default: the config's listen)");
 
   leadbase::discovery::simulator_options sim;
   auto* sim_cmd = cli.add_subcommand("simulate-discovery",
                                      "a local stand-in for the Instagram Graph API and YouTube Data API");
-  sim_cmd->add_option("--listen", sim.listen, "HOST:PORT to listen on")->required();
+  sim_cmd->add_option("--listen", sim.listen, "HOST:PORT to listen on")->required()->default_str("");
   sim_cmd->add_option("--seed", sim.seed, "changes every generated profile");
   sim_cmd->add_option("--latency-ms", sim.latency_ms, "added before every answer");
   sim_cmd->add_option("--fail-rate", sim.fail_rate, "share of requests answered with a transient error")
@@ -46,9 +52,9 @@ int main(int argc, char** argv) {
   std::string import_data;
   auto* import_cmd = cli.add_subcommand("import", "bulk-load signups (one POST /v1/signups body a line) with a progress bar");
   import_cmd->add_option("--config", import.config_file, "TOML config file (default: the development config)");
-  import_cmd->add_option("--data", import_data, "data directory (overrides data_dir)");
+  import_cmd->add_option("--data", import_data, "data directory (default: the config's data_dir)");
   import_cmd->add_option("--concurrency", import.concurrency, "appends in flight at most")->check(CLI::Range(1, 100000));
-  import_cmd->add_flag("!--no-progress", import.progress, "no progress bar");
+  import_cmd->add_flag("!--no-progress", import.progress, "no progress bar (default: drawn when stderr is a terminal)");
   import_cmd->add_option("FILE", import.input, "signups.jsonl, or - for stdin")->required();
 
   leadbase::app::rebuild_args rebuild;
@@ -57,11 +63,31 @@ int main(int argc, char** argv) {
   rebuild_cmd->add_option("--projection", rebuild.projection, "only this projection (lead_views)");
   rebuild_cmd->add_option("--config", rebuild.config_file, "TOML config file with the priority settings");
 
+  // A first argument that is neither an option nor a sub-command is a
+  // mistyped command: name it and the commands there are.
+  if (argc > 1 && argv[1][0] != '-') {
+    std::string_view first = argv[1];
+    bool known = false;
+    std::string names;
+    for (const CLI::App* sub : cli.get_subcommands({})) {
+      known = known || sub->get_name() == first;
+      names += (names.empty() ? "" : ", ") + sub->get_name();
+    }
+    if (!known) {
+      std::cerr << "leadbase: unknown command '" << first << "' (commands: " << names
+                << "; see leadbase --help)\n";
+      return 2;
+    }
+  }
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     int code = cli.exit(e);
     return code == 0 ? 0 : 2;  // --help and --version exit 0; bad usage 2 (API.md)
+  }
+  if (cli.get_subcommands().empty()) {
+    std::cerr << "leadbase: a command is required (see leadbase --help)\n";
+    return 2;
   }
   if (*serve_cmd) {
     if (!data_override.empty()) serve.data_dir = data_override;

@@ -12,7 +12,7 @@ constexpr const char* document = R"json({
  "info": {
   "title": "leadbase",
   "version": "0.1.0",
-  "description": "Signups as sales leads with an auditable, event-sourced history (API.md)."
+  "description": "Signups as sales leads with an auditable, event-sourced history (docs/http-api.md in the repository)."
  },
  "servers": [
   {
