@@ -5,7 +5,6 @@
 // (projections/verify.hpp). Problems go to stderr, one line each naming the
 // lead; the summary to stdout; exit 1 on any problem.
 #include <iostream>
-#include <unordered_map>
 
 #include <rocksdb/db.h>
 
@@ -18,6 +17,7 @@
 #include "projections/verify.hpp"
 #include "storage/event_log.hpp"
 #include "storage/hash_chain.hpp"
+#include "storage/log_audit.hpp"
 
 namespace leadbase::app {
 namespace {
@@ -73,57 +73,13 @@ int run_verify(const verify_args& args) {
   if (!cfg) return fail(cfg.err().message);
   auto log = open_existing(args.data_dir);
   if (!log) return fail(log.err().message);
-  // Walk the global log once, checking each lead's chain as its events come.
-  struct lead_chain {
-    hash256 last{};
-    lead_version version = 0;
-    bool broken = false;
-  };
-  std::unordered_map<std::string, lead_chain> chains;
-  global_position after = 0, expected_position = 1;
-  size_t events_checked = 0, broken = 0;
-  bool walk_complete = true;
-  for (;;) {
-    auto page = (*log)->read_global(after, 4096);
-    if (!page) {
-      // A damaged event: the walk cannot go past it; the projection check below
-      // still reads every lead's stream and names the leads it cannot read.
-      std::cerr << "global log: cannot read the events after position " << after << ": " << page.err().message
-                << "\n";
-      ++broken;
-      walk_complete = false;
-      break;
-    }
-    if (page->empty()) break;
-    for (const auto& e : *page) {
-      if (e.ev.meta.position != expected_position) {
-        std::cerr << "global log: expected position " << expected_position << ", found " << e.ev.meta.position
-                  << "\n";
-        ++broken;
-      }
-      expected_position = e.ev.meta.position + 1;
-      auto& c = chains[e.ev.meta.lead_id];
-      if (!c.broken && (e.ev.meta.prev_hash != c.last || e.ev.meta.version != c.version + 1)) {
-        c.broken = true;
-        ++broken;
-        std::cerr << "lead " << e.ev.meta.lead_id << ": chain broken at version " << e.ev.meta.version << "\n";
-      }
-      c.last = e.hash;
-      c.version = e.ev.meta.version;
-      ++events_checked;
-    }
-    after = page->back().ev.meta.position;
-  }
-  // Each lead's head must be the end of its chain (when the walk saw every event).
-  for (const auto& [lead, c] : chains) {
-    if (!walk_complete) break;
-    auto head = (*log)->read_head(lead);
-    if (!head || !*head || (*head)->version != c.version || (*head)->hash != c.last) {
-      std::cerr << "lead " << lead << ": head does not match its last event\n";
-      ++broken;
-    }
-  }
-  std::cout << "verified " << events_checked << " events of " << chains.size() << " leads: "
+  // The global log (no gap), every lead's chain and head.
+  const auto audit = storage::audit_log(**log);
+  for (const auto& line : audit.reported) std::cerr << line << "\n";
+  if (audit.problems > audit.reported.size())
+    std::cerr << (audit.problems - audit.reported.size()) << " more problem(s) not listed\n";
+  const uint64_t broken = audit.problems;
+  std::cout << "verified " << audit.events << " events of " << audit.leads << " leads: "
             << (broken ? std::to_string(broken) + " problem(s)" : std::string("all chains intact")) << "\n";
 
   // Every projection row against a fresh fold, with the priority settings `serve` uses.

@@ -19,6 +19,7 @@
 #include "projections/lead_views.hpp"
 #include "projections/runner.hpp"
 #include "projections/stats.hpp"
+#include "storage/backup_service.hpp"
 
 namespace leadbase::app {
 
@@ -98,7 +99,12 @@ int run_serve(const serve_args& args) {
   if (!started) return fail("cannot start: " + started.err().message);
   auto leads = std::move(*started);
 
+  // POST /v1/admin/backups: one at a time, on its own thread; waits for a
+  // backup in progress when it goes (before the log closes).
+  storage::backup_service backups(**event_log, cfg->backup.dir, cfg->backup.keep);
+
   http::api_context ctx;
+  ctx.backups = &backups;
   ctx.leads = leads.get();
   ctx.log = event_log->get();
   ctx.priority = cfg->priority;
@@ -140,6 +146,7 @@ int run_serve(const serve_args& args) {
   ctx.http_stats = nullptr;
   stats_feed.stop();
   (*runner)->stop();
+  backups.wait_idle();
   log->info("HTTP stopped; stopping actors");
   leads.reset();
   (*event_log)->set_commit_listener({});  // no writer is left

@@ -3,6 +3,7 @@
 // process exit code: 0 success, 1 failure (with a one-line reason on stderr),
 // 2 bad usage.
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -45,6 +46,25 @@ struct rebuild_args {
 };
 /// `leadbase rebuild`: rebuilds projections from the log, offline, with a progress bar.
 int run_rebuild(const rebuild_args& args);
+
+struct backup_args {
+  std::string data_dir;  // a data dir no server is using
+  std::string to;        // the backup root: the backup goes into TO/<id>
+};
+/// `leadbase backup`: a verified backup of a stopped data dir.
+int run_backup(const backup_args& args);
+
+struct restore_args {
+  std::string from;      // a backup root (the server's [backup] dir, or backup --to)
+  std::optional<uint64_t> backup_id;  // default: the newest verified backup
+  std::string data_dir;  // must not exist or be empty
+};
+/// `leadbase restore`: a backup into an empty data dir, audited afterwards.
+int run_restore(const restore_args& args);
+
+/// The one line for a data dir that does not open: when a running server holds
+/// its lock, says so and names `online_way` (the HTTP call that does the job).
+std::string open_failure(const std::string& dir, const std::string& message, const std::string& online_way);
 
 /// Prints "leadbase: REASON" on stderr and returns 1.
 int fail(const std::string& reason);

@@ -599,6 +599,11 @@ void read_extras(reader& r, const toml::table& root, config& cfg) {
     r.only(*t, "journal", {"max_batch"});
     r.integer(*t, "journal", "max_batch", cfg.journal.max_batch, 1);
   }
+  if (const toml::table* t = r.table(root, "", "backup")) {
+    r.only(*t, "backup", {"dir", "keep"});
+    r.string(*t, "backup", "dir", cfg.backup.dir, true);
+    r.integer(*t, "backup", "keep", cfg.backup.keep, 1, 1000);
+  }
 }
 
 bool all_digits(std::string_view s) {
@@ -675,7 +680,7 @@ result<config> parse_recording(std::string_view toml_text, std::string_view sour
   reader r;
   r.record_keys(seen_keys);
   r.only(root, "", {"data_dir", "listen", "auth", "durability", "discovery", "qualification",
-                    "priority", "actors", "limits", "log", "journal"});
+                    "priority", "actors", "limits", "log", "journal", "backup"});
   r.string(root, "", "data_dir", cfg.data_dir, true);
   read_listen(r, root, cfg);
   read_auth(r, root, cfg);
@@ -836,6 +841,10 @@ level = "info"                    # trace, debug, info, warn, error, critical, o
 
 [journal]
 max_batch = 4096                  # events per synced write batch at most
+
+[backup]                          # online backups: POST /v1/admin/backups
+dir  = "./backups"                # one sub-directory per backup
+keep = 7                          # newest verified backups kept; older ones pruned after a new one verified
 )toml";
 }
 

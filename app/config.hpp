@@ -68,6 +68,12 @@ struct journal_options {
   uint32_t max_batch = 4096;  // events per synced WriteBatch at most
 };
 
+/// [backup] — online backups (POST /v1/admin/backups).
+struct backup_options {
+  std::string dir = "./backups";  // one sub-directory per backup (storage/backup.hpp)
+  uint32_t keep = 7;              // newest verified backups kept; older ones pruned after a new one verified
+};
+
 /// Everything in the configuration file, with its defaults.
 struct config {
   std::string data_dir = "./data";
@@ -82,6 +88,7 @@ struct config {
   limits_options limits;                   // [limits]
   log_options log;                         // [log]
   journal_options journal;                 // [journal]
+  backup_options backup;                   // [backup]
 };
 
 /// Looks up an environment variable; returns nullptr when unset.

@@ -63,6 +63,22 @@ int main(int argc, char** argv) {
   rebuild_cmd->add_option("--projection", rebuild.projection, "only this projection (lead_views)");
   rebuild_cmd->add_option("--config", rebuild.config_file, "TOML config file with the priority settings");
 
+  leadbase::app::backup_args backup;
+  auto* backup_cmd = cli.add_subcommand("backup", "a verified backup of a data dir no server is using "
+                                                  "(a running server backs up with POST /v1/admin/backups)");
+  backup_cmd->add_option("--data", backup.data_dir, "data directory")->required();
+  backup_cmd->add_option("--to", backup.to, "backup root: the backup goes into TO/<id>")->required();
+
+  leadbase::app::restore_args restore;
+  uint64_t restore_id = 0;
+  auto* restore_cmd = cli.add_subcommand("restore", "restore a backup into an empty data dir");
+  restore_cmd->add_option("--from", restore.from, "backup root (the server's [backup] dir, or backup --to)")
+      ->required();
+  auto* restore_id_opt =
+      restore_cmd->add_option("--backup-id", restore_id, "which backup (default: the newest verified one)");
+  restore_cmd->add_option("--data", restore.data_dir, "the new data directory (must not exist or be empty)")
+      ->required();
+
   // A first argument that is neither an option nor a sub-command is a
   // mistyped command: name it and the commands there are.
   if (argc > 1 && argv[1][0] != '-') {
@@ -101,6 +117,11 @@ int main(int argc, char** argv) {
   }
   if (*verify_cmd) return leadbase::app::run_verify(verify);
   if (*rebuild_cmd) return leadbase::app::run_rebuild(rebuild);
+  if (*backup_cmd) return leadbase::app::run_backup(backup);
+  if (*restore_cmd) {
+    if (restore_id_opt->count() > 0) restore.backup_id = restore_id;
+    return leadbase::app::run_restore(restore);
+  }
   if (*import_cmd) {
     if (!import_data.empty()) import.data_dir = import_data;
     return leadbase::app::run_import(import);

@@ -16,6 +16,9 @@
 namespace leadbase {
 class stats_store;  // projections/stats.hpp
 }
+namespace leadbase::storage {
+class backup_service;  // storage/backup_service.hpp
+}
 namespace leadbase::projections {
 class projection_runner;  // projections/runner.hpp
 class lead_views;         // projections/lead_views.hpp
@@ -57,6 +60,10 @@ struct api_context {
   /// folds the stream per request and GET /v1/leads answers 503.
   projections::projection_runner* projections = nullptr;
   projections::lead_views* views = nullptr;
+
+  // -- backups (routes_backups.cpp) ----------------------------------------------
+  /// POST/GET /v1/admin/backups and leadbase_backup_*; null: 503 (figures 0).
+  storage::backup_service* backups = nullptr;
 };
 
 struct readiness;  // http/server.hpp
@@ -77,6 +84,10 @@ void add_feed_stream_routes(router& r, api_context& ctx);
 void add_queue_routes(router& r, api_context& ctx);
 /// POST /v1/admin/projections/rebuild, GET /v1/admin/projections (scope admin).
 void add_projection_routes(router& r, api_context& ctx);
+/// POST /v1/admin/backups, GET /v1/admin/backups (scope admin).
+void add_backup_routes(router& r, api_context& ctx);
+/// leadbase_backup_* for /metrics (zeros without ctx.backups).
+void render_backup_metrics(const api_context& ctx, metrics_writer& m);
 /// For server_options::ready_check: ready once the log is open and can write
 /// (event_log::write_failure), the write side's actors run (lead_service::failure)
 /// and the projection is running within 5 s of the head.
@@ -109,6 +120,7 @@ inline router make_api_router(api_context& ctx) {
   add_feed_stream_routes(r, ctx);
   add_queue_routes(r, ctx);  // after add_lead_routes: replaces GET /v1/leads/{id}
   add_projection_routes(r, ctx);
+  add_backup_routes(r, ctx);
   add_console_routes(r, ctx);
   return r;
 }

@@ -1148,6 +1148,101 @@ constexpr const char* document = R"json({
     }
    }
   },
+  "/v1/admin/backups": {
+   "post": {
+    "summary": "Take a consistent online backup into [backup] dir",
+    "description": "Answers once the copy exists (every event up to `position`, the projections as of the same moment); the copy is then verified in the background and older backups beyond [backup] keep are pruned once it verified. One backup at a time.",
+    "operationId": "createBackup",
+    "tags": [
+     "admin"
+    ],
+    "security": [
+     {
+      "bearer": [
+       "admin"
+      ]
+     }
+    ],
+    "responses": {
+     "202": {
+      "description": "Taken; being verified",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object",
+         "required": ["backup_id", "position", "verified"],
+         "properties": {
+          "backup_id": {"type": "integer", "minimum": 1},
+          "position": {"type": "integer", "minimum": 0},
+          "verified": {"type": "boolean", "const": false}
+         }
+        }
+       }
+      }
+     },
+     "401": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "403": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "409": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "500": {
+      "$ref": "#/components/responses/Problem"
+     }
+    }
+   },
+   "get": {
+    "summary": "The backups, newest first",
+    "operationId": "listBackups",
+    "tags": [
+     "admin"
+    ],
+    "security": [
+     {
+      "bearer": [
+       "admin"
+      ]
+     }
+    ],
+    "responses": {
+     "200": {
+      "description": "The backups in [backup] dir",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object",
+         "required": ["in_progress", "backups"],
+         "properties": {
+          "in_progress": {"type": "boolean"},
+          "backups": {"type": "array", "items": {
+        "type": "object",
+        "required": ["backup_id", "position", "created_at", "size_bytes", "verified", "problem"],
+        "properties": {
+         "backup_id": {"type": "integer", "minimum": 1},
+         "position": {"type": "integer", "minimum": 0, "description": "The last event the backup holds"},
+         "created_at": {"type": "string", "format": "date-time"},
+         "size_bytes": {"type": "integer", "minimum": 0},
+         "verified": {"type": "boolean", "description": "The copy was opened read-only and every position, chain and head audited"},
+         "problem": {"type": ["string", "null"], "description": "Why verification failed; null when it passed or has not run yet"}
+        }
+       }}
+         }
+        }
+       }
+      }
+     },
+     "401": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "403": {
+      "$ref": "#/components/responses/Problem"
+     }
+    }
+   }
+  },
   "/openapi.json": {
    "get": {
     "summary": "This document",

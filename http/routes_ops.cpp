@@ -20,6 +20,8 @@
 //               provider_fail_fast_total{provider}; provider_circuit_opened_total{provider};
 //               provider_circuit_state{provider,state}; provider_in_flight_calls{provider};
 //               provider_queued_calls{provider}
+//   backups     backup_last_success_timestamp_seconds; backup_last_success_size_bytes;
+//               backup_failures_total; backup_in_progress (routes_backups.cpp)
 //   + whatever api_context::metrics_contributors add.
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
@@ -313,6 +315,7 @@ std::string render_metrics(api_context& ctx) {
   projection_metrics(m, ctx, std::move(rows));
   if (ctx.providers) provider_metrics(m, ctx.providers());
   else if (ctx.leads) provider_metrics(m, ctx.leads->providers());
+  render_backup_metrics(ctx, m);
   for (const auto& contribute : ctx.metrics_contributors)
     if (contribute) contribute(m);
   if (m.dropped() > 0) module_logger("http")->debug("/metrics: {} samples dropped (bad name or type clash)", m.dropped());

@@ -232,7 +232,9 @@ result<std::unique_ptr<event_log>> event_log::open(const log_options& opts) {
   auto p = std::make_unique<impl>();
   p->env = opts.env;
   rocksdb::DB* raw = nullptr;
-  auto s = rocksdb::DB::Open(rocksdb::DBOptions(db_opts), opts.dir, descriptors, &p->cfs, &raw);
+  auto s = opts.read_only
+               ? rocksdb::DB::OpenForReadOnly(rocksdb::DBOptions(db_opts), opts.dir, descriptors, &p->cfs, &raw)
+               : rocksdb::DB::Open(rocksdb::DBOptions(db_opts), opts.dir, descriptors, &p->cfs, &raw);
   if (!s.ok()) return storage_error(s, "open");
   p->db.reset(raw);
   p->write_opts.sync = opts.sync;

@@ -57,6 +57,9 @@ struct log_options {
   /// The RocksDB Env to run on; null = the default. Tests pass one whose
   /// files fail on demand (a full or broken disk); it must outlive the log.
   std::shared_ptr<rocksdb::Env> env;
+  /// Open without writing anything (RocksDB's read-only mode): for a backup
+  /// being verified. Appends then fail; the dir must hold a log.
+  bool read_only = false;
 };
 
 /// The last event of a lead.
