@@ -4,7 +4,11 @@
 // chain and head, then every projection row against a fresh fold of the log
 // (projections/verify.hpp). Problems go to stderr, one line each naming the
 // lead; the summary to stdout; exit 1 on any problem.
+#include <stdlib.h>
+
+#include <filesystem>
 #include <iostream>
+#include <memory>
 
 #include <rocksdb/db.h>
 
@@ -22,15 +26,43 @@
 namespace leadbase::app {
 namespace {
 
-result<std::unique_ptr<storage::event_log>> open_existing(const std::string& dir) {
+/// The log an audit reads, and the secondary instance's scratch dir (removed
+/// with it) when a server is using the data dir.
+struct audit_source {
+  std::unique_ptr<storage::event_log> log;
+  std::filesystem::path secondary_dir;
+  audit_source() = default;
+  audit_source(const audit_source&) = delete;
+  audit_source& operator=(const audit_source&) = delete;
+  ~audit_source() {
+    log.reset();
+    std::error_code ec;
+    if (!secondary_dir.empty()) std::filesystem::remove_all(secondary_dir, ec);
+  }
+};
+
+result<std::shared_ptr<audit_source>> open_existing(const std::string& dir) {
   // An audit must not create an empty log where none is: that would hide a typo in --data.
   std::vector<std::string> families;
   if (!rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), dir, &families).ok())
     return error{errc::not_found, "no event log in " + dir};
+  auto src = std::make_shared<audit_source>();
   storage::log_options lo;
   lo.dir = dir;
   lo.sync = true;
-  return storage::event_log::open(lo);
+  if (storage::data_dir_in_use(dir)) {
+    // A server is writing it: read a consistent view as of now through a
+    // RocksDB secondary instance instead of taking (and failing on) its lock.
+    std::string tmpl = (std::filesystem::temp_directory_path() / "leadbase-audit-XXXXXX").string();
+    if (!::mkdtemp(tmpl.data())) return error{errc::internal, "cannot create a temporary directory"};
+    src->secondary_dir = tmpl;
+    lo.secondary_dir = tmpl;
+    std::cerr << "note: a server is using " << dir << "; reading a consistent view of it as of now\n";
+  }
+  auto log = storage::event_log::open(lo);
+  if (!log) return log.err();
+  src->log = std::move(*log);
+  return src;
 }
 
 } // namespace
@@ -46,7 +78,7 @@ int run_replay(const replay_args& args) {
   }
   auto log = open_existing(args.data_dir);
   if (!log) return fail(log.err().message);
-  auto events = (*log)->read_stream(args.lead_id);
+  auto events = (*log)->log->read_stream(args.lead_id);
   if (!events) return fail(events.err().message);
   if (events->empty()) return fail("no lead " + args.lead_id + " in " + args.data_dir);
   // As GET .../state?as_of=: --as-of compares with recorded_at (when we
@@ -74,7 +106,7 @@ int run_verify(const verify_args& args) {
   auto log = open_existing(args.data_dir);
   if (!log) return fail(log.err().message);
   // The global log (no gap), every lead's chain and head.
-  const auto audit = storage::audit_log(**log);
+  const auto audit = storage::audit_log(*(*log)->log);
   for (const auto& line : audit.reported) std::cerr << line << "\n";
   if (audit.problems > audit.reported.size())
     std::cerr << (audit.problems - audit.reported.size()) << " more problem(s) not listed\n";
@@ -86,11 +118,11 @@ int run_verify(const verify_args& args) {
   projections::lead_views_options vo;
   vo.priority = cfg->priority;
   vo.rules_version = cfg->qualification.rules_version;
-  projections::lead_views views(**log, vo);
+  projections::lead_views views(*(*log)->log, vo);
   projections::view_verify_options vopts;
   vopts.progress = [](uint64_t leads) { std::cerr << "projection check: " << leads << " leads ...\n"; };
   vopts.progress_every = 250000;
-  auto report = projections::verify_lead_views(**log, views, vopts);
+  auto report = projections::verify_lead_views(*(*log)->log, views, vopts);
   if (!report) {
     std::cerr << "projection " << views.name() << ": cannot be checked: " << report.err().message << "\n";
     return 1;

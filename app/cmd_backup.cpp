@@ -13,18 +13,12 @@
 
 namespace leadbase::app {
 
-std::string open_failure(const std::string& dir, const std::string& message, const std::string& online_way) {
-  // RocksDB: "IO error: While lock file: DIR/LOCK: Resource temporarily unavailable".
-  if (message.find("lock file") != std::string::npos)
-    return "the data dir " + dir + " is in use by a running server (it holds " +
-           (std::filesystem::path(dir) / "LOCK").string() + "); " + online_way;
-  return "cannot open the event log in " + dir + ": " + message;
-}
-
 int run_backup(const backup_args& args) {
   std::error_code ec;
   if (!std::filesystem::exists(std::filesystem::path(args.data_dir) / "CURRENT", ec))
     return fail("no event log in " + args.data_dir);
+  if (storage::data_dir_in_use(args.data_dir))
+    return fail(in_use(args.data_dir, "back it up online with POST /v1/admin/backups (scope admin)"));
   storage::log_options lo;
   lo.dir = args.data_dir;
   auto log = storage::event_log::open(lo);
@@ -44,6 +38,8 @@ int run_backup(const backup_args& args) {
 }
 
 int run_restore(const restore_args& args) {
+  if (storage::data_dir_in_use(args.data_dir))
+    return fail(in_use(args.data_dir, "restore into a new dir, stop the server, then point its data_dir at that dir"));
   std::optional<uint64_t> id;
   if (args.backup_id) id = *args.backup_id;
   auto restored = storage::restore_backup(args.from, id, args.data_dir);

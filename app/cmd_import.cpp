@@ -137,10 +137,10 @@ int run_import(const import_args& args) {
   storage::log_options lo;
   lo.dir = cfg->data_dir;
   lo.sync = cfg->sync;
+  const std::string online = "send the signups to it with POST /v1/signups or POST /v1/events (scope ingest)";
+  if (storage::data_dir_in_use(cfg->data_dir)) return fail(in_use(cfg->data_dir, online));
   auto event_log = storage::event_log::open(lo);
-  if (!event_log)
-    return fail("cannot open the event log in " + cfg->data_dir + " (is the server running?): " +
-                event_log.err().message);
+  if (!event_log) return fail(open_failure(cfg->data_dir, event_log.err().message, online));
 
   // As `serve` runs it: each signup is qualified (and its enrichment scheduled)
   // as it comes; work still owed at exit is in the log's `work` family and the

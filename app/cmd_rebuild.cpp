@@ -52,8 +52,11 @@ int run_rebuild(const rebuild_args& args) {
 
   storage::log_options lo;
   lo.dir = args.data_dir;
+  if (storage::data_dir_in_use(args.data_dir))
+    return fail(in_use(args.data_dir, "rebuild online with POST /v1/admin/projections/rebuild (scope admin)"));
   auto log = storage::event_log::open(lo);
-  if (!log) return fail("cannot open the event log in " + args.data_dir + ": " + log.err().message);
+  if (!log) return fail(open_failure(args.data_dir, log.err().message,
+                                     "rebuild online with POST /v1/admin/projections/rebuild (scope admin)"));
   projections::lead_views views(**log, vo);
   if (!args.projection.empty() && args.projection != views.name()) {
     std::cerr << "leadbase: --projection: no projection called " << args.projection << " (there is "

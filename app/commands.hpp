@@ -62,8 +62,11 @@ struct restore_args {
 /// `leadbase restore`: a backup into an empty data dir, audited afterwards.
 int run_restore(const restore_args& args);
 
-/// The one line for a data dir that does not open: when a running server holds
-/// its lock, says so and names `online_way` (the HTTP call that does the job).
+/// The one line for a data dir a running server uses (it holds its lock):
+/// says so and names `online_way`, the HTTP call that does the job instead.
+std::string in_use(const std::string& dir, const std::string& online_way);
+/// The one line for a data dir that does not open: in_use() when the failure
+/// is RocksDB's lock, else the error.
 std::string open_failure(const std::string& dir, const std::string& message, const std::string& online_way);
 
 /// Prints "leadbase: REASON" on stderr and returns 1.

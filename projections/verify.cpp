@@ -122,7 +122,7 @@ result<view_verify_report> verify_lead_views(const storage::event_log& log, cons
 
   view_verify_report report;
   report.projection = views.name();
-  storage::db_snapshot snap(db);
+  storage::db_snapshot snap(db, !log.frozen());
   rocksdb::ReadOptions ro;
   ro.snapshot = snap.get();
 

@@ -1,5 +1,8 @@
 #include "storage/event_log.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/options.h>
@@ -66,6 +69,7 @@ struct event_log::impl {
   std::shared_ptr<rocksdb::Env> env;  // the one given: declared first, so it outlives the database
   std::unique_ptr<rocksdb::DB> db;
   std::vector<rocksdb::ColumnFamilyHandle*> cfs;
+  bool frozen = false;  // read-only or secondary (log_options)
   rocksdb::WriteOptions write_opts;
   std::atomic<global_position> last_position{0};
   std::function<void(global_position)> commit_listener;  // set before writes; called on the writer's thread
@@ -164,6 +168,22 @@ struct event_log::impl {
   }
 };
 
+bool data_dir_in_use(const std::string& dir) {
+  // RocksDB locks DIR/LOCK with a POSIX record lock (fcntl F_SETLK) for as long
+  // as the DB is open; F_GETLK reports a lock another process holds.
+  const std::string path = dir + "/LOCK";
+  const int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
+  if (fd < 0) return false;
+  struct flock fl {};
+  fl.l_type = F_WRLCK;
+  fl.l_whence = SEEK_SET;
+  fl.l_start = 0;
+  fl.l_len = 0;
+  const bool held = ::fcntl(fd, F_GETLK, &fl) == 0 && fl.l_type != F_UNLCK;
+  ::close(fd);
+  return held;
+}
+
 event_log::event_log(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
 event_log::~event_log() = default;
 
@@ -232,11 +252,22 @@ result<std::unique_ptr<event_log>> event_log::open(const log_options& opts) {
   auto p = std::make_unique<impl>();
   p->env = opts.env;
   rocksdb::DB* raw = nullptr;
-  auto s = opts.read_only
-               ? rocksdb::DB::OpenForReadOnly(rocksdb::DBOptions(db_opts), opts.dir, descriptors, &p->cfs, &raw)
-               : rocksdb::DB::Open(rocksdb::DBOptions(db_opts), opts.dir, descriptors, &p->cfs, &raw);
+  rocksdb::Status s;
+  if (!opts.secondary_dir.empty()) {
+    // A secondary keeps every table file it uses open, so a compaction of the
+    // primary that deletes one cannot pull it away mid-read.
+    db_opts.max_open_files = -1;
+    s = rocksdb::DB::OpenAsSecondary(rocksdb::DBOptions(db_opts), opts.dir, opts.secondary_dir, descriptors,
+                                     &p->cfs, &raw);
+    if (s.ok()) s = raw->TryCatchUpWithPrimary();
+  } else if (opts.read_only) {
+    s = rocksdb::DB::OpenForReadOnly(rocksdb::DBOptions(db_opts), opts.dir, descriptors, &p->cfs, &raw);
+  } else {
+    s = rocksdb::DB::Open(rocksdb::DBOptions(db_opts), opts.dir, descriptors, &p->cfs, &raw);
+  }
   if (!s.ok()) return storage_error(s, "open");
   p->db.reset(raw);
+  p->frozen = opts.read_only || !opts.secondary_dir.empty();
   p->write_opts.sync = opts.sync;
 
   // Recover the head of the global log: positions continue without a gap.
@@ -521,6 +552,7 @@ std::optional<std::string> event_log::write_failure() const {
 }
 
 rocksdb::DB* event_log::db() const noexcept { return impl_->db.get(); }
+bool event_log::frozen() const noexcept { return impl_->frozen; }
 rocksdb::ColumnFamilyHandle* event_log::meta_family() const noexcept { return impl_->cf(cf_meta); }
 
 rocksdb::ColumnFamilyHandle* event_log::family(std::string_view name) const noexcept {

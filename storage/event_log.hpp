@@ -60,7 +60,18 @@ struct log_options {
   /// Open without writing anything (RocksDB's read-only mode): for a backup
   /// being verified. Appends then fail; the dir must hold a log.
   bool read_only = false;
+  /// When set: open as a RocksDB *secondary* instance of the log at `dir`,
+  /// which a server may be writing (its LOCK is not taken); this directory
+  /// holds the secondary's own info log. The view is consistent as of the
+  /// open (RocksDB replays the primary's WAL up to a consistent point) and does
+  /// not move afterwards. Read-only, like read_only. For `leadbase replay` and
+  /// `verify` beside a running server.
+  std::string secondary_dir;
 };
+
+/// True when a process holds the RocksDB lock of the data dir `dir` (a server
+/// uses it). False when it has no LOCK file or nobody holds it.
+bool data_dir_in_use(const std::string& dir);
 
 /// The last event of a lead.
 struct head {
@@ -173,6 +184,9 @@ class event_log {
 
   // -- for projections and tools ----------------------------------------------
   rocksdb::DB* db() const noexcept;
+  /// Opened read-only or as a secondary: nothing changes under a reader, and a
+  /// secondary's iterators refuse RocksDB snapshots (db_snapshot takes none).
+  bool frozen() const noexcept;
   rocksdb::ColumnFamilyHandle* meta_family() const noexcept;
   /// A column family by name ("views", "index", "meta", ...); nullptr if none.
   rocksdb::ColumnFamilyHandle* family(std::string_view name) const noexcept;
