@@ -897,6 +897,17 @@ status lead_views::compact_lead(const std::string& lead_id) {
       erased_keys_.erase(it);
     }
   }
+  // The data key's range again: event_log::destroy_key compacted it, but a
+  // snapshot open then (a rebuild's, a queue walk's) kept the key alive in a
+  // table file; compacting now, after the views applied the erasure, drops it.
+  {
+    const std::string kb = lead_id, ke = storage::keys::lead_upper_bound(lead_id);
+    rocksdb::Slice kbs(kb), kes(ke);
+    if (auto* data_keys = log_.family("keys")) {
+      s = db->CompactRange(co, data_keys, &kbs, &kes);
+      if (!s.ok()) return storage_error(s, "compact the data key");
+    }
+  }
   if (keys) {
     for (const auto& k : *keys) {
       rocksdb::Slice kb(k);
