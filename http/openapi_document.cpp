@@ -1063,6 +1063,7 @@ constexpr const char* document = R"json({
   "/v1/admin/projections/rebuild": {
    "post": {
     "summary": "Rebuild projections from the log",
+    "description": "The new projection is built beside the serving one, from a snapshot of the log, and swapped in atomically: until then every read is answered by the old projection, whole (at its position; min_position waits for the switch); events appended meanwhile are applied after the switch. A rebuild that fails, is stopped or crashes leaves the old projection; GET /v1/admin/projections reports its rebuild_error.",
     "operationId": "rebuildProjections",
     "tags": [
      "admin"
@@ -1130,7 +1131,7 @@ constexpr const char* document = R"json({
     ],
     "responses": {
      "200": {
-      "description": "Progress",
+      "description": "Progress: per projection name, position, head, lag_events, lag_seconds, state (running, rebuilding, stopped), progress (while rebuilding, the share of the log the new projection has folded) and rebuild_error (why the last rebuild failed, the old projection serving on; null if none)",
       "content": {
        "application/json": {
         "schema": {
