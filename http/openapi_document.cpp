@@ -340,7 +340,7 @@ constexpr const char* document = R"json({
       "schema": {
        "type": "string"
       },
-      "description": "Opaque, from next_cursor"
+      "description": "Opaque, from next_cursor. A walk (a first page and the pages its cursors lead to) lists exactly the leads that were in the queue when it began, each once, in the order they had then, however scores, followers or levels change meanwhile; leads that arrive later are not in it (a new walk sees them); each item shows the lead as it is now, and a lead erased since is left out. The server keeps the walk's snapshot of the index: at most 1000 walks are kept (the least recently used ends first), a walk ends after 10 minutes without a page, an erasure ends every walk (the snapshot would keep the erased values on disk), and walks do not survive a restart. A cursor of an ended walk answers 422: start again without a cursor."
      },
      {
       "$ref": "#/components/parameters/min_position"
