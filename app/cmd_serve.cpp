@@ -148,6 +148,7 @@ int run_serve(const serve_args& args) {
   log->info("HTTP stopped; stopping actors");
   leads.reset();
   (*event_log)->set_commit_listener({});  // no writer is left
+  views.end_walks();  // their snapshots must be released before the log closes
   event_log->reset();
   log->info("bye");
   return 0;

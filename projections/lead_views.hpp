@@ -145,6 +145,8 @@ class lead_views final : public projection {
   result<queue_page> query(const queue_query& q) const;
   /// Cursor walks open now.
   size_t open_walks() const { return walks_.size(); }
+  /// Ends every cursor walk, releasing its snapshot: before the log closes.
+  void end_walks() { walks_.end_all(); }
 
   /// Ends every open cursor walk (their snapshots would keep the old rows in
   /// table files), flushes the views and index (and every other family, so no
