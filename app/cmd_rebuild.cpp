@@ -6,7 +6,8 @@
 // lead_views is rebuilt in bulk (projections/bulk_rebuild.hpp: one pass over
 // the log in key order, table files ingested with the checkpoint), not page by
 // page; the bar shows the events folded so far out of the log's last position,
-// and reaches 100% once the files are in.
+// and reaches 100% once the files are in. The new projection replaces the
+// old one in one atomic step: a crash or a failure leaves the old one as it was.
 #include <iostream>
 
 #include "app/commands.hpp"
@@ -63,6 +64,7 @@ int run_rebuild(const rebuild_args& args) {
               << views.name() << ")\n";
     return 2;
   }
+  if (auto s = projections::discard_unfinished_rebuild(**log); !s) return fail(s.err().message);
   auto runner = projections::projection_runner::open(**log, views, projections::with_bulk_rebuild(**log, views));
   if (!runner) return fail(runner.err().message);
   std::cerr << "rebuilding " << views.name() << "\n";

@@ -16,6 +16,7 @@
 #include "events/logging.hpp"
 #include "http/api.hpp"
 #include "http/server.hpp"
+#include "projections/bulk_rebuild.hpp"
 #include "projections/lead_views.hpp"
 #include "projections/runner.hpp"
 #include "projections/stats.hpp"
@@ -82,7 +83,11 @@ int run_serve(const serve_args& args) {
   vo.priority = cfg->priority;
   vo.rules_version = cfg->qualification.rules_version;
   projections::lead_views views(**event_log, vo);
-  auto runner = projections::projection_runner::open(**event_log, views);
+  // A rebuild (online, or at start-up when the settings changed) is built
+  // beside the serving projection and swapped in atomically (bulk_rebuild.hpp).
+  if (auto s = projections::discard_unfinished_rebuild(**event_log); !s) return fail(s.err().message);
+  auto runner =
+      projections::projection_runner::open(**event_log, views, projections::with_bulk_rebuild(**event_log, views));
   if (!runner) return fail("cannot open the projections: " + runner.err().message);
   if (auto s = (*runner)->start(); !s) return fail("cannot start the projections: " + s.err().message);
 
@@ -150,6 +155,7 @@ int run_serve(const serve_args& args) {
   log->info("HTTP stopped; stopping actors");
   leads.reset();
   (*event_log)->set_commit_listener({});  // no writer is left
+  views.end_walks();  // their snapshots must be released before the log closes
   event_log->reset();
   log->info("bye");
   return 0;

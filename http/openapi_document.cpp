@@ -340,7 +340,7 @@ constexpr const char* document = R"json({
       "schema": {
        "type": "string"
       },
-      "description": "Opaque, from next_cursor"
+      "description": "Opaque, from next_cursor. A walk (a first page and the pages its cursors lead to) lists exactly the leads that were in the queue when it began, each once, in the order they had then, however scores, followers or levels change meanwhile; leads that arrive later are not in it (a new walk sees them); each item shows the lead as it is now, and a lead erased since is left out. The server keeps the walk's snapshot of the index: at most 1000 walks are kept (the least recently used ends first), a walk ends after 10 minutes without a page, an erasure ends every walk (the snapshot would keep the erased values on disk), and walks do not survive a restart. A cursor of an ended walk answers 422: start again without a cursor."
      },
      {
       "$ref": "#/components/parameters/min_position"
@@ -1063,6 +1063,7 @@ constexpr const char* document = R"json({
   "/v1/admin/projections/rebuild": {
    "post": {
     "summary": "Rebuild projections from the log",
+    "description": "The new projection is built beside the serving one, from a snapshot of the log, and swapped in atomically: until then every read is answered by the old projection, whole (at its position; min_position waits for the switch); events appended meanwhile are applied after the switch. A rebuild that fails, is stopped or crashes leaves the old projection; GET /v1/admin/projections reports its rebuild_error.",
     "operationId": "rebuildProjections",
     "tags": [
      "admin"
@@ -1130,7 +1131,7 @@ constexpr const char* document = R"json({
     ],
     "responses": {
      "200": {
-      "description": "Progress",
+      "description": "Progress: per projection name, position, head, lag_events, lag_seconds, state (running, rebuilding, stopped), progress (while rebuilding, the share of the log the new projection has folded) and rebuild_error (why the last rebuild failed, the old projection serving on; null if none)",
       "content": {
        "application/json": {
         "schema": {

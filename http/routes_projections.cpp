@@ -36,6 +36,11 @@ void write_info(json_writer& w, const projections::runner_info& i) {
   w.String(to_string(i.state));
   w.Key("progress");
   w.Double(std::round(i.progress * 10000.0) / 10000.0);
+  w.Key("rebuild_error");  // the last rebuild failed and the old projection serves on
+  if (i.rebuild_error.empty())
+    w.Null();
+  else
+    w.String(i.rebuild_error.c_str(), static_cast<rapidjson::SizeType>(i.rebuild_error.size()));
   w.EndObject();
 }
 

@@ -37,6 +37,9 @@ namespace {
 namespace fs = std::filesystem;
 using clock_type = std::chrono::steady_clock;
 
+/// Where a rebuild's table files and sorted runs wait, in the data dir.
+constexpr const char* tmp_dir_name = "bulk_rebuild.tmp";
+
 std::shared_ptr<spdlog::logger> logger() {
   static auto logger = module_logger("projections");
   return logger;
@@ -50,21 +53,46 @@ double seconds_since(clock_type::time_point t0) {
 
 // -- table files ----------------------------------------------------------------------
 
+/// Key ranges [begin, end) of one column family, sorted and disjoint.
+using key_ranges = std::vector<std::pair<std::string, std::string>>;
+
+/// Their bounds: table files are cut there, so that a file stays inside one range.
+std::vector<std::string> bounds_of(const key_ranges& ranges) {
+  std::vector<std::string> out;
+  for (const auto& [b, e] : ranges) {
+    out.push_back(b);
+    out.push_back(e);
+  }
+  return out;
+}
+
 /// Writes keys given in increasing order into table files for one column
 /// family, starting a new file at about `target` bytes and at each of `cuts`
-/// (the bounds of the ranges the projection clears: a file inside one range
-/// is dropped whole by the next rebuild's DeleteFilesInRange instead of being
-/// read by a compaction). Files are opened on the first key, so a sink that
-/// gets none writes none (RocksDB refuses empty table files).
+/// (the bounds of the ranges the projection clears, so a file stays inside
+/// one of them). Files are opened on the first key, so a sink that gets none
+/// writes none (RocksDB refuses empty table files) — unless it must cover.
+///
+/// Covering (the rebuild beside the serving projection): with `cover`, the
+/// sink's files also carry range tombstones for the parts of `cover` (the
+/// ranges the projection owns) inside its `region` [lo, hi) (hi empty: no
+/// bound), its files partitioning the region: file k holds DeleteRange(its
+/// share of cover) and its new keys. An ingested file's range tombstone hides
+/// every older key in its range, but not the keys of its own file (they have
+/// the same sequence number), so ingesting every sink's files in one step
+/// replaces the old projection by the new one atomically, while reads go on.
 class sst_sink {
  public:
   sst_sink(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf, fs::path dir, std::string prefix, size_t target,
-           std::vector<std::string> cuts = {})
+           std::vector<std::string> cuts = {}, const key_ranges* cover = nullptr,
+           std::pair<std::string, std::string> region = {})
       : cf_(cf),
         dir_(std::move(dir)),
         prefix_(std::move(prefix)),
         target_(std::max<size_t>(target, 1)),
-        cuts_(std::move(cuts)) {
+        cuts_(std::move(cuts)),
+        cover_(cover),
+        file_lo_(std::move(region.first)),
+        region_hi_(std::move(region.second)) {
     std::sort(cuts_.begin(), cuts_.end());
     opts_ = db->GetOptions(cf);
     // The family's own compression above the bottom (LZ4): SstFileWriter would
@@ -75,44 +103,90 @@ class sst_sink {
 
   status put(std::string_view key, std::string_view value) {
     if (next_cut_ < cuts_.size() && key >= std::string_view(cuts_[next_cut_])) {
+      const std::string cut = cuts_[next_cut_];
       while (next_cut_ < cuts_.size() && key >= std::string_view(cuts_[next_cut_])) ++next_cut_;
-      if (auto s = finish(); !s) return s;
+      // Covering, the file ends at the first cut crossed and the next starts
+      // there; a file not open yet just starts lower.
+      if (writer_) {
+        if (auto s = finish_at(cut); !s) return s;
+      }
+    }
+    if (roll_ && writer_) {
+      if (auto s = finish_at(std::string(key)); !s) return s;
     }
     if (!writer_) {
-      // invalidate_page_cache = false: the service reads these pages next.
-      writer_ = std::make_unique<rocksdb::SstFileWriter>(rocksdb::EnvOptions(opts_), opts_, cf_, false);
-      char name[64];
-      std::snprintf(name, sizeof name, "%s-%04zu.sst", prefix_.c_str(), files_.size());
-      const std::string path = (dir_ / name).string();
-      auto s = writer_->Open(path);
-      if (!s.ok()) return storage_error(s, "open table file");
-      files_.push_back(path);
+      if (auto s = open(); !s) return s;
     }
     auto s = writer_->Put(rocksdb::Slice(key.data(), key.size()), rocksdb::Slice(value.data(), value.size()));
     if (!s.ok()) return storage_error(s, "write table file");
     ++entries_;
-    if (writer_->FileSize() >= target_) return finish();
+    if (writer_->FileSize() >= target_) {
+      if (!cover_) return finish_at({});
+      roll_ = true;  // covering, the file's end is the next key, not known yet
+    }
     return ok();
   }
 
+  /// The end of the keys: the last file ends at the region's end.
   status finish() {
-    if (!writer_) return ok();
-    auto s = writer_->Finish();
-    writer_.reset();
-    if (!s.ok()) return storage_error(s, "finish table file");
-    return ok();
+    if (cover_ && !writer_ && covers_something(region_hi_)) {
+      if (auto s = open(); !s) return s;  // only tombstones: the region has no new key
+    }
+    return finish_at(region_hi_);
   }
 
   const std::vector<std::string>& files() const noexcept { return files_; }
   uint64_t entries() const noexcept { return entries_; }
 
  private:
+  status open() {
+    // invalidate_page_cache = false: the service reads these pages next.
+    writer_ = std::make_unique<rocksdb::SstFileWriter>(rocksdb::EnvOptions(opts_), opts_, cf_, false);
+    char name[64];
+    std::snprintf(name, sizeof name, "%s-%04zu.sst", prefix_.c_str(), files_.size());
+    const std::string path = (dir_ / name).string();
+    auto s = writer_->Open(path);
+    if (!s.ok()) return storage_error(s, "open table file");
+    files_.push_back(path);
+    return ok();
+  }
+
+  /// The part of cover_ in [file_lo_, hi) (hi empty: no bound), clipped.
+  key_ranges covered(const std::string& hi) const {
+    key_ranges out;
+    if (!cover_) return out;
+    for (const auto& [b, e] : *cover_) {
+      std::string lo = std::max(b, file_lo_), up = hi.empty() ? e : std::min(e, hi);
+      if (lo < up) out.emplace_back(std::move(lo), std::move(up));
+    }
+    return out;
+  }
+  bool covers_something(const std::string& hi) const { return !covered(hi).empty(); }
+
+  /// Finishes the open file as the one covering [file_lo_, hi).
+  status finish_at(const std::string& hi) {
+    roll_ = false;
+    if (!writer_) return ok();
+    for (const auto& [b, e] : covered(hi)) {
+      auto s = writer_->DeleteRange(b, e);
+      if (!s.ok()) return storage_error(s, "write range tombstone");
+    }
+    file_lo_ = hi;
+    auto s = writer_->Finish();
+    writer_.reset();
+    if (!s.ok()) return storage_error(s, "finish table file");
+    return ok();
+  }
+
   rocksdb::ColumnFamilyHandle* cf_;
   fs::path dir_;
   std::string prefix_;
   size_t target_;
   std::vector<std::string> cuts_;
   size_t next_cut_ = 0;
+  const key_ranges* cover_;
+  std::string file_lo_, region_hi_;  // covering: where the open (or next) file starts; the region's end
+  bool roll_ = false;                // covering: the open file is full, end it at the next key
   rocksdb::Options opts_;
   std::unique_ptr<rocksdb::SstFileWriter> writer_;
   std::vector<std::string> files_;
@@ -380,12 +454,12 @@ status merge_range(std::vector<std::unique_ptr<entry_source>>& sources, const st
 
 /// Writes every entry of `runs` and `chunks` (sorted) into index table files,
 /// `threads` key ranges at once, split at quantiles of a sample of every
-/// source so that the ranges hold about as many bytes each. Returns the files.
+/// source so that the ranges hold about as many bytes each. Returns the files;
+/// their range tombstones cover `cover` (sst_sink).
 result<std::vector<std::string>> write_index(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* index_cf,
                                              const fs::path& dir, const std::vector<run_file>& runs,
                                              const std::vector<const chunk*>& chunks, unsigned threads,
-                                             size_t target, const std::vector<std::string>& cuts,
-                                             uint64_t& entries) {
+                                             size_t target, const key_ranges& cover, uint64_t& entries) {
   std::vector<std::string> samples;
   for (const auto& run : runs)
     for (const auto& m : run.marks) samples.push_back(m.first);
@@ -412,7 +486,9 @@ result<std::vector<std::string>> write_index(rocksdb::DB* db, rocksdb::ColumnFam
   std::vector<std::unique_ptr<sst_sink>> sinks;
   std::vector<status> results(ranges, ok());
   for (size_t t = 0; t < ranges; ++t)
-    sinks.push_back(std::make_unique<sst_sink>(db, index_cf, dir, "index-" + std::to_string(t), target, cuts));
+    sinks.push_back(std::make_unique<sst_sink>(db, index_cf, dir, "index-" + std::to_string(t), target,
+                                               bounds_of(cover), &cover,
+                                               std::pair{bounds[t], bounds[t + 1]}));
   auto work = [&](size_t t) {
     std::vector<std::unique_ptr<entry_source>> sources;
     for (const auto& run : runs) sources.push_back(std::make_unique<run_source>(run));
@@ -458,51 +534,44 @@ class range_collector final : public rocksdb::WriteBatch::Handler {
   rocksdb::Status DeleteCF(uint32_t, const rocksdb::Slice&) override { return rocksdb::Status::OK(); }
 };
 
-/// The bounds of the ranges the projection clears, per family.
-struct cleared_ranges {
-  std::vector<std::string> views, index;
+/// The ranges the projection owns (what lead_views::clear deletes), per family.
+struct owned_ranges {
+  key_ranges views, index;
 };
 
-/// Clears the projection as the runner does (its ranges, the checkpoint, the
-/// fingerprint: one batch), then drops the table files inside those ranges and
-/// compacts them, so that no old key is left under the new files (which then
-/// go to the bottom level) and nothing of the old projection waits for a
-/// compaction later.
-result<cleared_ranges> clear_projection(storage::event_log& log, lead_views& views) {
-  rocksdb::DB* db = log.db();
+result<owned_ranges> projection_ranges(const storage::event_log& log, lead_views& views) {
   rocksdb::WriteBatch batch;
   if (auto s = views.clear(batch); !s) return s.err();
-  auto s = batch.Delete(log.meta_family(), checkpoint_key(views.name()));
-  if (s.ok()) s = batch.Put(log.meta_family(), fingerprint_key(views.name()), views.fingerprint());
-  if (!s.ok()) return storage_error(s, "batch clear");
-  s = db->Write(rocksdb::WriteOptions(), &batch);
-  if (!s.ok()) return storage_error(s, "clear projection");
-
   range_collector ranges;
-  s = batch.Iterate(&ranges);
+  auto s = batch.Iterate(&ranges);
   if (!s.ok()) return storage_error(s, "read clear batch");
-  rocksdb::CompactRangeOptions co;
-  co.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
-  cleared_ranges out;
+  owned_ranges out;
   for (const auto& r : ranges.ranges) {
-    rocksdb::ColumnFamilyHandle* cf = nullptr;
-    std::vector<std::string>* cuts = nullptr;
-    for (auto [name, bounds] : {std::pair{"views", &out.views}, std::pair{"index", &out.index}}) {
-      if (auto* f = log.family(name); f && f->GetID() == r.cf) {
-        cf = f;
-        cuts = bounds;
-      }
-    }
-    if (!cf) return error{errc::internal, "the projection clears a family that is not views or index"};
-    cuts->push_back(r.begin);
-    cuts->push_back(r.end);
-    const rocksdb::Slice b(r.begin), e(r.end);
-    s = rocksdb::DeleteFilesInRange(db, cf, &b, &e, /*include_end=*/false);
-    if (!s.ok()) return storage_error(s, "drop old projection files");
-    s = db->CompactRange(co, cf, &b, &e);
-    if (!s.ok()) return storage_error(s, "compact old projection");
+    key_ranges* into = nullptr;
+    for (auto [name, bounds] : {std::pair{"views", &out.views}, std::pair{"index", &out.index}})
+      if (auto* f = log.family(name); f && f->GetID() == r.cf) into = bounds;
+    if (!into) return error{errc::internal, "the projection clears a family that is not views or index"};
+    into->emplace_back(r.begin, r.end);
   }
+  std::sort(out.views.begin(), out.views.end());
+  std::sort(out.index.begin(), out.index.end());
   return out;
+}
+
+/// Whether any of `ranges` of `cf` holds a key in the snapshot.
+result<bool> holds_keys(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf, const rocksdb::Snapshot* snap,
+                        const key_ranges& ranges) {
+  rocksdb::ReadOptions ro;
+  ro.snapshot = snap;
+  for (const auto& [b, e] : ranges) {
+    rocksdb::Slice upper(e);
+    ro.iterate_upper_bound = &upper;
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(ro, cf));
+    it->Seek(b);
+    if (!it->status().ok()) return storage_error(it->status(), "look for old projection keys");
+    if (it->Valid()) return true;
+  }
+  return false;
 }
 
 // -- the scan, in key ranges ----------------------------------------------------------------
@@ -603,6 +672,7 @@ struct fold_shared {
   std::atomic<uint64_t>* folded;         // events folded, all threads together
   const std::atomic<bool>* stop;         // another range failed: give up
   const std::function<void()>* tick;     // called every few thousand events (progress), may be null
+  const std::atomic<bool>* cancel = nullptr;  // the caller gave up (e.g. the service stops), may be null
 };
 
 /// Folds each lead of the key range from `initial` through its events in
@@ -634,7 +704,10 @@ status fold_range(const storage::event_log& log, const storage::log_snapshot& sn
         fresh = true;
         return on_lead(state);
       },
-      [&] { return shared.stop->load(std::memory_order_relaxed); });
+      [&] {
+        return shared.stop->load(std::memory_order_relaxed) ||
+               (shared.cancel && shared.cancel->load(std::memory_order_relaxed));
+      });
   shared.folded->fetch_add(unpublished, std::memory_order_relaxed);
   return scanned;
 }
@@ -656,10 +729,11 @@ struct partition_job {
   fs::path dir;
   std::string name;    // for its files
   size_t chunk_budget, chunk_block, target_file_bytes;
-  const std::vector<std::string>* views_cuts;
+  const key_ranges* views_cover;    // the views ranges the files replace
   std::atomic<uint64_t>* folded;     // events folded, all threads together
   const std::atomic<bool>* stop;     // another range failed: give up
   std::function<void()> tick;        // called every few thousand events (progress), may be empty
+  const std::atomic<bool>* cancel;   // bulk_rebuild_options::cancel
 };
 
 /// Scans the events of the leads in [lo, hi) with their data keys beside,
@@ -667,8 +741,11 @@ struct partition_job {
 /// entries into chunks (spilled as runs when a chunk fills).
 status scan_range(const partition_job& job, partition_out& out) {
   rocksdb::DB* db = job.log->db();
+  // This range's rows cover [row_key(lo), row_key(hi)) of the views family.
+  std::pair<std::string, std::string> region{view_keys::row_key(job.range.lo),
+                                             job.range.hi.empty() ? std::string() : view_keys::row_key(job.range.hi)};
   sst_sink views_sink(db, job.log->family("views"), job.dir, "views-" + job.name, job.target_file_bytes,
-                      *job.views_cuts);
+                      bounds_of(*job.views_cover), job.views_cover, std::move(region));
   auto current = std::make_unique<chunk>(job.chunk_budget, job.chunk_block);
   auto finish_lead = [&](const lead_state& state) -> status {
     const auto rows = job.views->rows_of(state);
@@ -689,7 +766,7 @@ status scan_range(const partition_job& job, partition_out& out) {
   };
 
   auto scanned = fold_range(*job.log, *job.snapshot, job.range, finish_lead,
-                            {job.folded, job.stop, job.tick ? &job.tick : nullptr}, out.events);
+                            {job.folded, job.stop, job.tick ? &job.tick : nullptr, job.cancel}, out.events);
   if (!scanned) return scanned;
   if (auto s = views_sink.finish(); !s) return s;
   out.views_files = views_sink.files();
@@ -766,18 +843,27 @@ result<bulk_rebuild_stats> bulk_rebuild(storage::event_log& log, lead_views& vie
     return error{errc::internal, "the log lacks a column family the bulk rebuild needs"};
   const unsigned threads = std::max(opts.threads, 1u);
 
-  auto cleared = clear_projection(log, views);
-  if (!cleared) return cleared.err();
-  const double t_clear = seconds_since(t_start);
+  auto owned = projection_ranges(log, views);
+  if (!owned) return owned.err();
+  auto cancelled = [&] { return opts.cancel && opts.cancel->load(std::memory_order_relaxed); };
+  auto cancel_error = [] { return error{errc::internal, "the rebuild was cancelled; the projection is unchanged"}; };
 
   // Everything below reads at this snapshot: the folded events and the
-  // checkpoint agree even if something appended meanwhile (nothing should).
+  // checkpoint agree however much is appended meanwhile (the runner applies
+  // those events after the switch, from the checkpoint).
   storage::log_snapshot snap(log);
   if (!snap.last_position()) return snap.last_position().err();
   const global_position head = *snap.last_position();
+  bool replaced = false;
+  for (auto [cf, ranges] : {std::pair{views_cf, &owned->views}, std::pair{index_cf, &owned->index}}) {
+    auto held = holds_keys(db, cf, snap.get(), *ranges);
+    if (!held) return held.err();
+    replaced |= *held;
+  }
+  const double t_clear = seconds_since(t_start);
   if (progress) progress(0, head);
 
-  dir_guard tmp{fs::path(db->GetName()) / "bulk_rebuild.tmp"};
+  dir_guard tmp{fs::path(db->GetName()) / tmp_dir_name};
   {
     std::error_code ec;
     fs::remove_all(tmp.path, ec);  // left by a crashed run
@@ -820,7 +906,8 @@ result<bulk_rebuild_stats> bulk_rebuild(storage::event_log& log, lead_views& vie
     j.target_file_bytes = opts.target_file_bytes;
     j.folded = &folded;
     j.stop = &stop;
-    j.views_cuts = &cleared->views;
+    j.views_cover = &owned->views;
+    j.cancel = opts.cancel;
   }
   jobs[0].tick = report;  // progress is reported from the calling thread only
   auto failure = run_ranges(
@@ -831,6 +918,7 @@ result<bulk_rebuild_stats> bulk_rebuild(storage::event_log& log, lead_views& vie
   std::vector<run_file> runs;
   std::vector<const chunk*> chunks;
   if (failure) return *failure;
+  if (cancelled()) return cancel_error();
   for (auto& o : outs) {
     leads += o.leads;
     events += o.events;
@@ -849,20 +937,33 @@ result<bulk_rebuild_stats> bulk_rebuild(storage::event_log& log, lead_views& vie
   const auto t_write = clock_type::now();
   uint64_t index_written = 0;
   auto index_files =
-      write_index(db, index_cf, tmp.path, runs, chunks, threads, opts.target_file_bytes, cleared->index, index_written);
+      write_index(db, index_cf, tmp.path, runs, chunks, threads, opts.target_file_bytes, owned->index, index_written);
   if (!index_files) return index_files.err();
   if (index_written != index_entries) return error{errc::internal, "the index merge lost entries"};
   outs.clear();  // the chunks
   const double t_written = seconds_since(t_write);
 
   const auto t_ingest = clock_type::now();
-  if (head > 0) {
-    // The checkpoint goes in with the rows, in one atomic ingestion: a crash
-    // never leaves rows without it (a runner would apply events twice) nor it
-    // without the rows.
+  if (cancelled()) return cancel_error();
+  {
+    // The checkpoint and the fingerprint go in with the rows, in one atomic
+    // ingestion whose range tombstones hide the old projection: readers see
+    // the old projection (at its checkpoint) or the new one (at this one),
+    // never a part of either; a crash before it leaves the old one.
     sst_sink meta_sink(db, meta_cf, tmp.path, "meta", opts.target_file_bytes);
-    if (auto s = meta_sink.put(checkpoint_key(views.name()), storage::keys::be64(head)); !s) return s.err();
+    // An empty log has no checkpoint, as with the runner (keys in order: 'c' < 'f').
+    if (head > 0) {
+      if (auto s = meta_sink.put(checkpoint_key(views.name()), storage::keys::be64(head)); !s) return s.err();
+    }
+    if (auto s = meta_sink.put(fingerprint_key(views.name()), views.fingerprint()); !s) return s.err();
     if (auto s = meta_sink.finish(); !s) return s.err();
+    std::vector<std::string> meta_files = meta_sink.files();
+    if (head == 0) {
+      // Nothing to ingest a checkpoint's deletion with: a plain delete, before
+      // (an empty log has no projection to serve meanwhile).
+      auto s = db->Delete(rocksdb::WriteOptions(), meta_cf, checkpoint_key(views.name()));
+      if (!s.ok()) return storage_error(s, "delete the checkpoint");
+    }
     rocksdb::IngestExternalFileOptions io;
     io.move_files = true;           // hard links: the files are in the data dir already
     io.write_global_seqno = false;  // never write into a finished file
@@ -877,17 +978,18 @@ result<bulk_rebuild_stats> bulk_rebuild(storage::event_log& log, lead_views& vie
     };
     add(views_cf, views_files);
     add(index_cf, *index_files);
-    add(meta_cf, meta_sink.files());
+    add(meta_cf, meta_files);
     auto s = db->IngestExternalFiles(args);
     if (!s.ok()) return storage_error(s, "ingest the rebuilt projection");
   }
   if (progress && head > 0) progress(head, head);
 
   logger()->info(
-      "projection {}: bulk rebuild to position {}: {} leads, {} events, {} index entries; {} scan threads, {} "
-      "sorted runs spilled, {} views + {} index files; clear {:.2f} s, scan+fold {:.2f} s (sorting {:.2f} s of "
+      "projection {}: bulk rebuild to position {}{}: {} leads, {} events, {} index entries; {} scan threads, {} "
+      "sorted runs spilled, {} views + {} index files; prepare {:.2f} s, scan+fold {:.2f} s (sorting {:.2f} s of "
       "it), index files {:.2f} s, ingest {:.2f} s, total {:.2f} s",
-      views.name(), head, leads, events, index_entries, parts, runs.size(), views_files.size(),
+      views.name(), head, replaced ? " (replacing the old projection)" : "", leads, events, index_entries, parts,
+      runs.size(), views_files.size(),
       index_files->size(), t_clear, t_scanned, sort_seconds, t_written, seconds_since(t_ingest),
       seconds_since(t_start));
   bulk_rebuild_stats stats;
@@ -899,6 +1001,7 @@ result<bulk_rebuild_stats> bulk_rebuild(storage::event_log& log, lead_views& vie
   stats.runs = runs.size();
   stats.views_files = views_files.size();
   stats.index_files = index_files->size();
+  stats.replaced = replaced;
   return stats;
 }
 
@@ -933,12 +1036,43 @@ result<fold_pass_stats> fold_pass(const storage::event_log& log, unsigned thread
   return out;
 }
 
+status compact_replaced(storage::event_log& log, lead_views& views) {
+  auto owned = projection_ranges(log, views);
+  if (!owned) return owned.err();
+  rocksdb::CompactRangeOptions co;
+  co.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForceOptimized;
+  for (auto [name, ranges] : {std::pair{"views", &owned->views}, std::pair{"index", &owned->index}}) {
+    for (const auto& [b, e] : *ranges) {
+      const rocksdb::Slice bs(b), es(e);
+      auto s = log.db()->CompactRange(co, log.family(name), &bs, &es);
+      if (!s.ok()) return storage_error(s, "compact the replaced projection");
+    }
+  }
+  return ok();
+}
+
+status discard_unfinished_rebuild(const storage::event_log& log) {
+  const fs::path tmp = fs::path(log.db()->GetName()) / tmp_dir_name;
+  std::error_code ec;
+  if (!fs::exists(tmp, ec)) return ok();
+  fs::remove_all(tmp, ec);
+  if (ec) return error{errc::storage_failure, "cannot remove " + tmp.string() + ": " + ec.message()};
+  logger()->info("removed the files of a bulk rebuild that did not finish ({})", tmp.string());
+  return ok();
+}
+
 runner_options with_bulk_rebuild(storage::event_log& log, lead_views& views, runner_options base,
                                  bulk_rebuild_options opts) {
-  base.offline_rebuild = [&log, &views, opts](const std::function<void(global_position, global_position)>& progress) {
-    auto stats = bulk_rebuild(log, views, opts, progress);
-    if (!stats) return result<global_position>(stats.err());
-    return result<global_position>(stats->position);
+  base.rebuild_beside = [&log, &views, opts](const rebuild_progress& progress,
+                                             const std::atomic<bool>& cancel) -> result<rebuilt> {
+    bulk_rebuild_options o = opts;
+    o.cancel = &cancel;
+    auto stats = bulk_rebuild(log, views, o, progress);
+    if (!stats) return stats.err();
+    rebuilt out;
+    out.position = stats->position;
+    if (stats->replaced) out.cleanup = [&log, &views] { return compact_replaced(log, views); };
+    return out;
   };
   return base;
 }

@@ -346,60 +346,6 @@ std::string prefix_successor(std::string prefix) {
   return prefix;
 }
 
-// -- cursors: base64url("c" sort-digit value:8 lead_id) ---------------------------------
-
-constexpr char b64_chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-std::string base64url(std::string_view in) {
-  std::string out;
-  uint32_t acc = 0;
-  int bits = 0;
-  for (unsigned char c : in) {
-    acc = (acc << 8) | c;
-    bits += 8;
-    while (bits >= 6) {
-      bits -= 6;
-      out.push_back(b64_chars[(acc >> bits) & 0x3f]);
-    }
-  }
-  if (bits > 0) out.push_back(b64_chars[(acc << (6 - bits)) & 0x3f]);
-  return out;
-}
-
-std::optional<std::string> from_base64url(std::string_view in) {
-  std::string out;
-  uint32_t acc = 0;
-  int bits = 0;
-  for (char c : in) {
-    const char* p = std::find(b64_chars, b64_chars + 64, c);
-    if (p == b64_chars + 64) return std::nullopt;
-    acc = (acc << 6) | static_cast<uint32_t>(p - b64_chars);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((acc >> bits) & 0xff));
-    }
-  }
-  return out;
-}
-
-std::string make_cursor(queue_sort sort, std::string_view suffix) {
-  std::string raw = "c";
-  raw.push_back(static_cast<char>('0' + static_cast<int>(sort)));
-  raw.append(suffix);
-  return base64url(raw);
-}
-
-/// The suffix (value:8 lead_id) a cursor continues after.
-result<std::string> parse_cursor(const std::string& cursor, queue_sort sort) {
-  auto raw = from_base64url(cursor);
-  if (!raw || raw->size() < 11 || (*raw)[0] != 'c')
-    return error{errc::validation, "not a cursor of this API"};
-  if ((*raw)[1] != static_cast<char>('0' + static_cast<int>(sort)))
-    return error{errc::validation, "the cursor was made for another sort"};
-  return raw->substr(2);
-}
-
 char dim_of(queue_sort s) {
   switch (s) {
     case queue_sort::score_desc:
@@ -547,7 +493,8 @@ std::vector<std::string> search_tokens(const lead_state& s) {
 
 // -- lead_views --------------------------------------------------------------------------
 
-lead_views::lead_views(storage::event_log& log, lead_views_options opts) : log_(log), opts_(std::move(opts)) {}
+lead_views::lead_views(storage::event_log& log, lead_views_options opts)
+    : log_(log), opts_(std::move(opts)), walks_(log.db(), walk_limits{opts_.max_walks, opts_.walk_idle}) {}
 
 std::string lead_views::fingerprint() const {
   const auto& p = opts_.priority;
@@ -688,16 +635,31 @@ result<queue_page> lead_views::query(const queue_query& q) const {
   const bool desc = descending(q.sort);
   const char dim = dim_of(q.sort);
 
+  // The index is read under the walk's snapshot (queue_walks.hpp): a first
+  // page takes one, kept for the walk if the page has a next_cursor.
   std::optional<std::string> after;  // the cursor's suffix
+  uint64_t walk = 0;
+  queue_walks::pinned snap;
   if (!q.cursor.empty()) {
-    auto c = parse_cursor(q.cursor, q.sort);
+    auto c = decode_cursor(q.cursor, static_cast<int>(q.sort));
     if (!c) return c.err();
-    after = std::move(*c);
+    snap = walks_.find(c->walk);
+    if (!snap)
+      return error{errc::validation, "this walk has ended (idle for " +
+                                         std::to_string(opts_.walk_idle.count() / 1000) +
+                                         " s, too many walks open, an erasure, or a restart): start again without "
+                                         "a cursor"};
+    walk = c->walk;
+    after = std::move(c->after);
+  } else {
+    snap = walks_.snapshot();
   }
-
-  storage::db_snapshot snap(db);
+  auto next_cursor = [&](std::string_view suffix) {
+    if (walk == 0) walk = walks_.keep(snap);
+    return encode_cursor(static_cast<int>(q.sort), walk, suffix);
+  };
   rocksdb::ReadOptions ro;
-  ro.snapshot = snap.get();
+  ro.snapshot = snap->get();
   queue_page page;
   std::vector<std::string> ids;
 
@@ -763,7 +725,7 @@ result<queue_page> lead_views::query(const queue_query& q) const {
     else
       std::sort(hits.begin(), hits.end());
     for (size_t i = 0; i < hits.size() && i < limit; ++i) ids.push_back(hits[i].substr(8));
-    if (hits.size() > limit) page.next_cursor = make_cursor(q.sort, hits[limit - 1]);
+    if (hits.size() > limit) page.next_cursor = next_cursor(hits[limit - 1]);
   } else {
     // -- the queue: walk the index scope(s) in sort order -----------------------------
     std::vector<std::string> scopes;
@@ -844,7 +806,7 @@ result<queue_page> lead_views::query(const queue_query& q) const {
       if (!sc->it->status().ok()) return storage_error(sc->it->status(), "queue index scan");
       more |= sc->it->Valid();
     }
-    if ((capped || more) && !last_suffix.empty()) page.next_cursor = make_cursor(q.sort, last_suffix);
+    if ((capped || more) && !last_suffix.empty()) page.next_cursor = next_cursor(last_suffix);
   }
 
   // The page's rows in one MultiGet: it batches the block lookups of keys
@@ -855,13 +817,16 @@ result<queue_page> lead_views::query(const queue_query& q) const {
   std::vector<rocksdb::Slice> row_slices(row_keys.begin(), row_keys.end());
   std::vector<rocksdb::PinnableSlice> rows(row_keys.size());
   std::vector<rocksdb::Status> row_status(row_keys.size());
+  // The rows as they are now, not under the walk's snapshot: a walk lists the
+  // leads queued when it began, each showing its current state.
   if (!row_keys.empty())
-    db->MultiGet(ro, views, row_keys.size(), row_slices.data(), rows.data(), row_status.data());
+    db->MultiGet(rocksdb::ReadOptions(), views, row_keys.size(), row_slices.data(), rows.data(), row_status.data());
   page.items.reserve(ids.size());
   for (size_t i = 0; i < rows.size(); ++i) {
     auto row = decode_row(row_status[i], rows[i].ToStringView());
     if (!row) return row.err();
-    if (*row) page.items.push_back(std::move(**row));  // indexed under this snapshot: always there
+    // Gone (a rebuild without the lead) or erased since the walk began: in no queue now.
+    if (*row && !(*row)->personal_erased) page.items.push_back(std::move(**row));
   }
   return page;
 }
@@ -871,6 +836,9 @@ status lead_views::compact_lead(const std::string& lead_id) {
   auto* views = log_.family("views");
   auto* index = log_.family("index");
   if (!views || !index) return error{errc::internal, "the log has no views/index families"};
+  // A walk's snapshot would keep the lead's old rows and keys alive through
+  // the compactions below.
+  walks_.end_all();
   // Flush every family: a WAL file is dropped only once all of them are.
   std::vector<rocksdb::ColumnFamilyHandle*> families{db->DefaultColumnFamily()};
   for (const char* name : {"events", "global", "event_ids", "heads", "keys", "snapshots", "meta", "work",
@@ -895,6 +863,17 @@ status lead_views::compact_lead(const std::string& lead_id) {
     if (it != erased_keys_.end()) {
       keys = std::move(it->second);
       erased_keys_.erase(it);
+    }
+  }
+  // The data key's range again: event_log::destroy_key compacted it, but a
+  // snapshot open then (a rebuild's, a queue walk's) kept the key alive in a
+  // table file; compacting now, after the views applied the erasure, drops it.
+  {
+    const std::string kb = lead_id, ke = storage::keys::lead_upper_bound(lead_id);
+    rocksdb::Slice kbs(kb), kes(ke);
+    if (auto* data_keys = log_.family("keys")) {
+      s = db->CompactRange(co, data_keys, &kbs, &kes);
+      if (!s.ok()) return storage_error(s, "compact the data key");
     }
   }
   if (keys) {

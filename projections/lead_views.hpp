@@ -49,18 +49,22 @@
 //   q_candidate_cap index entries; beyond that the search is truncated, which
 //   only one- and two-letter searches are likely to hit at scale), filtered,
 //   sorted by the requested sort and cut at the cursor.
-//   Cursor stability: a cursor is the sort key of the last item, not a
-//   position, so concurrent writes never make a walk return an item twice or skip
-//   one that existed when the walk began and kept its sort value.
+//   Cursor stability: a walk reads the index under the snapshot its first page
+//   took (projections/queue_walks.hpp: kept under a walk id, bounded in number
+//   and idle time), seeking strictly after the sort key of the last item, so
+//   concurrent writes never make a walk return an item twice or skip one that
+//   was queued when it began, whatever its score or followers do meanwhile.
+//   The items are read as they are now (an erased lead is left out).
 //
 // Erasure: after `erased` a lead is in no queue, so all its index keys (the q
 //   keys hold its name, email and handles) are deleted, and its row, re-folded,
 //   keeps no personal data. compact_lead() then flushes and compacts those key
 //   ranges so no file keeps the old values.
 //
-// Concurrency: apply() runs on the runner's thread only; get(), query() and
-//   compact_lead() on any thread (RocksDB reads are thread-safe; one snapshot a
-//   query).
+// Concurrency: apply() runs on the runner's thread only; get(), query(),
+//   open_walks() and compact_lead() on any thread (RocksDB reads are
+//   thread-safe; the index of a page is read under its walk's snapshot).
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <mutex>
@@ -71,6 +75,7 @@
 #include "events/errc.hpp"
 #include "events/lead_state.hpp"
 #include "projections/priority.hpp"
+#include "projections/queue_walks.hpp"
 #include "projections/runner.hpp"
 #include "storage/event_log.hpp"
 
@@ -116,6 +121,8 @@ struct lead_views_options {
   size_t scan_cap_factor = 20;        ///< entries examined per page: limit × this …
   size_t min_scan_cap = 1000;         ///< … but at least this many
   size_t q_candidate_cap = 10000;     ///< q-index entries read per search
+  size_t max_walks = 1000;            ///< cursor walks kept open (queue_walks.hpp) …
+  std::chrono::milliseconds walk_idle{std::chrono::minutes(10)};  ///< … each for this long without a page
 };
 
 class lead_views final : public projection {
@@ -133,12 +140,17 @@ class lead_views final : public projection {
 
   /// The lead's current view; nullopt when the projection has no event of it.
   result<std::optional<lead_state>> get(const std::string& lead_id) const;
-  /// One queue page. errc::validation for a cursor that is not ours or was made
-  /// for another sort.
+  /// One queue page. errc::validation for a cursor that is not ours, was made
+  /// for another sort, or whose walk ended (idle, evicted, an erasure, a restart).
   result<queue_page> query(const queue_query& q) const;
+  /// Cursor walks open now.
+  size_t open_walks() const { return walks_.size(); }
+  /// Ends every cursor walk, releasing its snapshot: before the log closes.
+  void end_walks() { walks_.end_all(); }
 
-  /// Flushes the views and index (and every other family, so no WAL keeps the
-  /// old rows) and compacts, with bottommost kForce, the lead's row and the q
+  /// Ends every open cursor walk (their snapshots would keep the old rows in
+  /// table files), flushes the views and index (and every other family, so no
+  /// WAL keeps the old rows) and compacts, with bottommost kForce, the lead's row and the q
   /// keys it held before it was erased (all q keys when they are not known,
   /// e.g. after a restart).
   status compact_lead(const std::string& lead_id);
@@ -160,6 +172,7 @@ class lead_views final : public projection {
   lead_views_options opts_;
   mutable std::mutex erased_mutex_;
   std::map<std::string, std::vector<std::string>> erased_keys_;  ///< lead -> q keys to compact
+  mutable queue_walks walks_;
 };
 
 // -- key helpers (exposed for tests and tools) --------------------------------------

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <future>
+#include <optional>
 
 #include "events/logging.hpp"
 #include "events/thread_name.hpp"
@@ -75,6 +76,11 @@ status projection_runner::start() {
   if (!s.ok() && !s.IsNotFound()) return storage_error(s, "read projection fingerprint");
   if (position() > 0 && (s.IsNotFound() || stored != proj_.fingerprint())) {
     log()->info("projection {}: settings changed since it was built; rebuilding", proj_.name());
+    rebuild_requested_ = true;
+  } else if (position() == 0 && opts_.rebuild_beside && log_.last_position() > 0) {
+    // Never applied anything (a new projection, or a data dir from `import`):
+    // build it whole rather than serve it while it fills page by page.
+    log()->info("projection {}: not built yet; building it from the log", proj_.name());
     rebuild_requested_ = true;
   }
   stop_requested_ = false;
@@ -151,7 +157,10 @@ void projection_runner::loop() {
       if (stop_requested_) break;
       std::swap(do_rebuild, rebuild_requested_);
     }
-    if (do_rebuild) {
+    if (do_rebuild && opts_.rebuild_beside) {
+      state_ = runner_state::rebuilding;
+      rebuild_beside_now();
+    } else if (do_rebuild) {
       state_ = runner_state::rebuilding;
       if (auto s = clear_now(); !s) {
         log()->error("projection {}: cannot clear for a rebuild: {}", proj_.name(), s.err().message);
@@ -193,6 +202,63 @@ void projection_runner::loop() {
       notified_ = false;
     }
   }
+}
+
+void projection_runner::rebuild_beside_now() {
+  log()->info("projection {}: rebuilding beside the serving one (at position {}, head {})", proj_.name(),
+              position(), log_.last_position());
+  // The build runs on its own thread while this one keeps answering waiters
+  // (their timeouts) and watches for stop(); no page is applied meanwhile,
+  // so the serving projection stays whole at its checkpoint.
+  std::atomic<bool> cancel{false};
+  std::mutex m;
+  std::condition_variable cv;
+  std::optional<result<rebuilt>> out;
+  build_progress_ = 0.0;
+  auto progress = [this](global_position p, global_position h) {
+    build_progress_ = h == 0 ? 1.0 : static_cast<double>(p) / static_cast<double>(h);
+  };
+  std::thread builder([&] {
+    name_this_thread("lb-rebuild");
+    auto r = opts_.rebuild_beside(progress, cancel);
+    std::lock_guard<std::mutex> lock(m);
+    out.emplace(std::move(r));
+    cv.notify_all();
+  });
+  {
+    std::unique_lock<std::mutex> lock(m);
+    while (!out) {
+      cv.wait_for(lock, std::chrono::milliseconds(50));
+      lock.unlock();
+      fire_waiters(false);
+      {
+        std::lock_guard<std::mutex> l(mutex_);
+        if (stop_requested_) cancel = true;
+      }
+      lock.lock();
+    }
+  }
+  builder.join();
+  build_progress_ = -1.0;
+  result<rebuilt>& r = *out;
+  if (!r) {
+    log()->error("projection {}: the rebuild failed, the projection is unchanged (position {}): {}", proj_.name(),
+                 position(), r.err().message);
+    std::lock_guard<std::mutex> lock(mutex_);
+    rebuild_error_ = r.err().message;
+    return;
+  }
+  position_.store(r->position, std::memory_order_release);
+  pending_since_ = -1;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    rebuild_error_.clear();
+  }
+  log()->info("projection {}: switched to the rebuilt projection at position {}", proj_.name(), r->position);
+  if (r->cleanup)
+    run_maintenance([cleanup = std::move(r->cleanup), name = proj_.name()] {
+      if (auto s = cleanup(); !s) log()->warn("projection {}: cleaning up after the rebuild: {}", name, s.err().message);
+    });
 }
 
 // -- synchronous -------------------------------------------------------------------
@@ -251,16 +317,14 @@ status projection_runner::clear_now() {
 }
 
 status projection_runner::rebuild_offline(const std::function<void(global_position, global_position)>& progress) {
-  if (opts_.offline_rebuild) {
-    auto reached = opts_.offline_rebuild(progress);
+  if (opts_.rebuild_beside) {
+    const std::atomic<bool> never{false};
+    auto reached = opts_.rebuild_beside(progress, never);
     pending_since_ = -1;
-    if (reached) {
-      position_.store(*reached, std::memory_order_release);
-      return ok();
-    }
-    // It may have cleared the projection before failing: follow the checkpoint.
-    if (auto stored = read_checkpoint()) position_.store(*stored, std::memory_order_release);
-    return reached.err();
+    if (!reached) return reached.err();  // the projection is as it was
+    position_.store(reached->position, std::memory_order_release);
+    if (reached->cleanup) return reached->cleanup();
+    return ok();
   }
   if (auto s = clear_now(); !s) return s;
   const global_position head = log_.last_position();
@@ -295,6 +359,11 @@ runner_info projection_runner::info() const {
   i.state = state_.load();
   i.failed = failed_.load();
   i.progress = i.head == 0 ? 1.0 : static_cast<double>(i.position) / static_cast<double>(i.head);
+  if (const double building = build_progress_.load(); building >= 0) i.progress = building;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    i.rebuild_error = rebuild_error_;
+  }
   if (i.lag_events > 0) {
     int64_t since = pending_since_.load();
     if (since < 0) {

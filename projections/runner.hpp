@@ -9,12 +9,24 @@
 //   the checkpoint says which: no event is applied twice, none is skipped.
 //   The thread wakes on notify() (the app calls it after a commit) or polls
 //   last_position() every idle_poll.
-//   Rebuild (online, rebuild(); offline, rebuild_offline()): the projection's
-//   key ranges and the checkpoint are deleted in one batch, then the log is
-//   replayed from position 0. While it runs, reads see a partial projection and
-//   min_position waits wait. The projection's fingerprint (its settings, e.g.
-//   the priority weights) is kept in meta `fingerprint/<name>`; when it changed
-//   since the last run, start() rebuilds.
+//   Rebuild (online, rebuild(); offline, rebuild_offline()): with
+//   runner_options::rebuild_beside (lead_views: projections/bulk_rebuild.hpp)
+//   the new projection is built beside the one that serves, from a snapshot
+//   of the log at position P, and swapped in atomically with checkpoint P;
+//   reads serve the old projection, whole, until then (it is not advanced
+//   meanwhile, so its position never goes back: P >= the old checkpoint), and
+//   the events appended during the build are applied after the switch, from
+//   P, as any others. A crash or a failure before the switch leaves the old
+//   projection serving; its leftovers are cleaned up afterwards (the cleanup
+//   the rebuilder returns, on the maintenance thread). min_position waits and
+//   timeouts are still answered while it builds. Without rebuild_beside the
+//   projection's key ranges and the checkpoint are deleted in one batch and
+//   the log replayed from position 0: reads then see a partial projection.
+//   The projection's fingerprint (its settings, e.g. the priority weights) is
+//   kept in meta `fingerprint/<name>`; when it changed since the last run,
+//   start() rebuilds, the same way; with rebuild_beside it also builds a
+//   projection that never applied anything (checkpoint 0) on a non-empty log,
+//   instead of serving one that fills page by page.
 //   Lag: events = head − position; seconds ≈ now − recorded_at of the oldest
 //   event not yet applied (0 when caught up).
 //
@@ -65,12 +77,24 @@ class projection {
 std::string checkpoint_key(const std::string& projection_name);
 std::string fingerprint_key(const std::string& projection_name);
 
-/// A way to rebuild a projection offline other than replaying the log page by
-/// page (e.g. projections/bulk_rebuild.hpp for lead_views). It must leave the
-/// projection, its checkpoint and its fingerprint exactly as the replay would,
-/// and return the position reached; `progress` as rebuild_offline's.
-using offline_rebuilder =
-    std::function<result<global_position>(const std::function<void(global_position, global_position)>& progress)>;
+/// (events done so far, last position)
+using rebuild_progress = std::function<void(global_position, global_position)>;
+
+/// What a rebuild beside the serving projection did.
+struct rebuilt {
+  global_position position = 0;      ///< the new projection's checkpoint
+  std::function<status()> cleanup;   ///< reclaims what it replaced (may be empty); any thread, later
+};
+
+/// Builds the projection beside the one that serves and swaps it in
+/// atomically (e.g. projections/bulk_rebuild.hpp for lead_views): readers see
+/// the old projection or the new one, never a mix or a part; on failure the
+/// old one is left as it was. It must leave the projection, its checkpoint and
+/// its fingerprint exactly as a replay from 0 would, return the position
+/// reached, and give up soon after `cancel` turns true. `progress` as
+/// rebuild_offline's.
+using atomic_rebuilder = std::function<result<rebuilt>(const rebuild_progress& progress,
+                                                       const std::atomic<bool>& cancel)>;
 
 enum class runner_state : uint8_t { stopped, running, rebuilding };
 const char* to_string(runner_state s) noexcept;
@@ -89,8 +113,9 @@ struct runner_options {
   /// Test hook: called with a page's last position before its batch is written;
   /// returning true drops the batch and stops the runner (a simulated crash).
   std::function<bool(global_position)> crash_before_commit;
-  /// When set, rebuild_offline() calls it instead of replaying page by page.
-  offline_rebuilder offline_rebuild;
+  /// When set, every rebuild (online, offline, at start-up) uses it instead
+  /// of clearing the projection and replaying page by page.
+  atomic_rebuilder rebuild_beside;
 };
 
 struct runner_info {
@@ -100,8 +125,10 @@ struct runner_info {
   uint64_t lag_events = 0;
   double lag_seconds = 0;
   runner_state state = runner_state::stopped;
-  double progress = 1.0;  ///< position / head (1 when the log is empty)
+  double progress = 1.0;  ///< position / head (1 when the log is empty); while a rebuild beside
+                          ///< builds, the share of the log it has folded
   bool failed = false;    ///< the last page failed (storage error); it is retried
+  std::string rebuild_error;  ///< why the last rebuild beside failed (the old projection serves); empty if none
 };
 
 class projection_runner {
@@ -120,15 +147,17 @@ class projection_runner {
   void stop();
   /// New events exist: wake now instead of at the next poll.
   void notify();
-  /// Online rebuild from position 0 (the thread does it; start() must have run).
+  /// Online rebuild (the thread does it; start() must have run): beside the
+  /// serving projection with rebuild_beside, else clear and replay from 0.
   void rebuild();
 
   // -- synchronous use (offline tools, tests; only while the thread is not running)
   /// Applies at most one page; returns the number of events applied.
   result<size_t> step();
   /// Clears the projection and replays the whole log; `progress(position, head)`
-  /// is called after every page. With runner_options::offline_rebuild, that
-  /// does the rebuild instead (and calls `progress` as it documents).
+  /// is called after every page. With runner_options::rebuild_beside, that
+  /// does the rebuild instead (and calls `progress` as it documents), then its
+  /// cleanup.
   status rebuild_offline(const std::function<void(global_position, global_position)>& progress = {});
   /// step() until the head that was current when called.
   status catch_up();
@@ -154,6 +183,8 @@ class projection_runner {
   result<global_position> read_checkpoint() const;
   void fire_waiters(bool stopping);
   void maintenance_loop();
+  /// The online rebuild with rebuild_beside, on the runner's thread.
+  void rebuild_beside_now();
 
   storage::event_log& log_;
   projection& proj_;
@@ -164,11 +195,13 @@ class projection_runner {
   std::atomic<runner_state> state_{runner_state::stopped};
   std::atomic<bool> failed_{false};
   std::atomic<int64_t> pending_since_{-1};  ///< recorded_at of the next unapplied event read, or -1
+  std::atomic<double> build_progress_{-1};   ///< a rebuild beside is building: its progress, else -1
 
-  std::mutex mutex_;
+  mutable std::mutex mutex_;
   std::condition_variable wake_;
   bool stop_requested_ = false;
   bool rebuild_requested_ = false;
+  std::string rebuild_error_;  ///< guarded by mutex_
   bool notified_ = false;
   std::thread thread_;
 
