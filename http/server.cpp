@@ -460,6 +460,7 @@ class session : public std::enable_shared_from_this<session> {
     const bool has_body = h.has_body;
     const auto content_length = h.content_length;
     const bool expect_continue = iequals(sv(msg[bhttp::field::expect]), "100-continue");
+    head_request_ = method_ == "HEAD";
     // Over capacity the body stays unread: the connection closes after the
     // answer (lingering, so that the client reads it).
     if (reject_ && !is_probe(h.method, h.target)) {
@@ -472,7 +473,6 @@ class session : public std::enable_shared_from_this<session> {
     correlation_id_ = v.rq.correlation_id;
     if (!v.correlation_note.empty()) http_log()->debug("{} {}: {}", method_, path_, v.correlation_note);
     if (v.matched) stats_ = v.matched->stats.get();
-    head_request_ = v.head;
     if (v.refusal) {
       // The body is unread. One on its way (no 100-continue wait) and within the
       // limit is dropped unbuffered after the answer, keeping the connection;
@@ -761,7 +761,7 @@ class session : public std::enable_shared_from_this<session> {
   const bool reject_;
   bool served_ = false;        ///< a request header arrived before: waits are keep-alive idle
   bool evicted_ = false;       ///< the slot went to a newer connection: no keep-alive
-  bool head_request_ = false;  ///< HEAD served by a GET route: no body
+  bool head_request_ = false;  ///< a HEAD request: the answer's header only
   bool req_keep_alive_ = true;
   unsigned req_version_ = 11;
   bool linger_ = false;

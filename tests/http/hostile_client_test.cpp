@@ -323,6 +323,13 @@ TEST_CASE("HEAD /healthz and HEAD /readyz answer like GET, without a body", "[ht
   auto nr = c.request("HEAD", "/readyz");
   CHECK(nr.status == 503);
   CHECK(nr.header("Retry-After") == "1");
+  // A refused HEAD has no body either.
+  auto na = c.request("HEAD", "/v1/signups");
+  CHECK(na.status == 405);
+  CHECK(na.body.empty());
+  auto anon = c.request("HEAD", "/v1/leads/a");
+  CHECK(anon.status == 401);
+  CHECK(anon.body.empty());
   // Nothing of a body was sent: the connection still reads the next answer cleanly.
   auto g = c.request("GET", "/healthz");
   CHECK(g.status == 200);
