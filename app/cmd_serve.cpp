@@ -117,6 +117,7 @@ int run_serve(const serve_args& args) {
   ctx.stats = &stats;
   ctx.projections = runner->get();
   ctx.views = &views;
+  ctx.max_stream_subscribers = cfg->limits.max_stream_subscribers;
   // /metrics: leadbase_projection_* for both projections (position, head, lag).
   ctx.projections_progress = [&ctx, &stats, views_runner] {
     std::vector<http::projection_progress> rows;
@@ -138,6 +139,10 @@ int run_serve(const serve_args& args) {
   ho.port = cfg->listen_port;
   ho.io_threads = cfg->limits.io_threads;
   ho.max_connections = cfg->limits.max_connections;
+  ho.header_timeout = std::chrono::milliseconds(cfg->limits.header_timeout_ms);
+  ho.idle_timeout = std::chrono::milliseconds(cfg->limits.idle_timeout_ms);
+  ho.max_body_bytes_in_flight = cfg->limits.max_body_bytes_in_flight;
+  ho.max_output_bytes_in_flight = cfg->limits.max_output_bytes_in_flight;
   ho.ready_check = [&ctx] { return http::projections_readiness(ctx); };
   {
     http::server server(ho, http::make_api_router(ctx), std::move(*tokens));

@@ -579,10 +579,18 @@ void read_extras(reader& r, const toml::table& root, config& cfg) {
     r.integer(*t, "actors", "snapshot_every", cfg.actors.snapshot_every, 1);
   }
   if (const toml::table* t = r.table(root, "", "limits")) {
-    r.only(*t, "limits", {"max_in_flight_appends", "max_connections", "io_threads"});
+    r.only(*t, "limits", {"max_in_flight_appends", "max_connections", "io_threads", "header_timeout_ms",
+                          "idle_timeout_ms", "max_body_bytes_in_flight", "max_output_bytes_in_flight",
+                          "max_stream_subscribers"});
     r.integer(*t, "limits", "max_in_flight_appends", cfg.limits.max_in_flight_appends, 1);
     r.integer(*t, "limits", "max_connections", cfg.limits.max_connections, 1);
     r.integer(*t, "limits", "io_threads", cfg.limits.io_threads, 1, 256);
+    r.integer(*t, "limits", "header_timeout_ms", cfg.limits.header_timeout_ms, 100, 600000);
+    r.integer(*t, "limits", "idle_timeout_ms", cfg.limits.idle_timeout_ms, 100, 3600000);
+    // At least one whole body (1 MiB, API.md) must fit, else no POST could pass.
+    r.integer(*t, "limits", "max_body_bytes_in_flight", cfg.limits.max_body_bytes_in_flight, 1 << 20);
+    r.integer(*t, "limits", "max_output_bytes_in_flight", cfg.limits.max_output_bytes_in_flight, 1 << 20);
+    r.integer(*t, "limits", "max_stream_subscribers", cfg.limits.max_stream_subscribers, 1);
   }
   if (const toml::table* t = r.table(root, "", "log")) {
     r.only(*t, "log", {"level"});

@@ -56,6 +56,11 @@ struct limits_options {
   uint32_t max_in_flight_appends = 20000;  // beyond this, ingest answers 503 + Retry-After
   uint32_t max_connections = 10000;        // concurrent HTTP connections
   uint32_t io_threads = 2;                 // HTTP io_context threads (1..256)
+  uint32_t header_timeout_ms = 5000;       // a request header must be complete by then, else closed
+  uint32_t idle_timeout_ms = 30000;        // an idle keep-alive connection is closed after this
+  uint32_t max_body_bytes_in_flight = 64u << 20;     // request bodies held at once; beyond, 503
+  uint32_t max_output_bytes_in_flight = 256u << 20;  // answer bytes clients have not taken; beyond, 503
+  uint32_t max_stream_subscribers = 1000;  // GET /v1/feed/stream at once; beyond, 503
 };
 
 /// [log]

@@ -52,6 +52,9 @@ struct api_context {
   std::function<std::vector<projection_progress>()> projections_progress;
   /// Provider figures for leadbase_provider_*; unset: leads->providers().
   std::function<std::vector<provider_status>()> providers;
+  /// GET /v1/feed/stream subscribers at once; the next one gets 503 + Retry-After
+  /// (read when the routes are made).
+  std::size_t max_stream_subscribers = 1000;
   /// Further /metrics families from other modules, called on every scrape.
   std::vector<std::function<void(metrics_writer&)>> metrics_contributors;
 

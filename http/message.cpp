@@ -137,7 +137,7 @@ std::optional<std::string> percent_decode(std::string_view in, bool plus_as_spac
   return out;
 }
 
-bool parse_query(std::string_view query, std::map<std::string, std::string>& out) {
+bool parse_query(std::string_view query, std::map<std::string, std::string>& out, std::string* duplicate) {
   while (!query.empty()) {
     auto amp = query.find('&');
     auto pair = query.substr(0, amp);
@@ -147,7 +147,13 @@ bool parse_query(std::string_view query, std::map<std::string, std::string>& out
     auto key = percent_decode(pair.substr(0, eq), true);
     auto value = percent_decode(eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1), true);
     if (!key || !value) return false;
-    out[std::move(*key)] = std::move(*value);
+    // A repeated key is refused rather than guessed (first? last? both?): a
+    // proxy and this server could otherwise read different values.
+    auto [it, inserted] = out.try_emplace(std::move(*key), std::move(*value));
+    if (!inserted) {
+      if (duplicate) *duplicate = it->first;
+      return false;
+    }
   }
   return true;
 }

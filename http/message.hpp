@@ -51,7 +51,7 @@ struct request {
   std::string method;  ///< As received, e.g. "GET", "POST" (methods are case-sensitive).
   std::string target;  ///< The raw request target, e.g. "/v1/leads?level=A".
   std::string path;    ///< The raw path part of the target (no query, not decoded).
-  /// Query parameters, percent- and '+'-decoded. A repeated key keeps its last value.
+  /// Query parameters, percent- and '+'-decoded. A repeated key is refused (400).
   std::map<std::string, std::string> query;
   /// Path parameters filled by the router, decoded: pattern "/v1/leads/{lead_id}" → {"lead_id", …}.
   std::map<std::string, std::string> path_params;
@@ -110,8 +110,10 @@ const char* reason_phrase(int status) noexcept;
 /// Percent-decodes `in`; with `plus_as_space` a '+' becomes ' ' (query strings).
 /// std::nullopt on a malformed escape.
 std::optional<std::string> percent_decode(std::string_view in, bool plus_as_space);
-/// Parses "a=1&b=x%20y" into `out`; false on a malformed escape.
-bool parse_query(std::string_view query, std::map<std::string, std::string>& out);
+/// Parses "a=1&b=x%20y" into `out`; false on a malformed escape or a key given
+/// twice (then `*duplicate`, when given, is that key, decoded).
+bool parse_query(std::string_view query, std::map<std::string, std::string>& out,
+                 std::string* duplicate = nullptr);
 /// The media type of a Content-Type value, lower-cased, without parameters:
 /// "Application/JSON; charset=utf-8" → "application/json".
 std::string media_type(std::string_view content_type);

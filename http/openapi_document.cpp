@@ -12,7 +12,7 @@ constexpr const char* document = R"json({
  "info": {
   "title": "leadbase",
   "version": "0.1.0",
-  "description": "Signups as sales leads with an auditable, event-sourced history (docs/http-api.md in the repository)."
+  "description": "Signups as sales leads with an auditable, event-sourced history (docs/http-api.md in the repository). Every route is decided on the request header before a body is read (401/403/404/405/413/415 come without 100 Continue); a repeated query parameter or two Authorization headers are 400; a malformed X-Correlation-Id is replaced by a new one, returned in the response. Over capacity (connection slots, request bodies or answer bytes in flight, stream subscribers) the answer is 503 with Retry-After; HEAD is answered like GET, without the body."
  },
  "servers": [
   {
@@ -378,6 +378,9 @@ constexpr const char* document = R"json({
        }
       }
      },
+     "400": {
+      "$ref": "#/components/responses/Problem"
+     },
      "401": {
       "$ref": "#/components/responses/Problem"
      },
@@ -438,6 +441,9 @@ constexpr const char* document = R"json({
      },
      "304": {
       "description": "Not modified (If-None-Match)"
+     },
+     "400": {
+      "$ref": "#/components/responses/Problem"
      },
      "401": {
       "$ref": "#/components/responses/Problem"
@@ -507,6 +513,9 @@ constexpr const char* document = R"json({
        }
       }
      },
+     "400": {
+      "$ref": "#/components/responses/Problem"
+     },
      "401": {
       "$ref": "#/components/responses/Problem"
      },
@@ -515,6 +524,9 @@ constexpr const char* document = R"json({
      },
      "404": {
       "$ref": "#/components/responses/Problem"
+     },
+     "503": {
+      "$ref": "#/components/responses/Overloaded"
      }
     }
    }
@@ -558,6 +570,9 @@ constexpr const char* document = R"json({
        }
       }
      },
+     "400": {
+      "$ref": "#/components/responses/Problem"
+     },
      "401": {
       "$ref": "#/components/responses/Problem"
      },
@@ -569,6 +584,9 @@ constexpr const char* document = R"json({
      },
      "422": {
       "$ref": "#/components/responses/Problem"
+     },
+     "503": {
+      "$ref": "#/components/responses/Overloaded"
      }
     }
    }
@@ -622,6 +640,9 @@ constexpr const char* document = R"json({
        }
       }
      },
+     "400": {
+      "$ref": "#/components/responses/Problem"
+     },
      "401": {
       "$ref": "#/components/responses/Problem"
      },
@@ -630,6 +651,9 @@ constexpr const char* document = R"json({
      },
      "404": {
       "$ref": "#/components/responses/Problem"
+     },
+     "503": {
+      "$ref": "#/components/responses/Overloaded"
      }
     }
    }
@@ -699,6 +723,9 @@ constexpr const char* document = R"json({
        }
       }
      },
+     "400": {
+      "$ref": "#/components/responses/Problem"
+     },
      "401": {
       "$ref": "#/components/responses/Problem"
      },
@@ -707,6 +734,9 @@ constexpr const char* document = R"json({
      },
      "422": {
       "$ref": "#/components/responses/Problem"
+     },
+     "503": {
+      "$ref": "#/components/responses/Overloaded"
      }
     }
    }
@@ -758,6 +788,9 @@ constexpr const char* document = R"json({
        }
       }
      },
+     "400": {
+      "$ref": "#/components/responses/Problem"
+     },
      "401": {
       "$ref": "#/components/responses/Problem"
      },
@@ -766,8 +799,12 @@ constexpr const char* document = R"json({
      },
      "422": {
       "$ref": "#/components/responses/Problem"
+     },
+     "503": {
+      "$ref": "#/components/responses/Overloaded"
      }
-    }
+    },
+    "description": "At most limits.max_stream_subscribers streams at once (default 1000); the next request gets 503 with Retry-After instead of a stream."
    }
   },
   "/v1/stats": {
@@ -814,6 +851,9 @@ constexpr const char* document = R"json({
        }
       }
      },
+     "400": {
+      "$ref": "#/components/responses/Problem"
+     },
      "401": {
       "$ref": "#/components/responses/Problem"
      },
@@ -854,11 +894,17 @@ constexpr const char* document = R"json({
        }
       }
      },
+     "400": {
+      "$ref": "#/components/responses/Problem"
+     },
      "401": {
       "$ref": "#/components/responses/Problem"
      },
      "403": {
       "$ref": "#/components/responses/Problem"
+     },
+     "503": {
+      "$ref": "#/components/responses/Overloaded"
      }
     }
    }
@@ -881,6 +927,38 @@ constexpr const char* document = R"json({
         }
        }
       }
+     },
+     "400": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "503": {
+      "$ref": "#/components/responses/Overloaded"
+     }
+    }
+   },
+   "head": {
+    "summary": "As GET /healthz, without the body",
+    "operationId": "headHealthz",
+    "tags": [
+     "operations"
+    ],
+    "security": [],
+    "responses": {
+     "200": {
+      "description": "Serving",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object"
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "503": {
+      "$ref": "#/components/responses/Overloaded"
      }
     }
    }
@@ -903,6 +981,35 @@ constexpr const char* document = R"json({
         }
        }
       }
+     },
+     "400": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "503": {
+      "$ref": "#/components/responses/Problem"
+     }
+    }
+   },
+   "head": {
+    "summary": "As GET /readyz, without the body",
+    "operationId": "headReadyz",
+    "tags": [
+     "operations"
+    ],
+    "security": [],
+    "responses": {
+     "200": {
+      "description": "Ready",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object"
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/Problem"
      },
      "503": {
       "$ref": "#/components/responses/Problem"
@@ -947,6 +1054,9 @@ constexpr const char* document = R"json({
         }
        }
       }
+     },
+     "400": {
+      "$ref": "#/components/responses/Problem"
      },
      "401": {
       "$ref": "#/components/responses/Problem"
@@ -1097,6 +1207,9 @@ constexpr const char* document = R"json({
        }
       }
      },
+     "400": {
+      "$ref": "#/components/responses/Problem"
+     },
      "401": {
       "$ref": "#/components/responses/Problem"
      },
@@ -1140,11 +1253,17 @@ constexpr const char* document = R"json({
        }
       }
      },
+     "400": {
+      "$ref": "#/components/responses/Problem"
+     },
      "401": {
       "$ref": "#/components/responses/Problem"
      },
      "403": {
       "$ref": "#/components/responses/Problem"
+     },
+     "503": {
+      "$ref": "#/components/responses/Overloaded"
      }
     }
    }
@@ -1262,6 +1381,12 @@ constexpr const char* document = R"json({
         }
        }
       }
+     },
+     "400": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "503": {
+      "$ref": "#/components/responses/Overloaded"
      }
     }
    }
@@ -1284,6 +1409,12 @@ constexpr const char* document = R"json({
         }
        }
       }
+     },
+     "400": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "503": {
+      "$ref": "#/components/responses/Overloaded"
      }
     }
    }
@@ -1332,6 +1463,24 @@ constexpr const char* document = R"json({
   "responses": {
    "Problem": {
     "description": "An RFC 9457 problem document",
+    "content": {
+     "application/problem+json": {
+      "schema": {
+       "$ref": "#/components/schemas/Problem"
+      }
+     }
+    }
+   },
+   "Overloaded": {
+    "description": "Over capacity (connection slots, request bodies or answer bytes in flight) or not ready: an RFC 9457 problem; try again after Retry-After seconds",
+    "headers": {
+     "Retry-After": {
+      "schema": {
+       "type": "integer"
+      },
+      "description": "Seconds to wait"
+     }
+    },
     "content": {
      "application/problem+json": {
       "schema": {

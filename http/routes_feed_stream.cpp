@@ -17,6 +17,11 @@
 //   `slow_consumer_timeout` is disconnected; it resumes with Last-Event-ID and
 //   loses nothing. The journal is never involved: the feeder only reads.
 //
+// Subscribers are capped (api_context::max_stream_subscribers, config
+//   limits.max_stream_subscribers): the next one is answered 503 + Retry-After
+//   before any stream starts. Queued bytes also count in the server's output
+//   budget (server_options::max_output_bytes_in_flight).
+//
 // Limitations: each subscriber reads the log on its own (no shared page cache).
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
@@ -48,7 +53,21 @@ class feed_hub : public std::enable_shared_from_this<feed_hub> {
   feed_hub(const api_context* ctx, feed_stream_options opts) : ctx_(ctx), opts_(opts) {}
   ~feed_hub() { shutdown(); }
 
-  /// False when there are too many subscribers.
+  /// Takes a subscriber's place before the 200 is sent, so that the one too
+  /// many is answered 503 instead of a stream that closes at once. False when
+  /// every place is taken (or the hub stops).
+  bool reserve() {
+    std::lock_guard lock(sync_->mutex);
+    if (sync_->stopping || subs_.size() + reserved_ >= opts_.max_subscribers) return false;
+    ++reserved_;
+    return true;
+  }
+  void unreserve() {
+    std::lock_guard lock(sync_->mutex);
+    --reserved_;
+  }
+
+  /// Turns a reserve()d place into a subscriber. False when the hub stops.
   bool subscribe(std::shared_ptr<event_stream> stream, global_position after) {
     auto sub = std::make_shared<subscriber>();
     sub->stream = stream;
@@ -56,7 +75,8 @@ class feed_hub : public std::enable_shared_from_this<feed_hub> {
     sub->last_write = clock::now();
     {
       std::lock_guard lock(sync_->mutex);
-      if (sync_->stopping || subs_.size() >= opts_.max_subscribers) return false;
+      --reserved_;
+      if (sync_->stopping) return false;
       subs_.push_back(sub);
       if (!thread_.joinable()) thread_ = std::thread([this] { run(); });
     }
@@ -196,6 +216,7 @@ class feed_hub : public std::enable_shared_from_this<feed_hub> {
   };
   std::shared_ptr<sync_state> sync_ = std::make_shared<sync_state>();
   std::list<std::shared_ptr<subscriber>> subs_;
+  std::size_t reserved_ = 0;  ///< places taken by requests whose stream is starting
   std::thread thread_;
 };
 
@@ -219,14 +240,13 @@ void get_feed_stream(api_context& ctx, const std::shared_ptr<feed_hub>& hub, req
   head.content_type = "text/event-stream";
   head.set_header("Cache-Control", "no-cache");
   head.set_header("X-Accel-Buffering", "no");
+  if (!hub->reserve())
+    return respond(problem_response(problem_kind::overloaded, "too many feed stream subscribers"));
   auto stream = respond.start_stream(std::move(head));
-  if (!stream) return;
+  if (!stream) return hub->unreserve();
   // Tells EventSource to reconnect after 2 s; its first bytes also flush the head.
   stream->write("retry: 2000\n\n");
-  if (!hub->subscribe(stream, after)) {
-    stream->write(": too many subscribers, try again later\n\n");
-    stream->close();
-  }
+  if (!hub->subscribe(stream, after)) stream->close();  // the server is stopping
 }
 
 } // namespace
@@ -234,7 +254,9 @@ void get_feed_stream(api_context& ctx, const std::shared_ptr<feed_hub>& hub, req
 void add_feed_stream_routes(router& r, api_context& ctx) {
   // The hub lives as long as the route (the server's router); its thread starts
   // with the first subscriber.
-  auto hub = std::make_shared<feed_hub>(&ctx, feed_stream_options{});
+  feed_stream_options opts;
+  opts.max_subscribers = ctx.max_stream_subscribers;
+  auto hub = std::make_shared<feed_hub>(&ctx, opts);
   r.add("GET", "/v1/feed/stream", scope::audit,
         [&ctx, hub](request& q, responder s) { get_feed_stream(ctx, hub, q, s); });
 }

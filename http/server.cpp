@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <limits>
 #include <mutex>
-#include <random>
 #include <shared_mutex>
 #include <thread>
 #include <unordered_map>
@@ -24,6 +24,8 @@
 
 #include "events/ids.hpp"
 #include "events/thread_name.hpp"
+#include "http/admission.hpp"
+#include "http/request_gate.hpp"
 
 namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
@@ -50,20 +52,6 @@ std::shared_ptr<spdlog::logger> http_log() {
   return lg;
 }
 
-std::string make_correlation_id() {
-  thread_local std::mt19937_64 rng = [] {
-    std::random_device rd;
-    std::seed_seq seq{rd(), rd(), rd(), rd(),
-                      static_cast<unsigned>(std::hash<std::thread::id>{}(std::this_thread::get_id()))};
-    return std::mt19937_64(seq);
-  }();
-  static const char* hex = "0123456789abcdef";
-  uint64_t v = rng();
-  std::string out(16, '0');
-  for (int i = 15; i >= 0; --i, v >>= 4) out[static_cast<std::size_t>(i)] = hex[v & 0xf];
-  return out;
-}
-
 std::string str(beast::string_view s) { return std::string(s.data(), s.size()); }
 std::string_view sv(beast::string_view s) { return std::string_view(s.data(), s.size()); }
 
@@ -79,6 +67,26 @@ thread_local const void* tl_io_owner = nullptr;  // the server whose I/O thread 
 constexpr std::size_t linger_max_bytes = 8 * 1024 * 1024;
 constexpr auto linger_timeout = std::chrono::seconds(3);
 
+/// A bound being hit is logged at most once per interval, with how often it
+/// was hit meanwhile: a flood of refused requests must not flood the log.
+class throttled_warning {
+ public:
+  void note(const std::string& what) {
+    auto now = std::chrono::steady_clock::now().time_since_epoch().count();
+    auto last = last_.load(std::memory_order_relaxed);
+    auto n = count_.fetch_add(1, std::memory_order_relaxed) + 1;
+    if (last != 0 && now - last < interval_ns) return;
+    if (!last_.compare_exchange_strong(last, now)) return;
+    count_.fetch_sub(n, std::memory_order_relaxed);
+    http_log()->warn("{} ({} times since the last report)", what, n);
+  }
+
+ private:
+  static constexpr int64_t interval_ns = 10'000'000'000;
+  std::atomic<int64_t> last_{0};
+  std::atomic<uint64_t> count_{0};
+};
+
 }  // namespace
 
 class session;
@@ -87,19 +95,28 @@ class session;
 
 struct core {
   core(server_options o, router r, token_table t)
-      : opts(std::move(o)), routes(std::move(r)), tokens(std::move(t)) {}
+      : opts(std::move(o)),
+        routes(std::move(r)),
+        tokens(std::move(t)),
+        slots(opts.max_connections, opts.reject_slots),
+        body_budget(opts.max_body_bytes_in_flight),
+        output_budget(opts.max_output_bytes_in_flight) {}
 
   server_options opts;
   router routes;
   token_table tokens;
+  connection_slots slots;
+  byte_budget body_budget;    ///< request bodies being read or handled
+  byte_budget output_budget;  ///< response bytes not yet taken by the clients
+  throttled_warning overload_log;
 
   std::atomic<bool> stopping{false};
   std::atomic<std::size_t> active{0};  ///< live sessions, rejecting ones included
 
-  std::mutex m;  ///< guards `sessions`, `next_id`; cv signals `active` dropping
+  std::mutex m;  ///< guards `sessions`; cv signals `active` dropping
   std::condition_variable cv;
   std::unordered_map<uint64_t, std::weak_ptr<session>> sessions;
-  uint64_t next_id = 0;
+  uint64_t next_id = 0;  ///< the acceptor's strand only
 
   /// The io_context is alive while !closed; responders hold it shared while they
   /// touch a session, the server takes it exclusively before destroying the context.
@@ -129,6 +146,8 @@ class stream_impl final : public event_stream {
       std::lock_guard<std::mutex> g(m_);
       if (!open_ || close_requested_) return false;
       if (queued_ > 0 && queued_ + chunk.size() > limit_) return false;
+      // Refused like a full queue when the server's output budget is spent.
+      if (!core_->output_budget.try_acquire(chunk.size())) return false;
       pending_.append(chunk);
       queued_ += chunk.size();
       if (scheduled_) return true;
@@ -191,7 +210,9 @@ class stream_impl final : public event_stream {
     std::function<void()> cb;
     {
       std::lock_guard<std::mutex> g(m_);
-      queued_ -= std::min(queued_, n);
+      auto k = std::min(queued_, n);
+      queued_ -= k;
+      core_->output_budget.release(k);
       if (queued_ == 0 && open_) cb = drain_cb_;
     }
     if (cb) invoke(cb);
@@ -205,6 +226,8 @@ class stream_impl final : public event_stream {
       cb = std::move(close_cb_);
       drain_cb_ = nullptr;
       pending_.clear();
+      core_->output_budget.release(queued_);
+      queued_ = 0;
     }
     if (cb) invoke(cb);
   }
@@ -238,10 +261,11 @@ class stream_impl final : public event_stream {
 
 class session : public std::enable_shared_from_this<session> {
  public:
-  session(tcp::socket&& socket, std::shared_ptr<core> c, bool reject)
+  session(tcp::socket&& socket, std::shared_ptr<core> c, uint64_t id, bool reject)
       : stream_(std::move(socket)),
         handler_timer_(stream_.get_executor()),
         core_(std::move(c)),
+        id_(id),
         reject_(reject) {
     core_->active.fetch_add(1);
     beast::error_code ec;
@@ -251,6 +275,9 @@ class session : public std::enable_shared_from_this<session> {
 
   ~session() {
     if (stream_state_) stream_state_->ended();
+    release_body();
+    release_output();
+    core_->slots.ended(id_);
     core_->session_ended(id_);
   }
 
@@ -259,7 +286,6 @@ class session : public std::enable_shared_from_this<session> {
   void start() {
     {
       std::lock_guard<std::mutex> g(core_->m);
-      id_ = ++core_->next_id;
       core_->sessions.emplace(id_, weak_from_this());
     }
     net::dispatch(stream_.get_executor(), beast::bind_front_handler(&session::do_read, shared_from_this()));
@@ -282,6 +308,16 @@ class session : public std::enable_shared_from_this<session> {
 
   void force_close() { close_now(); }
 
+  /// Our slot went to a newer connection (connection_slots): close now if we
+  /// still wait for a request header, else after the answer in progress.
+  void evict() {
+    evicted_ = true;
+    if (state_ == state::reading && !(parser_ && parser_->is_header_done())) {
+      http_log()->debug("connection {} from {} gave its slot to a new connection", id_, remote_);
+      close_now();
+    }
+  }
+
   /// The answer of request `seq` (from a responder).
   void deliver(uint64_t seq, response res) {
     if (seq != seq_ || state_ != state::handling) {
@@ -298,6 +334,7 @@ class session : public std::enable_shared_from_this<session> {
       return;
     }
     handler_timer_.cancel();
+    release_body();
     state_ = state::streaming;
     stream_state_ = std::move(st);
     stats_->record(head.status, elapsed());
@@ -370,26 +407,97 @@ class session : public std::enable_shared_from_this<session> {
     state_ = state::reading;
     method_.clear();
     path_.clear();
+    head_request_ = false;
+    route_ = nullptr;
     parser_.emplace();
-    parser_->body_limit(core_->opts.body_limit);
+    // No body limit while the header is read: Content-Length is judged after
+    // routing and auth (so an anonymous client gets 401, not 413), and the limit
+    // is set before the first body byte is parsed.
+    parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
     parser_->header_limit(static_cast<std::uint32_t>(core_->opts.header_limit));
-    stream_.expires_after(core_->opts.read_timeout);
+    if (!served_ || buffer_.size() > 0) return read_header();
+    // Idle keep-alive: wait up to idle_timeout for the next request to start,
+    // then give its header header_timeout like a new connection's.
+    core_->slots.waiting(id_);
+    stream_.expires_after(core_->opts.idle_timeout);
+    stream_.async_read_some(buffer_.prepare(idle_read_bytes),
+                            beast::bind_front_handler(&session::on_idle_read, shared_from_this()));
+  }
+
+  void on_idle_read(beast::error_code ec, std::size_t n) {
+    if (ec == net::error::eof) return do_close(false);
+    if (ec) return on_read_error(ec);
+    buffer_.commit(n);
+    read_header();
+  }
+
+  void read_header() {
+    stream_.expires_after(core_->opts.header_timeout);
     bhttp::async_read_header(stream_, buffer_, *parser_,
                              beast::bind_front_handler(&session::on_header, shared_from_this()));
   }
 
+  /// The header is complete: decide on it alone (request_gate), then read the body.
   void on_header(beast::error_code ec, std::size_t) {
     if (ec) return on_read_error(ec);
+    core_->slots.busy(id_);
+    served_ = true;
     started_ = std::chrono::steady_clock::now();
     stats_ = &core_->routes.unmatched_stats();
-    req_version_ = parser_->get().version();
-    if (reject_) {
-      correlation_id_ = make_correlation_id();
-      return write_response(to_response(make_problem(problem_kind::overloaded, "too many open connections")), true);
+    auto& msg = parser_->get();
+    req_version_ = msg.version();
+    request_head h;
+    h.method = str(msg.method_string());
+    h.target = str(msg.target());
+    for (const auto& f : msg) h.headers.add(str(f.name_string()), str(f.value()));
+    if (auto cl = parser_->content_length()) h.content_length = *cl;
+    h.has_body = !parser_->is_done();
+    h.remote_address = remote_;
+    h.keep_alive = msg.keep_alive();
+    req_keep_alive_ = h.keep_alive;
+    method_ = h.method;
+    path_ = h.target.substr(0, h.target.find('?'));
+    const bool has_body = h.has_body;
+    const auto content_length = h.content_length;
+    const bool expect_continue = iequals(sv(msg[bhttp::field::expect]), "100-continue");
+    head_request_ = method_ == "HEAD";
+    // Over capacity the body stays unread: the connection closes after the
+    // answer (lingering, so that the client reads it).
+    if (reject_ && !is_probe(h.method, h.target)) {
+      auto cid = h.headers.find("X-Correlation-Id");
+      correlation_id_ = cid && is_valid_id(*cid) ? *cid : make_correlation_id();
+      return write_response(to_response(make_problem(problem_kind::overloaded, "too many open connections")),
+                            has_body);
     }
+    auto v = check_request_head(std::move(h), core_->routes, core_->tokens, core_->opts.body_limit);
+    correlation_id_ = v.rq.correlation_id;
+    if (!v.correlation_note.empty()) http_log()->debug("{} {}: {}", method_, path_, v.correlation_note);
+    if (v.matched) stats_ = v.matched->stats.get();
+    if (v.refusal) {
+      // The body is unread. One on its way (no 100-continue wait) and within the
+      // limit is dropped unbuffered after the answer, keeping the connection;
+      // otherwise the connection closes after the answer.
+      bool keep = !has_body || (content_length && *content_length <= core_->opts.body_limit && !expect_continue);
+      discard_ = has_body && keep ? *content_length : 0;
+      return write_response(std::move(*v.refusal), !keep);
+    }
+    route_ = v.matched;
+    rq_ = std::move(v.rq);
+    if (has_body) {
+      // Chunked: as much as the limit allows.
+      std::size_t want = content_length ? static_cast<std::size_t>(*content_length) : core_->opts.body_limit;
+      if (!core_->body_budget.try_acquire(want)) {
+        core_->overload_log.note("request bodies in flight over " +
+                                 std::to_string(core_->opts.max_body_bytes_in_flight) + " bytes; answering 503");
+        return write_response(
+            to_response(make_problem(problem_kind::overloaded, "too many request bodies in flight")), true);
+      }
+      body_reserved_ = want;
+    }
+    parser_->body_limit(core_->opts.body_limit);
+    stream_.expires_after(core_->opts.read_timeout);
     if (parser_->is_done()) return on_read({}, 0);
-    auto expect = parser_->get()[bhttp::field::expect];
-    if (iequals(sv(expect), "100-continue")) {
+    if (expect_continue) {
       static const std::string cont = "HTTP/1.1 100 Continue\r\n\r\n";
       auto self = shared_from_this();
       net::async_write(stream_, net::buffer(cont), [self](beast::error_code ec2, std::size_t) {
@@ -402,6 +510,7 @@ class session : public std::enable_shared_from_this<session> {
   }
 
   void read_body() {
+    stream_.expires_after(core_->opts.read_timeout);
     bhttp::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&session::on_read, shared_from_this()));
   }
 
@@ -409,15 +518,12 @@ class session : public std::enable_shared_from_this<session> {
     if (ec == bhttp::error::end_of_stream || ec == bhttp::error::partial_message) return do_close(false);
     if (ec == beast::error::timeout || ec == net::error::operation_aborted) return;  // socket already closed
     bool header_done = parser_ && parser_->is_header_done();
-    if (!header_done) started_ = std::chrono::steady_clock::now();
-    stats_ = &core_->routes.unmatched_stats();
-    req_version_ = header_done ? parser_->get().version() : 11;
-    correlation_id_.clear();
-    if (header_done) {
-      auto cid = sv(parser_->get()["X-Correlation-Id"]);
-      if (is_valid_id(cid)) correlation_id_ = std::string{cid};
+    if (!header_done) {
+      started_ = std::chrono::steady_clock::now();
+      stats_ = &core_->routes.unmatched_stats();
+      req_version_ = 11;
+      correlation_id_ = make_correlation_id();
     }
-    if (correlation_id_.empty()) correlation_id_ = make_correlation_id();
     if (ec == bhttp::error::body_limit) {
       http_log()->info("request body over {} bytes from {}", core_->opts.body_limit, remote_);
       return write_response(to_response(make_problem(problem_kind::payload_too_large,
@@ -440,75 +546,14 @@ class session : public std::enable_shared_from_this<session> {
     handle_request();
   }
 
-  // -- route -----------------------------------------------------------------------
+  // -- handle ----------------------------------------------------------------------
 
   void handle_request() {
     ++seq_;
     state_ = state::handling;
-    auto& msg = parser_->get();
-    req_keep_alive_ = msg.keep_alive();
-
-    request rq;
-    rq.method = str(msg.method_string());
-    rq.target = str(msg.target());
-    rq.keep_alive = req_keep_alive_;
-    rq.remote_address = remote_;
-    for (const auto& f : msg) rq.headers.add(str(f.name_string()), str(f.value()));
-    rq.body = std::move(msg.body());
-    auto q = rq.target.find('?');
-    rq.path = rq.target.substr(0, q);
-    method_ = rq.method;
-    path_ = rq.path;
-
-    auto cid = rq.headers.find("X-Correlation-Id");
-    if (cid && is_valid_id(*cid)) {
-      correlation_id_ = *cid;
-    } else {
-      correlation_id_ = make_correlation_id();
-      if (cid)
-        return reply_internal(to_response(validation_problem(
-            "X-Correlation-Id", "must match [A-Za-z0-9._:-]{1,64}")));
-    }
-    rq.correlation_id = correlation_id_;
-
-    if (q != std::string::npos && !parse_query(std::string_view{rq.target}.substr(q + 1), rq.query))
-      return reply_internal(problem_response(problem_kind::bad_request, "malformed query string"));
-
-    auto m = core_->routes.match(rq.method, rq.path, rq.path_params);
-    switch (m.kind) {
-      case router::match_kind::bad_path:
-        return reply_internal(problem_response(problem_kind::bad_request, "malformed request path"));
-      case router::match_kind::not_found:
-        return reply_internal(problem_response(problem_kind::not_found, "no resource at this path"));
-      case router::match_kind::method_not_allowed: {
-        auto res = problem_response(problem_kind::method_not_allowed,
-                                    "method " + rq.method + " is not allowed here; allowed: " + m.allow);
-        res.headers.set("Allow", m.allow);
-        return reply_internal(std::move(res));
-      }
-      case router::match_kind::found: break;
-    }
-    const route& r = *m.matched;
-    stats_ = r.stats.get();
-
-    auto a = authorize(core_->tokens, rq.authorization(), r.required_scope);
-    if (a.outcome != auth_outcome::ok) return reply_internal(to_response(auth_problem(a, r.required_scope)));
-    if (a.who) rq.principal = a.who->name;
-
-    if ((rq.method == "POST" || rq.method == "PUT" || rq.method == "PATCH") && !r.options.content_types.empty()) {
-      auto ct = rq.content_type();
-      if (!(ct.empty() && rq.body.empty())) {
-        auto mt = media_type(ct);
-        const auto& ok_types = r.options.content_types;
-        if (std::find(ok_types.begin(), ok_types.end(), mt) == ok_types.end()) {
-          std::string expected;
-          for (const auto& t : ok_types) expected += (expected.empty() ? "" : " or ") + t;
-          return reply_internal(problem_response(problem_kind::unsupported_media_type,
-                                                 "Content-Type must be " + expected));
-        }
-      }
-    }
-
+    request rq = std::move(rq_);
+    rq.body = std::move(parser_->get().body());
+    const route& r = *route_;
     handler_timer_.expires_after(core_->opts.handler_timeout);
     handler_timer_.async_wait(beast::bind_front_handler(&session::on_handler_timeout, shared_from_this(), seq_));
     responder resp{make_channel()};
@@ -534,15 +579,25 @@ class session : public std::enable_shared_from_this<session> {
     write_response(std::move(res), false);
   }
 
-  /// An answer made by the server itself (no handler involved).
-  void reply_internal(response res) { write_response(std::move(res), false); }
-
   // -- write -----------------------------------------------------------------------
 
   void write_response(response r, bool linger) {
     state_ = state::writing;
+    release_body();
     if (!stats_) stats_ = &core_->routes.unmatched_stats();
     int status = (r.status >= 100 && r.status <= 999) ? r.status : 500;
+    if (status < 200 || status == 204 || status == 304) r.body.clear();
+    // The body stays in memory until the client has taken it: a client that
+    // does not read holds it for up to write_timeout, so the total is bounded.
+    std::size_t out = head_request_ ? 0 : r.body.size();
+    if (out > 0 && !core_->output_budget.try_acquire(out)) {
+      core_->overload_log.note("response bytes waiting for clients over " +
+                               std::to_string(core_->opts.max_output_bytes_in_flight) + "; answering 503");
+      r = to_response(make_problem(problem_kind::overloaded, "too many answers waiting for slow clients"));
+      status = r.status;
+      out = 0;
+    }
+    out_reserved_ = out;
     stats_->record(status, elapsed());
     access_log(status);
     linger_ = linger;
@@ -559,11 +614,12 @@ class session : public std::enable_shared_from_this<session> {
       }
       if (!r.content_type.empty() && !has_crlf(r.content_type)) res_.set(bhttp::field::content_type, r.content_type);
       if (!correlation_id_.empty()) res_.set("X-Correlation-Id", correlation_id_);
-      if (status < 200 || status == 204 || status == 304) r.body.clear();
       res_.body() = std::move(r.body);
-      bool keep = req_keep_alive_ && !r.close && !linger && !reject_ && !core_->stopping.load();
+      bool keep = req_keep_alive_ && !r.close && !linger && !reject_ && !evicted_ && !core_->stopping.load();
       res_.keep_alive(keep);
       res_.prepare_payload();
+      // HEAD: the header of the GET answer (its Content-Length included), no body.
+      if (head_request_) res_.body().clear();
     } catch (const std::exception& e) {
       http_log()->error("building a response failed: {}", e.what());
       return close_now();
@@ -574,6 +630,7 @@ class session : public std::enable_shared_from_this<session> {
   }
 
   void on_write(bool close, beast::error_code ec, std::size_t) {
+    release_output();
     if (ec) {
       http_log()->debug("write to {} failed: {}", remote_, ec.message());
       return close_now();
@@ -581,16 +638,46 @@ class session : public std::enable_shared_from_this<session> {
     if (close || core_->stopping.load()) return do_close(linger_);
     res_ = {};
     correlation_id_.clear();
+    if (discard_ > 0) return discard_body();
     do_read();
+  }
+
+  /// Reads and drops the body of a request refused on its header, in small
+  /// pieces (nothing is held), then reads the next request. Meanwhile the
+  /// connection may give its slot up like an idle one.
+  void discard_body() {
+    state_ = state::reading;
+    parser_.reset();
+    core_->slots.waiting(id_);
+    auto n = std::min<std::size_t>(discard_, buffer_.size());
+    buffer_.consume(n);
+    discard_ -= n;
+    if (discard_ == 0) return do_read();
+    stream_.expires_after(core_->opts.read_timeout);
+    stream_.async_read_some(net::buffer(drain_buf_.data(), std::min<std::size_t>(discard_, drain_buf_.size())),
+                            [self = shared_from_this()](beast::error_code ec, std::size_t got) {
+                              if (ec) return self->on_read_error(ec);
+                              self->discard_ -= std::min<std::size_t>(got, self->discard_);
+                              self->discard_body();
+                            });
+  }
+
+  void release_body() {
+    core_->body_budget.release(body_reserved_);
+    body_reserved_ = 0;
+  }
+  void release_output() {
+    core_->output_budget.release(out_reserved_);
+    out_reserved_ = 0;
   }
 
   // -- streaming ------------------------------------------------------------------
 
   void on_stream_header(beast::error_code ec, std::size_t) {
     stream_writing_ = false;
-    if (ec) {
+    if (ec || head_request_) {
       end_stream();
-      return close_now();
+      return ec ? close_now() : do_close(false);
     }
     // Notice a client that goes away while the stream is quiet.
     peer_watch();
@@ -651,6 +738,8 @@ class session : public std::enable_shared_from_this<session> {
     state_ = state::closing;
     handler_timer_.cancel();
     end_stream();
+    release_body();
+    release_output();
     beast::error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
     stream_.close();
@@ -658,20 +747,30 @@ class session : public std::enable_shared_from_this<session> {
 
   friend class channel_impl;
 
+  static constexpr std::size_t idle_read_bytes = 1024;
+
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   bhttp::response<bhttp::string_body> res_;
   net::steady_timer handler_timer_;
   std::shared_ptr<core> core_;
-  uint64_t id_ = 0;
+  const uint64_t id_;
   uint64_t seq_ = 0;
   state state_ = state::reading;
-  bool reject_ = false;
+  const bool reject_;
+  bool served_ = false;        ///< a request header arrived before: waits are keep-alive idle
+  bool evicted_ = false;       ///< the slot went to a newer connection: no keep-alive
+  bool head_request_ = false;  ///< a HEAD request: the answer's header only
   bool req_keep_alive_ = true;
   unsigned req_version_ = 11;
   bool linger_ = false;
   std::size_t lingered_ = 0;
+  uint64_t discard_ = 0;           ///< body bytes of a refused request still to drop
+  std::size_t body_reserved_ = 0;  ///< from core::body_budget until the answer starts
+  std::size_t out_reserved_ = 0;   ///< from core::output_budget until the answer is written
+  request rq_;                     ///< the request, between its header and its body
+  const route* route_ = nullptr;
   std::string correlation_id_;
   std::string method_, path_;
   std::string remote_;
@@ -854,18 +953,51 @@ struct server::impl {
       socket.close(ignored);
       return;
     }
-    const auto& o = core_->opts;
-    std::size_t n = core_->active.load();
-    bool reject = n >= o.max_connections;
-    if (reject && n >= o.max_connections + std::max<std::size_t>(64, o.max_connections / 4)) {
-      http_log()->warn("connection limit far exceeded ({} open); closing a new connection", n);
-      beast::error_code ignored;
-      socket.close(ignored);
-    } else {
-      if (reject) http_log()->warn("connection limit {} reached; answering 503", o.max_connections);
-      std::make_shared<session>(std::move(socket), core_, reject)->start();
+    uint64_t id = ++core_->next_id;
+    auto d = core_->slots.on_accept(id);
+    if (d.evict) evict(*d.evict);
+    switch (d.v) {
+      case connection_slots::verdict::admit:
+        std::make_shared<session>(std::move(socket), core_, id, false)->start();
+        break;
+      case connection_slots::verdict::reject:
+        core_->overload_log.note("every one of the " + std::to_string(core_->opts.max_connections) +
+                                 " connection slots is busy; answering 503");
+        std::make_shared<session>(std::move(socket), core_, id, true)->start();
+        break;
+      case connection_slots::verdict::refuse:
+        core_->overload_log.note("every connection slot and reject slot is busy; answering 503 unread");
+        answer_unread(std::move(socket));
+        break;
     }
     do_accept();
+  }
+
+  /// Closes the connection of session `id` (on its strand) if it still waits for a header.
+  void evict(uint64_t id) {
+    std::shared_ptr<session> s;
+    {
+      std::lock_guard<std::mutex> g(core_->m);
+      auto it = core_->sessions.find(id);
+      if (it != core_->sessions.end()) s = it->second.lock();
+    }
+    if (s) net::post(s->executor(), [s] { s->evict(); });
+  }
+
+  /// No slot at all: a 503 written at once (it fits the new socket's empty send
+  /// buffer; never waits), then the connection is closed.
+  static void answer_unread(tcp::socket socket) {
+    static const std::string busy = [] {
+      std::string body = to_json(make_problem(problem_kind::overloaded, "too many open connections"));
+      return "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/problem+json\r\nRetry-After: 1\r\n"
+             "Connection: close\r\nContent-Length: " +
+             std::to_string(body.size()) + "\r\n\r\n" + body;
+    }();
+    beast::error_code ec;
+    socket.non_blocking(true, ec);
+    if (!ec) socket.write_some(net::buffer(busy), ec);
+    socket.shutdown(tcp::socket::shutdown_send, ec);
+    socket.close(ec);
   }
 
   void stop() {

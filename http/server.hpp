@@ -9,17 +9,27 @@
 //   thread); the answer is written on the strand with a write timeout, then the
 //   connection reads the next request (keep-alive) or closes.
 //
-// Answers made here (all RFC 9457 problem documents):
-//   400 malformed HTTP / bad header / bad percent escape (connection closed),
-//   413 body over body_limit (connection closed), 415 wrong Content-Type,
-//   401 / 403 auth, 404, 405 with Allow, 422 invalid X-Correlation-Id,
-//   503 + Retry-After over max_connections, when not ready (/readyz), when a
-//   handler did not answer within handler_timeout, and while stopping.
+// Hostile clients (issue 10): every request is routed and authenticated on its
+// header (http/request_gate.hpp) before its body is read, and no 100 Continue
+// goes to a refused request. A header must arrive within header_timeout; an
+// idle keep-alive connection is closed after idle_timeout. Connection slots,
+// request bodies in flight and response bytes queued for slow readers are
+// bounded (http/admission.hpp); past a bound the answer is 503 + Retry-After,
+// never a connection closed unanswered while a reject slot is free.
 //
-// X-Correlation-Id: when present it must match [A-Za-z0-9._:-]{1,64}, else the
-// request is rejected with 422 (field "X-Correlation-Id"): a tracing id that is
-// silently replaced would break the trace. When absent a random 16-hex-digit id
-// is made. Either way it is in request::correlation_id and in every response.
+// Answers made here (all RFC 9457 problem documents):
+//   400 malformed HTTP / bad header / bad percent escape / a repeated query
+//   parameter / two Authorization headers, 413 Content-Length or body over
+//   body_limit, 415 wrong Content-Type, 401 / 403 auth, 404, 405 with Allow
+//   (a refusal made before the body was read closes the connection);
+//   503 + Retry-After over the connection, body or output budgets, when not
+//   ready (/readyz), when a handler did not answer within handler_timeout, and
+//   while stopping. HEAD is answered by a GET route, without the body.
+//
+// X-Correlation-Id: when present and matching [A-Za-z0-9._:-]{1,64} it is used;
+// when absent or malformed a random 16-hex-digit id is made (API.md: "else a
+// new one is made and returned"). Either way it is in request::correlation_id
+// and in every response.
 //
 // Concurrency
 //   All public members are thread-safe. stop() blocks until the I/O threads
@@ -50,11 +60,27 @@ struct server_options {
   unsigned io_threads = 2;
   std::size_t body_limit = 1024 * 1024;  ///< 1 MiB → 413 beyond (API.md)
   std::size_t header_limit = 16 * 1024;
-  std::chrono::milliseconds read_timeout{30000};     ///< Per request, idle keep-alive included.
+  /// A request header must be complete this long after the connection opened
+  /// (or, on a keep-alive connection, after its first byte); else it is closed.
+  std::chrono::milliseconds header_timeout{5000};
+  std::chrono::milliseconds idle_timeout{30000};     ///< Keep-alive: the next request must start by then.
+  std::chrono::milliseconds read_timeout{30000};     ///< The body of one request.
   std::chrono::milliseconds write_timeout{30000};    ///< Per write (each chunk of a stream).
   std::chrono::milliseconds handler_timeout{60000};  ///< No answer by then → 503.
   std::chrono::milliseconds stop_grace{10000};       ///< stop(): in-flight requests get this long.
-  std::size_t max_connections = 10000;               ///< Beyond: 503 + Retry-After, then close.
+  /// Ordinary connection slots; at the limit the connection that has waited
+  /// longest for a request header gives its slot up (http/admission.hpp).
+  std::size_t max_connections = 10000;
+  /// Further connections, each answered 503 + Retry-After (probes are served),
+  /// when every ordinary slot is busy. Counts towards the descriptors in use.
+  std::size_t reject_slots = 64;
+  /// Request bodies held at once (Content-Length, or body_limit when chunked);
+  /// a request that does not fit gets 503 + Retry-After before its body is read.
+  std::size_t max_body_bytes_in_flight = 64 * 1024 * 1024;
+  /// Response bytes not yet taken by the clients (bodies being written, stream
+  /// queues); an answer that does not fit is replaced by 503 + Retry-After, a
+  /// stream write that does not fit is refused like a full queue.
+  std::size_t max_output_bytes_in_flight = 256 * 1024 * 1024;
   std::size_t stream_queue_limit = 1024 * 1024;      ///< event_stream backpressure threshold.
   /// Backs GET /readyz; unset means always ready.
   std::function<readiness()> ready_check;

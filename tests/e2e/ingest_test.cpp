@@ -536,13 +536,20 @@ TEST_CASE("X-Correlation-Id is echoed and stored as the event's correlation_id",
     CHECK(r.header("X-Correlation-Id") == cid);
   }
   {
-    // One that breaks the id syntax is refused, and nothing stored.
+    // One that breaks the id syntax is replaced by a new one (API.md: "else a
+    // new one is made and returned"), which is returned and stored.
     const std::string lead = uid("u");
     auto r = c.post_json("/v1/signups", signup_body(uid("sg"), lead), ingest_token,
                          {{"X-Correlation-Id", "not a valid id!"}});
     INFO(r.body);
-    CHECK(r.status == 422);
-    check_not_stored(c, lead);
+    REQUIRE(r.status == 202);
+    const std::string cid = r.header("X-Correlation-Id");
+    CHECK(cid.size() == 16);
+    CHECK(cid != "not a valid id!");
+    settle(c, lead);
+    auto h = history(c, lead);
+    REQUIRE(arr(h, "events").Size() >= 1);
+    CHECK(str(arr(h, "events")[0], "correlation_id") == cid);
   }
   check_healthy(srv);
 }
@@ -561,8 +568,10 @@ TEST_CASE("keep-alive survives error answers; malformed HTTP is 400 and does not
   }
   for (const std::string& raw : {std::string("GARBAGE\r\n\r\n"), std::string("GET /healthz HTTP/1.1\r\nHost x\r\n\r\n"),
                                 std::string("GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n"),
+                                // Authorized: an anonymous one is refused (401) on its header, before the body.
                                 std::string("POST /v1/signups HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
-                                            "Content-Type: application/json\r\n\r\nzz\r\n")}) {
+                                            "Authorization: Bearer ") + ingest_token +
+                                    "\r\nContent-Type: application/json\r\n\r\nzz\r\n"}) {
     INFO(raw);
     auto c = srv.client();
     auto r = c.raw(raw);

@@ -34,7 +34,7 @@ struct feed_fixture {
   std::unique_ptr<server> srv;
   lead_version next_version = 0;
 
-  feed_fixture() {
+  explicit feed_fixture(std::size_t max_subscribers = 1000) {
     storage::log_options lo;
     lo.dir = dir.str();
     lo.sync = false;
@@ -42,6 +42,7 @@ struct feed_fixture {
     REQUIRE(opened);
     log = std::move(*opened);
     ctx.log = log.get();
+    ctx.max_stream_subscribers = max_subscribers;
     auto tokens = token_table::from_entries({{"auditor", audit_token, {"audit"}}, {"sdr", read_token, {"read"}}});
     REQUIRE(tokens);
     server_options o;
@@ -159,4 +160,18 @@ TEST_CASE("feed stream: bad positions are 422, the scope is audit", "[ops]") {
   CHECK(r2.status == 422);
   leadbase::http::test::test_client c3{f.srv->port()};
   CHECK(c3.request("GET", "/v1/feed/stream", {}, {{"Authorization", std::string("Bearer ") + read_token}}).status == 403);
+}
+
+TEST_CASE("feed stream: the subscriber over the cap gets 503 with Retry-After, not a 200", "[ops][hostile]") {
+  feed_fixture f{2};
+  f.append();
+  sse_reader one(f.srv->port(), "/v1/feed/stream");
+  sse_reader two(f.srv->port(), "/v1/feed/stream");
+  CHECK(one.read_until([](const std::string& d) { return has_ids(d, {1}); }).find("200 OK") != std::string::npos);
+  CHECK(two.read_until([](const std::string& d) { return has_ids(d, {1}); }).find("200 OK") != std::string::npos);
+  sse_reader third(f.srv->port(), "/v1/feed/stream");
+  auto& got = third.read_until([](const std::string& d) { return d.find("\r\n\r\n{") != std::string::npos; });
+  CHECK(got.rfind("HTTP/1.1 503", 0) == 0);
+  CHECK(got.find("Retry-After: 1\r\n") != std::string::npos);
+  CHECK(got.find("urn:leadbase:problem:overloaded") != std::string::npos);
 }
