@@ -28,6 +28,7 @@
 //                      required. provider_code (string <= 64, or an integer),
 //                      retryable (bool, default false), next_attempt_at
 //                      (RFC 3339 or null = final): optional.
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <initializer_list>
@@ -443,9 +444,57 @@ parse_failure invalid(std::vector<field_error> errors) {
   return f;
 }
 
-bool parse_document(rapidjson::Document& doc, std::string_view text) {
+/// The first key that occurs twice in one object, anywhere in `root`; nullopt
+/// if none. Walks with its own stack (the document may nest deeply) and sorts
+/// each object's keys, so a hostile object of many keys costs n log n.
+std::optional<std::string_view> repeated_key(const Value& root) {
+  std::vector<const Value*> pending{&root};
+  std::vector<std::string_view> names;
+  while (!pending.empty()) {
+    const Value* v = pending.back();
+    pending.pop_back();
+    if (v->IsArray()) {
+      for (const Value& e : v->GetArray()) pending.push_back(&e);
+    } else if (v->IsObject()) {
+      names.clear();
+      for (const auto& m : v->GetObject()) {
+        names.emplace_back(m.name.GetString(), m.name.GetStringLength());
+        pending.push_back(&m.value);
+      }
+      std::sort(names.begin(), names.end());
+      auto dup = std::adjacent_find(names.begin(), names.end());
+      if (dup != names.end()) return *dup;
+    }
+  }
+  return std::nullopt;
+}
+
+/// A key as shown in a problem detail: printable ASCII only, else not at all.
+std::string shown_key(std::string_view key) {
+  bool printable = key.size() <= json_limits::id &&
+                   std::all_of(key.begin(), key.end(), [](char ch) { return ch >= 0x20 && ch < 0x7F; });
+  return printable ? " \"" + std::string(key) + "\"" : std::string();
+}
+
+/// Parses `text` as exactly one JSON document, or says why not (bad_request;
+/// `what` names the text: "the body", "this line"). rapidjson takes a NUL byte
+/// for the end of the input, so "{...}\0anything" would pass: a NUL anywhere
+/// is refused first (inside a JSON string it must be escaped anyway). A key
+/// repeated in one object is refused too: which of the two values counts
+/// would be a guess (RFC 8259 leaves it open), and a guess a proxy or a
+/// validator in front of us may make differently. On a repeated key `doc`
+/// holds the parsed document (without a parse error).
+std::optional<parse_failure> parse_document(rapidjson::Document& doc, std::string_view text, std::string_view what) {
+  if (size_t nul = text.find('\0'); nul != std::string_view::npos) {
+    doc.SetNull();
+    return wrong_kind(std::string(what) + " is not valid JSON: a NUL byte at byte " + std::to_string(nul));
+  }
   doc.Parse<parse_flags>(text.data(), text.size());
-  return !doc.HasParseError();
+  if (doc.HasParseError()) return not_json(doc, what);
+  if (auto key = repeated_key(doc))
+    return wrong_kind(std::string(what) + " is not acceptable JSON: duplicate key" + shown_key(*key) +
+                      " (each key may appear once per object)");
+  return std::nullopt;
 }
 
 void envelope_fields(const checker& c, const Value& obj, envelope& m) {
@@ -471,7 +520,7 @@ std::string echoed_event_id(const Value& item) {
 
 parsed<append_command> parse_signup(std::string_view body) {
   rapidjson::Document doc;
-  if (!parse_document(doc, body)) return not_json(doc, "the body");
+  if (auto f = parse_document(doc, body, "the body")) return std::move(*f);
   if (!doc.IsObject()) return wrong_kind("the body must be a JSON object");
   std::vector<field_error> errors;
   checker c(errors, "");
@@ -555,7 +604,7 @@ parsed<append_command> parse_event_item(const rapidjson::Value& item) {
 
 parsed<append_command> parse_event_item(std::string_view item_json) {
   rapidjson::Document doc;
-  if (!parse_document(doc, item_json)) return not_json(doc, "the event");
+  if (auto f = parse_document(doc, item_json, "the event")) return std::move(*f);
   if (!doc.IsObject()) return wrong_kind("an event must be a JSON object");
   return parse_event_item(static_cast<const Value&>(doc));
 }
@@ -568,7 +617,7 @@ parsed<std::vector<batch_item>> parse_batch(std::string_view body, bool ndjson) 
   std::vector<batch_item> items;
   if (!ndjson) {
     rapidjson::Document doc;
-    if (!parse_document(doc, body)) return not_json(doc, "the body");
+    if (auto f = parse_document(doc, body, "the body")) return std::move(*f);
     if (!doc.IsArray()) return wrong_kind("the body must be a JSON array of events");
     if (doc.Size() > json_limits::batch_items) return too_many(doc.Size());
     items.reserve(doc.Size());
@@ -599,8 +648,9 @@ parsed<std::vector<batch_item>> parse_batch(std::string_view body, bool ndjson) 
   items.reserve(lines.size());
   rapidjson::Document doc;
   for (std::string_view line : lines) {
-    if (!parse_document(doc, line)) {
-      items.push_back({{}, not_json(doc, "this line")});
+    if (auto f = parse_document(doc, line, "this line")) {
+      // A line that parsed (a repeated key) can still name its event.
+      items.push_back({doc.HasParseError() ? std::string() : echoed_event_id(doc), std::move(*f)});
       continue;
     }
     items.push_back({echoed_event_id(doc), parse_event_item(static_cast<const Value&>(doc))});
@@ -610,7 +660,7 @@ parsed<std::vector<batch_item>> parse_batch(std::string_view body, bool ndjson) 
 
 parsed<erased> parse_erase(std::string_view body) {
   rapidjson::Document doc;
-  if (!parse_document(doc, body)) return not_json(doc, "the body");
+  if (auto f = parse_document(doc, body, "the body")) return std::move(*f);
   if (!doc.IsObject()) return wrong_kind("the body must be a JSON object");
   std::vector<field_error> errors;
   checker c(errors, "");
