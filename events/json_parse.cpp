@@ -155,7 +155,7 @@ bool req_id(const checker& c, const Value& obj, const char* name, std::string& o
   }
   std::string_view s(v->GetString(), v->GetStringLength());
   if (!is_valid_id(s)) {
-    c.fail(name, "must match [A-Za-z0-9._:-]{1,64}");
+    c.fail(name, id_rule_text);
     return false;
   }
   out.assign(s);

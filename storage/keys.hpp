@@ -4,11 +4,21 @@
 // lead ids never contain 0x00 (API.md id syntax), so `lead 0x00 version`
 // keeps a lead's events together, in version order, and apart from any other
 // lead whose id merely starts with the same characters.
+//
+// That holds only for ids without a 0x00: the range of "abc\0" starts inside
+// that of "abc" and would read its events. So the log takes no id that fails
+// is_storable_lead_id, in any read or write (tests/storage/lead_id_keys_test).
 #include <cstdint>
 #include <string>
 #include <string_view>
 
+#include "events/ids.hpp"
+
 namespace leadbase::storage::keys {
+
+/// Whether `lead_id` may head a key: the ingest rule (events/ids.hpp), which
+/// admits neither 0x00 (the separator) nor 0x01 (the range bound).
+inline bool is_storable_lead_id(std::string_view lead_id) noexcept { return is_valid_id(lead_id); }
 
 inline void put_be64(std::string& out, uint64_t v) {
   for (int s = 56; s >= 0; s -= 8) out.push_back(static_cast<char>((v >> s) & 0xff));

@@ -145,3 +145,26 @@ TEST_CASE("duplicate-key detection copes with a large object", "[json][strict]")
   REQUIRE_FALSE(r.ok());
   check_bad_request(r.failure());
 }
+
+TEST_CASE("lead and event ids made only of dots are refused at ingest", "[json][strict][lead_id]") {
+  for (const std::string& id : {"."s, ".."s, "..."s, std::string(64, '.')}) {
+    INFO(id);
+    std::string lead = R"({"event_id":"sg-1","lead_id":")" + id + R"(",)" + signup.substr(signup.find("\"occurred_at\""));
+    auto r = parse_signup(lead);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.failure().code == errc::validation);
+    REQUIRE(r.failure().errors.size() == 1);
+    CHECK(r.failure().errors[0].field == "lead_id");
+
+    std::string event = R"({"event_id":")" + id + R"(",)" + signup.substr(signup.find("\"lead_id\""));
+    auto e = parse_signup(event);
+    REQUIRE_FALSE(e.ok());
+    REQUIRE(e.failure().errors.size() == 1);
+    CHECK(e.failure().errors[0].field == "event_id");
+  }
+  // Dots with anything else are fine.
+  for (const std::string& id : {".a"s, "a."s, "..a.."s, "a...b"s}) {
+    std::string lead = R"({"event_id":"sg-1","lead_id":")" + id + R"(",)" + signup.substr(signup.find("\"occurred_at\""));
+    CHECK(parse_signup(lead).ok());
+  }
+}
