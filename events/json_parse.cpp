@@ -1,7 +1,9 @@
 // JSON -> commands: the API's request bodies, validated (events/json.hpp).
 //
-// Every string must be valid UTF-8 (the parser checks) and free of control
-// characters (U+0000-U+001F, U+007F); lengths are counted in code points.
+// Every string must be valid UTF-8 (the parser checks) and pass the free-text
+// check of events/text.hpp (no C0/C1 controls, no bidi overrides or isolates,
+// no invisible characters where they mislead); lengths are counted in code
+// points.
 // Optional fields may be absent, null or (strings) "" - all three mean absent,
 // which is also how the event model spells absence.
 //
@@ -10,9 +12,11 @@
 //                      occurred_at (which come from the item).
 //   qualified          outcome "qualified"|"disqualified" (required); reasons:
 //                      array of 0-32 non-empty strings <= 64 (optional, default
-//                      []); decided_by (required, <= 200, not "rules": that
-//                      name belongs to the rules engine, an override names the
-//                      person); rules_version (optional, <= 64).
+//                      []); decided_by (required, <= 200, nothing that reads
+//                      as "rules" - any case, spacing, invisible characters or
+//                      look-alike letters (imitates_rules): that name belongs
+//                      to the rules engine, an override names the person);
+//                      rules_version (optional, <= 64).
 //   enriched           network instagram|youtube|tiktok, handle (<= 64),
 //                      followers (integer >= 0), fetched_at (RFC 3339),
 //                      creator_tier none|nano|micro|mid|macro|mega: required.
@@ -38,6 +42,7 @@
 
 #include "events/ids.hpp"
 #include "events/json.hpp"
+#include "events/text.hpp"
 #include "events/time.hpp"
 
 namespace leadbase {
@@ -81,22 +86,6 @@ const Value* member(const Value& obj, const char* name) {
 /// Absent or null: both mean "not given".
 bool given(const Value* v) { return v && !v->IsNull(); }
 
-size_t code_points(std::string_view s) {
-  size_t n = 0;
-  for (char c : s) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
-  return n;
-}
-
-bool has_control(std::string_view s) {
-  for (char c : s) {
-    auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7F) return true;
-  }
-  return false;
-}
-
-std::string too_long(size_t max) { return "must be at most " + std::to_string(max) + " characters"; }
-
 /// Checks a string value that is given (not absent, not null).
 bool string_value(const checker& c, const char* name, const Value& v, size_t max, bool required,
                   std::string& out) {
@@ -113,12 +102,10 @@ bool string_value(const checker& c, const char* name, const Value& v, size_t max
     out.clear();
     return true;
   }
-  if (code_points(s) > max) {
-    c.fail(name, too_long(max));
-    return false;
-  }
-  if (has_control(s)) {
-    c.fail(name, "must not contain control characters");
+  // The one check of free text (events/text.hpp): length, controls, bidi
+  // overrides, invisible characters where they mislead.
+  if (std::string why = text_field_error(s, max); !why.empty()) {
+    c.fail(name, std::move(why));
     return false;
   }
   out.assign(s);
@@ -352,8 +339,9 @@ void qualified_fields(const checker& c, const Value& obj, qualified& q) {
   if (req_enum(c, obj, "outcome", {"qualified", "disqualified"}, result))
     q.result = result == "disqualified" ? outcome::disqualified : outcome::qualified;
   opt_string_array(c, obj, "reasons", json_limits::reasons, json_limits::reason_code, q.reasons);
-  if (req_string(c, obj, "decided_by", json_limits::decided_by, q.decided_by) && q.decided_by == "rules")
-    c.fail("decided_by", "\"rules\" is reserved for the qualification rules; name the person who decided");
+  if (req_string(c, obj, "decided_by", json_limits::decided_by, q.decided_by) && imitates_rules(q.decided_by))
+    c.fail("decided_by", "must not read as \"rules\" (in any case, spacing or look-alike letters): that name "
+                         "belongs to the qualification rules; name the person who decided");
   opt_string(c, obj, "rules_version", json_limits::short_text, q.rules_version);
 }
 
