@@ -5,8 +5,8 @@
 // rewrites (/v1/leads/.. is /v1/), so a lead so named could be written but
 // never read back; "..." is refused with them, for one simple rule. The same
 // rule holds at ingest and on every read path (http/router.cpp checks each
-// {lead_id}), and the log refuses any other id (storage/keys.hpp), so no id
-// can carry a NUL or a separator byte into a key.
+// {lead_id}), and the log itself refuses an id with a NUL or another control
+// byte (storage/keys.hpp), whose key range could overlap another lead's.
 #include <string_view>
 
 namespace leadbase {

@@ -1,7 +1,6 @@
 // A lead id is a key prefix in the events family ([lead_id][0x00][version]):
-// the log must never take an id with a NUL or a separator byte (or any id the
-// ingest rule refuses), because such an id's key range overlaps another
-// lead's. Observed: GET /v1/leads/abc%00 read the events of lead "abc", and
+// the log must never take an id with a NUL or another control byte, because
+// such an id's key range overlaps another lead's. Observed: GET /v1/leads/abc%00 read the events of lead "abc", and
 // without abc's data key showed them as erased.
 #include <catch2/catch.hpp>
 
@@ -45,12 +44,15 @@ TEST_CASE("an id with a NUL would read another lead's events, so no such id is s
   const std::string padded = "abc\0"s;
   CHECK(in_range_of(keys::event_key("abc", 1), padded));
   CHECK(in_range_of(keys::event_key("abc", 1), "abc\0\0\0"s));
-  for (const std::string& bad : {"abc\0"s, "\0"s, "abc\0\0\0\0\0\0\0\0\x01"s, "a\x01"s, "a/b"s, "a b"s, ""s,
-                                 "."s, ".."s, "..."s, std::string(65, 'a')}) {
+  for (const std::string& bad : {"abc\0"s, "\0"s, "abc\0\0\0\0\0\0\0\0\x01"s, "a\x01"s, "a\x1f"s, ""s}) {
     INFO(bad.size() << " bytes");
     CHECK_FALSE(keys::is_storable_lead_id(bad));
   }
   CHECK(keys::is_storable_lead_id("abc"));
+  // Ids the API refuses (events/ids.hpp) but the encoding can hold: a lead
+  // stored before the API refused them stays readable.
+  CHECK(keys::is_storable_lead_id(".."));
+  CHECK(keys::is_storable_lead_id(std::string(65, 'a')));
 }
 
 TEST_CASE("the log refuses to read or write a lead id with a NUL or a separator byte", "[journal][lead_id]") {
@@ -71,7 +73,7 @@ TEST_CASE("the log refuses to read or write a lead id with a NUL or a separator 
   REQUIRE(log.read_stream("abc")->size() == 1);
 
   for (const std::string& bad :
-       {"abc\0"s, "abc\0\0\0\0\0\0\0\0"s, "abc\0\0\0\0\0\0\0\0\x01"s, "abc\x01"s, "."s, ".."s}) {
+       {"abc\0"s, "abc\0\0\0\0\0\0\0\0"s, "abc\0\0\0\0\0\0\0\0\x01"s, "abc\x01"s, "\0"s, ""s}) {
     INFO(bad.size() << " bytes");
     auto stream = log.read_stream(bad);
     REQUIRE_FALSE(stream.ok());
