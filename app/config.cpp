@@ -14,6 +14,8 @@
 #include <toml++/toml.h>
 
 #include "app/config.hpp"
+#include "events/json.hpp"
+#include "events/text.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -24,6 +26,8 @@
 #include <initializer_list>
 #include <limits>
 #include <map>
+
+#include <sys/stat.h>
 
 namespace leadbase {
 
@@ -534,7 +538,11 @@ void read_qualification(reader& r, const toml::table& root, config& cfg) {
   r.string(*t, p, "disposable_domains_file", o.disposable_domains_file);
   r.strings(*t, p, "internal_domains", o.internal_domains, check_domain);
   r.strings(*t, p, "served_countries", o.served_countries, check_country);
-  r.string(*t, p, "rules_version", o.rules_version, true);
+  // The rules stamp this into every qualified event: the same rule as a
+  // rules_version sent in an event (events/json_parse.cpp).
+  if (r.string(*t, p, "rules_version", o.rules_version, true))
+    if (std::string why = text_field_error(o.rules_version, json_limits::short_text); !why.empty())
+      r.fail(p + ".rules_version", why);
 }
 
 void read_priority(reader& r, const toml::table& root, config& cfg) {
@@ -612,6 +620,48 @@ void read_extras(reader& r, const toml::table& root, config& cfg) {
     r.string(*t, "backup", "dir", cfg.backup.dir, true);
     r.integer(*t, "backup", "keep", cfg.backup.keep, 1, 1000);
   }
+}
+
+/// A file named by a key must be a regular file of at most `max_bytes`: a
+/// FIFO, a device (/dev/zero) or a runaway file would otherwise be read
+/// whole into memory at start-up. Empty `path` = the key is unset.
+status check_file_key(const std::string& key, const std::string& path, std::uintmax_t max_bytes) {
+  if (path.empty())
+    return ok();
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0)
+    return {errc::validation, "config: " + key + ": cannot open '" + path + "': " + std::strerror(errno)};
+  if (!S_ISREG(st.st_mode))
+    return {errc::validation, "config: " + key + ": '" + path + "' is not a regular file"};
+  if (static_cast<std::uintmax_t>(st.st_size) > max_bytes)
+    return {errc::validation, "config: " + key + ": '" + path + "' is " + std::to_string(st.st_size)
+                                  + " bytes; at most " + std::to_string(max_bytes) + " are read"};
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f)
+    return {errc::validation, "config: " + key + ": cannot open '" + path + "': " + std::strerror(errno)};
+  std::fclose(f);
+  return ok();
+}
+
+/// An enabled provider (its section present) without its secret would fail
+/// every enrichment with auth_error for good: refuse to start instead.
+status check_provider_secrets(const discovery::options& d) {
+  if (d.instagram) {
+    if (d.instagram->access_token.empty())
+      return {errc::validation,
+              "config: discovery.instagram.access_token: [discovery.instagram] is enabled but has no access "
+              "token; set access_token or the environment variable LEADBASE_INSTAGRAM_TOKEN (or remove the "
+              "section to turn the provider off)"};
+    if (d.instagram->ig_user_id.empty())
+      return {errc::validation, "config: discovery.instagram.ig_user_id: [discovery.instagram] is enabled "
+                                "but has no account id"};
+  }
+  if (d.youtube && d.youtube->api_key.empty())
+    return {errc::validation,
+            "config: discovery.youtube.api_key: [discovery.youtube] is enabled but has no API key; set "
+            "api_key or the environment variable LEADBASE_YOUTUBE_KEY (or remove the section to turn the "
+            "provider off)"};
+  return ok();
 }
 
 bool all_digits(std::string_view s) {
@@ -740,13 +790,17 @@ result<config> load_config(const std::string& path, const env_lookup& env) {
   std::string text;
   char buf[8192];
   std::size_t n = 0;
-  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0)
+  // Bounded: --config /dev/zero must not eat the memory.
+  while (text.size() <= max_config_file_bytes && (n = std::fread(buf, 1, sizeof buf, f)) > 0)
     text.append(buf, n);
   const bool bad = std::ferror(f) != 0;
   const int read_errno = errno;
   std::fclose(f);
   if (bad)
     return {errc::validation, "config: cannot read '" + path + "': " + std::strerror(read_errno)};
+  if (text.size() > max_config_file_bytes)
+    return {errc::validation, "config: '" + path + "' is over " + std::to_string(max_config_file_bytes)
+                                  + " bytes; that is no configuration file"};
   return parse_config(text, path, env);
 }
 
@@ -755,14 +809,12 @@ status validate_for_serve(const config& cfg) {
     return {errc::validation, "config: auth.tokens: serve needs at least one token, e.g. "
                               "[auth] tokens = [{ name = \"platform\", token = \"<16+ chars>\", "
                               "scopes = [\"ingest\"] }]"};
-  const std::string& file = cfg.qualification.disposable_domains_file;
-  if (!file.empty()) {
-    std::FILE* f = std::fopen(file.c_str(), "rb");
-    if (!f)
-      return {errc::validation, "config: qualification.disposable_domains_file: cannot open '"
-                                    + file + "': " + std::strerror(errno)};
-    std::fclose(f);
-  }
+  if (auto s = check_file_key("qualification.disposable_domains_file",
+                              cfg.qualification.disposable_domains_file, max_domain_list_bytes);
+      !s)
+    return s;
+  if (auto s = check_provider_secrets(cfg.discovery); !s)
+    return s;
   return ok();
 }
 

@@ -118,7 +118,15 @@ std::vector<std::string> known_config_keys();
 /// Reads the file at `path` and calls parse_config on it.
 result<config> load_config(const std::string& path, const env_lookup& env = {});
 
-/// What `serve` needs beyond a valid file: at least one token.
+/// The most a file named by a key may hold (qualification.disposable_domains_file:
+/// a list of a million domains fits), and the configuration file itself.
+inline constexpr std::uintmax_t max_domain_list_bytes = std::uintmax_t{16} << 20;
+inline constexpr std::uintmax_t max_config_file_bytes = std::uintmax_t{1} << 20;
+
+/// What `serve` needs beyond a valid file: at least one token; every enabled
+/// provider with its secret (from the file or the environment) and account
+/// id; files named by keys readable, regular and within their size bound.
+/// The error names the key.
 status validate_for_serve(const config& cfg);
 
 /// A listen address, as in `listen = "127.0.0.1:8080"` or `--listen [::1]:8080`.

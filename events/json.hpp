@@ -107,7 +107,9 @@ class parsed {
 /// null and "" all mean absent): phone, country, locale, document, `social`
 /// {instagram, youtube, tiktok}, `source` {utm_source, utm_medium,
 /// utm_campaign, utm_term, utm_content}. Unknown fields, at any level, are
-/// ignored; of a repeated key the first one counts.
+/// ignored. Every body here must be exactly one JSON document: trailing
+/// content (a NUL byte included) or a key repeated in one object, at any
+/// level, is a bad_request.
 ///
 /// Fills the command's event (a signed_up) and its envelope's event_id,
 /// lead_id and occurred_at; the caller sets correlation_id and digest.
@@ -129,8 +131,8 @@ struct batch_item {
 
 /// A POST /v1/events body: a JSON array (ndjson = false) or NDJSON (one
 /// object a line, blank lines skipped, "\r\n" accepted). Each item succeeds or
-/// fails on its own; in NDJSON a line that is not JSON fails alone, with
-/// code bad_request. The whole body fails when it is not JSON or not an array
+/// fails on its own; in NDJSON a line that is not JSON (or repeats a key)
+/// fails alone, with code bad_request. The whole body fails when it is not JSON or not an array
 /// (bad_request) or holds more than json_limits::batch_items items (validation).
 parsed<std::vector<batch_item>> parse_batch(std::string_view body, bool ndjson);
 

@@ -1,7 +1,9 @@
 // JSON -> commands: the API's request bodies, validated (events/json.hpp).
 //
-// Every string must be valid UTF-8 (the parser checks) and free of control
-// characters (U+0000-U+001F, U+007F); lengths are counted in code points.
+// Every string must be valid UTF-8 (the parser checks) and pass the free-text
+// check of events/text.hpp (no C0/C1 controls, no bidi overrides or isolates,
+// no invisible characters where they mislead); lengths are counted in code
+// points.
 // Optional fields may be absent, null or (strings) "" - all three mean absent,
 // which is also how the event model spells absence.
 //
@@ -10,9 +12,11 @@
 //                      occurred_at (which come from the item).
 //   qualified          outcome "qualified"|"disqualified" (required); reasons:
 //                      array of 0-32 non-empty strings <= 64 (optional, default
-//                      []); decided_by (required, <= 200, not "rules": that
-//                      name belongs to the rules engine, an override names the
-//                      person); rules_version (optional, <= 64).
+//                      []); decided_by (required, <= 200, nothing that reads
+//                      as "rules" - any case, spacing, invisible characters or
+//                      look-alike letters (imitates_rules): that name belongs
+//                      to the rules engine, an override names the person);
+//                      rules_version (optional, <= 64).
 //   enriched           network instagram|youtube|tiktok, handle (<= 64),
 //                      followers (integer >= 0), fetched_at (RFC 3339),
 //                      creator_tier none|nano|micro|mid|macro|mega: required.
@@ -28,6 +32,7 @@
 //                      required. provider_code (string <= 64, or an integer),
 //                      retryable (bool, default false), next_attempt_at
 //                      (RFC 3339 or null = final): optional.
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <initializer_list>
@@ -37,6 +42,7 @@
 
 #include "events/ids.hpp"
 #include "events/json.hpp"
+#include "events/text.hpp"
 #include "events/time.hpp"
 
 namespace leadbase {
@@ -80,22 +86,6 @@ const Value* member(const Value& obj, const char* name) {
 /// Absent or null: both mean "not given".
 bool given(const Value* v) { return v && !v->IsNull(); }
 
-size_t code_points(std::string_view s) {
-  size_t n = 0;
-  for (char c : s) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
-  return n;
-}
-
-bool has_control(std::string_view s) {
-  for (char c : s) {
-    auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7F) return true;
-  }
-  return false;
-}
-
-std::string too_long(size_t max) { return "must be at most " + std::to_string(max) + " characters"; }
-
 /// Checks a string value that is given (not absent, not null).
 bool string_value(const checker& c, const char* name, const Value& v, size_t max, bool required,
                   std::string& out) {
@@ -112,12 +102,10 @@ bool string_value(const checker& c, const char* name, const Value& v, size_t max
     out.clear();
     return true;
   }
-  if (code_points(s) > max) {
-    c.fail(name, too_long(max));
-    return false;
-  }
-  if (has_control(s)) {
-    c.fail(name, "must not contain control characters");
+  // The one check of free text (events/text.hpp): length, controls, bidi
+  // overrides, invisible characters where they mislead.
+  if (std::string why = text_field_error(s, max); !why.empty()) {
+    c.fail(name, std::move(why));
     return false;
   }
   out.assign(s);
@@ -154,7 +142,7 @@ bool req_id(const checker& c, const Value& obj, const char* name, std::string& o
   }
   std::string_view s(v->GetString(), v->GetStringLength());
   if (!is_valid_id(s)) {
-    c.fail(name, "must match [A-Za-z0-9._:-]{1,64}");
+    c.fail(name, id_rule_text);
     return false;
   }
   out.assign(s);
@@ -351,8 +339,9 @@ void qualified_fields(const checker& c, const Value& obj, qualified& q) {
   if (req_enum(c, obj, "outcome", {"qualified", "disqualified"}, result))
     q.result = result == "disqualified" ? outcome::disqualified : outcome::qualified;
   opt_string_array(c, obj, "reasons", json_limits::reasons, json_limits::reason_code, q.reasons);
-  if (req_string(c, obj, "decided_by", json_limits::decided_by, q.decided_by) && q.decided_by == "rules")
-    c.fail("decided_by", "\"rules\" is reserved for the qualification rules; name the person who decided");
+  if (req_string(c, obj, "decided_by", json_limits::decided_by, q.decided_by) && imitates_rules(q.decided_by))
+    c.fail("decided_by", "must not read as \"rules\" (in any case, spacing or look-alike letters): that name "
+                         "belongs to the qualification rules; name the person who decided");
   opt_string(c, obj, "rules_version", json_limits::short_text, q.rules_version);
 }
 
@@ -443,9 +432,57 @@ parse_failure invalid(std::vector<field_error> errors) {
   return f;
 }
 
-bool parse_document(rapidjson::Document& doc, std::string_view text) {
+/// The first key that occurs twice in one object, anywhere in `root`; nullopt
+/// if none. Walks with its own stack (the document may nest deeply) and sorts
+/// each object's keys, so a hostile object of many keys costs n log n.
+std::optional<std::string_view> repeated_key(const Value& root) {
+  std::vector<const Value*> pending{&root};
+  std::vector<std::string_view> names;
+  while (!pending.empty()) {
+    const Value* v = pending.back();
+    pending.pop_back();
+    if (v->IsArray()) {
+      for (const Value& e : v->GetArray()) pending.push_back(&e);
+    } else if (v->IsObject()) {
+      names.clear();
+      for (const auto& m : v->GetObject()) {
+        names.emplace_back(m.name.GetString(), m.name.GetStringLength());
+        pending.push_back(&m.value);
+      }
+      std::sort(names.begin(), names.end());
+      auto dup = std::adjacent_find(names.begin(), names.end());
+      if (dup != names.end()) return *dup;
+    }
+  }
+  return std::nullopt;
+}
+
+/// A key as shown in a problem detail: printable ASCII only, else not at all.
+std::string shown_key(std::string_view key) {
+  bool printable = key.size() <= json_limits::id &&
+                   std::all_of(key.begin(), key.end(), [](char ch) { return ch >= 0x20 && ch < 0x7F; });
+  return printable ? " \"" + std::string(key) + "\"" : std::string();
+}
+
+/// Parses `text` as exactly one JSON document, or says why not (bad_request;
+/// `what` names the text: "the body", "this line"). rapidjson takes a NUL byte
+/// for the end of the input, so "{...}\0anything" would pass: a NUL anywhere
+/// is refused first (inside a JSON string it must be escaped anyway). A key
+/// repeated in one object is refused too: which of the two values counts
+/// would be a guess (RFC 8259 leaves it open), and a guess a proxy or a
+/// validator in front of us may make differently. On a repeated key `doc`
+/// holds the parsed document (without a parse error).
+std::optional<parse_failure> parse_document(rapidjson::Document& doc, std::string_view text, std::string_view what) {
+  if (size_t nul = text.find('\0'); nul != std::string_view::npos) {
+    doc.SetNull();
+    return wrong_kind(std::string(what) + " is not valid JSON: a NUL byte at byte " + std::to_string(nul));
+  }
   doc.Parse<parse_flags>(text.data(), text.size());
-  return !doc.HasParseError();
+  if (doc.HasParseError()) return not_json(doc, what);
+  if (auto key = repeated_key(doc))
+    return wrong_kind(std::string(what) + " is not acceptable JSON: duplicate key" + shown_key(*key) +
+                      " (each key may appear once per object)");
+  return std::nullopt;
 }
 
 void envelope_fields(const checker& c, const Value& obj, envelope& m) {
@@ -471,7 +508,7 @@ std::string echoed_event_id(const Value& item) {
 
 parsed<append_command> parse_signup(std::string_view body) {
   rapidjson::Document doc;
-  if (!parse_document(doc, body)) return not_json(doc, "the body");
+  if (auto f = parse_document(doc, body, "the body")) return std::move(*f);
   if (!doc.IsObject()) return wrong_kind("the body must be a JSON object");
   std::vector<field_error> errors;
   checker c(errors, "");
@@ -555,7 +592,7 @@ parsed<append_command> parse_event_item(const rapidjson::Value& item) {
 
 parsed<append_command> parse_event_item(std::string_view item_json) {
   rapidjson::Document doc;
-  if (!parse_document(doc, item_json)) return not_json(doc, "the event");
+  if (auto f = parse_document(doc, item_json, "the event")) return std::move(*f);
   if (!doc.IsObject()) return wrong_kind("an event must be a JSON object");
   return parse_event_item(static_cast<const Value&>(doc));
 }
@@ -568,7 +605,7 @@ parsed<std::vector<batch_item>> parse_batch(std::string_view body, bool ndjson) 
   std::vector<batch_item> items;
   if (!ndjson) {
     rapidjson::Document doc;
-    if (!parse_document(doc, body)) return not_json(doc, "the body");
+    if (auto f = parse_document(doc, body, "the body")) return std::move(*f);
     if (!doc.IsArray()) return wrong_kind("the body must be a JSON array of events");
     if (doc.Size() > json_limits::batch_items) return too_many(doc.Size());
     items.reserve(doc.Size());
@@ -599,8 +636,9 @@ parsed<std::vector<batch_item>> parse_batch(std::string_view body, bool ndjson) 
   items.reserve(lines.size());
   rapidjson::Document doc;
   for (std::string_view line : lines) {
-    if (!parse_document(doc, line)) {
-      items.push_back({{}, not_json(doc, "this line")});
+    if (auto f = parse_document(doc, line, "this line")) {
+      // A line that parsed (a repeated key) can still name its event.
+      items.push_back({doc.HasParseError() ? std::string() : echoed_event_id(doc), std::move(*f)});
       continue;
     }
     items.push_back({echoed_event_id(doc), parse_event_item(static_cast<const Value&>(doc))});
@@ -610,7 +648,7 @@ parsed<std::vector<batch_item>> parse_batch(std::string_view body, bool ndjson) 
 
 parsed<erased> parse_erase(std::string_view body) {
   rapidjson::Document doc;
-  if (!parse_document(doc, body)) return not_json(doc, "the body");
+  if (auto f = parse_document(doc, body, "the body")) return std::move(*f);
   if (!doc.IsObject()) return wrong_kind("the body must be a JSON object");
   std::vector<field_error> errors;
   checker c(errors, "");

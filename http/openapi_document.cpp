@@ -454,6 +454,9 @@ constexpr const char* document = R"json({
      "404": {
       "$ref": "#/components/responses/Problem"
      },
+     "422": {
+      "$ref": "#/components/responses/Problem"
+     },
      "503": {
       "$ref": "#/components/responses/Problem"
      }
@@ -523,6 +526,9 @@ constexpr const char* document = R"json({
       "$ref": "#/components/responses/Problem"
      },
      "404": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "422": {
       "$ref": "#/components/responses/Problem"
      },
      "503": {
@@ -650,6 +656,9 @@ constexpr const char* document = R"json({
       "$ref": "#/components/responses/Problem"
      },
      "404": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "422": {
       "$ref": "#/components/responses/Problem"
      },
      "503": {
@@ -1433,9 +1442,10 @@ constexpr const char* document = R"json({
     "name": "lead_id",
     "in": "path",
     "required": true,
+    "description": "The ingest rule: [A-Za-z0-9._:-]{1,64}, not only dots. Any other id is 422 (field lead_id) on every route, before anything is read.",
     "schema": {
      "type": "string",
-     "pattern": "^[A-Za-z0-9._:-]{1,64}$"
+     "pattern": "^(?!\\.+$)[A-Za-z0-9._:-]{1,64}$"
     }
    },
    "min_position": {
@@ -1546,11 +1556,11 @@ constexpr const char* document = R"json({
     "properties": {
      "event_id": {
       "type": "string",
-      "pattern": "^[A-Za-z0-9._:-]{1,64}$"
+      "pattern": "^(?!\\.+$)[A-Za-z0-9._:-]{1,64}$"
      },
      "lead_id": {
       "type": "string",
-      "pattern": "^[A-Za-z0-9._:-]{1,64}$"
+      "pattern": "^(?!\\.+$)[A-Za-z0-9._:-]{1,64}$"
      },
      "occurred_at": {
       "type": "string",
@@ -1692,11 +1702,11 @@ constexpr const char* document = R"json({
     "properties": {
      "event_id": {
       "type": "string",
-      "pattern": "^[A-Za-z0-9._:-]{1,64}$"
+      "pattern": "^(?!\\.+$)[A-Za-z0-9._:-]{1,64}$"
      },
      "lead_id": {
       "type": "string",
-      "pattern": "^[A-Za-z0-9._:-]{1,64}$"
+      "pattern": "^(?!\\.+$)[A-Za-z0-9._:-]{1,64}$"
      },
      "type": {
       "type": "string",

@@ -4,6 +4,9 @@
 #include <mutex>
 #include <set>
 
+#include "events/ids.hpp"
+#include "http/problem.hpp"
+
 namespace leadbase::http {
 
 // -- responder ------------------------------------------------------------------
@@ -117,14 +120,28 @@ std::vector<std::string> split_path(std::string_view path) {
 
 bool is_param(const std::string& seg) { return seg.size() >= 2 && seg.front() == '{' && seg.back() == '}'; }
 
-}  // namespace
-
 // -- router -------------------------------------------------------------------------
+
+/// A handler that first checks the route's {lead_id} against the ingest rule.
+/// Done here, for every route that has one, so no read path can forget it: a
+/// NUL-padded id once read another lead's events (storage/keys.hpp). It runs
+/// after authentication, like any validation of the request.
+handler checking_lead_id(handler fn) {
+  return [fn = std::move(fn)](request& req, responder respond) {
+    if (!is_valid_id(req.path_param("lead_id")))
+      return respond(to_response(validation_problem("lead_id", id_rule_text)));
+    fn(req, std::move(respond));
+  };
+}
+
+}  // namespace
 
 void router::add(std::string method, std::string pattern, std::optional<scope> required_scope, handler fn,
                  route_options options) {
   route r;
   r.segments = split_path(pattern);
+  if (std::find(r.segments.begin(), r.segments.end(), "{lead_id}") != r.segments.end())
+    fn = checking_lead_id(std::move(fn));
   r.method = std::move(method);
   r.pattern = std::move(pattern);
   r.required_scope = required_scope;

@@ -142,7 +142,9 @@ class router {
  public:
   /// Registers a route. `pattern` starts with '/', segments "{name}" capture one
   /// decoded path segment. A literal segment wins over a parameter. Registering the
-  /// same method and pattern again replaces the earlier route.
+  /// same method and pattern again replaces the earlier route. A `{lead_id}`
+  /// that fails the id rule (events/ids.hpp) is answered 422 (field "lead_id")
+  /// before the handler runs.
   void add(std::string method, std::string pattern, std::optional<scope> required_scope, handler fn,
            route_options options = {});
 

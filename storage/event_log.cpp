@@ -278,6 +278,12 @@ result<std::unique_ptr<event_log>> event_log::open(const log_options& opts) {
   return std::unique_ptr<event_log>(new event_log(std::move(p)));
 }
 
+namespace {
+/// What every read and write answers for a lead id the key encoding cannot
+/// hold apart from other leads' (storage/keys.hpp).
+error not_a_lead_id() { return error{errc::validation, "not a valid lead id"}; }
+} // namespace
+
 std::vector<append_result> event_log::append_batch(std::vector<append_request>& requests, millis now) {
   impl& d = *impl_;
   std::vector<append_result> results(requests.size());
@@ -293,6 +299,11 @@ std::vector<append_result> event_log::append_batch(std::vector<append_request>& 
   for (size_t i = 0; i < requests.size(); ++i) {
     append_request& req = requests[i];
     append_result& res = results[i];
+    if (!keys::is_storable_lead_id(req.lead_id)) {
+      res.code = errc::validation;
+      res.message = not_a_lead_id().message;
+      continue;
+    }
     // 1. Check, without writing anything, that the whole request can go in.
     head h;
     if (auto pending = pending_heads.find(req.lead_id); pending != pending_heads.end()) {
@@ -399,6 +410,7 @@ void event_log::set_commit_listener(std::function<void(global_position)> listene
 }
 
 status event_log::destroy_key(const std::string& lead_id) {
+  if (!keys::is_storable_lead_id(lead_id)) return not_a_lead_id();
   impl& d = *impl_;
   d.forget();
   rocksdb::WriteOptions wo;
@@ -421,12 +433,14 @@ status event_log::destroy_key(const std::string& lead_id) {
 }
 
 status event_log::put_snapshot(const std::string& lead_id, const std::string& bytes) {
+  if (!keys::is_storable_lead_id(lead_id)) return not_a_lead_id();
   auto s = impl_->db->Put(rocksdb::WriteOptions(), impl_->cf(cf_snapshots), lead_id, bytes);
   if (!s.ok()) return storage_error(s, "put snapshot");
   return ok();
 }
 
 result<std::optional<head>> event_log::read_head(const std::string& lead_id) const {
+  if (!keys::is_storable_lead_id(lead_id)) return not_a_lead_id();
   std::string v;
   auto s = impl_->db->Get(rocksdb::ReadOptions(), impl_->cf(cf_heads), lead_id, &v);
   if (s.IsNotFound()) return std::optional<head>{};
@@ -438,6 +452,7 @@ result<std::optional<head>> event_log::read_head(const std::string& lead_id) con
 
 result<std::vector<stored_event>> event_log::read_stream(const std::string& lead_id, lead_version from,
                                                          lead_version to, size_t max_count) const {
+  if (!keys::is_storable_lead_id(lead_id)) return not_a_lead_id();
   std::vector<stored_event> out;
   if (from == 0) from = 1;
   if (to < from || max_count == 0) return out;
@@ -520,10 +535,12 @@ result<std::optional<event_id_entry>> event_log::find_event_id(const std::string
 }
 
 result<std::optional<data_key>> event_log::read_key(const std::string& lead_id) const {
+  if (!keys::is_storable_lead_id(lead_id)) return not_a_lead_id();
   return impl_->get_key(lead_id);
 }
 
 result<std::optional<std::string>> event_log::read_snapshot(const std::string& lead_id) const {
+  if (!keys::is_storable_lead_id(lead_id)) return not_a_lead_id();
   std::string v;
   auto s = impl_->db->Get(rocksdb::ReadOptions(), impl_->cf(cf_snapshots), lead_id, &v);
   if (s.IsNotFound()) return std::optional<std::string>{};

@@ -21,6 +21,10 @@
 //   then called on the writer's thread, after each successful append_batch
 //   write, with the new last position; it must be quick and must not append.
 //
+// Lead ids: every call that takes one refuses (errc::validation, nothing
+//   read or written) an id that fails keys::is_storable_lead_id, whose key
+//   range could overlap another lead's.
+//
 // Failure: a write that fails answers every append of its batch with
 //   storage_failure (nothing of it is acknowledged or readable) and sets
 //   write_failure() until a write succeeds again.

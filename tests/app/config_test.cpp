@@ -2,6 +2,8 @@
 #include <catch2/catch.hpp>
 
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -685,4 +687,112 @@ TEST_CASE("config: the dev config file equals default_config_toml() and parses",
   CHECK(c.limits.max_in_flight_appends == d.limits.max_in_flight_appends);
   CHECK(c.log.level == d.log.level);
   CHECK(c.journal.max_batch == d.journal.max_batch);
+}
+
+// -- refusals at start-up (issue 10, item 14) -------------------------------------
+
+namespace {
+
+const std::string one_token =
+    "[auth]\ntokens = [{ name = \"a\", token = \"aaaaaaaaaaaaaaaa\", scopes = [\"read\"] }]\n";
+
+/// validate_for_serve of `text` parsed with `env`; the error message, "" when it passes.
+std::string serve_error(const std::string& text, const env_lookup& env = no_env) {
+  auto r = parse_config(text, "test.toml", env);
+  INFO((r.ok() ? std::string{} : r.err().message));
+  REQUIRE(r.ok());
+  auto s = validate_for_serve(*r);
+  if (s.ok())
+    return {};
+  CHECK(s.err().code == errc::validation);
+  return s.err().message;
+}
+
+env_lookup env_with(std::map<std::string, std::string> vars) {
+  return [vars = std::move(vars)](const char* name) -> const char* {
+    auto it = vars.find(name);
+    return it == vars.end() ? nullptr : it->second.c_str();
+  };
+}
+
+} // namespace
+
+TEST_CASE("config: an enabled provider without its secret stops start-up, naming the key", "[config][secrets]") {
+  SECTION("instagram without access_token, in the file or the environment") {
+    std::string msg = serve_error(one_token + "[discovery.instagram]\nig_user_id = \"42\"\n");
+    CHECK_THAT(msg, StartsWith("config: discovery.instagram.access_token: "));
+    CHECK_THAT(msg, Contains("LEADBASE_INSTAGRAM_TOKEN"));
+    CHECK_THAT(serve_error(one_token + "[discovery.instagram]\naccess_token = \"\"\n"),
+               StartsWith("config: discovery.instagram.access_token: "));
+  }
+  SECTION("youtube without api_key, in the file or the environment") {
+    std::string msg = serve_error(one_token + "[discovery.youtube]\n");
+    CHECK_THAT(msg, StartsWith("config: discovery.youtube.api_key: "));
+    CHECK_THAT(msg, Contains("LEADBASE_YOUTUBE_KEY"));
+  }
+  SECTION("instagram without an account id") {
+    auto r = parse(one_token + "[discovery.instagram]\naccess_token = \"t\"\nig_user_id = \"\"\n");
+    REQUIRE_FALSE(r.ok());
+    CHECK_THAT(r.err().message, StartsWith("config: discovery.instagram.ig_user_id: "));
+  }
+  SECTION("the environment counts") {
+    CHECK(serve_error(one_token + "[discovery.instagram]\n[discovery.youtube]\n",
+                      env_with({{"LEADBASE_INSTAGRAM_TOKEN", "ig-from-env"}, {"LEADBASE_YOUTUBE_KEY", "yt-env"}}))
+              .empty());
+    // One of the two set is not enough.
+    CHECK_THAT(serve_error(one_token + "[discovery.instagram]\n[discovery.youtube]\n",
+                           env_with({{"LEADBASE_INSTAGRAM_TOKEN", "ig-from-env"}})),
+               StartsWith("config: discovery.youtube.api_key: "));
+  }
+  SECTION("a provider that is off needs nothing") {
+    CHECK(serve_error(one_token).empty());
+    CHECK(serve_error(one_token + "[discovery.retry]\nbase_ms = 5\n").empty());
+  }
+}
+
+TEST_CASE("config: a file named by a key is size-bounded and must be a regular file", "[config][files]") {
+  char name[] = "/tmp/leadbase-domains-XXXXXX";
+  int fd = mkstemp(name);
+  REQUIRE(fd >= 0);
+  std::FILE* f = fdopen(fd, "w");
+  std::fputs("mailinator.com\n", f);
+  std::fclose(f);
+  const std::string path = name;
+  const std::string text = one_token + "[qualification]\ndisposable_domains_file = \"" + path + "\"\n";
+
+  CHECK(serve_error(text).empty());
+  // One byte over the bound (a sparse file: nothing is written).
+  std::filesystem::resize_file(path, max_domain_list_bytes + 1);
+  std::string msg = serve_error(text);
+  CHECK_THAT(msg, StartsWith("config: qualification.disposable_domains_file: "));
+  CHECK_THAT(msg, Contains(std::to_string(max_domain_list_bytes)));
+  std::filesystem::resize_file(path, max_domain_list_bytes);
+  CHECK(serve_error(text).empty());
+  std::remove(name);
+
+  // A device would be read for ever.
+  CHECK_THAT(serve_error(one_token + "[qualification]\ndisposable_domains_file = \"/dev/zero\"\n"),
+             StartsWith("config: qualification.disposable_domains_file: "));
+  CHECK_THAT(serve_error(one_token + "[qualification]\ndisposable_domains_file = \"/tmp\"\n"),
+             StartsWith("config: qualification.disposable_domains_file: "));
+}
+
+TEST_CASE("config: the configuration file itself is size-bounded", "[config][files]") {
+  auto r = load_config("/dev/zero", no_env);
+  REQUIRE_FALSE(r.ok());
+  CHECK_THAT(r.err().message, Contains("/dev/zero"));
+}
+
+TEST_CASE("config: rules_version obeys the length and text rules of events", "[config]") {
+  CHECK(parse("[qualification]\nrules_version = \"" + std::string(64, 'v') + "\"\n").ok());
+  CHECK(parse("[qualification]\nrules_version = \"2026-11-01 \\u00e9dition\"\n").ok());
+  for (const std::string& bad : {"\"" + std::string(65, 'v') + "\"",          // 65 characters
+                                 std::string("\"2026\\u0007\""),                 // a control character
+                                 std::string("\"2026\\u202e10-11\""),           // a bidi override
+                                 std::string("\"2026\\u200b\""),                // zero-width space
+                                 std::string("\"\\u0085x\"")}) {                // C1
+    INFO(bad);
+    CHECK_THAT(error_of("[qualification]\nrules_version = " + bad + "\n"),
+               StartsWith("config: qualification.rules_version: "));
+  }
 }
