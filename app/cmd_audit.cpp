@@ -11,6 +11,7 @@
 
 #include "app/commands.hpp"
 #include "app/config.hpp"
+#include "app/service_options.hpp"
 #include "events/json.hpp"
 #include "events/time.hpp"
 #include "projections/lead_views.hpp"
@@ -22,12 +23,13 @@
 namespace leadbase::app {
 namespace {
 
-result<std::unique_ptr<storage::event_log>> open_existing(const std::string& dir) {
+/// cfg: [storage] for `verify`; replay has no config and takes the defaults.
+result<std::unique_ptr<storage::event_log>> open_existing(const std::string& dir, const config& cfg = config{}) {
   // An audit must not create an empty log where none is: that would hide a typo in --data.
   std::vector<std::string> families;
   if (!rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), dir, &families).ok())
     return error{errc::not_found, "no event log in " + dir};
-  storage::log_options lo;
+  storage::log_options lo = log_options_from(cfg);
   lo.dir = dir;
   lo.sync = true;
   return storage::event_log::open(lo);
@@ -45,7 +47,7 @@ int run_replay(const replay_args& args) {
     }
   }
   auto log = open_existing(args.data_dir);
-  if (!log) return fail(log.err().message);
+  if (!log) return fail("cannot open the event log in " + args.data_dir + ": " + log.err().message);
   auto events = (*log)->read_stream(args.lead_id);
   if (!events) return fail(events.err().message);
   if (events->empty()) return fail("no lead " + args.lead_id + " in " + args.data_dir);
@@ -65,8 +67,8 @@ int run_verify(const verify_args& args) {
   auto cfg = args.config_file.empty() ? parse_config(default_config_toml(), "built-in development config")
                                       : load_config(args.config_file);
   if (!cfg) return fail(cfg.err().message);
-  auto log = open_existing(args.data_dir);
-  if (!log) return fail(log.err().message);
+  auto log = open_existing(args.data_dir, *cfg);
+  if (!log) return fail("cannot open the event log in " + args.data_dir + ": " + log.err().message);
   // Walk the global log once, checking each lead's chain as its events come.
   struct lead_chain {
     hash256 last{};

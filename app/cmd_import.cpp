@@ -134,10 +134,7 @@ int run_import(const import_args& args) {
   }
 
   spdlog::set_level(spdlog::level::from_str(cfg->log.level == "info" ? "warn" : cfg->log.level));
-  storage::log_options lo;
-  lo.dir = cfg->data_dir;
-  lo.sync = cfg->sync;
-  auto event_log = storage::event_log::open(lo);
+  auto event_log = storage::event_log::open(log_options_from(*cfg));
   if (!event_log)
     return fail("cannot open the event log in " + cfg->data_dir + " (is the server running?): " +
                 event_log.err().message);

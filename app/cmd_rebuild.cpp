@@ -10,6 +10,7 @@
 #include <iostream>
 
 #include "app/commands.hpp"
+#include "app/service_options.hpp"
 #include "app/config.hpp"
 #include "projections/bulk_rebuild.hpp"
 #include "projections/lead_views.hpp"
@@ -50,8 +51,9 @@ int run_rebuild(const rebuild_args& args) {
   vo.priority = cfg->priority;
   vo.rules_version = cfg->qualification.rules_version;
 
-  storage::log_options lo;
+  storage::log_options lo = log_options_from(*cfg);
   lo.dir = args.data_dir;
+  lo.sync = true;
   auto log = storage::event_log::open(lo);
   if (!log) return fail("cannot open the event log in " + args.data_dir + ": " + log.err().message);
   projections::lead_views views(**log, vo);

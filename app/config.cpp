@@ -559,6 +559,11 @@ void read_extras(reader& r, const toml::table& root, config& cfg) {
     r.integer(*t, "limits", "max_connections", cfg.limits.max_connections, 1);
     r.integer(*t, "limits", "io_threads", cfg.limits.io_threads, 1, 256);
   }
+  if (const toml::table* t = r.table(root, "", "storage")) {
+    r.only(*t, "storage", {"max_open_files", "min_free_disk_mb"});
+    r.integer(*t, "storage", "max_open_files", cfg.storage.max_open_files, 64, 1000000);
+    r.integer(*t, "storage", "min_free_disk_mb", cfg.storage.min_free_disk_mb, 0, 1048576);
+  }
   if (const toml::table* t = r.table(root, "", "log")) {
     r.only(*t, "log", {"level"});
     std::string level = cfg.log.level;
@@ -647,7 +652,7 @@ result<config> parse_config(std::string_view toml_text, std::string_view source_
   config cfg;
   reader r;
   r.only(root, "", {"data_dir", "listen", "auth", "durability", "discovery", "qualification",
-                    "priority", "actors", "limits", "log", "journal"});
+                    "priority", "actors", "limits", "storage", "log", "journal"});
   r.string(root, "", "data_dir", cfg.data_dir, true);
   read_listen(r, root, cfg);
   read_auth(r, root, cfg);
@@ -772,8 +777,12 @@ snapshot_every     = 50           # events between two snapshots of a lead
 
 [limits]
 max_in_flight_appends = 20000     # beyond this, ingest answers 503 with Retry-After
-max_connections       = 10000     # concurrent HTTP connections
+max_connections       = 10000     # concurrent HTTP connections; must fit the descriptor budget (README)
 io_threads            = 2         # HTTP threads (1..256)
+
+[storage]
+max_open_files   = 512            # table files RocksDB keeps open (64..1000000)
+min_free_disk_mb = 256            # start-up, verify and erasures refuse with less free disk; 0 = no check
 
 [log]
 level = "info"                    # trace, debug, info, warn, error, critical, off
