@@ -236,3 +236,37 @@ TEST_CASE("/readyz without a token names the trouble but no path or storage erro
   CHECK(std::string(doc["event_log"]["last_recovery"]["write_error"].GetString()) == error_text);
   srv.stop();
 }
+
+TEST_CASE("a WAL write that fails while no memtable holds data is refused without aborting and reported as needing "
+          "a restart",
+          "[storage][failure]") {
+  // RocksDB 7.8 resumes such a failure on the WAL that failed, and its next
+  // write would abort the process (assertion sync_without_flush_called_).
+  test::failing_disk disk;
+  test::log_fixture f(disk.env());
+  REQUIRE(append_one(f, "ok-1") == errc::success);
+  std::vector<rocksdb::ColumnFamilyHandle*> all{f.log->db()->DefaultColumnFamily()};
+  for (const char* name : {"events", "global", "event_ids", "heads", "keys", "snapshots", "meta", "work", "views",
+                           "index"})
+    all.push_back(f.log->family(name));
+  rocksdb::FlushOptions fo;
+  fo.wait = true;
+  REQUIRE(f.log->db()->Flush(fo, all).ok());  // every memtable empty, as after an erasure's flush
+
+  disk.fail(true);
+  CHECK(append_one(f, "lost-1") == errc::storage_failure);
+  disk.fail(false);
+  for (int i = 0; i < 300 && !f.log->write_status().restart_needed; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  CHECK(f.log->write_status().restart_needed);
+  CHECK(append_one(f, "lost-2") == errc::storage_failure);  // refused, and the process is still here
+  CHECK(f.log->write_failure());
+
+  f.close();
+  f.env = nullptr;
+  f.open();  // the restart
+  CHECK_FALSE(f.log->write_failure());
+  CHECK(leads_in_order(*f.log) == std::vector<std::string>{"ok-1"});
+  REQUIRE(append_one(f, "ok-2") == errc::success);
+  CHECK(f.log->last_position() == 2);
+}
