@@ -2,6 +2,8 @@
 // The durable lead event log on RocksDB.
 //
 // Operation: column families
+//   default   "last_write" -> a marker written with every batch (event_log.cpp:
+//                             a memtable must hold data for a resume to be safe)
 //   events    [lead_id][0x00][version:be64]  -> Envelope bytes (lead_events.fbs)
 //   global    [position:be64]                -> [lead_id][0x00][version:be64]
 //   event_ids [event_id]                     -> [position:be64][version:be64][lead_id]
