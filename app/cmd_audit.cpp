@@ -14,6 +14,7 @@
 
 #include "app/commands.hpp"
 #include "app/config.hpp"
+#include "app/service_options.hpp"
 #include "events/json.hpp"
 #include "events/time.hpp"
 #include "projections/lead_views.hpp"
@@ -41,13 +42,14 @@ struct audit_source {
   }
 };
 
-result<std::shared_ptr<audit_source>> open_existing(const std::string& dir) {
+/// cfg: [storage] for `verify`; replay has no config and takes the defaults.
+result<std::shared_ptr<audit_source>> open_existing(const std::string& dir, const config& cfg = config{}) {
   // An audit must not create an empty log where none is: that would hide a typo in --data.
   std::vector<std::string> families;
   if (!rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), dir, &families).ok())
     return error{errc::not_found, "no event log in " + dir};
   auto src = std::make_shared<audit_source>();
-  storage::log_options lo;
+  storage::log_options lo = log_options_from(cfg);
   lo.dir = dir;
   lo.sync = true;
   if (storage::data_dir_in_use(dir)) {
@@ -103,7 +105,7 @@ int run_verify(const verify_args& args) {
   auto cfg = args.config_file.empty() ? parse_config(default_config_toml(), "built-in development config")
                                       : load_config(args.config_file);
   if (!cfg) return fail(cfg.err().message);
-  auto log = open_existing(args.data_dir);
+  auto log = open_existing(args.data_dir, *cfg);
   if (!log) return fail(log.err().message);
   // The global log (no gap), every lead's chain and head.
   const auto audit = storage::audit_log(*(*log)->log);

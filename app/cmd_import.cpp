@@ -134,12 +134,9 @@ int run_import(const import_args& args) {
   }
 
   spdlog::set_level(spdlog::level::from_str(cfg->log.level == "info" ? "warn" : cfg->log.level));
-  storage::log_options lo;
-  lo.dir = cfg->data_dir;
-  lo.sync = cfg->sync;
   const std::string online = "send the signups to it with POST /v1/signups or POST /v1/events (scope ingest)";
   if (storage::data_dir_in_use(cfg->data_dir)) return fail(in_use(cfg->data_dir, online));
-  auto event_log = storage::event_log::open(lo);
+  auto event_log = storage::event_log::open(log_options_from(*cfg));
   if (!event_log) return fail(open_failure(cfg->data_dir, event_log.err().message, online));
 
   // As `serve` runs it: each signup is qualified (and its enrichment scheduled)

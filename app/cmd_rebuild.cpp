@@ -11,6 +11,7 @@
 #include <iostream>
 
 #include "app/commands.hpp"
+#include "app/service_options.hpp"
 #include "app/config.hpp"
 #include "projections/bulk_rebuild.hpp"
 #include "projections/lead_views.hpp"
@@ -51,8 +52,9 @@ int run_rebuild(const rebuild_args& args) {
   vo.priority = cfg->priority;
   vo.rules_version = cfg->qualification.rules_version;
 
-  storage::log_options lo;
+  storage::log_options lo = log_options_from(*cfg);
   lo.dir = args.data_dir;
+  lo.sync = true;
   if (storage::data_dir_in_use(args.data_dir))
     return fail(in_use(args.data_dir, "rebuild online with POST /v1/admin/projections/rebuild (scope admin)"));
   auto log = storage::event_log::open(lo);

@@ -12,6 +12,7 @@
 #include "actors/service.hpp"
 #include "app/commands.hpp"
 #include "app/config.hpp"
+#include "app/fd_budget.hpp"
 #include "app/service_options.hpp"
 #include "events/logging.hpp"
 #include "http/api.hpp"
@@ -53,16 +54,31 @@ int run_serve(const serve_args& args) {
   }
   if (auto s = validate_for_serve(*cfg); !s) return fail(s.err().message);
 
+  // Descriptors: as many as the hard limit allows, shared out so that
+  // connections cannot take what the event log needs (app/fd_budget.hpp).
+  auto fds = raise_fd_limit();
+  if (!fds) return fail(fds.err().message);
+  fd_needs needs;
+  needs.limit = fds->soft;
+  needs.max_connections = cfg->limits.max_connections;
+  needs.io_threads = cfg->limits.io_threads;
+  needs.max_open_files = cfg->storage.max_open_files;
+  if (cfg->discovery.instagram) needs.provider_connections += cfg->discovery.instagram->max_in_flight;
+  if (cfg->discovery.youtube) needs.provider_connections += cfg->discovery.youtube->max_in_flight;
+  auto budget = plan_fds(needs);
+  if (!budget) return fail(budget.err().message);
+
   spdlog::set_level(spdlog::level::from_str(cfg->log.level));
   spdlog::cfg::load_env_levels();  // SPDLOG_LEVEL wins over the file
   auto log = module_logger("app");
   if (args.config_file.empty())
     log->warn("no --config: using the built-in development config and its well-known dev tokens");
+  log->info("file descriptors: limit {} (was {}, hard {}): event log {}, providers {}, process {}, refusals {}; "
+            "{} connections allowed, room for {}",
+            fds->soft, fds->before, fds->hard, budget->event_log, budget->providers, budget->process,
+            budget->refusals, cfg->limits.max_connections, budget->connections);
 
-  storage::log_options lo;
-  lo.dir = cfg->data_dir;
-  lo.sync = cfg->sync;
-  auto event_log = storage::event_log::open(lo);
+  auto event_log = storage::event_log::open(log_options_from(*cfg));
   if (!event_log) return fail("cannot open the event log in " + cfg->data_dir + ": " + event_log.err().message);
 
   // The projections come first: they only read the log, and the commit

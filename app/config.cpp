@@ -600,6 +600,11 @@ void read_extras(reader& r, const toml::table& root, config& cfg) {
     r.integer(*t, "limits", "max_output_bytes_in_flight", cfg.limits.max_output_bytes_in_flight, 1 << 20);
     r.integer(*t, "limits", "max_stream_subscribers", cfg.limits.max_stream_subscribers, 1);
   }
+  if (const toml::table* t = r.table(root, "", "storage")) {
+    r.only(*t, "storage", {"max_open_files", "min_free_disk_mb"});
+    r.integer(*t, "storage", "max_open_files", cfg.storage.max_open_files, 64, 1000000);
+    r.integer(*t, "storage", "min_free_disk_mb", cfg.storage.min_free_disk_mb, 0, 1048576);
+  }
   if (const toml::table* t = r.table(root, "", "log")) {
     r.only(*t, "log", {"level"});
     std::string level = cfg.log.level;
@@ -738,7 +743,7 @@ result<config> parse_recording(std::string_view toml_text, std::string_view sour
   reader r;
   r.record_keys(seen_keys);
   r.only(root, "", {"data_dir", "listen", "auth", "durability", "discovery", "qualification",
-                    "priority", "actors", "limits", "log", "journal", "backup"});
+                    "priority", "actors", "limits", "storage", "log", "journal", "backup"});
   r.string(root, "", "data_dir", cfg.data_dir, true);
   read_listen(r, root, cfg);
   read_auth(r, root, cfg);
@@ -893,8 +898,12 @@ snapshot_every     = 50           # events between two snapshots of a lead
 
 [limits]
 max_in_flight_appends = 20000     # beyond this, ingest answers 503 with Retry-After
-max_connections       = 10000     # concurrent HTTP connections
+max_connections       = 10000     # concurrent HTTP connections; must fit the descriptor budget (README)
 io_threads            = 2         # HTTP threads (1..256)
+
+[storage]
+max_open_files   = 512            # table files RocksDB keeps open (64..1000000)
+min_free_disk_mb = 256            # start-up, verify and erasures refuse with less free disk; 0 = no check
 
 [log]
 level = "info"                    # trace, debug, info, warn, error, critical, off

@@ -63,6 +63,12 @@ struct limits_options {
   uint32_t max_stream_subscribers = 1000;  // GET /v1/feed/stream at once; beyond, 503
 };
 
+/// [storage] — the event log's share of the machine.
+struct storage_options {
+  uint32_t max_open_files = 512;     // table files RocksDB keeps open (counted in the descriptor budget)
+  uint32_t min_free_disk_mb = 256;   // start-up, verify and erasures refuse with less free space; 0: no check
+};
+
 /// [log]
 struct log_options {
   std::string level = "info";  // one of known_log_levels
@@ -91,6 +97,7 @@ struct config {
   priority_options priority;               // [priority]
   actor_options actors;                    // [actors]
   limits_options limits;                   // [limits]
+  storage_options storage;                 // [storage]
   log_options log;                         // [log]
   journal_options journal;                 // [journal]
   backup_options backup;                   // [backup]

@@ -15,4 +15,13 @@ actors::service_options service_options_from(const config& cfg) {
   return so;
 }
 
+storage::log_options log_options_from(const config& cfg) {
+  storage::log_options lo;
+  lo.dir = cfg.data_dir;
+  lo.sync = cfg.sync;
+  lo.max_open_files = static_cast<int>(cfg.storage.max_open_files);
+  lo.min_free_bytes = uint64_t{cfg.storage.min_free_disk_mb} << 20;
+  return lo;
+}
+
 } // namespace leadbase::app

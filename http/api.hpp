@@ -93,8 +93,13 @@ void add_backup_routes(router& r, api_context& ctx);
 void render_backup_metrics(const api_context& ctx, metrics_writer& m);
 /// For server_options::ready_check: ready once the log is open and can write
 /// (event_log::write_failure), the write side's actors run (lead_service::failure)
-/// and the projection is running within 5 s of the head.
+/// and the projection is running within 5 s of the head. /readyz needs no
+/// token, so the detail names only the kind of trouble, never a path or a
+/// storage error's text: those are in the log and GET /v1/admin/status.
 readiness projections_readiness(const api_context& ctx);
+/// GET /v1/admin/status (scope admin): readiness with its details (the event
+/// log's write error and failure history, the write side's failure).
+void add_status_routes(router& r, api_context& ctx);
 /// Erasure: once the projection applied `position` (the `erased` event), flushes
 /// and compacts the lead's view and search keys (ctx.views->compact_lead) on the
 /// runner's maintenance thread, then calls `answer`; 503 when the projection does
@@ -124,6 +129,7 @@ inline router make_api_router(api_context& ctx) {
   add_queue_routes(r, ctx);  // after add_lead_routes: replaces GET /v1/leads/{id}
   add_projection_routes(r, ctx);
   add_backup_routes(r, ctx);
+  add_status_routes(r, ctx);
   add_console_routes(r, ctx);
   return r;
 }

@@ -974,7 +974,7 @@ constexpr const char* document = R"json({
   },
   "/readyz": {
    "get": {
-    "summary": "Readiness: the log is open and can write, the write side runs, and projections are within 5 s of the head",
+    "summary": "Readiness: the log is open and can write, the write side runs, and projections are within 5 s of the head (the 503 names the kind of trouble only; details at /v1/admin/status)",
     "operationId": "readyz",
     "tags": [
      "operations"
@@ -1396,6 +1396,40 @@ constexpr const char* document = R"json({
      },
      "503": {
       "$ref": "#/components/responses/Overloaded"
+     }
+    }
+   }
+  },
+  "/v1/admin/status": {
+   "get": {
+    "summary": "Readiness with its details: the event log's write error, since when, failed writes and the last recovery; why the write side stopped",
+    "operationId": "adminStatus",
+    "tags": [
+     "admin"
+    ],
+    "security": [
+     {
+      "bearer": [
+       "admin"
+      ]
+     }
+    ],
+    "responses": {
+     "200": {
+      "description": "{ready, not_ready?, event_log: {writable, last_position, write_error?, failing_since?, failed_writes?, restart_needed?, failed_writes_total, recoveries, last_recovery?: {at, after_failed_writes, write_error}}, write_side?: {running, failure?}}",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object"
+        }
+       }
+      }
+     },
+     "401": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "403": {
+      "$ref": "#/components/responses/Problem"
      }
     }
    }

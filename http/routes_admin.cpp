@@ -21,6 +21,15 @@ void post_erase(api_context& ctx, request& req, responder respond) {
     return respond(to_response(make_problem(
         f.code == errc::bad_request ? problem_kind::bad_request : problem_kind::validation, f.detail, errors)));
   }
+  // An erasure flushes and compacts: on a disk that cannot hold that, refuse
+  // before the `erased` event is appended, so nothing is half done.
+  if (ctx.log != nullptr) {
+    if (auto room = ctx.log->room_for_erase(); !room) {
+      auto p = make_problem(problem_kind::overloaded, room.err().message + "; free disk space and retry");
+      p.headers.set("Retry-After", "60");
+      return respond(to_response(p));
+    }
+  }
   ctx.leads->erase(lead_id, parsed->reason, req.principal, req.correlation_id, [&ctx, respond, lead_id](append_outcome o) {
     if (o.code != errc::success) return respond(problem_response(error{o.code, o.message}));
     // Answer only once the projection dropped the personal data and no file keeps it.

@@ -243,8 +243,15 @@ void projection_metrics(metrics_writer& m, api_context& ctx, std::vector<project
   if (ctx.log) m.gauge("leadbase_log_head_position", "Position of the newest event in the log.", static_cast<double>(head));
   if (ctx.log)
     m.gauge("leadbase_log_writable",
-            "1 while the event log accepts writes; 0 after a write failed (RocksDB then refuses writes until restarted).",
+            "1 while the event log accepts writes; 0 after a write failed, until it resumes.",
             ctx.log->write_failure() ? 0.0 : 1.0);
+  if (ctx.log) {
+    const storage::write_health h = ctx.log->write_status();
+    m.counter("leadbase_log_failed_writes_total", "Event log writes that failed (nothing of them was acknowledged).",
+              static_cast<double>(h.failed_writes_total));
+    m.counter("leadbase_log_write_recoveries_total", "Write failures of the event log that ended without a restart.",
+              static_cast<double>(h.recoveries));
+  }
   const millis now = now_millis();
   for (auto& row : rows) {
     const global_position row_head = std::max(row.head, row.position);

@@ -4,7 +4,10 @@
 #include <unistd.h>
 
 #include <rocksdb/db.h>
+#include <rocksdb/env.h>
+#include <rocksdb/file_system.h>
 #include <rocksdb/filter_policy.h>
+#include <rocksdb/listener.h>
 #include <rocksdb/options.h>
 #include <rocksdb/slice.h>
 #include <rocksdb/table.h>
@@ -13,15 +16,22 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <deque>
 #include <mutex>
+#include <thread>
 #include <unordered_map>
 #include <unordered_set>
 
 #include "events/codec.hpp"
 #include "events/logging.hpp"
+#include "events/time.hpp"
+#include "storage/disk_space.hpp"
 #include "storage/hash_chain.hpp"
 #include "storage/keys.hpp"
+#include "storage/resilient_fs.hpp"
+#include "storage/rocksdb_logger.hpp"
 #include "storage/rocksdb_util.hpp"
 
 namespace leadbase::storage {
@@ -63,28 +73,161 @@ std::string encode_event_id_entry(global_position pos, lead_version version, std
   return v;
 }
 
+// A key of the otherwise unused `default` family, written with every batch
+// (and at open and after each probe and flush-all): see impl::memtables_hold_data.
+constexpr const char* marker_key = "last_write";
+
+/// Keeps RocksDB from resuming on its own: impl::recover_writes decides when
+/// a resume is safe (RocksDB 7.8 resumes a failed WAL write by switching to a
+/// new WAL only when some memtable holds data; otherwise the WAL that failed
+/// stays in use, and its next write aborts the process on an assertion).
+class no_auto_recovery final : public rocksdb::EventListener {
+ public:
+  void OnErrorRecoveryBegin(rocksdb::BackgroundErrorReason, rocksdb::Status status, bool* auto_recovery) override {
+    status.PermitUncheckedError();
+    *auto_recovery = false;
+  }
+};
+
 } // namespace
 
 struct event_log::impl {
   std::shared_ptr<rocksdb::Env> env;  // the one given: declared first, so it outlives the database
+  std::shared_ptr<rocksdb::Env> resilient_env;  // `env` (or the default) behind storage/resilient_fs
   std::unique_ptr<rocksdb::DB> db;
   std::vector<rocksdb::ColumnFamilyHandle*> cfs;
   bool frozen = false;  // read-only or secondary (log_options)
   rocksdb::WriteOptions write_opts;
+  std::string dir;
+  uint64_t min_free_bytes = 0;
   std::atomic<global_position> last_position{0};
   std::function<void(global_position)> commit_listener;  // set before writes; called on the writer's thread
-  mutable std::mutex failure_mutex;
-  std::optional<std::string> write_failure;  // the last write's error, while writes fail
 
-  /// Records how a write went, for write_failure().
+  // -- write failures and their recovery ----------------------------------------
+  mutable std::mutex failure_mutex;
+  std::condition_variable recovery_cv;  // wakes the recovery thread: a failure began, or stop
+  write_health health;                  // guarded by failure_mutex
+  std::atomic<bool> failing{false};     // health.failure is set; read without the lock on every write
+  bool stopping = false;                // guarded by failure_mutex
+  std::thread recovery;                 // runs recover_writes() from open() until ~impl
+
+  /// Records how a write went: the first failure and the first success after
+  /// failures are logged, the failures in between only counted.
   void note_write(const rocksdb::Status& s) {
-    std::lock_guard<std::mutex> lock(failure_mutex);
-    if (!s.ok()) {
-      write_failure = s.ToString();
-    } else if (write_failure) {
-      log()->warn("journal writes succeed again");
-      write_failure.reset();
+    if (s.ok()) {
+      if (failing.load(std::memory_order_acquire)) recovered("a write succeeded");
+      return;
     }
+    bool first = false;
+    {
+      std::lock_guard<std::mutex> lock(failure_mutex);
+      ++health.failed_writes_total;
+      ++health.failed_writes;
+      if (!health.failure) {
+        first = true;
+        health.failing_since = now_millis();
+        health.failed_writes = 1;
+      }
+      health.failure = s.ToString();
+      failing.store(true, std::memory_order_release);
+    }
+    if (first) {
+      log()->error("event log cannot write: {}; nothing is acknowledged until it can (resuming in the background)",
+                   s.ToString());
+      recovery_cv.notify_all();
+    }
+  }
+
+  /// Ends the current failure, if any.
+  void recovered(const char* how) {
+    write_health ended;
+    {
+      std::lock_guard<std::mutex> lock(failure_mutex);
+      if (!health.failure) return;
+      ended = health;
+      health.recovered_at = now_millis();
+      health.recovered_after_failed_writes = health.failed_writes;
+      health.recovered_from = *health.failure;
+      ++health.recoveries;
+      health.failure.reset();
+      health.failed_writes = 0;
+      health.restart_needed = false;
+      health.failing_since = 0;
+      failing.store(false, std::memory_order_release);
+    }
+    log()->warn("event log writable again after {} failed writes in {:.1f} s ({})", ended.failed_writes,
+                static_cast<double>(now_millis() - ended.failing_since) / 1000.0, how);
+  }
+
+  /// The recovery thread: while writes fail, DB::Resume() with back-off, then
+  /// a synced probe write; the failure ends when both succeed. Resume answers
+  /// Busy while RocksDB resumes on its own, and OK at once when nothing is
+  /// left to resume.
+  void recover_writes() {
+    using namespace std::chrono_literals;
+    constexpr auto first_wait = 100ms, max_wait = 5000ms;
+    auto wait = first_wait;
+    std::unique_lock<std::mutex> lock(failure_mutex);
+    while (!stopping) {
+      if (!health.failure) {
+        wait = first_wait;
+        recovery_cv.wait(lock, [this] { return stopping || health.failure.has_value(); });
+        continue;
+      }
+      if (recovery_cv.wait_for(lock, wait, [this] { return stopping; })) break;
+      wait = std::min<std::chrono::milliseconds>(wait * 2, max_wait);
+      if (!memtables_hold_data()) {
+        // Resuming now would keep the failed WAL; its next write would abort.
+        // Stay refusing writes (RocksDB does, without touching the WAL).
+        if (!health.restart_needed) {
+          health.restart_needed = true;
+          log()->critical("event log cannot resume without a restart: no unflushed data to start a new WAL with");
+        }
+        continue;
+      }
+      lock.unlock();
+      rocksdb::Status s = db->Resume();
+      if (s.ok()) s = write_marker();  // the probe: the log writes again
+      if (s.ok()) recovered("resumed");
+      else if (!s.IsBusy()) log()->debug("resuming the event log failed: {}", s.ToString());
+      lock.lock();
+    }
+  }
+
+  /// Whether any memtable holds data. DB::Resume() flushes the memtables that
+  /// do, and only that switches RocksDB to a new WAL.
+  bool memtables_hold_data() const {
+    uint64_t active = 0, immutable = 0;
+    if (!db->GetAggregatedIntProperty(rocksdb::DB::Properties::kNumEntriesActiveMemTable, &active) ||
+        !db->GetAggregatedIntProperty(rocksdb::DB::Properties::kNumEntriesImmMemTables, &immutable))
+      return false;
+    return active + immutable > 0;
+  }
+
+  /// A synced write of the marker, so that a memtable holds data.
+  rocksdb::Status write_marker() {
+    rocksdb::WriteOptions wo;
+    wo.sync = write_opts.sync;
+    return db->Put(wo, cfs[cf_default], marker_key, keys::be64(static_cast<uint64_t>(now_millis())));
+  }
+
+  void stop_recovery() {
+    {
+      std::lock_guard<std::mutex> lock(failure_mutex);
+      stopping = true;
+    }
+    recovery_cv.notify_all();
+    if (recovery.joinable()) recovery.join();
+  }
+
+  /// Free space on the data directory's file system, with `need` bytes
+  /// needed for `what`: overloaded, saying both, when there is less.
+  status room_for(uint64_t need, const char* what) const {
+    auto free = free_bytes(dir);
+    if (!free) return free.err();
+    if (*free >= need) return ok();
+    return error{errc::overloaded,
+                 "not enough free disk space: " + mib(*free) + " free, " + mib(need) + " needed " + what};
   }
 
   // The newest committed events, decoded and unsealed, at consecutive
@@ -125,6 +268,7 @@ struct event_log::impl {
   }
 
   ~impl() {
+    stop_recovery();  // before the database it resumes goes
     if (!db) return;
     for (auto* h : cfs)
       if (h) db->DestroyColumnFamilyHandle(h).PermitUncheckedError();
@@ -188,8 +332,24 @@ event_log::event_log(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
 event_log::~event_log() = default;
 
 result<std::unique_ptr<event_log>> event_log::open(const log_options& opts) {
+  auto p = std::make_unique<impl>();
+  p->env = opts.env;
+  p->dir = opts.dir;
+  p->min_free_bytes = opts.min_free_bytes;
+  if (opts.min_free_bytes > 0) {
+    // Opening recovers the WAL into table files and writes a new MANIFEST.
+    if (auto room = p->room_for(opts.min_free_bytes + wal_bytes(opts.dir), "to open it (storage.min_free_disk_mb plus the WAL to recover)"); !room)
+      return error{room.err().code == errc::overloaded ? errc::storage_failure : room.err().code, room.err().message};
+  }
+  rocksdb::Env* base_env = opts.env ? opts.env.get() : rocksdb::Env::Default();
+  p->resilient_env = rocksdb::NewCompositeEnv(make_resilient_fs(base_env->GetFileSystem()));
   rocksdb::Options db_opts;
-  if (opts.env) db_opts.env = opts.env.get();
+  db_opts.env = p->resilient_env.get();
+  db_opts.info_log = make_rocksdb_logger();
+  // Only impl::recover_writes resumes after a write error (see no_auto_recovery).
+  db_opts.max_bgerror_resume_count = 0;
+  db_opts.listeners.push_back(std::make_shared<no_auto_recovery>());
+  db_opts.max_open_files = opts.max_open_files;
   db_opts.create_if_missing = true;
   db_opts.create_missing_column_families = true;
   db_opts.max_background_jobs = 2;
@@ -249,8 +409,6 @@ result<std::unique_ptr<event_log>> event_log::open(const log_options& opts) {
 
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
   for (size_t i = 0; i < cf_count; ++i) descriptors.emplace_back(cf_names[i], cf_opts);
-  auto p = std::make_unique<impl>();
-  p->env = opts.env;
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s;
   if (!opts.secondary_dir.empty()) {
@@ -274,6 +432,12 @@ result<std::unique_ptr<event_log>> event_log::open(const log_options& opts) {
   auto last = read_last_position(p->db.get(), p->cf(cf_global));
   if (!last) return last.err();
   p->last_position = *last;
+  if (!p->frozen) {
+    // Opening flushed what the WAL held: a memtable holds data from here on.
+    if (auto m = p->write_marker(); !m.ok()) return storage_error(m, "open: first write");
+    impl* d = p.get();
+    p->recovery = std::thread([d] { d->recover_writes(); });
+  }
   log()->info("event log open at {} (last position {}, sync {})", opts.dir, p->last_position.load(), opts.sync);
   return std::unique_ptr<event_log>(new event_log(std::move(p)));
 }
@@ -386,10 +550,11 @@ std::vector<append_result> event_log::append_batch(std::vector<append_request>& 
   }
 
   if (batch.Count() == 0) return results;
+  // Every write leaves data in a memtable (impl::memtables_hold_data).
+  batch.Put(d.cf(cf_default), marker_key, keys::be64(next));
   auto s = d.db->Write(d.write_opts, &batch);
-  d.note_write(s);
+  d.note_write(s);  // logs a failure once, not once per batch
   if (!s.ok()) {
-    log()->error("journal write failed: {}", s.ToString());
     for (auto& res : results) {
       if (res.code != errc::success) continue;
       res.code = errc::storage_failure;
@@ -409,9 +574,30 @@ void event_log::set_commit_listener(std::function<void(global_position)> listene
   impl_->commit_listener = std::move(listener);
 }
 
+status event_log::room_for_erase() const {
+  const impl& d = *impl_;
+  // What the flush writes: the data in every memtable (not their arenas,
+  // which the memory properties count), over all keys of each family.
+  uint64_t memtables = 0, keys_files = 0;
+  const std::string first, last(64, '\xff');
+  rocksdb::Range all(first, last);
+  rocksdb::SizeApproximationOptions in_memtables;
+  in_memtables.include_memtables = true;
+  in_memtables.include_files = false;
+  for (auto* family : d.cfs) {
+    uint64_t size = 0;
+    if (d.db->GetApproximateSizes(in_memtables, family, &all, 1, &size).ok()) memtables += size;
+  }
+  d.db->GetIntProperty(d.cf(cf_keys), rocksdb::DB::Properties::kTotalSstFilesSize, &keys_files);
+  return d.room_for(memtables + keys_files + d.min_free_bytes, "to erase (every memtable flushed, the keys compacted, storage.min_free_disk_mb left)");
+}
+
 status event_log::destroy_key(const std::string& lead_id) {
   if (!keys::is_storable_lead_id(lead_id)) return not_a_lead_id();
   impl& d = *impl_;
+  // A flush or compaction that fills the disk would leave the key on it and
+  // the log refusing writes; refuse first, changing nothing.
+  if (auto room = room_for_erase(); !room) return room;
   d.forget();
   rocksdb::WriteOptions wo;
   wo.sync = true;
@@ -423,6 +609,8 @@ status event_log::destroy_key(const std::string& lead_id) {
   fo.wait = true;
   s = d.db->Flush(fo, d.cfs);
   if (!s.ok()) return storage_error(s, "flush");
+  s = d.write_marker();  // every memtable is empty now (impl::memtables_hold_data)
+  if (!s.ok()) return storage_error(s, "write after the flush");
   std::string begin = lead_id, end = keys::lead_upper_bound(lead_id);
   rocksdb::Slice b(begin), e(end);
   rocksdb::CompactRangeOptions co;
@@ -564,8 +752,14 @@ global_position event_log::last_position() const noexcept {
 }
 
 std::optional<std::string> event_log::write_failure() const {
+  if (!impl_->failing.load(std::memory_order_acquire)) return std::nullopt;
   std::lock_guard<std::mutex> lock(impl_->failure_mutex);
-  return impl_->write_failure;
+  return impl_->health.failure;
+}
+
+write_health event_log::write_status() const {
+  std::lock_guard<std::mutex> lock(impl_->failure_mutex);
+  return impl_->health;
 }
 
 rocksdb::DB* event_log::db() const noexcept { return impl_->db.get(); }

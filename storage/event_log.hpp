@@ -2,6 +2,8 @@
 // The durable lead event log on RocksDB.
 //
 // Operation: column families
+//   default   "last_write" -> a marker written with every batch (event_log.cpp:
+//                             a memtable must hold data for a resume to be safe)
 //   events    [lead_id][0x00][version:be64]  -> Envelope bytes (lead_events.fbs)
 //   global    [position:be64]                -> [lead_id][0x00][version:be64]
 //   event_ids [event_id]                     -> [position:be64][version:be64][lead_id]
@@ -27,7 +29,25 @@
 //
 // Failure: a write that fails answers every append of its batch with
 //   storage_failure (nothing of it is acknowledged or readable) and sets
-//   write_failure() until a write succeeds again.
+//   write_failure() until the log can write again. RocksDB then refuses
+//   writes until it is resumed: a background thread calls DB::Resume() with
+//   back-off (100 ms doubling to 5 s; RocksDB may also resume on its own),
+//   which flushes the memtables and starts a new WAL, and once a probe write
+//   succeeds the failure is over (write_health() keeps when and after how many
+//   failed writes). In one case it cannot resume in place: when no memtable
+//   holds data (RocksDB would keep the WAL that failed); it then keeps
+//   refusing writes and write_health says a restart is needed. Every batch
+//   also writes a marker to the `default` family so that case stays rare.
+//   The change of state is logged once each way, with the
+//   count, not once per failed write. Every I/O error counts as transient for
+//   this (storage/resilient_fs.hpp); corruption does not.
+//
+// Full disk: open() refuses when the file system has less than
+//   min_free_bytes (plus the WAL to recover) free, and destroy_key() when it
+//   cannot hold the flush and compaction an erasure needs (room_for_erase());
+//   both say how much is free and needed. RocksDB's info log goes to spdlog
+//   (storage/rocksdb_logger.hpp): its LOG file is what aborted the process on
+//   a full disk.
 //
 // Limitations: positions are per node (DESIGN.md, scaling).
 #include <array>
@@ -58,6 +78,13 @@ struct log_options {
   size_t block_cache_mb = 64;
   size_t memtable_budget_mb = 128;  // all column families' memtables together
   size_t wal_budget_mb = 128;       // WAL files together; past it the oldest is flushed away
+  /// Table files RocksDB keeps open (its table cache); the process's
+  /// descriptor budget counts them (app/fd_budget.hpp). Past it the least
+  /// recently used table file is closed and reopened when read again.
+  int max_open_files = 512;
+  /// open() refuses with less free space than this (plus the WAL it would
+  /// recover) on the data directory's file system; 0: no check.
+  uint64_t min_free_bytes = uint64_t{256} << 20;
   /// The RocksDB Env to run on; null = the default. Tests pass one whose
   /// files fail on demand (a full or broken disk); it must outlive the log.
   std::shared_ptr<rocksdb::Env> env;
@@ -115,6 +142,20 @@ struct stored_event {
   hash256 hash{};  // SHA-256(prev_hash || stored bytes), recomputed on read
 };
 
+/// How the log's writes have gone (write_health()); times in ms since the epoch.
+struct write_health {
+  std::optional<std::string> failure;  // why writes fail, while they do (RocksDB's text: internal)
+  millis failing_since = 0;            // while failing: the first failed write
+  uint64_t failed_writes = 0;          // while failing: writes failed since then
+  bool restart_needed = false;         // while failing: it cannot be resumed in place (rare: see event_log.cpp)
+  uint64_t failed_writes_total = 0;    // since open
+  uint64_t recoveries = 0;             // failures that ended without a restart
+  /// The last failure that ended: when, after how many failed writes, and why it began.
+  std::optional<millis> recovered_at;
+  uint64_t recovered_after_failed_writes = 0;
+  std::string recovered_from;
+};
+
 struct event_id_entry {
   std::string lead_id;
   lead_version version = 0;
@@ -137,7 +178,13 @@ class event_log {
 
   /// Destroys the lead's data key, so its sealed personal fields can never be
   /// read again, then flushes and compacts the key range so no file keeps it.
+  /// Refused first, changing nothing, when room_for_erase() says no.
   status destroy_key(const std::string& lead_id);
+
+  /// Whether the disk can hold an erasure's flush and compaction: every
+  /// memtable written out, the `keys` family rewritten, and min_free_bytes
+  /// left over. errc::overloaded, with what is free and needed, when not.
+  status room_for_erase() const;
 
   /// Called after each successful append_batch write with the new last
   /// position (e.g. to wake the projections instead of waiting for their poll).
@@ -180,11 +227,12 @@ class event_log {
   /// The position of the newest event (0 = empty log).
   global_position last_position() const noexcept;
   /// Why the last append_batch write failed, while the log cannot write; nullopt
-  /// once a write succeeds again. After a failed WAL write or sync RocksDB
-  /// refuses every later write until the database is opened again (it cannot
-  /// know what reached the disk), so in practice this lasts until a restart:
-  /// readiness reports it, and nothing is acknowledged meanwhile.
+  /// once it can again (a write succeeded, or the background resume did).
+  /// Readiness reports it; nothing is acknowledged meanwhile. The text is
+  /// RocksDB's and may name files: for logs and admins, not for anonymous callers.
   std::optional<std::string> write_failure() const;
+  /// write_failure() with its history.
+  write_health write_status() const;
 
   // -- for projections and tools ----------------------------------------------
   rocksdb::DB* db() const noexcept;

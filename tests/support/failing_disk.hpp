@@ -1,12 +1,15 @@
 #pragma once
 // A RocksDB Env whose written files fail on demand, as a full or broken disk
 // does: while `failing` is set, every Append, Sync and Fsync of a file opened
-// for writing (WAL, table files, MANIFEST) answers an I/O error. Reads and
-// everything else go to the real disk.
+// for writing (WAL, table files, MANIFEST) answers an error. Reads and
+// everything else go to the real disk. The error is that of a broken disk (an
+// I/O error) or of a full one (what RocksDB's POSIX file system answers for
+// ENOSPC: NoSpace, marked retryable).
 #include <rocksdb/env.h>
 #include <rocksdb/file_system.h>
 
 #include <atomic>
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -19,7 +22,14 @@ class failing_disk {
   /// For log_options::env. The log keeps the Env alive, but the Env points
   /// back here: declare the failing_disk before the log, so it outlives it.
   std::shared_ptr<rocksdb::Env> env() const { return env_; }
-  void fail(bool on) { failing_.store(on); }
+  enum class fault : uint8_t { broken, full };
+  /// syncs_only: appends reach the file and only Sync/Fsync fail, so a write
+  /// that is reported failed may still be complete in the WAL.
+  void fail(bool on, fault kind = fault::broken, bool syncs_only = false) {
+    full_.store(kind == fault::full);
+    syncs_only_.store(syncs_only);
+    failing_.store(on);
+  }
 
  private:
   class file final : public rocksdb::FSWritableFileOwnerWrapper {
@@ -28,15 +38,15 @@ class failing_disk {
         : FSWritableFileOwnerWrapper(std::move(f)), disk_(disk) {}
     rocksdb::IOStatus Append(const rocksdb::Slice& data, const rocksdb::IOOptions& o,
                              rocksdb::IODebugContext* dbg) override {
-      if (disk_->failing_) return rocksdb::IOStatus::IOError("injected: the disk fails");
+      if (disk_->failing_ && !disk_->syncs_only_) return disk_->error("injected: the disk fails");
       return FSWritableFileOwnerWrapper::Append(data, o, dbg);
     }
     rocksdb::IOStatus Sync(const rocksdb::IOOptions& o, rocksdb::IODebugContext* dbg) override {
-      if (disk_->failing_) return rocksdb::IOStatus::IOError("injected: sync fails");
+      if (disk_->failing_) return disk_->error("injected: sync fails");
       return FSWritableFileOwnerWrapper::Sync(o, dbg);
     }
     rocksdb::IOStatus Fsync(const rocksdb::IOOptions& o, rocksdb::IODebugContext* dbg) override {
-      if (disk_->failing_) return rocksdb::IOStatus::IOError("injected: fsync fails");
+      if (disk_->failing_) return disk_->error("injected: fsync fails");
       return FSWritableFileOwnerWrapper::Fsync(o, dbg);
     }
 
@@ -69,7 +79,16 @@ class failing_disk {
     const failing_disk* disk_;
   };
 
+  rocksdb::IOStatus error(const char* what) const {
+    if (!full_) return rocksdb::IOStatus::IOError(what);
+    auto s = rocksdb::IOStatus::NoSpace(what, "No space left on device");
+    s.SetRetryable(true);
+    return s;
+  }
+
   std::atomic<bool> failing_{false};
+  std::atomic<bool> full_{false};
+  std::atomic<bool> syncs_only_{false};
   std::shared_ptr<file_system> fs_;
   std::shared_ptr<rocksdb::Env> env_;
 };
