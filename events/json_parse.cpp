@@ -37,6 +37,7 @@
 
 #include "events/ids.hpp"
 #include "events/json.hpp"
+#include "events/json_numbers.hpp"
 #include "events/time.hpp"
 
 namespace leadbase {
@@ -444,6 +445,8 @@ parse_failure invalid(std::vector<field_error> errors) {
 }
 
 bool parse_document(rapidjson::Document& doc, std::string_view text) {
+  std::string storage;  // rapidjson misreads 0e308: see events/json_numbers.hpp
+  text = zero_exponents_of_zero_numbers(text, storage);
   doc.Parse<parse_flags>(text.data(), text.size());
   return !doc.HasParseError();
 }
