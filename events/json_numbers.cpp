@@ -3,10 +3,41 @@
 namespace leadbase {
 
 namespace {
+
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_number_char(char c) { return is_digit(c) || c == '.' || c == 'e' || c == 'E' || c == '+' || c == '-'; }
+
+/// The end of a zero written as a JSON double that starts at `at` ("0.000",
+/// "-0e308", "0.0E-5": integer part "0", only zeros after the point, any
+/// exponent), or `at` when the token there is anything else.
+std::size_t zero_double_end(std::string_view text, std::size_t at) {
+  const std::size_t n = text.size();
+  std::size_t k = at;
+  if (k < n && text[k] == '-') ++k;
+  if (k >= n || text[k] != '0') return at;
+  ++k;
+  bool is_double = false;
+  if (k < n && text[k] == '.') {
+    const std::size_t first = ++k;
+    while (k < n && text[k] == '0') ++k;
+    if (k == first) return at;  // "0." is not a number
+    is_double = true;
+  }
+  if (k < n && (text[k] == 'e' || text[k] == 'E')) {
+    ++k;
+    if (k < n && (text[k] == '+' || text[k] == '-')) ++k;
+    const std::size_t first = k;
+    while (k < n && is_digit(text[k])) ++k;
+    if (k == first) return at;  // "0e" is not a number
+    is_double = true;
+  }
+  if (!is_double || (k < n && is_number_char(text[k]))) return at;  // "0.01", "00.0", not a zero double
+  return k;
+}
+
 }  // namespace
 
-std::string_view zero_exponents_of_zero_numbers(std::string_view text, std::string& storage) {
+std::string_view rewrite_zero_doubles(std::string_view text, std::string& storage) {
   bool copied = false;
   const std::size_t n = text.size();
   bool in_string = false;
@@ -24,24 +55,21 @@ std::string_view zero_exponents_of_zero_numbers(std::string_view text, std::stri
       continue;
     }
     if (c != '-' && !is_digit(c)) continue;
-    // A number: sign, digits and '.', then maybe an exponent.
-    std::size_t j = i + (c == '-' ? 1 : 0);
-    bool nonzero = false;
-    for (; j < n && (is_digit(text[j]) || text[j] == '.'); ++j)
-      if (text[j] != '0' && text[j] != '.') nonzero = true;
-    if (j < n && (text[j] == 'e' || text[j] == 'E')) {
-      ++j;
-      if (j < n && (text[j] == '+' || text[j] == '-')) ++j;
-      for (; j < n && is_digit(text[j]); ++j) {
-        if (nonzero || text[j] == '0') continue;
-        if (!copied) {
-          storage.assign(text.data(), text.size());
-          copied = true;
-        }
-        storage[j] = '0';
-      }
+    const std::size_t end = zero_double_end(text, i);
+    if (end == i) {
+      while (i + 1 < n && is_number_char(text[i + 1])) ++i;  // the rest of this number token
+      continue;
     }
-    i = j - 1;  // the loop's ++i moves to the character after the number
+    const std::string_view canonical = c == '-' ? "-0.0" : "0.0";
+    if (text.substr(i, end - i) != canonical) {
+      if (!copied) {
+        storage.assign(text.data(), text.size());
+        copied = true;
+      }
+      storage.replace(i, canonical.size(), canonical);
+      for (std::size_t k = i + canonical.size(); k < end; ++k) storage[k] = ' ';
+    }
+    i = end - 1;
   }
   return copied ? std::string_view(storage) : text;
 }

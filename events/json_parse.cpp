@@ -445,8 +445,8 @@ parse_failure invalid(std::vector<field_error> errors) {
 }
 
 bool parse_document(rapidjson::Document& doc, std::string_view text) {
-  std::string storage;  // rapidjson misreads 0e308: see events/json_numbers.hpp
-  text = zero_exponents_of_zero_numbers(text, storage);
+  std::string storage;  // rapidjson misreads 0e308 and 0.000…: events/json_numbers.hpp
+  text = rewrite_zero_doubles(text, storage);
   doc.Parse<parse_flags>(text.data(), text.size());
   return !doc.HasParseError();
 }
