@@ -13,9 +13,12 @@
 // scopes, request media types), which tests/http/openapi_test.cpp checks
 // against make_api_router; the handlers are not called.
 //
-// Input: one byte choosing the size of the reads (1-64 bytes, or everything at
-// once), then the bytes the client sends.
+// Input: one byte choosing the size of the reads (byte % 65: 1-64 bytes, 0 for
+// everything at once; the seeds use 'A' = 65 and \x01, \x07), then the bytes
+// the client sends. The seeds' tokens are those of api_tokens() below.
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <cstddef>
 #include <cstdint>
 #include <map>
@@ -40,6 +43,26 @@
 namespace bhttp = boost::beast::http;
 using namespace leadbase;
 using namespace leadbase::http;
+
+// Boost assertions (Beast's) go through this handler (BOOST_ENABLE_ASSERT_HANDLER,
+// fuzz/CMakeLists.txt). The release build has them off (NDEBUG); one is known to
+// be wrong and is skipped, every other one aborts, so the fuzzer reports it.
+namespace boost {
+void assertion_failed(char const* expr, char const* function, char const* file, long line) {
+  // Beast 1.74, basic_parser::parse_chunk_header: "n >= 5" fails when the final
+  // chunk "0\r\n" arrives and its trailer comes in later reads (3 or 4 bytes
+  // buffered); the code after it returns need_more correctly. Upstream
+  // boostorg/beast PR #2861 relaxed the assertion.
+  if (std::string_view(expr) == "n >= 5" && std::string_view(file).find("basic_parser.ipp") != std::string_view::npos)
+    return;
+  std::fprintf(stderr, "Boost assertion failed: %s in %s at %s:%ld\n", expr, function, file, line);
+  std::abort();
+}
+void assertion_failed_msg(char const* expr, char const* msg, char const* function, char const* file, long line) {
+  std::fprintf(stderr, "Boost assertion failed: %s (%s) in %s at %s:%ld\n", expr, msg, function, file, line);
+  std::abort();
+}
+}  // namespace boost
 
 namespace {
 

@@ -1,8 +1,9 @@
 // Fuzz target: the API's JSON request bodies (events/json_parse.cpp).
 //
-// Input: one selector byte, then the body. The selector picks the parser the
-// HTTP layer would call: POST /v1/signups, one POST /v1/events item, a batch
-// as a JSON array or as NDJSON, the erase body.
+// Input: one selector byte, then the body. The selector (byte % 5) picks the
+// parser the HTTP layer would call; the seeds use letters: 'A' POST /v1/signups,
+// 'B' one POST /v1/events item, 'C' a batch as a JSON array, 'D' as NDJSON,
+// 'E' the erase body.
 //
 // Beyond "no crash, no sanitizer report": every command a parser accepts must
 // survive the stored form, i.e. encode_event -> decode_event (personal fields
