@@ -9,18 +9,22 @@ bool is_number_char(char c) { return is_digit(c) || c == '.' || c == 'e' || c ==
 
 /// The end of a zero written as a JSON double that starts at `at` ("0.000",
 /// "-0e308", "0.0E-5": integer part "0", only zeros after the point, any
-/// exponent), or `at` when the token there is anything else.
+/// exponent), or `at` when the number there is anything else. Whatever follows
+/// the number does not matter: rapidjson reads (and misreads) the number before
+/// it finds that the document goes on wrongly.
 std::size_t zero_double_end(std::string_view text, std::size_t at) {
   const std::size_t n = text.size();
   std::size_t k = at;
   if (k < n && text[k] == '-') ++k;
   if (k >= n || text[k] != '0') return at;
   ++k;
+  if (k < n && is_digit(text[k])) return at;  // "00": not a number
   bool is_double = false;
   if (k < n && text[k] == '.') {
     const std::size_t first = ++k;
     while (k < n && text[k] == '0') ++k;
-    if (k == first) return at;  // "0." is not a number
+    if (k == first) return at;                  // "0.": not a number
+    if (k < n && is_digit(text[k])) return at;  // "0.01": not zero
     is_double = true;
   }
   if (k < n && (text[k] == 'e' || text[k] == 'E')) {
@@ -28,11 +32,10 @@ std::size_t zero_double_end(std::string_view text, std::size_t at) {
     if (k < n && (text[k] == '+' || text[k] == '-')) ++k;
     const std::size_t first = k;
     while (k < n && is_digit(text[k])) ++k;
-    if (k == first) return at;  // "0e" is not a number
+    if (k == first) return at;  // "0e": refused before any value is computed
     is_double = true;
   }
-  if (!is_double || (k < n && is_number_char(text[k]))) return at;  // "0.01", "00.0", not a zero double
-  return k;
+  return is_double ? k : at;
 }
 
 }  // namespace

@@ -25,6 +25,7 @@ std::string enriched_item(const std::string& engagement_rate, const std::string&
 
 TEST_CASE("json: a zero written with a large exponent reads as zero, not as a tiny or negative number", "[json]") {
   for (std::string zero : {"0e308", "0E+308", "-0.0e308", "0.000e-30", "0.0000000000000000000000e308", "0e37",
+                           "0.0000000000000000000000000000e00000",
                            "0.00000000000000000000000", "0.0000000000000000000000000000000000000000",
                            "-0.000000000000000000000000000000"}) {
     INFO(zero);
@@ -51,4 +52,11 @@ TEST_CASE("json: rewrite_zero_doubles rewrites only zero doubles outside strings
   std::string_view out = rewrite_zero_doubles(zeros, storage);
   CHECK(out == R"({"a":0.0  ,"b":"0e308 \"0e9\"","c":[-0.0     ,0.0,0.0    ,0.0   ],"d":00e5,"e":0.})");
   CHECK(out.size() == zeros.size());
+
+  // What follows a zero does not matter (rapidjson reads the number before it
+  // refuses the rest); "0e" and "0.e1" are refused before any value is read.
+  const std::string invalid = R"([-0.0000000000000000000000000000e00000-5,0e308x,0e,0.e1,0.0e+])";
+  out = rewrite_zero_doubles(invalid, storage);
+  CHECK(out == "[-0.0" + std::string(33, ' ') + "-5,0.0  x,0e,0.e1,0.0e+]");
+  CHECK(out.size() == invalid.size());
 }
