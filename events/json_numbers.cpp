@@ -63,7 +63,11 @@ std::string_view rewrite_zero_doubles(std::string_view text, std::string& storag
       while (i + 1 < n && is_number_char(text[i + 1])) ++i;  // the rest of this number token
       continue;
     }
-    const std::string_view canonical = c == '-' ? "-0.0" : "0.0";
+    // A number directly followed by what could continue it ("0e0e0308") makes the
+    // document invalid anyway; there "0.0" could join what follows into a new
+    // zero double ("0.0e0308"), so it becomes "0" and spaces instead.
+    const bool joined = end < n && is_number_char(text[end]);
+    const std::string_view canonical = joined ? (c == '-' ? "-0" : "0") : (c == '-' ? "-0.0" : "0.0");
     if (text.substr(i, end - i) != canonical) {
       if (!copied) {
         storage.assign(text.data(), text.size());

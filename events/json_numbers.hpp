@@ -20,7 +20,9 @@ namespace leadbase {
 
 /// `text`, or, when it holds a zero written as a JSON double other than "0.0"
 /// or "-0.0" outside strings, a copy in `storage` with each such number written
-/// as "0.0"/"-0.0" padded with spaces. Linear; no copy in the usual case.
+/// as "0.0"/"-0.0" padded with spaces (as "0"/"-0" when a character that could
+/// continue a number follows it: the document is invalid then, and "0.0" could
+/// join that character). Linear; no copy in the usual case.
 std::string_view rewrite_zero_doubles(std::string_view text, std::string& storage);
 
 } // namespace leadbase
