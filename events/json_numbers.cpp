@@ -38,6 +38,33 @@ std::size_t zero_double_end(std::string_view text, std::size_t at) {
   return is_double ? k : at;
 }
 
+/// Where the number at `at` ends and whether it is beyond the range of a double
+/// (10^309 or more) because of its integer digits: rapidjson 1.1.0 checks only
+/// the exponent ("1e400" is refused) and reads "5333…(84 digits)e308" past the
+/// end of its table of cached powers (found by fuzz/json_fuzz.cpp).
+bool too_big(std::string_view text, std::size_t at, std::size_t& end) {
+  const std::size_t n = text.size();
+  std::size_t k = at;
+  if (k < n && text[k] == '-') ++k;
+  while (k < n && text[k] == '0') ++k;
+  long digits = 0;
+  for (; k < n && is_digit(text[k]); ++k) ++digits;
+  if (k < n && text[k] == '.')
+    for (++k; k < n && is_digit(text[k]); ++k) {
+    }
+  long exponent = 0;
+  if (k < n && (text[k] == 'e' || text[k] == 'E')) {
+    ++k;
+    bool negative = false;
+    if (k < n && (text[k] == '+' || text[k] == '-')) negative = text[k++] == '-';
+    for (; k < n && is_digit(text[k]); ++k)
+      if (exponent < 100000) exponent = exponent * 10 + (text[k] - '0');
+    if (negative) exponent = -exponent;
+  }
+  end = k;
+  return digits > 0 && digits + exponent > 309;
+}
+
 }  // namespace
 
 std::string_view rewrite_zero_doubles(std::string_view text, std::string& storage) {
@@ -58,6 +85,22 @@ std::string_view rewrite_zero_doubles(std::string_view text, std::string& storag
       continue;
     }
     if (c != '-' && !is_digit(c)) continue;
+    std::size_t big_end = i;
+    if (too_big(text, i, big_end) && big_end - i >= 5) {
+      // Written so that rapidjson refuses it as "Number too big" (1e999…), as it
+      // does when the exponent alone is too large.
+      if (!copied) {
+        storage.assign(text.data(), text.size());
+        copied = true;
+      }
+      std::size_t k = i;
+      if (c == '-') ++k;
+      storage[k++] = '1';
+      storage[k++] = 'e';
+      for (; k < big_end; ++k) storage[k] = '9';
+      i = big_end - 1;
+      continue;
+    }
     const std::size_t end = zero_double_end(text, i);
     if (end == i) {
       while (i + 1 < n && is_number_char(text[i + 1])) ++i;  // the rest of this number token

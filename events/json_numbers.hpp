@@ -22,7 +22,11 @@ namespace leadbase {
 /// or "-0.0" outside strings, a copy in `storage` with each such number written
 /// as "0.0"/"-0.0" padded with spaces (as "0"/"-0" when a character that could
 /// continue a number follows it: the document is invalid then, and "0.0" could
-/// join that character). Linear; no copy in the usual case.
+/// join that character). A number whose integer digits put it at 10^309 or
+/// beyond ("5333…(84 digits)e308"), which rapidjson 1.1.0 reads past the end of
+/// its table of cached powers, is written "1e999…" so that rapidjson refuses it
+/// as "Number too big", as it does when the exponent alone is too large.
+/// Linear; no copy in the usual case.
 std::string_view rewrite_zero_doubles(std::string_view text, std::string& storage);
 
 } // namespace leadbase
