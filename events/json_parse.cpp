@@ -43,6 +43,7 @@
 #include "events/ids.hpp"
 #include "events/json.hpp"
 #include "events/text.hpp"
+#include "events/json_numbers.hpp"
 #include "events/time.hpp"
 
 namespace leadbase {
@@ -477,6 +478,8 @@ std::optional<parse_failure> parse_document(rapidjson::Document& doc, std::strin
     doc.SetNull();
     return wrong_kind(std::string(what) + " is not valid JSON: a NUL byte at byte " + std::to_string(nul));
   }
+  std::string storage;  // rapidjson misreads 0e308 and 0.000…: events/json_numbers.hpp
+  text = rewrite_zero_doubles(text, storage);
   doc.Parse<parse_flags>(text.data(), text.size());
   if (doc.HasParseError()) return not_json(doc, what);
   if (auto key = repeated_key(doc))
