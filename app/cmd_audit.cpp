@@ -1,8 +1,10 @@
 // Offline audit commands: `leadbase replay` and `leadbase verify`. They open
 // the data directory themselves, so they work while the server is stopped.
-// verify checks, in one run: the global positions (no gap), every lead's hash
+// verify checks, in one run: the global positions (no gap), every event's
+// readability (a damaged one is named and the walk goes on), every lead's hash
 // chain and head, then every projection row against a fresh fold of the log
-// (projections/verify.hpp). Problems go to stderr, one line each naming the
+// (projections/verify.hpp). replay checks the chain against the head as
+// history does (storage/chain_check.hpp). Problems go to stderr, one line each naming the
 // lead; the summary to stdout; exit 1 on any problem.
 #include <iostream>
 #include <unordered_map>
@@ -17,7 +19,7 @@
 #include "projections/priority.hpp"
 #include "projections/verify.hpp"
 #include "storage/event_log.hpp"
-#include "storage/hash_chain.hpp"
+#include "storage/chain_check.hpp"
 
 namespace leadbase::app {
 namespace {
@@ -46,19 +48,29 @@ int run_replay(const replay_args& args) {
   }
   auto log = open_existing(args.data_dir);
   if (!log) return fail(log.err().message);
-  auto events = (*log)->read_stream(args.lead_id);
-  if (!events) return fail(events.err().message);
-  if (events->empty()) return fail("no lead " + args.lead_id + " in " + args.data_dir);
+  auto chain = (*log)->read_chain(args.lead_id);
+  if (!chain) return fail(chain.err().message);
+  if (chain->events.empty() && !chain->last && chain->head_damage.empty())
+    return fail("no lead " + args.lead_id + " in " + args.data_dir);
   lead_state s = initial(args.lead_id);
-  for (const auto& e : *events) {
+  for (const auto& e : chain->events) {
+    if (e.damaged()) {
+      std::cout << "event " << e.ev.meta.version << " DAMAGED: " << e.damage << "\n";
+      continue;
+    }
     if (as_of && e.ev.meta.recorded_at > *as_of) break;
     evolve(s, e.ev);
     std::cout << "event " << e.ev.meta.version << " " << to_string(e.ev.type()) << " at "
               << format_time(e.ev.meta.recorded_at) << "\n  data:  " << event_data_json(e.ev)
               << "\n  state: " << view_json(s, prioritise(s, priority_options{}, ""), coverage(s)) << "\n";
   }
-  std::cout << "integrity: " << (storage::chain_intact(*events) ? "verified" : "broken") << "\n";
-  return storage::chain_intact(*events) ? 0 : 1;
+  const auto verdict = storage::check_chain(*chain);
+  if (verdict.intact) {
+    std::cout << "integrity: verified\n";
+    return 0;
+  }
+  std::cout << "integrity: broken at version " << verdict.first_bad_version << ": " << verdict.problem << "\n";
+  return 1;
 }
 
 int run_verify(const verify_args& args) {
@@ -78,9 +90,10 @@ int run_verify(const verify_args& args) {
   size_t events_checked = 0, broken = 0;
   bool walk_complete = true;
   for (;;) {
-    auto page = (*log)->read_global(after, 4096);
+    // Damaged events come back marked, so the walk names each and goes on.
+    auto page = (*log)->read_global(after, 4096, storage::event_log::hashes::compute, storage::on_damage::mark);
     if (!page) {
-      // A damaged event: the walk cannot go past it; the projection check below
+      // The index itself cannot be walked past here; the projection check below
       // still reads every lead's stream and names the leads it cannot read.
       std::cerr << "global log: cannot read the events after position " << after << ": " << page.err().message
                 << "\n";
@@ -96,6 +109,22 @@ int run_verify(const verify_args& args) {
         ++broken;
       }
       expected_position = e.ev.meta.position + 1;
+      if (e.damaged()) {
+        std::cerr << "position " << e.ev.meta.position << ": "
+                  << (e.ev.meta.lead_id.empty() ? std::string("an event")
+                                                : "lead " + e.ev.meta.lead_id + " version " +
+                                                      std::to_string(e.ev.meta.version))
+                  << " cannot be read: " << e.damage << "\n";
+        ++broken;
+        if (e.ev.meta.lead_id.empty()) continue;
+        auto& c = chains[e.ev.meta.lead_id];
+        if (!c.broken) {
+          c.broken = true;
+          std::cerr << "lead " << e.ev.meta.lead_id << ": chain broken at version " << e.ev.meta.version << "\n";
+        }
+        c.version = e.ev.meta.version;
+        continue;
+      }
       auto& c = chains[e.ev.meta.lead_id];
       if (!c.broken && (e.ev.meta.prev_hash != c.last || e.ev.meta.version != c.version + 1)) {
         c.broken = true;
@@ -108,9 +137,11 @@ int run_verify(const verify_args& args) {
     }
     after = page->back().ev.meta.position;
   }
-  // Each lead's head must be the end of its chain (when the walk saw every event).
+  // Each lead's head must be the end of its chain (when the walk saw every
+  // event; a chain already found broken is reported once).
   for (const auto& [lead, c] : chains) {
     if (!walk_complete) break;
+    if (c.broken) continue;
     auto head = (*log)->read_head(lead);
     if (!head || !*head || (*head)->version != c.version || (*head)->hash != c.last) {
       std::cerr << "lead " << lead << ": head does not match its last event\n";
