@@ -81,7 +81,9 @@ void add_queue_routes(router& r, api_context& ctx);
 void add_projection_routes(router& r, api_context& ctx);
 /// For server_options::ready_check: ready once the log is open and can write
 /// (event_log::write_failure), the write side's actors run (lead_service::failure)
-/// and the projection is running within 5 s of the head.
+/// and the projection is running within 5 s of the head, its pages not failing
+/// for over 5 s. Damaged events it skipped leave it ready (the rest serves); they
+/// are reported by GET /v1/admin/projections, /metrics and an alert.
 readiness projections_readiness(const api_context& ctx);
 /// Erasure: once the projection applied `position` (the `erased` event), flushes
 /// and compacts the lead's view and search keys (ctx.views->compact_lead) on the
