@@ -22,7 +22,7 @@ using namespace leadbase::e2e;
 namespace {
 
 rapidjson::Document get_json(http_client& c, const std::string& target, const char* token) {
-  auto r = c.get(target, token);
+  auto r = c.try_request("GET", target, {}, {bearer(token)});
   INFO(target << " -> " << r.status << " " << r.body.substr(0, 2000));
   REQUIRE(r.status == 200);
   return parse_json(r.body);
@@ -109,12 +109,13 @@ TEST_CASE("a damaged stored event stays local: other leads, queue and feed serve
     REQUIRE((*log)->db()->Delete(rocksdb::WriteOptions(), (*log)->meta_family(), "fingerprint/lead_views").ok());
   }
   srv.restart();
-  auto c = srv.client(std::chrono::seconds(20));
+  auto c = srv.client(std::chrono::seconds(8));
 
   // Every other lead serves from the views, the queue is not empty.
   for (const auto& lead : sound) {
     const auto t0 = std::chrono::steady_clock::now();
-    auto r = c.get("/v1/leads/" + lead + "?min_position=" + std::to_string(head) + "&wait_ms=3000", read_token);
+    auto r = c.try_request("GET", "/v1/leads/" + lead + "?min_position=" + std::to_string(head) + "&wait_ms=3000", {},
+                           {bearer(read_token)});
     INFO(lead << " -> " << r.status << " " << r.body.substr(0, 500) << "\nstderr:\n" << srv.stderr_text());
     CHECK(r.status == 200);
     CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(5));
