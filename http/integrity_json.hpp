@@ -35,7 +35,8 @@ std::string feed_document(const std::vector<storage::stored_event>& events, glob
 /// A feed event or a damaged entry (with its lead id), as GET /v1/feed lists it.
 void render_feed_entry(json_writer& w, const storage::stored_event& se);
 
-/// `object` (a JSON object) with the verdict's members added at its end.
+/// `object` (a JSON object) with the verdict's members added at its end (the
+/// state as of a time, when the chain is broken).
 std::string with_integrity(std::string object, const storage::chain_verdict& v);
 
 } // namespace leadbase::http

@@ -563,7 +563,7 @@ constexpr const char* document = R"json({
     ],
     "responses": {
      "200": {
-      "description": "The view as of the time, folded from the events that can be read, with the verdict on the lead's whole chain (head included)",
+      "description": "The view as of the time, folded from the events that can be read. When the lead's chain (checked whole, head included) is broken, the document also has integrity (broken), first_bad_version and integrity_problem.",
       "content": {
        "application/json": {
         "schema": {
@@ -572,7 +572,18 @@ constexpr const char* document = R"json({
            "$ref": "#/components/schemas/LeadView"
           },
           {
-           "$ref": "#/components/schemas/Integrity"
+           "type": "object",
+           "properties": {
+            "integrity": {
+             "const": "broken"
+            },
+            "first_bad_version": {
+             "$ref": "#/components/schemas/Integrity/properties/first_bad_version"
+            },
+            "integrity_problem": {
+             "$ref": "#/components/schemas/Integrity/properties/integrity_problem"
+            }
+           }
           }
          ]
         }
