@@ -118,9 +118,12 @@ void projection_runner::remember_damage(std::vector<damage_note>& found) {
   if (found.empty()) return;
   std::lock_guard<std::mutex> lock(damage_mutex_);
   for (auto& n : found) {
-    // No personal data: a lead id, a version, a position and a decoder's message.
-    log()->error("projection {}: the event at position {} (lead {}, version {}) cannot be read and was skipped: {}",
-                 proj_.name(), n.record.position, n.record.lead_id, n.record.version, n.record.reason);
+    // Positions and a decoder's message only; the lead id (an identifier of a
+    // person) at debug, and in the admin report.
+    log()->error("projection {}: the event at position {} (version {}) cannot be read and was skipped: {}",
+                 proj_.name(), n.record.position, n.record.version, n.record.reason);
+    log()->debug("projection {}: the damaged event at position {} is of lead {}", proj_.name(), n.record.position,
+                 n.record.lead_id);
     ++damaged_count_;
     if (damaged_.size() < max_listed_damage) damaged_.push_back(std::move(n.record));
   }

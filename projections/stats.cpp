@@ -503,8 +503,8 @@ void stats_follower::run() {
             return stop_;
           },
           [this, &log](std::string_view lead_id, lead_version version, const error& why) {
-            log->error("stats: event {} of lead {} cannot be read and was skipped: {}", version, lead_id,
-                       why.message);
+            log->error("stats: an event (version {}) cannot be read and was skipped: {}", version, why.message);
+            log->debug("stats: the damaged event is version {} of lead {}", version, lead_id);
             store_.note_damaged();
             return ok();
           });
@@ -550,8 +550,8 @@ void stats_follower::run() {
           events.clear();
           if (!st) break;
           if (s.ev.meta.position > store_.position())
-            log->error("stats: the event at position {} (lead {}, version {}) cannot be read and was skipped: {}",
-                       s.ev.meta.position, s.ev.meta.lead_id, s.ev.meta.version, s.damage);
+            log->error("stats: the event at position {} (version {}) cannot be read and was skipped: {}",
+                       s.ev.meta.position, s.ev.meta.version, s.damage);
           store_.skip_damaged(s.ev.meta.position);
         }
         if (st) st = store_.apply(events);
