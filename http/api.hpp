@@ -34,6 +34,8 @@ struct projection_progress {
   /// now - recorded_at of the oldest event not applied yet; nullopt: /metrics
   /// reads it from the log (0 when caught up).
   std::optional<double> lag_seconds;
+  /// Events it skipped because the log cannot read them (leadbase_damaged_events_total).
+  uint64_t damaged_events = 0;
 };
 
 /// Everything the route handlers use; owned by the app, outlives the server.
@@ -90,7 +92,9 @@ void add_backup_routes(router& r, api_context& ctx);
 void render_backup_metrics(const api_context& ctx, metrics_writer& m);
 /// For server_options::ready_check: ready once the log is open and can write
 /// (event_log::write_failure), the write side's actors run (lead_service::failure)
-/// and the projection is running within 5 s of the head.
+/// and the projection is running within 5 s of the head, its pages not failing
+/// for over 5 s. Damaged events it skipped leave it ready (the rest serves); they
+/// are reported by GET /v1/admin/projections, /metrics and an alert.
 readiness projections_readiness(const api_context& ctx);
 /// Erasure: once the projection applied `position` (the `erased` event), flushes
 /// and compacts the lead's view and search keys (ctx.views->compact_lead) on the
