@@ -1,8 +1,10 @@
 // Offline audit commands: `leadbase replay` and `leadbase verify`. They open
 // the data directory themselves, so they work while the server is stopped.
-// verify checks, in one run: the global positions (no gap), every lead's hash
+// verify checks, in one run: the global positions (no gap), every event's
+// readability (a damaged one is named and the walk goes on), every lead's hash
 // chain and head, then every projection row against a fresh fold of the log
-// (projections/verify.hpp). Problems go to stderr, one line each naming the
+// (projections/verify.hpp). replay checks the chain against the head as
+// history does (storage/chain_check.hpp). Problems go to stderr, one line each naming the
 // lead; the summary to stdout; exit 1 on any problem.
 #include <stdlib.h>
 
@@ -21,7 +23,7 @@
 #include "projections/priority.hpp"
 #include "projections/verify.hpp"
 #include "storage/event_log.hpp"
-#include "storage/hash_chain.hpp"
+#include "storage/chain_check.hpp"
 #include "storage/log_audit.hpp"
 
 namespace leadbase::app {
@@ -80,25 +82,39 @@ int run_replay(const replay_args& args) {
   }
   auto log = open_existing(args.data_dir);
   if (!log) return fail(log.err().message);
-  auto events = (*log)->log->read_stream(args.lead_id);
-  if (!events) return fail(events.err().message);
-  if (events->empty()) return fail("no lead " + args.lead_id + " in " + args.data_dir);
+  auto chain = (*log)->log->read_chain(args.lead_id);
+  if (!chain) return fail(chain.err().message);
+  if (chain->events.empty() && !chain->last && chain->head_damage.empty())
+    return fail("no lead " + args.lead_id + " in " + args.data_dir);
   // As GET .../state?as_of=: --as-of compares with recorded_at (when we
   // stored the event), not the signup's occurred_at. Before the first event
   // there is nothing to replay, which is a failure, not an empty success.
-  if (as_of && events->front().ev.meta.recorded_at > *as_of)
-    return fail("no event of lead " + args.lead_id + " was recorded at or before " + *args.as_of
-                + " (the first was recorded at " + format_time(events->front().ev.meta.recorded_at) + ")");
+  for (const auto& e : chain->events) {
+    if (e.damaged()) continue;
+    if (as_of && e.ev.meta.recorded_at > *as_of)
+      return fail("no event of lead " + args.lead_id + " was recorded at or before " + *args.as_of +
+                  " (the first was recorded at " + format_time(e.ev.meta.recorded_at) + ")");
+    break;
+  }
   lead_state s = initial(args.lead_id);
-  for (const auto& e : *events) {
+  for (const auto& e : chain->events) {
+    if (e.damaged()) {
+      std::cout << "event " << e.ev.meta.version << " DAMAGED: " << e.damage << "\n";
+      continue;
+    }
     if (as_of && e.ev.meta.recorded_at > *as_of) break;
     evolve(s, e.ev);
     std::cout << "event " << e.ev.meta.version << " " << to_string(e.ev.type()) << " at "
               << format_time(e.ev.meta.recorded_at) << "\n  data:  " << event_data_json(e.ev)
               << "\n  state: " << view_json(s, prioritise(s, priority_options{}, ""), coverage(s)) << "\n";
   }
-  std::cout << "integrity: " << (storage::chain_intact(*events) ? "verified" : "broken") << "\n";
-  return storage::chain_intact(*events) ? 0 : 1;
+  const auto verdict = storage::check_chain(*chain);
+  if (verdict.intact) {
+    std::cout << "integrity: verified\n";
+    return 0;
+  }
+  std::cout << "integrity: broken at version " << verdict.first_bad_version << ": " << verdict.problem << "\n";
+  return 1;
 }
 
 int run_verify(const verify_args& args) {

@@ -134,13 +134,15 @@ int run_serve(const serve_args& args) {
   ctx.projections = runner->get();
   ctx.views = &views;
   ctx.max_stream_subscribers = cfg->limits.max_stream_subscribers;
-  // /metrics: leadbase_projection_* for both projections (position, head, lag).
+  // /metrics: leadbase_projection_* for both projections (position, head, lag)
+  // and leadbase_damaged_events_total (events each skipped as unreadable).
   ctx.projections_progress = [&ctx, &stats, views_runner] {
     std::vector<http::projection_progress> rows;
     const global_position head = ctx.log->last_position();
-    rows.push_back({"stats", stats.position(), std::max(head, stats.position()), std::nullopt});
+    rows.push_back({"stats", stats.position(), std::max(head, stats.position()), std::nullopt,
+                    stats.counters().damaged_events});
     const projections::runner_info info = views_runner->info();
-    rows.push_back({info.name, info.position, info.head, info.lag_seconds});
+    rows.push_back({info.name, info.position, info.head, info.lag_seconds, info.damaged_events});
     return rows;
   };
 

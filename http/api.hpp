@@ -34,6 +34,8 @@ struct projection_progress {
   /// now - recorded_at of the oldest event not applied yet; nullopt: /metrics
   /// reads it from the log (0 when caught up).
   std::optional<double> lag_seconds;
+  /// Events it skipped because the log cannot read them (leadbase_damaged_events_total).
+  uint64_t damaged_events = 0;
 };
 
 /// Everything the route handlers use; owned by the app, outlives the server.
@@ -93,9 +95,11 @@ void add_backup_routes(router& r, api_context& ctx);
 void render_backup_metrics(const api_context& ctx, metrics_writer& m);
 /// For server_options::ready_check: ready once the log is open and can write
 /// (event_log::write_failure), the write side's actors run (lead_service::failure)
-/// and the projection is running within 5 s of the head. /readyz needs no
-/// token, so the detail names only the kind of trouble, never a path or a
-/// storage error's text: those are in the log and GET /v1/admin/status.
+/// and the projection is running within 5 s of the head, its pages not failing
+/// for over 5 s. Damaged events it skipped leave it ready (the rest serves); they
+/// are reported by GET /v1/admin/projections, /metrics and an alert. /readyz
+/// needs no token, so the detail names only the kind of trouble, never a path
+/// or a storage error's text: those are in the log and GET /v1/admin/status.
 readiness projections_readiness(const api_context& ctx);
 /// GET /v1/admin/status (scope admin): readiness with its details (the event
 /// log's write error and failure history, the write side's failure).

@@ -466,6 +466,7 @@ constexpr const char* document = R"json({
   "/v1/leads/{lead_id}/history": {
    "get": {
     "summary": "Every event of the lead, oldest first, with its hash chain",
+    "description": "The chain is checked on every read, link by link and against the lead's head, so a changed or removed newest event reads broken too. A damaged lead is quarantined, not an error: 200 with integrity broken, first_bad_version and integrity_problem; an event that cannot be read (corrupt bytes, failed verification or unsealing) is a DamagedEvent entry in its place, and when the head names a version that is not stored, a DamagedEvent for it (with the head's position) ends the list.",
     "operationId": "getHistory",
     "tags": [
      "audit"
@@ -501,7 +502,14 @@ constexpr const char* document = R"json({
           "events": {
            "type": "array",
            "items": {
-            "$ref": "#/components/schemas/HistoryEvent"
+            "oneOf": [
+             {
+              "$ref": "#/components/schemas/HistoryEvent"
+             },
+             {
+              "$ref": "#/components/schemas/DamagedEvent"
+             }
+            ]
            }
           },
           "integrity": {
@@ -510,6 +518,12 @@ constexpr const char* document = R"json({
             "verified",
             "broken"
            ]
+          },
+          "first_bad_version": {
+           "$ref": "#/components/schemas/Integrity/properties/first_bad_version"
+          },
+          "integrity_problem": {
+           "$ref": "#/components/schemas/Integrity/properties/integrity_problem"
           }
          }
         }
@@ -567,11 +581,29 @@ constexpr const char* document = R"json({
     ],
     "responses": {
      "200": {
-      "description": "The view as of the time",
+      "description": "The view as of the time, folded from the events that can be read. When the lead's chain (checked whole, head included) is broken, the document also has integrity (broken), first_bad_version and integrity_problem.",
       "content": {
        "application/json": {
         "schema": {
-         "$ref": "#/components/schemas/LeadView"
+         "allOf": [
+          {
+           "$ref": "#/components/schemas/LeadView"
+          },
+          {
+           "type": "object",
+           "properties": {
+            "integrity": {
+             "const": "broken"
+            },
+            "first_bad_version": {
+             "$ref": "#/components/schemas/Integrity/properties/first_bad_version"
+            },
+            "integrity_problem": {
+             "$ref": "#/components/schemas/Integrity/properties/integrity_problem"
+            }
+           }
+          }
+         ]
         }
        }
       }
@@ -624,16 +656,37 @@ constexpr const char* document = R"json({
         "schema": {
          "type": "object",
          "required": [
-          "steps"
+          "steps",
+          "integrity"
          ],
          "properties": {
+          "lead_id": {
+           "type": "string"
+          },
+          "integrity": {
+           "$ref": "#/components/schemas/Integrity/properties/integrity"
+          },
+          "first_bad_version": {
+           "$ref": "#/components/schemas/Integrity/properties/first_bad_version"
+          },
+          "integrity_problem": {
+           "$ref": "#/components/schemas/Integrity/properties/integrity_problem"
+          },
           "steps": {
            "type": "array",
            "items": {
             "type": "object",
+            "description": "A step whose event cannot be read shows a DamagedEvent and leaves the state as it was",
             "properties": {
              "event": {
-              "$ref": "#/components/schemas/HistoryEvent"
+              "oneOf": [
+               {
+                "$ref": "#/components/schemas/HistoryEvent"
+               },
+               {
+                "$ref": "#/components/schemas/DamagedEvent"
+               }
+              ]
              },
              "state": {
               "$ref": "#/components/schemas/LeadView"
@@ -720,8 +773,16 @@ constexpr const char* document = R"json({
          "properties": {
           "events": {
            "type": "array",
+           "description": "An event the log cannot read is a DamagedEvent (with its lead_id when the index names it) at its position, so a consumer sees the gap and goes on",
            "items": {
-            "$ref": "#/components/schemas/FeedEvent"
+            "oneOf": [
+             {
+              "$ref": "#/components/schemas/FeedEvent"
+             },
+             {
+              "$ref": "#/components/schemas/DamagedEvent"
+             }
+            ]
            }
           },
           "next_after": {
@@ -982,7 +1043,7 @@ constexpr const char* document = R"json({
     "security": [],
     "responses": {
      "200": {
-      "description": "Ready",
+      "description": "Ready. Damaged events the projections skipped do not make the instance unready (every other lead serves); they are reported by GET /v1/admin/projections, leadbase_damaged_events_total and the LeadbaseDamagedEvents alert. A projection page that keeps failing for over 5 s does make it unready.",
       "content": {
        "application/json": {
         "schema": {
@@ -1253,11 +1314,88 @@ constexpr const char* document = R"json({
     ],
     "responses": {
      "200": {
-      "description": "Progress: per projection name, position, head, lag_events, lag_seconds, state (running, rebuilding, stopped), progress (while rebuilding, the share of the log the new projection has folded) and rebuild_error (why the last rebuild failed, the old projection serving on; null if none)",
+      "description": "Progress: per projection name, position, head, lag_events, lag_seconds, state (running, rebuilding, stopped), progress (while rebuilding, the share of the log the new projection has folded), rebuild_error (why the last rebuild failed, the old projection serving on; null if none), and the events each projection skipped because the log cannot read them (damaged_events, damaged; a rebuild replaces them with what the new projection skipped)",
       "content": {
        "application/json": {
         "schema": {
-         "type": "object"
+         "type": "object",
+         "required": [
+          "projections"
+         ],
+         "properties": {
+          "projections": {
+           "type": "array",
+           "items": {
+            "type": "object",
+            "properties": {
+             "name": {
+              "type": "string"
+             },
+             "position": {
+              "type": "integer"
+             },
+             "head": {
+              "type": "integer"
+             },
+             "lag_events": {
+              "type": "integer"
+             },
+             "lag_seconds": {
+              "type": "number"
+             },
+             "state": {
+              "type": "string",
+              "enum": [
+               "stopped",
+               "running",
+               "rebuilding"
+              ]
+             },
+             "progress": {
+              "type": "number"
+             },
+             "rebuild_error": {
+              "type": [
+               "string",
+               "null"
+              ],
+              "description": "Why the last rebuild failed (the old projection serves on); null if none"
+             },
+             "damaged_events": {
+              "type": "integer",
+              "description": "Events skipped as unreadable (kept across restarts; a rebuild, beside or not, records what the new projection skipped instead)"
+             },
+             "damaged": {
+              "type": "array",
+              "description": "The first 100 of them, by position",
+              "items": {
+               "type": "object",
+               "properties": {
+                "position": {
+                 "type": "integer"
+                },
+                "lead_id": {
+                 "type": [
+                  "string",
+                  "null"
+                 ]
+                },
+                "version": {
+                 "type": [
+                  "integer",
+                  "null"
+                 ]
+                },
+                "error": {
+                 "type": "string"
+                }
+               }
+              }
+             }
+            }
+           }
+          }
+         }
         }
        }
       }
@@ -1994,6 +2132,67 @@ constexpr const char* document = R"json({
      "hash": {
       "type": "string",
       "pattern": "^[0-9a-f]{64}$"
+     }
+    }
+   },
+   "DamagedEvent": {
+    "type": "object",
+    "description": "An event the log cannot read (corrupt bytes, failed FlatBuffers verification or unsealing, a missing record): what its keys tell, and why",
+    "required": [
+     "position",
+     "version",
+     "damaged",
+     "error"
+    ],
+    "properties": {
+     "position": {
+      "type": [
+       "integer",
+       "null"
+      ]
+     },
+     "lead_id": {
+      "type": [
+       "string",
+       "null"
+      ],
+      "description": "In the feed only"
+     },
+     "version": {
+      "type": [
+       "integer",
+       "null"
+      ]
+     },
+     "damaged": {
+      "const": true
+     },
+     "error": {
+      "type": "string"
+     }
+    }
+   },
+   "Integrity": {
+    "type": "object",
+    "description": "The verdict on a lead's chain: every event readable, versions without a gap, each prev_hash the hash of the event before, and the last event the lead's head",
+    "required": [
+     "integrity"
+    ],
+    "properties": {
+     "integrity": {
+      "type": "string",
+      "enum": [
+       "verified",
+       "broken"
+      ]
+     },
+     "first_bad_version": {
+      "type": "integer",
+      "description": "When broken: the oldest version the chain cannot vouch for (unreadable, missing, or whose bytes no longer hash to what the next event or the head recorded)"
+     },
+     "integrity_problem": {
+      "type": "string",
+      "description": "When broken: what is wrong there"
      }
     }
    },

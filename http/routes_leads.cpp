@@ -1,15 +1,21 @@
 // Reads: the current view (read), and for auditors the history with its hash
 // chain, the state as of a time, the step-by-step replay, and the global feed.
-// Every one of them folds the stored events with the one pure fold.
+// Every one of them folds the stored events with the one pure fold. The audit
+// reads check the whole chain against the lead's head (storage/chain_check.hpp)
+// and answer 200 with "integrity":"broken" and the first bad version when it
+// fails; an event that cannot be read is shown as a damaged entry in its place
+// and left out of the fold (http/integrity_json.hpp), never a 500 for the lead.
+// The feed marks such an event the same way, so one bad record hides no other.
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
 #include "events/json.hpp"
 #include "events/time.hpp"
 #include "http/api.hpp"
+#include "http/integrity_json.hpp"
 #include "http/problem.hpp"
 #include "projections/priority.hpp"
-#include "storage/hash_chain.hpp"
+#include "storage/chain_check.hpp"
 
 namespace leadbase::http {
 namespace {
@@ -54,12 +60,26 @@ void get_lead(api_context& ctx, request& req, responder respond) {
   respond(view_response(ctx, s));
 }
 
+/// The lead's chain; nullopt after answering (404 for no lead, or an error).
+std::optional<storage::chain_read> read_lead_chain(api_context& ctx, const std::string& lead_id,
+                                                   const responder& respond) {
+  auto chain = ctx.log->read_chain(lead_id);
+  if (!chain) {
+    respond(problem_response(chain.err()));
+    return std::nullopt;
+  }
+  if (chain->events.empty() && !chain->last && chain->head_damage.empty()) {
+    respond(problem_response(problem_kind::not_found, "no lead " + lead_id));
+    return std::nullopt;
+  }
+  return std::move(*chain);
+}
+
 void get_history(api_context& ctx, request& req, responder respond) {
   const std::string& lead_id = req.path_param("lead_id");
-  auto events = ctx.log->read_stream(lead_id);
-  if (!events) return respond(problem_response(events.err()));
-  if (events->empty()) return respond(problem_response(problem_kind::not_found, "no lead " + lead_id));
-  respond(json_response(200, history_json(lead_id, *events, storage::chain_intact(*events))));
+  auto chain = read_lead_chain(ctx, lead_id, respond);
+  if (!chain) return;
+  respond(json_response(200, history_document(lead_id, *chain, storage::check_chain(*chain))));
 }
 
 void get_state_as_of(api_context& ctx, request& req, responder respond) {
@@ -69,23 +89,28 @@ void get_state_as_of(api_context& ctx, request& req, responder respond) {
     return respond(to_response(validation_problem("as_of", "required: an RFC 3339 time")));
   auto as_of = parse_time(*as_of_text);
   if (!as_of) return respond(to_response(validation_problem("as_of", "not an RFC 3339 time")));
-  auto events = ctx.log->read_stream(lead_id);
-  if (!events) return respond(problem_response(events.err()));
+  auto chain = ctx.log->read_chain(lead_id);
+  if (!chain) return respond(problem_response(chain.err()));
   lead_state s = initial(lead_id);
-  for (const auto& e : *events) {
+  for (const auto& e : chain->events) {
+    if (e.damaged()) continue;  // unreadable: not folded; the verdict names it
     if (e.ev.meta.recorded_at > *as_of) break;  // recorded_at grows with the version
     evolve(s, e.ev);
   }
   if (s.version == 0)
     return respond(problem_response(problem_kind::not_found, "the lead had no event at or before " + *as_of_text));
-  respond(view_response(ctx, s));
+  response res = view_response(ctx, s);
+  // A sound lead's answer is exactly the view document (API.md); a broken
+  // chain adds the verdict, so no auditor takes a quarantined state for a sound one.
+  if (auto verdict = storage::check_chain(*chain); !verdict.intact)
+    res.body = with_integrity(std::move(res.body), verdict);
+  respond(std::move(res));
 }
 
 void get_replay(api_context& ctx, request& req, responder respond) {
   const std::string& lead_id = req.path_param("lead_id");
-  auto events = ctx.log->read_stream(lead_id);
-  if (!events) return respond(problem_response(events.err()));
-  if (events->empty()) return respond(problem_response(problem_kind::not_found, "no lead " + lead_id));
+  auto chain = read_lead_chain(ctx, lead_id, respond);
+  if (!chain) return;
   rapidjson::StringBuffer buf;
   json_writer w(buf);
   w.StartObject();
@@ -94,18 +119,18 @@ void get_replay(api_context& ctx, request& req, responder respond) {
   w.Key("steps");
   w.StartArray();
   lead_state s = initial(lead_id);
-  for (const auto& e : *events) {
-    evolve(s, e.ev);
+  for (const auto& e : chain->events) {
+    if (!e.damaged()) evolve(s, e.ev);  // a damaged step leaves the state as it was
     w.StartObject();
     w.Key("event");
-    render_history_event(w, e.ev, e.hash);
+    if (e.damaged()) render_damaged_event(w, e, false);
+    else render_history_event(w, e.ev, e.hash);
     w.Key("state");
     render_view(w, s, prioritise(s, ctx.priority, ctx.rules_version), coverage(s));
     w.EndObject();
   }
   w.EndArray();
-  w.Key("integrity");
-  w.String(storage::chain_intact(*events) ? "verified" : "broken");
+  write_integrity(w, storage::check_chain(*chain));
   w.EndObject();
   respond(json_response(200, buf.GetString()));
 }
@@ -117,10 +142,10 @@ void get_feed(api_context& ctx, request& req, responder respond) {
   if (bad_after) return respond(to_response(validation_problem("after", "must be a non-negative integer")));
   if (bad_limit || *limit < 1 || *limit > max_feed_page)
     return respond(to_response(validation_problem("limit", "must be an integer from 1 to 1000")));
-  auto events = ctx.log->read_global(*after, *limit);
+  auto events = ctx.log->read_global(*after, *limit, storage::event_log::hashes::compute, storage::on_damage::mark);
   if (!events) return respond(problem_response(events.err()));
   global_position next = events->empty() ? *after : events->back().ev.meta.position;
-  respond(json_response(200, feed_json(*events, next)));
+  respond(json_response(200, feed_document(*events, next)));
 }
 
 } // namespace

@@ -269,6 +269,10 @@ void projection_metrics(metrics_writer& m, api_context& ctx, std::vector<project
             static_cast<double>(row_head - row.position), l);
     m.gauge("leadbase_projection_lag_seconds", "Age of the oldest event the projection has not applied (0 when caught up).",
             lag_s, l);
+    m.counter("leadbase_damaged_events_total",
+              "Events in the log the projection cannot read (corrupt or missing records), skipped and recorded; "
+              "GET /v1/admin/projections lists them.",
+              static_cast<double>(row.damaged_events), l);
   }
 }
 
@@ -317,7 +321,8 @@ std::string render_metrics(api_context& ctx) {
   if (ctx.projections_progress) {
     rows = ctx.projections_progress();
   } else if (ctx.stats) {
-    rows.push_back({"stats", ctx.stats->position(), ctx.log ? ctx.log->last_position() : ctx.stats->position(), {}});
+    rows.push_back({"stats", ctx.stats->position(), ctx.log ? ctx.log->last_position() : ctx.stats->position(), {},
+                    ctx.stats->counters().damaged_events});
   }
   projection_metrics(m, ctx, std::move(rows));
   if (ctx.providers) provider_metrics(m, ctx.providers());

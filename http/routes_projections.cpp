@@ -41,6 +41,26 @@ void write_info(json_writer& w, const projections::runner_info& i) {
     w.Null();
   else
     w.String(i.rebuild_error.c_str(), static_cast<rapidjson::SizeType>(i.rebuild_error.size()));
+  // Events skipped because the log cannot read them (projections/runner.hpp, damage).
+  w.Key("damaged_events");
+  w.Uint64(i.damaged_events);
+  w.Key("damaged");
+  w.StartArray();
+  for (const auto& d : i.damaged) {
+    w.StartObject();
+    w.Key("position");
+    w.Uint64(d.position);
+    w.Key("lead_id");
+    if (d.lead_id.empty()) w.Null();
+    else w.String(d.lead_id.c_str(), static_cast<rapidjson::SizeType>(d.lead_id.size()));
+    w.Key("version");
+    if (d.version == 0) w.Null();
+    else w.Uint64(d.version);
+    w.Key("error");
+    w.String(d.reason.c_str(), static_cast<rapidjson::SizeType>(d.reason.size()));
+    w.EndObject();
+  }
+  w.EndArray();
   w.EndObject();
 }
 
@@ -88,6 +108,12 @@ readiness projections_readiness(const api_context& ctx) {
   if (ctx.projections == nullptr) return {true, {}};
   auto i = ctx.projections->info();
   if (i.state == projections::runner_state::stopped) return {false, "the projection runner is not running"};
+  // A page that keeps failing (not damage: that is skipped and recorded, and
+  // the instance stays ready, the rest serving; the alert LeadbaseDamagedEvents
+  // reports it) is not ready even when the lag cannot be measured. The detail
+  // names the kind of trouble only (/readyz needs no token).
+  if (i.failed && i.failing_seconds > ready_lag_s)
+    return {false, "the projections cannot apply the log (failing for more than 5 s)"};
   if (i.lag_seconds > ready_lag_s) return {false, "the projections are more than 5 s behind the log"};
   return {true, {}};
 }

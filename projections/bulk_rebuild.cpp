@@ -21,6 +21,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -675,15 +676,31 @@ struct fold_shared {
   const std::atomic<bool>* cancel = nullptr;  // the caller gave up (e.g. the service stops), may be null
 };
 
+/// An event the scan could not decode: skipped, as the page replay skips it.
+struct skipped_event {
+  std::string lead_id;
+  lead_version version = 0;
+  std::string reason;
+};
+
 /// Folds each lead of the key range from `initial` through its events in
 /// version order (decoded and unsealed as the read path does; a lead without
 /// a key reads erased) and hands its state to on_lead. `events` counts them.
+/// With `damaged`, an event that cannot be decoded is not folded but listed
+/// there, as the runner skips it (a lead none of whose events folds has no
+/// row, as with the replay); without, it fails the fold.
 status fold_range(const storage::event_log& log, const storage::log_snapshot& snapshot,
                   const storage::lead_scan_range& range, const std::function<status(const lead_state&)>& on_lead,
-                  const fold_shared& shared, uint64_t& events) {
+                  const fold_shared& shared, uint64_t& events, std::vector<skipped_event>* damaged) {
   lead_state state;
   bool fresh = true;
   uint64_t unpublished = 0;
+  storage::scan_damage_handler on_damaged;
+  if (damaged)
+    on_damaged = [damaged](std::string_view id, lead_version version, const error& why) -> status {
+      damaged->push_back({std::string(id), version, why.message});
+      return ok();
+    };
   auto scanned = storage::scan_leads(
       log, snapshot, range,
       [&](std::string_view id, storage::stored_event& e) -> status {
@@ -701,15 +718,81 @@ status fold_range(const storage::event_log& log, const storage::log_snapshot& sn
         return ok();
       },
       [&](std::string_view) -> status {
+        if (fresh) return ok();  // every event of the lead was damaged
         fresh = true;
         return on_lead(state);
       },
       [&] {
         return shared.stop->load(std::memory_order_relaxed) ||
                (shared.cancel && shared.cancel->load(std::memory_order_relaxed));
-      });
+      },
+      on_damaged);
   shared.folded->fetch_add(unpublished, std::memory_order_relaxed);
   return scanned;
+}
+/// The damage records of a build: the skipped events at their positions (the
+/// global index, read at the build's snapshot, says where each is), and with
+/// `find_missing` the positions whose event is not in the events family at
+/// all (the page replay meets those as "the event is missing"). Sorted by
+/// position, as the runner keys them.
+result<std::vector<damaged_record>> locate_damage(const storage::event_log& log, const storage::log_snapshot& snap,
+                                                  const std::vector<skipped_event>& skipped, bool find_missing,
+                                                  global_position head) {
+  std::unordered_map<std::string, const skipped_event*> by_key;
+  for (const auto& e : skipped) by_key.emplace(storage::keys::event_key(e.lead_id, e.version), &e);
+  std::vector<damaged_record> out;
+  rocksdb::DB* db = log.db();
+  rocksdb::ReadOptions ro;
+  ro.snapshot = snap.get();
+  // Pending existence checks: (position, event key).
+  std::vector<std::pair<global_position, std::string>> pending;
+  auto check_pending = [&]() -> status {
+    if (pending.empty()) return ok();
+    std::vector<rocksdb::Slice> keys;
+    keys.reserve(pending.size());
+    for (const auto& p : pending) keys.emplace_back(p.second);
+    std::vector<rocksdb::PinnableSlice> values(keys.size());
+    std::vector<rocksdb::Status> statuses(keys.size());
+    db->MultiGet(ro, log.family("events"), keys.size(), keys.data(), values.data(), statuses.data());
+    for (size_t i = 0; i < keys.size(); ++i) {
+      if (statuses[i].ok()) continue;
+      if (!statuses[i].IsNotFound()) return storage_error(statuses[i], "read an event for the damage records");
+      damaged_record r;
+      r.position = pending[i].first;
+      std::string_view lead;
+      if (storage::keys::split_event_key(pending[i].second, lead, r.version)) r.lead_id.assign(lead);
+      r.reason = "the event is missing";
+      out.push_back(std::move(r));
+    }
+    pending.clear();
+    return ok();
+  };
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(ro, log.family("global")));
+  for (it->Seek(storage::keys::position_key(1)); it->Valid(); it->Next()) {
+    const auto k = it->key().ToStringView();
+    if (k.size() != 8) continue;
+    const global_position pos = storage::keys::read_be64(k);
+    if (pos > head) break;
+    const auto v = it->value().ToStringView();
+    if (auto found = by_key.find(std::string(v)); found != by_key.end()) {
+      out.push_back({pos, found->second->lead_id, found->second->version, found->second->reason});
+      by_key.erase(found);
+    } else if (find_missing) {
+      pending.emplace_back(pos, std::string(v));
+      if (pending.size() == 4096) {
+        if (auto st = check_pending(); !st) return st.err();
+      }
+    }
+  }
+  if (!it->status().ok()) return storage_error(it->status(), "read the global index for the damage records");
+  if (auto st = check_pending(); !st) return st.err();
+  if (!by_key.empty())
+    return error{errc::corrupt_data, "an event that cannot be read (lead version " +
+                                         std::to_string(by_key.begin()->second->version) +
+                                         ") is not in the global index: " + by_key.begin()->second->reason};
+  std::sort(out.begin(), out.end(),
+            [](const damaged_record& a, const damaged_record& b) { return a.position < b.position; });
+  return out;
 }
 
 /// What one scan thread produced.
@@ -719,6 +802,7 @@ struct partition_out {
   std::vector<run_file> runs;
   std::unique_ptr<chunk> last;  // sorted, in memory
   double sort_seconds = 0;
+  std::vector<skipped_event> damaged;  // events that could not be decoded, skipped
 };
 
 struct partition_job {
@@ -766,7 +850,8 @@ status scan_range(const partition_job& job, partition_out& out) {
   };
 
   auto scanned = fold_range(*job.log, *job.snapshot, job.range, finish_lead,
-                            {job.folded, job.stop, job.tick ? &job.tick : nullptr, job.cancel}, out.events);
+                            {job.folded, job.stop, job.tick ? &job.tick : nullptr, job.cancel}, out.events,
+                            &out.damaged);
   if (!scanned) return scanned;
   if (auto s = views_sink.finish(); !s) return s;
   out.views_files = views_sink.files();
@@ -917,9 +1002,11 @@ result<bulk_rebuild_stats> bulk_rebuild(storage::event_log& log, lead_views& vie
   std::vector<std::string> views_files;
   std::vector<run_file> runs;
   std::vector<const chunk*> chunks;
+  std::vector<skipped_event> skipped;
   if (failure) return *failure;
   if (cancelled()) return cancel_error();
   for (auto& o : outs) {
+    for (auto& d : o.damaged) skipped.push_back(std::move(d));
     leads += o.leads;
     events += o.events;
     index_entries += o.index_entries;
@@ -928,9 +1015,22 @@ result<bulk_rebuild_stats> bulk_rebuild(storage::event_log& log, lead_views& vie
     for (auto& r : o.runs) runs.push_back(std::move(r));
     if (o.last && !o.last->empty()) chunks.push_back(o.last.get());
   }
-  if (events != head)
-    return error{errc::corrupt_data, "the events family holds " + std::to_string(events) +
-                                         " events but the global log ends at position " + std::to_string(head)};
+  // Damage (what the page replay would skip and record) is recorded here
+  // too, with the new projection, so the build succeeds on a damaged log.
+  std::vector<damaged_record> damage;
+  if (!skipped.empty() || events != head) {
+    auto located = locate_damage(log, snap, skipped, events + skipped.size() < head, head);
+    if (!located) return located.err();
+    damage = std::move(*located);
+  }
+  if (events + damage.size() != head)
+    return error{errc::corrupt_data, "the events family holds " + std::to_string(events) + " readable and " +
+                                         std::to_string(damage.size()) +
+                                         " damaged events but the global log ends at position " +
+                                         std::to_string(head)};
+  for (const auto& d : damage)
+    logger()->error("projection {}: the event at position {} (version {}) cannot be read and was skipped: {}",
+                    views.name(), d.position, d.version, d.reason);
   const double t_scanned = seconds_since(t_scan);
 
   // -- the index files, the checkpoint, one ingestion --------------------------------------
@@ -950,10 +1050,16 @@ result<bulk_rebuild_stats> bulk_rebuild(storage::event_log& log, lead_views& vie
     // ingestion whose range tombstones hide the old projection: readers see
     // the old projection (at its checkpoint) or the new one (at this one),
     // never a part of either; a crash before it leaves the old one.
-    sst_sink meta_sink(db, meta_cf, tmp.path, "meta", opts.target_file_bytes);
-    // An empty log has no checkpoint, as with the runner (keys in order: 'c' < 'f').
+    // Its range tombstone replaces the old projection's damage records with
+    // the ones this build found, in the same ingestion.
+    const key_ranges damage_cover{{damaged_prefix(views.name()), damaged_end(views.name())}};
+    sst_sink meta_sink(db, meta_cf, tmp.path, "meta", opts.target_file_bytes, {}, &damage_cover);
+    // An empty log has no checkpoint, as with the runner (keys in order: 'c' < 'd' < 'f').
     if (head > 0) {
       if (auto s = meta_sink.put(checkpoint_key(views.name()), storage::keys::be64(head)); !s) return s.err();
+    }
+    for (const auto& d : damage) {
+      if (auto s = meta_sink.put(damaged_key(views.name(), d.position), encode_damage(d)); !s) return s.err();
     }
     if (auto s = meta_sink.put(fingerprint_key(views.name()), views.fingerprint()); !s) return s.err();
     if (auto s = meta_sink.finish(); !s) return s.err();
@@ -1002,6 +1108,7 @@ result<bulk_rebuild_stats> bulk_rebuild(storage::event_log& log, lead_views& vie
   stats.views_files = views_files.size();
   stats.index_files = index_files->size();
   stats.replaced = replaced;
+  stats.damaged_events = damage.size();
   return stats;
 }
 
@@ -1023,7 +1130,7 @@ result<fold_pass_stats> fold_pass(const storage::event_log& log, unsigned thread
       versions[i] += state.version;
       return ok();
     };
-    return fold_range(log, snap, (*ranges)[i], on_lead, {&folded, &stop, nullptr}, events[i]);
+    return fold_range(log, snap, (*ranges)[i], on_lead, {&folded, &stop, nullptr}, events[i], nullptr);
   }, stop);
   if (failure) return *failure;
   fold_pass_stats out;

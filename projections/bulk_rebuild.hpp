@@ -37,6 +37,17 @@
 //      whole, after it the new one whole; a query under an older snapshot
 //      still sees the old one. A crash before it leaves the old projection
 //      (and its checkpoint and fingerprint) as it was.
+//   Damage (projections/runner.hpp): an event the scan cannot decode (or
+//   unseal: an unreadable data key) is skipped, as the page replay skips it,
+//   and a lead none of whose events folds gets no row. If the scan skipped any
+//   or folded fewer events than the last position, one walk of the `global`
+//   family (same snapshot) gives each skipped event its position and finds
+//   the positions whose event is missing; those are the damage records
+//   (meta `damaged/<projection>/<position>`, the runner's format), written
+//   into the meta file of step 4 with a range tombstone over the projection's
+//   old records: after the switch the records describe the new projection
+//   and the runner reloads them. Damage it cannot place (an event no position
+//   names) fails the build with corrupt_data, the projection unchanged.
 //   5. The old keys stay in older files under the tombstones until a
 //      compaction drops them: compact_replaced() (the runner runs it in the
 //      background after an online rebuild; `leadbase rebuild` before it exits).
@@ -107,6 +118,7 @@ struct bulk_rebuild_stats {
   size_t runs = 0;         ///< sorted runs spilled to disk
   size_t views_files = 0, index_files = 0;
   bool replaced = false;  ///< an old projection had keys: compact_replaced() reclaims them
+  uint64_t damaged_events = 0;  ///< events that cannot be read: skipped and recorded (runner.hpp, damage)
 };
 
 /// Rebuilds `views` from the whole log beside the old one and swaps it in (see above).

@@ -27,6 +27,38 @@ using storage::storage_error;
 
 std::string checkpoint_key(const std::string& projection_name) { return "checkpoint/" + projection_name; }
 std::string fingerprint_key(const std::string& projection_name) { return "fingerprint/" + projection_name; }
+std::string damaged_prefix(const std::string& projection_name) { return "damaged/" + projection_name + "/"; }
+/// The end of damaged_prefix's range ('/' + 1 = '0').
+std::string damaged_end(const std::string& projection_name) { return "damaged/" + projection_name + "0"; }
+std::string damaged_key(const std::string& projection_name, global_position position) {
+  return damaged_prefix(projection_name) + storage::keys::be64(position);
+}
+
+/// Value of a damage record: [version:be64][lead_id]\0[reason] (lead ids hold no 0x00).
+std::string encode_damage(const damaged_record& r) {
+  std::string v = storage::keys::be64(r.version);
+  v += r.lead_id;
+  v.push_back('\0');
+  v += r.reason.substr(0, 300);
+  return v;
+}
+
+namespace {
+
+std::optional<damaged_record> decode_damage(std::string_view key, std::string_view prefix, std::string_view value) {
+  if (key.size() != prefix.size() + 8 || value.size() < 9) return std::nullopt;
+  damaged_record r;
+  r.position = storage::keys::read_be64(key, prefix.size());
+  r.version = storage::keys::read_be64(value);
+  const auto rest = value.substr(8);
+  const auto nul = rest.find('\0');
+  if (nul == std::string_view::npos) return std::nullopt;
+  r.lead_id.assign(rest.substr(0, nul));
+  r.reason.assign(rest.substr(nul + 1));
+  return r;
+}
+
+} // namespace
 
 const char* to_string(runner_state s) noexcept {
   switch (s) {
@@ -52,7 +84,58 @@ result<std::unique_ptr<projection_runner>> projection_runner::open(storage::even
   auto position = r->read_checkpoint();
   if (!position) return position.err();
   r->position_ = *position;
+  if (auto s = r->load_damage(); !s) return s.err();
   return r;
+}
+
+status projection_runner::load_damage() {
+  const std::string prefix = damaged_prefix(proj_.name()), end = damaged_end(proj_.name());
+  rocksdb::Slice end_s(end);
+  rocksdb::ReadOptions ro;
+  ro.iterate_upper_bound = &end_s;
+  std::unique_ptr<rocksdb::Iterator> it(log_.db()->NewIterator(ro, log_.meta_family()));
+  uint64_t count = 0;
+  std::vector<damaged_record> listed;
+  for (it->Seek(prefix); it->Valid(); it->Next()) {
+    ++count;
+    if (listed.size() >= max_listed_damage) continue;
+    auto r = decode_damage(it->key().ToStringView(), prefix, it->value().ToStringView());
+    if (!r) {
+      damaged_record unknown;
+      unknown.reason = "(the damage record itself is unreadable)";
+      r = unknown;
+    }
+    listed.push_back(std::move(*r));
+  }
+  if (!it->status().ok()) return storage_error(it->status(), "read damage records");
+  if (count > 0)
+    log()->error("projection {}: {} damaged event(s) in the log were skipped (GET /v1/admin/projections lists them)",
+                 proj_.name(), count);
+  std::lock_guard<std::mutex> lock(damage_mutex_);
+  damaged_count_ = count;
+  damaged_ = std::move(listed);
+  return ok();
+}
+
+void projection_runner::remember_damage(std::vector<damage_note>& found) {
+  if (found.empty()) return;
+  std::lock_guard<std::mutex> lock(damage_mutex_);
+  for (auto& n : found) {
+    // Positions and a decoder's message only; the lead id (an identifier of a
+    // person) at debug, and in the admin report.
+    log()->error("projection {}: the event at position {} (version {}) cannot be read and was skipped: {}",
+                 proj_.name(), n.record.position, n.record.version, n.record.reason);
+    log()->debug("projection {}: the damaged event at position {} is of lead {}", proj_.name(), n.record.position,
+                 n.record.lead_id);
+    ++damaged_count_;
+    if (damaged_.size() < max_listed_damage) damaged_.push_back(std::move(n.record));
+  }
+}
+
+void projection_runner::note_failure(const std::string& why) {
+  std::lock_guard<std::mutex> lock(damage_mutex_);
+  if (!failing_since_) failing_since_ = std::chrono::steady_clock::now();
+  failure_ = why;
 }
 
 result<global_position> projection_runner::read_checkpoint() const {
@@ -176,6 +259,10 @@ void projection_runner::loop() {
       if (n.err().code == errc::internal && opts_.crash_before_commit) break;  // simulated crash
       if (!logged_failure) log()->error("projection {}: page failed: {}", proj_.name(), n.err().message);
       logged_failure = true;
+      note_failure(n.err().message);
+      // The waiters whose wait_ms is over are answered now, not when (if ever)
+      // a page applies again.
+      fire_waiters(false);
       std::unique_lock<std::mutex> lock(mutex_);
       wake_.wait_for(lock, std::chrono::milliseconds(100), [this] { return stop_requested_; });
       continue;
@@ -183,6 +270,11 @@ void projection_runner::loop() {
     if (logged_failure) log()->info("projection {}: pages apply again", proj_.name());
     logged_failure = false;
     failed_ = false;
+    {
+      std::lock_guard<std::mutex> lock(damage_mutex_);
+      failing_since_.reset();
+      failure_.clear();
+    }
     fire_waiters(false);
     if (*n >= opts_.linger_min_page && *n < opts_.page_size && opts_.linger.count() > 0) {
       const auto deadline = std::chrono::steady_clock::now() + opts_.linger;
@@ -255,6 +347,11 @@ void projection_runner::rebuild_beside_now() {
     rebuild_error_.clear();
   }
   log()->info("projection {}: switched to the rebuilt projection at position {}", proj_.name(), r->position);
+  // The switch replaced the damage records with the ones the new build made
+  // (what it skipped); the list in memory follows them.
+  if (auto s = load_damage(); !s)
+    log()->warn("projection {}: cannot read the rebuilt projection's damage records: {}", proj_.name(),
+                s.err().message);
   if (r->cleanup)
     run_maintenance([cleanup = std::move(r->cleanup), name = proj_.name()] {
       if (auto s = cleanup(); !s) log()->warn("projection {}: cleaning up after the rebuild: {}", name, s.err().message);
@@ -270,23 +367,44 @@ result<size_t> projection_runner::step() {
     pending_since_ = -1;
     return size_t{0};
   }
-  auto page = log_.read_global(pos, opts_.page_size + 1, storage::event_log::hashes::skip);
+  auto page = log_.read_global(pos, opts_.page_size + 1, storage::event_log::hashes::skip, storage::on_damage::mark);
   if (!page) return page.err();
   auto& events = *page;
   if (events.empty()) return size_t{0};
   int64_t next_pending = -1;
   if (events.size() > opts_.page_size) {
-    next_pending = events.back().ev.meta.recorded_at;
+    if (!events.back().damaged()) next_pending = events.back().ev.meta.recorded_at;
     events.pop_back();
   }
   for (size_t i = 0; i < events.size(); ++i)
     if (events[i].ev.meta.position != pos + 1 + i)
       return error{errc::corrupt_data, "the global log has a gap at position " + std::to_string(pos + 1 + i)};
-  pending_since_ = events.front().ev.meta.recorded_at;
+  const size_t page_events = events.size();
+  const global_position last = events.back().ev.meta.position;
+
+  // Damaged events are recorded, in this page's batch, instead of applied.
+  std::vector<damage_note> found;
+  for (auto& se : events) {
+    if (!se.damaged()) continue;
+    damage_note n;
+    n.record = damaged_record{se.ev.meta.position, se.ev.meta.lead_id, se.ev.meta.version, se.damage};
+    n.key = damaged_prefix(proj_.name()) + storage::keys::be64(se.ev.meta.position);
+    n.value = encode_damage(n.record);
+    found.push_back(std::move(n));
+  }
+  if (!found.empty())
+    events.erase(std::remove_if(events.begin(), events.end(), [](const auto& se) { return se.damaged(); }),
+                 events.end());
+  pending_since_ = events.empty() ? -1 : events.front().ev.meta.recorded_at;
 
   rocksdb::WriteBatch batch;
-  if (auto s = proj_.apply(events, batch); !s) return s.err();
-  const global_position last = events.back().ev.meta.position;
+  if (!events.empty()) {
+    if (auto s = proj_.apply(events, batch); !s) return s.err();
+  }
+  for (const auto& n : found) {
+    auto s = batch.Put(log_.meta_family(), n.key, n.value);
+    if (!s.ok()) return storage_error(s, "batch damage record");
+  }
   auto s = batch.Put(log_.meta_family(), checkpoint_key_, storage::keys::be64(last));
   if (s.ok() && pos == 0) s = batch.Put(log_.meta_family(), fingerprint_key_, proj_.fingerprint());
   if (!s.ok()) return storage_error(s, "batch checkpoint");
@@ -298,8 +416,9 @@ result<size_t> projection_runner::step() {
   if (!s.ok()) return storage_error(s, "write projection page");
   position_.store(last, std::memory_order_release);
   pending_since_ = next_pending;
+  remember_damage(found);
   proj_.committed();
-  return events.size();
+  return page_events;
 }
 
 status projection_runner::clear_now() {
@@ -309,10 +428,16 @@ status projection_runner::clear_now() {
   if (!s.ok()) return storage_error(s, "batch checkpoint delete");
   s = batch.Put(log_.meta_family(), fingerprint_key_, proj_.fingerprint());
   if (!s.ok()) return storage_error(s, "batch fingerprint");
+  // The replay meets the damage again (or not, if it was repaired meanwhile).
+  s = batch.DeleteRange(log_.meta_family(), damaged_prefix(proj_.name()), damaged_end(proj_.name()));
+  if (!s.ok()) return storage_error(s, "batch damage records delete");
   s = log_.db()->Write(rocksdb::WriteOptions(), &batch);
   if (!s.ok()) return storage_error(s, "clear projection");
   position_.store(0, std::memory_order_release);
   pending_since_ = -1;
+  std::lock_guard<std::mutex> lock(damage_mutex_);
+  damaged_count_ = 0;
+  damaged_.clear();
   return ok();
 }
 
@@ -321,10 +446,19 @@ status projection_runner::rebuild_offline(const std::function<void(global_positi
     const std::atomic<bool> never{false};
     auto reached = opts_.rebuild_beside(progress, never);
     pending_since_ = -1;
-    if (!reached) return reached.err();  // the projection is as it was
-    position_.store(reached->position, std::memory_order_release);
-    if (reached->cleanup) return reached->cleanup();
-    return ok();
+    if (reached) {
+      position_.store(reached->position, std::memory_order_release);
+      // The new projection came with its own damage records (what its build skipped).
+      if (auto s = load_damage(); !s) return s;
+      if (reached->cleanup) return reached->cleanup();
+      return ok();
+    }
+    // The projection is as it was. What a whole-log build cannot get past
+    // (e.g. the events family and the global index disagree), the page
+    // replay below may: it skips and records what it cannot read.
+    if (reached.err().code != errc::corrupt_data) return reached.err();
+    log()->warn("projection {}: the rebuild beside met damage ({}); replaying page by page instead", proj_.name(),
+                reached.err().message);
   }
   if (auto s = clear_now(); !s) return s;
   const global_position head = log_.last_position();
@@ -358,6 +492,15 @@ runner_info projection_runner::info() const {
   i.lag_events = i.head - i.position;
   i.state = state_.load();
   i.failed = failed_.load();
+  {
+    std::lock_guard<std::mutex> lock(damage_mutex_);
+    i.damaged_events = damaged_count_;
+    i.damaged = damaged_;
+    if (failing_since_) {
+      i.failing_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - *failing_since_).count();
+      i.failure = failure_;
+    }
+  }
   i.progress = i.head == 0 ? 1.0 : static_cast<double>(i.position) / static_cast<double>(i.head);
   if (const double building = build_progress_.load(); building >= 0) i.progress = building;
   {
@@ -367,8 +510,8 @@ runner_info projection_runner::info() const {
   if (i.lag_events > 0) {
     int64_t since = pending_since_.load();
     if (since < 0) {
-      auto next = log_.read_global(i.position, 1);
-      if (next && !next->empty()) since = next->front().ev.meta.recorded_at;
+      auto next = log_.read_global(i.position, 1, storage::event_log::hashes::skip, storage::on_damage::mark);
+      if (next && !next->empty() && !next->front().damaged()) since = next->front().ev.meta.recorded_at;
     }
     if (since >= 0) i.lag_seconds = std::max<double>(0.0, static_cast<double>(now_millis() - since) / 1000.0);
   }

@@ -29,6 +29,16 @@
 //   instead of serving one that fills page by page.
 //   Lag: events = head − position; seconds ≈ now − recorded_at of the oldest
 //   event not yet applied (0 when caught up).
+//   Damage: an event the log cannot read (stored_event::damage: corrupt bytes,
+//   failed verification or unsealing, a missing record) is not applied; it is
+//   recorded under meta `damaged/<name>/<position:be64>` in the page's batch
+//   (so a restart keeps the record and never meets it again), logged once, and
+//   the runner goes on: one bad record cannot stop the projection for every
+//   other lead. info() lists the records; a rebuild clears and re-finds them.
+//   Events that read fine but break the hash chain are not the runner's to
+//   find (it skips the hashes): history, replay, as-of and verify check the chain.
+//   Waiters: a page that fails still expires the waiters whose time is up, so
+//   a read with min_position never waits past its wait_ms.
 //
 // Concurrency: start/stop/notify/rebuild/info/when_reached/wait_for are
 //   thread-safe. when_reached callbacks run on the runner thread (or on the
@@ -44,6 +54,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -64,7 +75,8 @@ class projection {
   virtual std::string name() const = 0;
   /// Its settings; a change means the stored projection is stale (rebuild).
   virtual std::string fingerprint() const = 0;
-  /// Adds the effect of `events` (consecutive, in global order) to `batch`.
+  /// Adds the effect of `events` (in global order; damaged events, which the
+  /// runner records instead, are left out) to `batch`.
   /// Reads committed state only (everything before events.front()).
   virtual status apply(const std::vector<storage::stored_event>& events, rocksdb::WriteBatch& batch) = 0;
   /// Adds the deletion of every key it owns to `batch`.
@@ -76,6 +88,22 @@ class projection {
 /// The meta keys a runner keeps for a projection: its position and its settings.
 std::string checkpoint_key(const std::string& projection_name);
 std::string fingerprint_key(const std::string& projection_name);
+/// The meta key range [damaged_prefix, damaged_end) of a projection's damage
+/// records (key: the prefix + position:be64).
+std::string damaged_prefix(const std::string& projection_name);
+std::string damaged_end(const std::string& projection_name);
+
+/// An event a projection skipped because the log cannot read it.
+struct damaged_record {
+  global_position position = 0;
+  std::string lead_id;       ///< empty when even the global index entry is unreadable
+  lead_version version = 0;  ///< 0 when unknown
+  std::string reason;
+};
+/// A damage record's meta key and value, as the runner writes and reads them
+/// (a rebuild beside writes its own with the projection it builds).
+std::string damaged_key(const std::string& projection_name, global_position position);
+std::string encode_damage(const damaged_record& r);
 
 /// (events done so far, last position)
 using rebuild_progress = std::function<void(global_position, global_position)>;
@@ -129,7 +157,14 @@ struct runner_info {
                           ///< builds, the share of the log it has folded
   bool failed = false;    ///< the last page failed (storage error); it is retried
   std::string rebuild_error;  ///< why the last rebuild beside failed (the old projection serves); empty if none
+  double failing_seconds = 0;  ///< how long pages have been failing (0 when the last one applied)
+  std::string failure;         ///< the failing page's error, while failed
+  uint64_t damaged_events = 0;           ///< events skipped as damaged (see damaged_record)
+  std::vector<damaged_record> damaged;   ///< the first max_listed_damage of them, by position
 };
+
+/// How many damage records runner_info lists (the count covers them all).
+inline constexpr size_t max_listed_damage = 100;
 
 class projection_runner {
  public:
@@ -185,6 +220,14 @@ class projection_runner {
   void maintenance_loop();
   /// The online rebuild with rebuild_beside, on the runner's thread.
   void rebuild_beside_now();
+  status load_damage();
+  void note_failure(const std::string& why);
+
+  struct damage_note {
+    damaged_record record;
+    std::string key, value;
+  };
+  void remember_damage(std::vector<damage_note>& found);
 
   storage::event_log& log_;
   projection& proj_;
@@ -196,6 +239,12 @@ class projection_runner {
   std::atomic<bool> failed_{false};
   std::atomic<int64_t> pending_since_{-1};  ///< recorded_at of the next unapplied event read, or -1
   std::atomic<double> build_progress_{-1};   ///< a rebuild beside is building: its progress, else -1
+
+  mutable std::mutex damage_mutex_;
+  uint64_t damaged_count_ = 0;
+  std::vector<damaged_record> damaged_;  ///< the first max_listed_damage, by position
+  std::optional<std::chrono::steady_clock::time_point> failing_since_;  ///< under damage_mutex_
+  std::string failure_;                                                 ///< under damage_mutex_
 
   mutable std::mutex mutex_;
   std::condition_variable wake_;

@@ -306,6 +306,22 @@ status stats_store::load(const event& e) {
   return impl_->apply_one(e);
 }
 
+void stats_store::skip_damaged(global_position position) {
+  {
+    std::unique_lock lock(impl_->mutex);
+    if (position != 0 && position <= position_.load(std::memory_order_relaxed)) return;  // met before
+    ++impl_->c.damaged_events;
+    if (position != 0) position_.store(position, std::memory_order_release);
+    impl_->c.position = position_.load(std::memory_order_relaxed);
+  }
+  fire_waiters(now_millis());
+}
+
+void stats_store::note_damaged() {
+  std::unique_lock lock(impl_->mutex);
+  ++impl_->c.damaged_events;
+}
+
 void stats_store::finish_load(global_position position) {
   {
     std::unique_lock lock(impl_->mutex);
@@ -414,10 +430,11 @@ void stats_store::fire_waiters(millis now) {
 
 lead_state_loader log_state_loader(const storage::event_log& log) {
   return [&log](const std::string& lead_id, global_position before) -> result<lead_state> {
-    auto events = log.read_stream(lead_id);
+    auto events = log.read_stream(lead_id, 1, UINT64_MAX, SIZE_MAX, storage::on_damage::mark);
     if (!events) return events.err();
     lead_state s = initial(lead_id);
     for (const auto& e : *events) {
+      if (e.damaged()) continue;  // counted by the follower where it met it
       if (e.ev.meta.position >= before) break;
       evolve(s, e.ev);
     }
@@ -484,6 +501,12 @@ void stats_follower::run() {
           [this] {
             std::lock_guard lock(mutex_);
             return stop_;
+          },
+          [this, &log](std::string_view lead_id, lead_version version, const error& why) {
+            log->error("stats: an event (version {}) cannot be read and was skipped: {}", version, why.message);
+            log->debug("stats: the damaged event is version {} of lead {}", version, lead_id);
+            store_.note_damaged();
+            return ok();
           });
     }
     if (loaded) {
@@ -509,14 +532,30 @@ void stats_follower::run() {
     bool busy = false;
     const global_position at = store_.position();
     if (log_.last_position() > at) {
-      auto page = log_.read_global(at, page_, storage::event_log::hashes::skip);
+      auto page = log_.read_global(at, page_, storage::event_log::hashes::skip, storage::on_damage::mark);
       if (!page) {
         if (may_warn()) log->warn("stats: reading the log after position {} failed: {}", at, page.err().message);
       } else if (!page->empty()) {
+        // Runs of sound events are applied; a damaged event between them is
+        // skipped (and counted) once everything before it is in.
         std::vector<event> events;
         events.reserve(page->size());
-        for (auto& s : *page) events.push_back(std::move(s.ev));
-        if (auto st = store_.apply(events); !st) {
+        status st = ok();
+        for (auto& s : *page) {
+          if (!s.damaged()) {
+            events.push_back(std::move(s.ev));
+            continue;
+          }
+          st = store_.apply(events);
+          events.clear();
+          if (!st) break;
+          if (s.ev.meta.position > store_.position())
+            log->error("stats: the event at position {} (version {}) cannot be read and was skipped: {}",
+                       s.ev.meta.position, s.ev.meta.version, s.damage);
+          store_.skip_damaged(s.ev.meta.position);
+        }
+        if (st) st = store_.apply(events);
+        if (!st) {
           if (may_warn()) log->warn("stats: applying after position {} failed (will retry): {}", store_.position(), st.err().message);
         } else {
           busy = true;

@@ -157,6 +157,7 @@ struct stats_counters {
   double processing_sum_s = 0;
   uint64_t processing_count = 0;
   uint64_t leads = 0;
+  uint64_t damaged_events = 0;  ///< events the log cannot read, skipped (skip_damaged, note_damaged)
   std::size_t memory_bytes = 0;  ///< estimate of the summaries, index, arena and cache
 };
 
@@ -182,6 +183,13 @@ class stats_store {
   status load(const event& e);
   void finish_load(global_position position);
 
+  /// An event the log cannot read (stored_event::damage) at `position`: it is
+  /// skipped and counted, and position() moves to it when it is the next one.
+  /// Call it in global order, after the events before it were applied.
+  void skip_damaged(global_position position);
+  /// Counts a damaged event met by the start-up load (no position known).
+  void note_damaged();
+
   global_position position() const noexcept { return position_.load(std::memory_order_acquire); }
   stats_report report(millis window_ms, millis now) const;
   stats_counters counters() const;
@@ -201,7 +209,9 @@ class stats_store {
 };
 
 /// Follows the log on its own thread: reads read_global pages after the
-/// store's position and applies them; polls last_position() when idle.
+/// store's position and applies them; polls last_position() when idle. An
+/// event the log cannot read is skipped and counted (skip_damaged), so one bad
+/// record cannot stop the figures; the loader skips such events too.
 class stats_follower {
  public:
   stats_follower(const storage::event_log& log, stats_store& store,

@@ -28,6 +28,7 @@
 #include "events/logging.hpp"
 #include "events/time.hpp"
 #include "storage/disk_space.hpp"
+#include "storage/db_snapshot.hpp"
 #include "storage/hash_chain.hpp"
 #include "storage/keys.hpp"
 #include "storage/resilient_fs.hpp"
@@ -88,6 +89,16 @@ class no_auto_recovery final : public rocksdb::EventListener {
     *auto_recovery = false;
   }
 };
+/// A damaged entry of a read with on_damage::mark (stored_event::damage).
+stored_event damaged_entry(std::string_view lead_id, lead_version version, global_position position,
+                           std::string why) {
+  stored_event se;
+  se.ev.meta.lead_id.assign(lead_id);
+  se.ev.meta.version = version;
+  se.ev.meta.position = position;
+  se.damage = why.empty() ? std::string("damaged") : std::move(why);
+  return se;
+}
 
 } // namespace
 
@@ -532,7 +543,7 @@ std::vector<append_result> event_log::append_batch(std::vector<append_request>& 
       // Remember the event as a read would return it: decoded from the stored
       // bytes (the codec's normal form), personal fields restored.
       if (auto decoded = decode_event(bytes)) {
-        stored_event se{std::move(decoded->ev), h.hash};
+        stored_event se{std::move(decoded->ev), h.hash, {}};
         if (!personal.empty()) restore_personal(se.ev, personal);
         committed.push_back(std::move(se));
       } else {
@@ -639,7 +650,7 @@ result<std::optional<head>> event_log::read_head(const std::string& lead_id) con
 }
 
 result<std::vector<stored_event>> event_log::read_stream(const std::string& lead_id, lead_version from,
-                                                         lead_version to, size_t max_count) const {
+                                                         lead_version to, size_t max_count, on_damage d) const {
   if (!keys::is_storable_lead_id(lead_id)) return not_a_lead_id();
   std::vector<stored_event> out;
   if (from == 0) from = 1;
@@ -653,14 +664,21 @@ result<std::vector<stored_event>> event_log::read_stream(const std::string& lead
   std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(ro, impl_->cf(cf_events)));
   for (it->Seek(keys::event_key(lead_id, from)); it->Valid() && out.size() < max_count; it->Next()) {
     auto e = impl_->decode(it->value().ToStringView(), *key);
-    if (!e) return e.err();
-    out.push_back(std::move(*e));
+    if (e) {
+      out.push_back(std::move(*e));
+      continue;
+    }
+    std::string_view id;
+    lead_version version = 0;
+    if (d == on_damage::fail || !keys::split_event_key(it->key().ToStringView(), id, version)) return e.err();
+    out.push_back(damaged_entry(lead_id, version, 0, e.err().message));
   }
   if (!it->status().ok()) return storage_error(it->status(), "read stream");
   return out;
 }
 
-result<std::vector<stored_event>> event_log::read_global(global_position after, size_t limit, hashes h) const {
+result<std::vector<stored_event>> event_log::read_global(global_position after, size_t limit, hashes h,
+                                                         on_damage d) const {
   std::vector<stored_event> out;
   if (limit == 0) return out;
   if (auto recent = impl_->recall(after, limit)) {
@@ -668,36 +686,149 @@ result<std::vector<stored_event>> event_log::read_global(global_position after, 
       for (auto& se : *recent) se.hash = hash256{};
     return std::move(*recent);
   }
-  std::vector<std::string> event_keys;
+  const bool mark = d == on_damage::mark;
+  // One slot per position: an event key, or (mark) a damaged entry.
+  struct slot {
+    global_position position = 0;
+    std::string key;     // the event key from the global index; empty when damaged
+    std::string damage;  // why the slot cannot be read
+  };
+  std::vector<slot> slots;
   {
     std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->cf(cf_global)));
-    for (it->Seek(keys::position_key(after + 1)); it->Valid() && event_keys.size() < limit; it->Next())
-      event_keys.push_back(it->value().ToString());
+    global_position expected = after + 1;
+    for (it->Seek(keys::position_key(after + 1)); it->Valid() && slots.size() < limit; it->Next()) {
+      const auto k = it->key().ToStringView();
+      if (k.size() != 8) {
+        if (!mark) return error{errc::corrupt_data, "corrupt global index key"};
+        continue;  // not a position: the gap it leaves is reported below
+      }
+      const global_position pos = keys::read_be64(k);
+      // Positions are assigned without a gap; a missing one is damage.
+      for (; mark && expected < pos && slots.size() < limit; ++expected)
+        slots.push_back({expected, {}, "position " + std::to_string(expected) + " is missing from the global index"});
+      if (slots.size() >= limit) break;
+      slots.push_back({pos, it->value().ToString(), {}});
+      expected = pos + 1;
+    }
     if (!it->status().ok()) return storage_error(it->status(), "read global");
   }
-  std::vector<rocksdb::Slice> slices(event_keys.begin(), event_keys.end());
+  std::vector<rocksdb::Slice> slices;
+  std::vector<size_t> slot_of;  // slices[i] belongs to slots[slot_of[i]]
+  for (size_t i = 0; i < slots.size(); ++i) {
+    if (!slots[i].damage.empty()) continue;
+    slices.emplace_back(slots[i].key);
+    slot_of.push_back(i);
+  }
   std::vector<rocksdb::PinnableSlice> values(slices.size());
   std::vector<rocksdb::Status> statuses(slices.size());
-  impl_->db->MultiGet(rocksdb::ReadOptions(), impl_->cf(cf_events), slices.size(), slices.data(), values.data(),
-                      statuses.data());
-  std::unordered_map<std::string, std::optional<data_key>> lead_keys;
-  out.reserve(slices.size());
-  for (size_t i = 0; i < slices.size(); ++i) {
-    if (!statuses[i].ok()) return storage_error(statuses[i], "read global event");
+  if (!slices.empty())
+    impl_->db->MultiGet(rocksdb::ReadOptions(), impl_->cf(cf_events), slices.size(), slices.data(), values.data(),
+                        statuses.data());
+  std::unordered_map<std::string, result<std::optional<data_key>>> lead_keys;
+  out.reserve(slots.size());
+  size_t next_value = 0;
+  for (size_t i = 0; i < slots.size(); ++i) {
+    slot& sl = slots[i];
     std::string_view lead_id;
-    lead_version version;
-    if (!keys::split_event_key(event_keys[i], lead_id, version))
-      return error{errc::corrupt_data, "corrupt global index entry"};
-    auto found = lead_keys.find(std::string(lead_id));
-    if (found == lead_keys.end()) {
-      auto key = impl_->get_key(lead_id);
-      if (!key) return key.err();
-      found = lead_keys.emplace(std::string(lead_id), *key).first;
+    lead_version version = 0;
+    if (sl.damage.empty() && !keys::split_event_key(sl.key, lead_id, version)) {
+      if (!mark) return error{errc::corrupt_data, "corrupt global index entry"};
+      sl.damage = "the global index entry of position " + std::to_string(sl.position) + " is not an event key";
     }
-    auto e = impl_->decode(values[i].ToStringView(), found->second, h);
-    if (!e) return e.err();
-    out.push_back(std::move(*e));
+    const rocksdb::Status* st = nullptr;
+    const rocksdb::PinnableSlice* value = nullptr;
+    if (next_value < slot_of.size() && slot_of[next_value] == i) {
+      st = &statuses[next_value];
+      value = &values[next_value];
+      ++next_value;
+    }
+    if (sl.damage.empty() && st && !st->ok()) {
+      // A missing event or a block that fails its checksum is this record's
+      // damage; any other error (I/O) is the read's.
+      if (!mark || !(st->IsNotFound() || st->IsCorruption())) return storage_error(*st, "read global event");
+      sl.damage = st->IsNotFound() ? "the event is missing" : "cannot read the event: " + st->ToString();
+    }
+    if (sl.damage.empty()) {
+      auto found = lead_keys.find(std::string(lead_id));
+      if (found == lead_keys.end()) found = lead_keys.emplace(std::string(lead_id), impl_->get_key(lead_id)).first;
+      if (!found->second) {
+        if (!mark || found->second.err().code != errc::corrupt_data) return found->second.err();
+        sl.damage = found->second.err().message;
+      } else {
+        auto e = impl_->decode(value->ToStringView(), *found->second, h);
+        if (e) {
+          out.push_back(std::move(*e));
+          continue;
+        }
+        if (!mark) return e.err();
+        sl.damage = e.err().message;
+      }
+    }
+    out.push_back(damaged_entry(lead_id, version, sl.position, std::move(sl.damage)));
   }
+  return out;
+}
+
+result<chain_read> event_log::read_chain(const std::string& lead_id) const {
+  if (!keys::is_storable_lead_id(lead_id)) return not_a_lead_id();
+  // A frozen log (read-only, or a secondary beside a server) does not change
+  // under the read, and a secondary's iterators refuse a snapshot.
+  db_snapshot snap(impl_->db.get(), !impl_->frozen);
+  rocksdb::ReadOptions ro;
+  ro.snapshot = snap.get();
+  chain_read out;
+  {
+    std::string v;
+    auto s = impl_->db->Get(ro, impl_->cf(cf_heads), lead_id, &v);
+    if (s.ok()) {
+      out.last = decode_head(v);
+      if (!out.last) out.head_damage = "the head is not 48 bytes";
+    } else if (s.IsCorruption()) {
+      out.head_damage = "cannot read the head: " + s.ToString();
+    } else if (!s.IsNotFound()) {
+      return storage_error(s, "read head");
+    }
+  }
+  std::optional<data_key> key;
+  std::string key_damage;
+  {
+    std::string v;
+    auto s = impl_->db->Get(ro, impl_->cf(cf_keys), lead_id, &v);
+    if (s.ok()) {
+      auto k = parse_data_key(v);
+      if (k) key = *k;
+      else key_damage = k.err().message;
+    } else if (s.IsCorruption()) {
+      key_damage = "cannot read the data key: " + s.ToString();
+    } else if (!s.IsNotFound()) {
+      return storage_error(s, "read key");
+    }
+  }
+  const std::string upper = keys::lead_upper_bound(lead_id);
+  rocksdb::Slice upper_s(upper);
+  ro.iterate_upper_bound = &upper_s;
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(ro, impl_->cf(cf_events)));
+  for (it->Seek(keys::event_key(lead_id, 1)); it->Valid(); it->Next()) {
+    std::string_view id;
+    lead_version version = 0;
+    if (!keys::split_event_key(it->key().ToStringView(), id, version) || id != lead_id) continue;
+    if (!key_damage.empty()) {
+      out.events.push_back(damaged_entry(lead_id, version, 0, key_damage));
+      continue;
+    }
+    auto e = impl_->decode(it->value().ToStringView(), key);
+    if (e && (e->ev.meta.lead_id != lead_id || e->ev.meta.version != version)) {
+      // Sound bytes under the wrong key (a moved or copied record).
+      out.events.push_back(damaged_entry(lead_id, version, e->ev.meta.position,
+                                         "the stored event is " + e->ev.meta.lead_id + " version " +
+                                             std::to_string(e->ev.meta.version)));
+      continue;
+    }
+    if (e) out.events.push_back(std::move(*e));
+    else out.events.push_back(damaged_entry(lead_id, version, 0, e.err().message));
+  }
+  if (!it->status().ok()) return storage_error(it->status(), "read chain");
   return out;
 }
 

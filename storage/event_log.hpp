@@ -140,6 +140,31 @@ struct append_result {
 struct stored_event {
   event ev;
   hash256 hash{};  // SHA-256(prev_hash || stored bytes), recomputed on read
+  /// Why the event cannot be read (corrupt bytes, failed FlatBuffers
+  /// verification or unsealing, a missing event or index entry); empty for a
+  /// sound event. Only reads with on_damage::mark return such entries; ev.meta
+  /// then holds only what the keys tell: lead_id, version, position (0 where
+  /// unknown), and hash is zero.
+  std::string damage;
+  bool damaged() const noexcept { return !damage.empty(); }
+};
+
+/// What a read does with an event it cannot read. fail: the whole read fails
+/// (the writer's rehydration must never fold a partial history). mark: the
+/// event is returned as a damaged entry (stored_event::damage) and the read
+/// goes on, so one bad record cannot hide every other one (feed, projections,
+/// history). An I/O error that is not about one record still fails the read.
+enum class on_damage : uint8_t { fail, mark };
+
+/// One lead's whole chain and its head, read from one snapshot (a concurrent
+/// append cannot make them disagree), for an integrity check
+/// (storage/chain_check.hpp).
+struct chain_read;
+
+struct chain_read {
+  std::vector<stored_event> events;  ///< in version order; damaged ones marked
+  std::optional<head> last;          ///< the lead's head; nullopt when there is none
+  std::string head_damage;           ///< why the head cannot be read; empty when it can
 };
 
 /// How the log's writes have gone (write_health()); times in ms since the epoch.
@@ -200,17 +225,22 @@ class event_log {
 
   result<std::optional<head>> read_head(const std::string& lead_id) const;
   /// Events of one lead with from <= version <= to, at most max_count, oldest first.
+  /// With on_damage::mark an event that cannot be decoded is a damaged entry.
   result<std::vector<stored_event>> read_stream(const std::string& lead_id, lead_version from = 1,
-                                                lead_version to = UINT64_MAX,
-                                                size_t max_count = SIZE_MAX) const;
+                                                lead_version to = UINT64_MAX, size_t max_count = SIZE_MAX,
+                                                on_damage d = on_damage::fail) const;
   /// Whether a read recomputes each event's chain hash. Projections fold events
   /// and never look at hashes; history, feed and verify need them.
   enum class hashes : uint8_t { compute, skip };
 
   /// Events of all leads with position > after, at most limit, in global order.
   /// With hashes::skip, stored_event::hash is left zero.
+  /// With on_damage::mark, an event that cannot be read is a damaged entry at
+  /// its position, and a position missing from the global index is one too.
   result<std::vector<stored_event>> read_global(global_position after, size_t limit,
-                                                hashes h = hashes::compute) const;
+                                                hashes h = hashes::compute, on_damage d = on_damage::fail) const;
+  /// Every event of one lead (damaged ones marked) and its head, from one snapshot.
+  result<chain_read> read_chain(const std::string& lead_id) const;
   /// Decodes one value of the `events` family and unseals its personal fields
   /// with `key`, exactly as read_stream and read_global do (nullopt key = the
   /// key was destroyed: the event is marked personal_erased). For code that

@@ -20,7 +20,7 @@ log_snapshot::log_snapshot(const event_log& log)
 status scan_leads(const event_log& log, const log_snapshot& snapshot, const lead_scan_range& range,
                   const std::function<status(std::string_view lead_id, stored_event& e)>& on_event,
                   const std::function<status(std::string_view lead_id)>& on_lead_end,
-                  const std::function<bool()>& stop) {
+                  const std::function<bool()>& stop, const scan_damage_handler& on_damaged) {
   rocksdb::DB* db = log.db();
   rocksdb::ReadOptions ro;
   ro.snapshot = snapshot.get();
@@ -34,6 +34,7 @@ status scan_leads(const event_log& log, const log_snapshot& snapshot, const lead
   std::string lead;
   bool have_lead = false;
   std::optional<data_key> key;
+  std::optional<error> key_damage;  // the lead's data key is unreadable (only with on_damaged)
   uint32_t since_poll = 0;
   keys->SeekToFirst();
   for (ev->SeekToFirst(); ev->Valid(); ev->Next()) {
@@ -53,13 +54,23 @@ status scan_leads(const event_log& log, const log_snapshot& snapshot, const lead
       while (keys->Valid() && keys->key().ToStringView() < id) keys->Next();
       if (!keys->status().ok()) return storage_error(keys->status(), "scan data keys");
       key.reset();
+      key_damage.reset();
       if (keys->Valid() && keys->key().ToStringView() == id) {
         auto k = event_log::parse_data_key(keys->value().ToStringView());
-        if (!k) return k.err();
-        key = *k;
+        if (!k && !on_damaged) return k.err();
+        if (k) key = *k;
+        else key_damage = k.err();
       }
     }
+    if (key_damage) {
+      if (auto s = on_damaged(lead, version, *key_damage); !s) return s;
+      continue;
+    }
     auto decoded = log.decode_stored(ev->value().ToStringView(), key);
+    if (!decoded && on_damaged) {
+      if (auto s = on_damaged(lead, version, decoded.err()); !s) return s;
+      continue;
+    }
     if (!decoded)
       return error{decoded.err().code,
                    "event " + std::to_string(version) + " of lead " + lead + ": " + decoded.err().message};

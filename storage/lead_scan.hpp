@@ -44,14 +44,20 @@ struct lead_scan_range {
   std::string lo, hi;  ///< lead id (or event key) bounds, hi exclusive; empty = unbounded
 };
 
+/// An event the scan cannot decode (corrupt bytes, failed verification or unsealing).
+using scan_damage_handler =
+    std::function<status(std::string_view lead_id, lead_version version, const error& why)>;
+
 /// Calls `on_event(lead_id, event)` for each event of the leads in `range`,
 /// lead by lead in key order and each lead's events in version order, and
 /// `on_lead_end(lead_id)` after each lead's last event (may be empty). Stops at
 /// the first error, its own or a callback's. `stop` (optional) is polled every
 /// few thousand events; when it returns true the scan ends with errc::internal.
+/// An event that cannot be decoded stops the scan with its error, unless
+/// `on_damaged` is given: then it is called instead and the scan goes on.
 status scan_leads(const event_log& log, const log_snapshot& snapshot, const lead_scan_range& range,
                   const std::function<status(std::string_view lead_id, stored_event& e)>& on_event,
                   const std::function<status(std::string_view lead_id)>& on_lead_end = {},
-                  const std::function<bool()>& stop = {});
+                  const std::function<bool()>& stop = {}, const scan_damage_handler& on_damaged = {});
 
 } // namespace leadbase::storage

@@ -24,10 +24,11 @@ log_audit_report audit_log(const event_log& log, size_t max_reported) {
   std::unordered_map<std::string, lead_chain> chains;
   global_position after = 0, expected_position = 1;
   for (;;) {
-    auto page = log.read_global(after, 4096);
+    // Damaged events come back marked, so the walk names each and goes on.
+    auto page = log.read_global(after, 4096, event_log::hashes::compute, on_damage::mark);
     if (!page) {
-      // A damaged event: the walk cannot go past it (read_global decodes every
-      // event of the page); `leadbase verify`'s projection check still names the
+      // The index itself cannot be walked past here (an I/O error, not one
+      // record's damage); `leadbase verify`'s projection check still names the
       // leads whose streams cannot be read.
       problem(r, max_reported,
               "global log: cannot read the events after position " + std::to_string(after) + ": " +
@@ -43,6 +44,22 @@ log_audit_report audit_log(const event_log& log, size_t max_reported) {
                 "global log: expected position " + std::to_string(expected_position) + ", found " +
                     std::to_string(m.position));
       expected_position = m.position + 1;
+      if (e.damaged()) {
+        ++r.damaged;
+        problem(r, max_reported,
+                "position " + std::to_string(m.position) + ": " +
+                    (m.lead_id.empty() ? std::string("an event")
+                                       : "lead " + m.lead_id + " version " + std::to_string(m.version)) +
+                    " cannot be read: " + e.damage);
+        if (m.lead_id.empty()) continue;
+        auto& c = chains[m.lead_id];
+        if (!c.broken) {
+          c.broken = true;
+          problem(r, max_reported, "lead " + m.lead_id + ": chain broken at version " + std::to_string(m.version));
+        }
+        c.version = m.version;
+        continue;
+      }
       auto& c = chains[m.lead_id];
       if (!c.broken && (m.prev_hash != c.last || m.version != c.version + 1)) {
         c.broken = true;
@@ -56,9 +73,11 @@ log_audit_report audit_log(const event_log& log, size_t max_reported) {
   }
   r.head = after;
   r.leads = chains.size();
-  // Each lead's head must be the end of its chain (when the walk saw every event).
+  // Each lead's head must be the end of its chain (when the walk saw every
+  // event; a chain already found broken is reported once).
   if (r.walk_complete)
     for (const auto& [lead, c] : chains) {
+      if (c.broken) continue;
       auto head = log.read_head(lead);
       if (!head || !*head || (*head)->version != c.version || (*head)->hash != c.last)
         problem(r, max_reported, "lead " + lead + ": head does not match its last event");
