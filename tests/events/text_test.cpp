@@ -138,11 +138,13 @@ TEST_CASE("every UTF-8 sequence of up to three bytes is judged as the standard s
 }
 
 TEST_CASE("four-byte UTF-8: every lead and second byte with boundary continuations", "[text]") {
+  size_t checked = 0;
   for (unsigned b0 = 0xF0; b0 <= 0xFF; ++b0)
     for (unsigned b1 = 0; b1 <= 0xFF; ++b1)
       for (unsigned b2 : {0x00u, 0x7Fu, 0x80u, 0xBFu, 0xC0u})
         for (unsigned b3 : {0x7Fu, 0x80u, 0x9Fu, 0xBFu, 0xC0u}) {
           std::string s{static_cast<char>(b0), static_cast<char>(b1), static_cast<char>(b2), static_cast<char>(b3)};
+          ++checked;
           if (is_utf8_fault(s) == spec_well_formed(s))
             FAIL_CHECK(std::hex << b0 << " " << b1 << " " << b2 << " " << b3);
         }
@@ -153,6 +155,8 @@ TEST_CASE("four-byte UTF-8: every lead and second byte with boundary continuatio
     s.pop_back();
     if (!is_utf8_fault("x" + s)) FAIL_CHECK("truncated U+" << std::hex << unsigned(c));
   }
+  // The loops ran (a test that checks nothing must not pass): 16 leads x 256 x 5 x 5.
+  CHECK(checked == 16u * 256u * 25u);
 }
 
 TEST_CASE("joiners and marks only between visible characters, selectors right after one", "[text]") {
