@@ -154,13 +154,7 @@ void apply(lead_state& s, const event&, const enrichment_failed& p) {
 }
 
 void apply(lead_state& s, const event&, const erased&) {
-  s.personal_erased = true;
-  s.contact.email.clear();
-  s.contact.name.clear();
-  s.contact.phone.clear();
-  s.contact.document.clear();
-  s.contact.social = {};
-  for (auto& [network, prof] : s.social) prof.handle.clear();
+  drop_personal_values(s);
   // Nothing personal is left to enrich with: pending work ends here.
   for (auto& [network, prog] : s.enrichment) {
     if (prog.state == enrichment_state::pending || prog.state == enrichment_state::retry_scheduled) {
@@ -186,6 +180,16 @@ void evolve(lead_state& s, const event& e) {
   s.seen.push_back({e.meta.event_id, e.meta.digest, e.meta.version, e.meta.position});
   if (s.status != lead_status::erased) s.status = derive_status(s);
   if (!s.final_at && is_final(s.status)) s.final_at = e.meta.recorded_at;
+}
+
+void drop_personal_values(lead_state& s) {
+  s.personal_erased = true;
+  s.contact.email.clear();
+  s.contact.name.clear();
+  s.contact.phone.clear();
+  s.contact.document.clear();
+  s.contact.social = {};
+  for (auto& [network, prof] : s.social) prof.handle.clear();
 }
 
 } // namespace leadbase

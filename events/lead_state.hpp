@@ -121,4 +121,9 @@ lead_state fold(std::string lead_id, const Events& events) {
   return s;
 }
 
+/// Clears the lead's personal values (email, name, phone, document, handles)
+/// and marks them erased: what `erased` does to a state, and what verify
+/// compares without when a data key is gone before the projection saw `erased`.
+void drop_personal_values(lead_state& s);
+
 } // namespace leadbase

@@ -5,32 +5,12 @@
 #include <rapidjson/writer.h>
 
 #include "events/json.hpp"
-#include "events/time.hpp"
 #include "http/api.hpp"
 #include "http/problem.hpp"
 #include "storage/backup_service.hpp"
 
 namespace leadbase::http {
 namespace {
-
-void backup_fields(json_writer& w, const storage::backup_info& b) {
-  w.Key("backup_id");
-  w.Uint64(b.id);
-  w.Key("position");
-  w.Uint64(b.position);
-  w.Key("created_at");
-  const std::string at = format_time(b.created_at);
-  w.String(at.c_str(), static_cast<rapidjson::SizeType>(at.size()));
-  w.Key("size_bytes");
-  w.Uint64(b.size_bytes);
-  w.Key("verified");
-  w.Bool(b.verified);
-  w.Key("problem");
-  if (b.problem.empty())
-    w.Null();
-  else
-    w.String(b.problem.c_str(), static_cast<rapidjson::SizeType>(b.problem.size()));
-}
 
 void post_backup(api_context& ctx, responder respond) {
   if (!ctx.backups) return respond(problem_response(problem_kind::overloaded, "backups are not available"));
@@ -66,9 +46,8 @@ void get_backups(api_context& ctx, responder respond) {
   w.Key("backups");
   w.StartArray();
   for (auto it = all->rbegin(); it != all->rend(); ++it) {  // newest first
-    w.StartObject();
-    backup_fields(w, *it);
-    w.EndObject();
+    const std::string item = storage::backup_json(*it);
+    w.RawValue(item.c_str(), item.size(), rapidjson::kObjectType);
   }
   w.EndArray();
   w.EndObject();

@@ -19,13 +19,7 @@ namespace {
 /// the lead's data key is gone (an erasure beyond the checkpoint): only what
 /// does not depend on the key is compared then.
 lead_state without_personal(lead_state s) {
-  s.personal_erased = true;
-  s.contact.email.clear();
-  s.contact.name.clear();
-  s.contact.phone.clear();
-  s.contact.document.clear();
-  s.contact.social = {};
-  for (auto& [network, prof] : s.social) prof.handle.clear();
+  drop_personal_values(s);
   return s;
 }
 

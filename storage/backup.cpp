@@ -46,7 +46,9 @@ uint64_t bytes_under(const fs::path& dir) {
   return total;
 }
 
-std::string to_json(const backup_info& b) {
+} // namespace
+
+std::string backup_json(const backup_info& b) {
   rapidjson::StringBuffer buf;
   rapidjson::Writer<rapidjson::StringBuffer> w(buf);
   w.StartObject();
@@ -69,6 +71,8 @@ std::string to_json(const backup_info& b) {
   w.EndObject();
   return buf.GetString();
 }
+
+namespace {
 
 std::optional<backup_info> from_json(const std::string& text) {
   rapidjson::Document d;
@@ -103,7 +107,7 @@ status write_record(const fs::path& dir, const backup_info& b) {
   const fs::path tmp = dir / (std::string(record_name) + ".tmp");
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << to_json(b) << "\n";
+    out << backup_json(b) << "\n";
     out.flush();
     if (!out) return error{errc::storage_failure, "cannot write " + tmp.string()};
   }

@@ -43,6 +43,11 @@ struct backup_info {
   std::string problem;           ///< why verification failed (empty: none, or not run yet)
 };
 
+/// A backup as one JSON object: {"backup_id","position","created_at",
+/// "size_bytes","verified","problem"} (its backup.json, and each item of
+/// GET /v1/admin/backups).
+std::string backup_json(const backup_info& b);
+
 /// Every complete backup in `root`, oldest first. A missing root is no
 /// backup; a directory whose backup.json does not parse is skipped (logged).
 result<std::vector<backup_info>> list_backups(const std::string& root);
