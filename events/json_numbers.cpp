@@ -1,127 +1,131 @@
 #include "events/json_numbers.hpp"
 
+#include <algorithm>
+#include <charconv>
+#include <cstdint>
+
+#include <rapidjson/memorystream.h>
+#include <rapidjson/encodedstream.h>
+#include <rapidjson/reader.h>
+
 namespace leadbase {
 
 namespace {
 
+constexpr unsigned reader_flags = rapidjson::kParseValidateEncodingFlag |  // UTF-8 only
+                                  rapidjson::kParseIterativeFlag |         // no recursion
+                                  rapidjson::kParseNumbersAsStringsFlag;   // numbers are ours to read
+
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
-bool is_number_char(char c) { return is_digit(c) || c == '.' || c == 'e' || c == 'E' || c == '+' || c == '-'; }
 
-/// The end of a zero written as a JSON double that starts at `at` ("0.000",
-/// "-0e308", "0.0E-5": integer part "0", only zeros after the point, any
-/// exponent), or `at` when the number there is anything else. Whatever follows
-/// the number does not matter: rapidjson reads (and misreads) the number before
-/// it finds that the document goes on wrongly.
-std::size_t zero_double_end(std::string_view text, std::size_t at) {
-  const std::size_t n = text.size();
-  std::size_t k = at;
-  if (k < n && text[k] == '-') ++k;
-  if (k >= n || text[k] != '0') return at;
-  ++k;
-  if (k < n && is_digit(text[k])) return at;  // "00": not a number
-  bool is_double = false;
-  if (k < n && text[k] == '.') {
-    const std::size_t first = ++k;
-    while (k < n && text[k] == '0') ++k;
-    if (k == first) return at;                  // "0.": not a number
-    if (k < n && is_digit(text[k])) return at;  // "0.01": not zero
-    is_double = true;
+/// Whether a number that std::from_chars found out of range is too big rather
+/// than too small: the decimal position of its first significant digit is
+/// above the point. An overflow is at 10^309 or more, an underflow below
+/// 10^-323, so the sign alone tells them apart. The token is valid JSON (the
+/// reader checked its grammar).
+bool overflows(const char* p, const char* end) {
+  if (p < end && *p == '-') ++p;
+  while (p < end && *p == '0') ++p;
+  long integer_digits = 0;
+  for (; p < end && is_digit(*p); ++p) ++integer_digits;
+  long zeros_after_point = 0;
+  if (p < end && *p == '.') {
+    ++p;
+    if (integer_digits == 0)
+      for (; p < end && *p == '0'; ++p) ++zeros_after_point;
+    while (p < end && is_digit(*p)) ++p;
   }
-  if (k < n && (text[k] == 'e' || text[k] == 'E')) {
-    ++k;
-    if (k < n && (text[k] == '+' || text[k] == '-')) ++k;
-    const std::size_t first = k;
-    while (k < n && is_digit(text[k])) ++k;
-    if (k == first) return at;  // "0e": refused before any value is computed
-    is_double = true;
-  }
-  return is_double ? k : at;
-}
-
-/// Where the number at `at` ends and whether it is beyond the range of a double
-/// (10^309 or more) because of its integer digits: rapidjson 1.1.0 checks only
-/// the exponent ("1e400" is refused) and reads "5333…(84 digits)e308" past the
-/// end of its table of cached powers (found by fuzz/json_fuzz.cpp).
-bool too_big(std::string_view text, std::size_t at, std::size_t& end) {
-  const std::size_t n = text.size();
-  std::size_t k = at;
-  if (k < n && text[k] == '-') ++k;
-  while (k < n && text[k] == '0') ++k;
-  long digits = 0;
-  for (; k < n && is_digit(text[k]); ++k) ++digits;
-  if (k < n && text[k] == '.')
-    for (++k; k < n && is_digit(text[k]); ++k) {
-    }
   long exponent = 0;
-  if (k < n && (text[k] == 'e' || text[k] == 'E')) {
-    ++k;
+  if (p < end && (*p == 'e' || *p == 'E')) {
+    ++p;
     bool negative = false;
-    if (k < n && (text[k] == '+' || text[k] == '-')) negative = text[k++] == '-';
-    for (; k < n && is_digit(text[k]); ++k)
-      if (exponent < 100000) exponent = exponent * 10 + (text[k] - '0');
+    if (p < end && (*p == '+' || *p == '-')) negative = *p++ == '-';
+    for (; p < end && is_digit(*p); ++p)
+      if (exponent < 1000000) exponent = exponent * 10 + (*p - '0');  // large enough to decide, no overflow
     if (negative) exponent = -exponent;
   }
-  end = k;
-  return digits > 0 && digits + exponent > 309;
+  const long magnitude = integer_digits > 0 ? integer_digits + exponent : exponent - zeros_after_point;
+  return magnitude > 0;
 }
+
+/// Forwards every SAX event to the document, converting numbers from their
+/// text. The reader never calls Int…Double with kParseNumbersAsStringsFlag, but
+/// they must exist for its other branch to compile.
+class number_reading_handler {
+ public:
+  explicit number_reading_handler(rapidjson::Document& doc) : doc_(doc) {}
+
+  bool Null() { return doc_.Null(); }
+  bool Bool(bool b) { return doc_.Bool(b); }
+  bool Int(int i) { return doc_.Int(i); }
+  bool Uint(unsigned u) { return doc_.Uint(u); }
+  bool Int64(std::int64_t i) { return doc_.Int64(i); }
+  bool Uint64(std::uint64_t u) { return doc_.Uint64(u); }
+  bool Double(double d) { return doc_.Double(d); }
+  bool String(const char* s, rapidjson::SizeType n, bool copy) { return doc_.String(s, n, copy); }
+  bool Key(const char* s, rapidjson::SizeType n, bool copy) { return doc_.Key(s, n, copy); }
+  bool StartObject() { return doc_.StartObject(); }
+  bool EndObject(rapidjson::SizeType members) { return doc_.EndObject(members); }
+  bool StartArray() { return doc_.StartArray(); }
+  bool EndArray(rapidjson::SizeType elements) { return doc_.EndArray(elements); }
+
+  bool RawNumber(const char* s, rapidjson::SizeType n, bool) {
+    const char* end = s + n;
+    const bool integral = std::none_of(s, end, [](char c) { return c == '.' || c == 'e' || c == 'E'; });
+    if (integral) {
+      if (s < end && *s == '-') {
+        std::int64_t i = 0;
+        if (auto r = std::from_chars(s, end, i); r.ec == std::errc() && r.ptr == end) return doc_.Int64(i);
+      } else {
+        std::uint64_t u = 0;
+        if (auto r = std::from_chars(s, end, u); r.ec == std::errc() && r.ptr == end) return doc_.Uint64(u);
+      }
+      // Beyond 64 bits: a double, as rapidjson reads it.
+    }
+    double d = 0;
+    const auto r = std::from_chars(s, end, d);
+    if (r.ptr != end) return false;  // not reachable: the reader checked the grammar
+    if (r.ec == std::errc()) return doc_.Double(d);
+    if (r.ec != std::errc::result_out_of_range) return false;
+    if (overflows(s, end)) {
+      too_big = true;
+      return false;
+    }
+    return doc_.Double(*s == '-' ? -0.0 : 0.0);
+  }
+
+  bool too_big = false;
+
+ private:
+  rapidjson::Document& doc_;
+};
+
+/// The generator Document::Populate runs: the reader over `text` into the
+/// document's own value stack.
+struct reading {
+  std::string_view text;
+  rapidjson::ParseResult result;
+
+  bool operator()(rapidjson::Document& doc) {
+    rapidjson::MemoryStream bytes(text.data(), text.size());
+    rapidjson::EncodedInputStream<rapidjson::UTF8<>, rapidjson::MemoryStream> in(bytes);
+    number_reading_handler handler(doc);
+    rapidjson::Reader reader;
+    result = reader.Parse<reader_flags>(in, handler);
+    if (result.Code() == rapidjson::kParseErrorTermination && handler.too_big)
+      result.Set(rapidjson::kParseErrorNumberTooBig, result.Offset());
+    return !result.IsError();
+  }
+};
 
 }  // namespace
 
-std::string_view rewrite_zero_doubles(std::string_view text, std::string& storage) {
-  bool copied = false;
-  const std::size_t n = text.size();
-  bool in_string = false;
-  for (std::size_t i = 0; i < n; ++i) {
-    const char c = text[i];
-    if (in_string) {
-      if (c == '\\')
-        ++i;  // the escaped character, whatever it is
-      else if (c == '"')
-        in_string = false;
-      continue;
-    }
-    if (c == '"') {
-      in_string = true;
-      continue;
-    }
-    if (c != '-' && !is_digit(c)) continue;
-    std::size_t big_end = i;
-    if (too_big(text, i, big_end) && big_end - i >= 5) {
-      // Written so that rapidjson refuses it as "Number too big" (1e999…), as it
-      // does when the exponent alone is too large.
-      if (!copied) {
-        storage.assign(text.data(), text.size());
-        copied = true;
-      }
-      std::size_t k = i;
-      if (c == '-') ++k;
-      storage[k++] = '1';
-      storage[k++] = 'e';
-      for (; k < big_end; ++k) storage[k] = '9';
-      i = big_end - 1;
-      continue;
-    }
-    const std::size_t end = zero_double_end(text, i);
-    if (end == i) {
-      while (i + 1 < n && is_number_char(text[i + 1])) ++i;  // the rest of this number token
-      continue;
-    }
-    // A number directly followed by what could continue it ("0e0e0308") makes the
-    // document invalid anyway; there "0.0" could join what follows into a new
-    // zero double ("0.0e0308"), so it becomes "0" and spaces instead.
-    const bool joined = end < n && is_number_char(text[end]);
-    const std::string_view canonical = joined ? (c == '-' ? "-0" : "0") : (c == '-' ? "-0.0" : "0.0");
-    if (text.substr(i, end - i) != canonical) {
-      if (!copied) {
-        storage.assign(text.data(), text.size());
-        copied = true;
-      }
-      storage.replace(i, canonical.size(), canonical);
-      for (std::size_t k = i + canonical.size(); k < end; ++k) storage[k] = ' ';
-    }
-    i = end - 1;
-  }
-  return copied ? std::string_view(storage) : text;
+rapidjson::ParseResult parse_json_document(rapidjson::Document& doc, std::string_view text) {
+  doc.SetNull();
+  reading r{text, {}};
+  doc.Populate(r);
+  if (r.result.IsError()) doc.SetNull();
+  return r.result;
 }
 
 } // namespace leadbase

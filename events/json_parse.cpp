@@ -51,11 +51,6 @@ namespace {
 
 using rapidjson::Value;
 
-constexpr unsigned parse_flags =
-    rapidjson::kParseValidateEncodingFlag |  // UTF-8 only
-    rapidjson::kParseIterativeFlag |         // no recursion: deep nesting cannot overflow the stack
-    rapidjson::kParseFullPrecisionFlag;      // ratios read back exactly as written
-
 /// Collects field errors under a path prefix ("" at the top, "data" in items).
 class checker {
  public:
@@ -400,11 +395,11 @@ void enrichment_failed_fields(const checker& c, const Value& obj, enrichment_fai
 
 // -- documents ----------------------------------------------------------------------
 
-parse_failure not_json(const rapidjson::Document& doc, std::string_view what) {
+parse_failure not_json(const rapidjson::ParseResult& result, std::string_view what) {
   parse_failure f;
   f.code = errc::bad_request;
-  f.detail = std::string(what) + " is not valid JSON: " + rapidjson::GetParseError_En(doc.GetParseError()) +
-             " (at byte " + std::to_string(doc.GetErrorOffset()) + ")";
+  f.detail = std::string(what) + " is not valid JSON: " + rapidjson::GetParseError_En(result.Code()) +
+             " (at byte " + std::to_string(result.Offset()) + ")";
   return f;
 }
 
@@ -478,10 +473,9 @@ std::optional<parse_failure> parse_document(rapidjson::Document& doc, std::strin
     doc.SetNull();
     return wrong_kind(std::string(what) + " is not valid JSON: a NUL byte at byte " + std::to_string(nul));
   }
-  std::string storage;  // rapidjson misreads 0e308 and 0.000…: events/json_numbers.hpp
-  text = rewrite_zero_doubles(text, storage);
-  doc.Parse<parse_flags>(text.data(), text.size());
-  if (doc.HasParseError()) return not_json(doc, what);
+  // Numbers read by std::from_chars, not rapidjson 1.1.0: events/json_numbers.hpp.
+  if (const rapidjson::ParseResult result = parse_json_document(doc, text); result.IsError())
+    return not_json(result, what);
   if (auto key = repeated_key(doc))
     return wrong_kind(std::string(what) + " is not acceptable JSON: duplicate key" + shown_key(*key) +
                       " (each key may appear once per object)");
