@@ -8,6 +8,10 @@
 //   (b) db_bench fillrandom --sync=1 at batch 16 and 128 (RocksDB's own synced
 //       group write; gives the fsync latency of one batch).
 //   (c) db_bench fillrandom --sync=0 at batch 128: RocksDB's CPU per key.
+//   (d) the real peer: PostgreSQL doing the same work per signup in one
+//       synchronous transaction (benchmarks/postgres_peer.hpp), driven by
+//       pgbench with as many clients as wrk has connections; skipped with a
+//       message where PostgreSQL is not installed. Target: ingest >= 3x it.
 // The ceiling combines (a) and (c): HTTP's cost per request (the cores over the
 // /healthz rate, wrk included) plus RocksDB's CPU for the keys one signup
 // writes (counted in the data dir afterwards): the most this machine could
@@ -22,6 +26,7 @@
 #include <cstdio>
 
 #include "benchmarks/bench_util.hpp"
+#include "benchmarks/postgres_peer.hpp"
 
 namespace {
 
@@ -93,7 +98,7 @@ int main(int argc, char** argv) {
   }
   bench::print_header("ingest_bench",
                       "acknowledged POST /v1/signups per second over keep-alive HTTP (wrk), sync=true and "
-                      "sync=false, beside GET /healthz on the same server and db_bench's synced batch writes",
+                      "sync=false, beside GET /healthz on the same server, db_bench's synced batch writes and a PostgreSQL peer",
                       a.command());
 
   for (const char* tool : {"wrk", "db_bench", "timeout"})
@@ -124,6 +129,11 @@ int main(int argc, char** argv) {
   bench::print_db_bench(db128);
   // (c) RocksDB's CPU cost per key: the same writes without fsync, 100-byte values.
   auto puts = bench::run_db_bench_cpu_per_key(tmp.path());
+  // (d) the PostgreSQL peer, alone on the machine like every other run.
+  std::printf("\nreference (d): PostgreSQL peer, %d clients, %.0f s\n", connections, seconds);
+  std::fflush(stdout);
+  auto peer = bench::run_postgres_peer(tmp.path(), connections, threads, seconds);
+  bench::print_postgres_peer(peer);
   std::printf("\nserver runs: %d connections, %d wrk threads, %.0f s each, load average now %s\n", connections, threads,
               seconds, bench::load_average().c_str());
   std::fflush(stdout);
@@ -140,6 +150,7 @@ int main(int argc, char** argv) {
   bench::print_wrk("POST /v1/signups, sync=false", unsynced.signups);
   bench::print_db_bench(db16);
   bench::print_db_bench(db128);
+  bench::print_postgres_peer(peer);
   if (synced.data_bytes)
     std::printf("  data dir after the sync=true run: %.1f MiB\n", static_cast<double>(synced.data_bytes) / 1048576.0);
 
@@ -152,6 +163,10 @@ int main(int argc, char** argv) {
   std::printf("  ingest(sync=false) / healthz  = %s   (CPU-bound: HTTP + JSON + actors + RocksDB without fsync)\n",
               bench::fmt_ratio(ingest_nosync, healthz).c_str());
   std::printf("  ingest(sync=true)  / ingest(sync=false) = %s\n", bench::fmt_ratio(ingest, ingest_nosync).c_str());
+  if (peer.ran)
+    std::printf("  ingest(sync=true)  / PostgreSQL peer = %s   (target: at least 3x; the peer has no HTTP, JSON,\n"
+                "                                          sealing or hashing, only the same durable writes)\n",
+                bench::fmt_ratio(ingest, peer.tps).c_str());
   // The ceiling: what a signup costs at the very least on this machine, with
   // nothing of ours done at all: the HTTP exchange (/healthz saturates the
   // cores, wrk included) plus RocksDB's CPU for the keys a signup writes.
