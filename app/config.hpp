@@ -13,7 +13,7 @@
 //   config: unknown key 'discovery.instagram.timout_ms' (did you mean 'timeout_ms'?)
 //   config: auth.tokens[1].token: must be at least 16 characters
 //   config: syntax error at leadbase.toml:3:7: ...
-// Limitations: toml++ is used only inside app/config.cpp (header-only,
+// Limitations: toml++ is used only inside app/config.cpp (via app/config_reader.hpp; header-only,
 // TOML_EXCEPTIONS 0); nothing here throws.
 #include <array>
 #include <cstdint>

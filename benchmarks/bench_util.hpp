@@ -440,7 +440,7 @@ class server_process {
 
 // -- the server's configuration --------------------------------------------------------
 
-/// The built-in development config (app/config.cpp default_config_toml()) with
+/// The built-in development config (app/default_config.cpp default_config_toml()) with
 /// `key = old` lines replaced; checked by parsing it back.
 struct dev_config {
   std::string toml;

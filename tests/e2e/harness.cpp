@@ -85,7 +85,7 @@ std::optional<int> wait_for(pid_t pid, std::chrono::milliseconds timeout) {
 }
 
 std::string base_config(const fs::path& data_dir) {
-  // The [auth] tokens of the built-in dev config (app/config.cpp), sync on,
+  // The [auth] tokens of the built-in dev config (app/default_config.cpp), sync on,
   // no discovery provider (a provider whose section is absent is off).
   std::string dev = default_config_toml();
   auto b = dev.find("\n[auth]\n");

@@ -40,7 +40,7 @@
 namespace leadbase::e2e {
 
 // The tokens of the configuration the harness writes (same values as the dev
-// config in app/config.cpp).
+// config in app/default_config.cpp).
 inline constexpr const char* ingest_token = "dev-platform-token-0001";   // ingest
 inline constexpr const char* read_token = "dev-sdr-token-0001";          // read
 inline constexpr const char* audit_token = "dev-auditor-token-0001";     // read, audit
