@@ -607,6 +607,17 @@ inline written count_keys(const std::string& dir) {
 // -- wrk ----------------------------------------------------------------------------
 
 /// The Lua `done` that prints one machine-readable line (latencies in microseconds).
+/// Numbers wrk's threads: each thread's Lua state gets `tid` (0, 1, …).
+inline const char* wrk_thread_ids_lua() {
+  return R"lua(
+local next_tid = 0
+function setup(thread)
+  thread:set("tid", next_tid)
+  next_tid = next_tid + 1
+end
+)lua";
+}
+
 inline const char* wrk_done_lua() {
   return R"lua(
 function done(summary, latency, requests)
@@ -631,12 +642,7 @@ inline std::string wrk_get_script(const std::string& path) {
 /// "<run>-<thread>-<n>". With `limit_per_thread` > 0 each wrk thread stops
 /// once it has sent that many and an answer arrives.
 inline std::string wrk_signup_script(const std::string& token, const std::string& run, uint64_t limit_per_thread) {
-  std::string s = R"lua(
-local next_tid = 0
-function setup(thread)
-  thread:set("tid", next_tid)
-  next_tid = next_tid + 1
-end
+  std::string s = std::string(wrk_thread_ids_lua()) + R"lua(
 n = 0
 local headers = { ["Content-Type"] = "application/json", ["Authorization"] = "Bearer @TOKEN@" }
 function request()

@@ -152,12 +152,7 @@ double metric_sum(const std::string& text, const std::string& name, const std::s
 /// POST /v1/signups with an Instagram handle only; each wrk thread sends
 /// exactly `per_thread` signups, then GET /healthz until stopped.
 std::string signup_script(const std::string& token, const std::string& run, uint64_t per_thread) {
-  std::string s = R"lua(
-local next_tid = 0
-function setup(thread)
-  thread:set("tid", next_tid)
-  next_tid = next_tid + 1
-end
+  std::string s = std::string(bench::wrk_thread_ids_lua()) + R"lua(
 n = 0
 local headers = { ["Content-Type"] = "application/json", ["Authorization"] = "Bearer @TOKEN@" }
 local filler = wrk.format("GET", "/healthz")

@@ -98,12 +98,7 @@ inline std::string le_text(double ms) {
 
 /// A request() that GETs `path_lua` (a Lua expression) with the token, and the result line.
 inline std::string wrk_script(const std::string& token, const std::string& path_lua) {
-  std::string s = R"lua(
-local next_tid = 0
-function setup(thread)
-  thread:set("tid", next_tid)
-  next_tid = next_tid + 1
-end
+  std::string s = std::string(wrk_thread_ids_lua()) + R"lua(
 function init(args)
   math.randomseed(os.time() * 100 + (tid or 0) * 7919)
 end
