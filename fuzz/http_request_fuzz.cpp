@@ -107,7 +107,7 @@ std::string upper(std::string s) {
 /// server adds itself.
 router api_routes() {
   rapidjson::Document d;
-  d.Parse(openapi_document());
+  d.Parse(openapi_document().data(), openapi_document().size());
   FUZZ_CHECK(!d.HasParseError() && d.IsObject() && d.HasMember("paths"), "openapi_document() does not parse");
   router r;
   const handler none = [](request&, responder) {};

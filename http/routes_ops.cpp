@@ -304,7 +304,7 @@ void get_metrics(api_context& ctx, request&, responder respond) {
 }
 
 void get_openapi(request&, responder respond) {
-  response res = json_response(200, openapi_document());
+  response res = json_response(200, std::string(openapi_document()));
   res.set_header("Cache-Control", "public, max-age=300");
   respond(std::move(res));
 }
