@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs what leadbase needs on Debian 12, from Debian's packages only.
-# Idempotent: packages already present are left alone.
+# Installs what leadbase needs on Debian 12: Debian's packages, and the one npm
+# development tool of package.json (the OpenAPI linter) into node_modules/.
+# Idempotent: what is already present is left alone.
 set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config
@@ -9,7 +10,12 @@ packages=(
   libssl-dev libsodium-dev
   curl wrk prometheus
   clang libclang-rt-dev  # the fuzz targets (fuzz/, scripts/fuzz.sh): clang and its libFuzzer runtime
+  universal-ctags        # function extents for scripts/check-size.py (ctest sizes)
 )
+# Node.js and npm run the OpenAPI linter (scripts/lint-openapi.sh). A machine
+# that has them already (from any source) keeps its own; otherwise Debian's.
+command -v node >/dev/null 2>&1 || packages+=(nodejs)
+command -v npm >/dev/null 2>&1 || packages+=(npm)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -20,4 +26,15 @@ if ((${#missing[@]})); then
   echo "installing: ${missing[*]}"
   $sudo_cmd apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# The linter pinned by package-lock.json, without running any package's install
+# scripts; again only when node_modules/ is missing or the lockfile changed since.
+cd "$(dirname "$0")/.."
+stamp=node_modules/.leadbase-lock.sha256
+lock_sum=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$lock_sum" ]]; then
+  echo "installing: node_modules (npm ci)"
+  npm ci --ignore-scripts --no-audit --no-fund
+  echo "$lock_sum" > "$stamp"
 fi
