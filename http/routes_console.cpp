@@ -1,6 +1,6 @@
 // GET / (public): the web console for SDRs and auditors (API.md), one
-// self-contained page embedded in the binary (http/console_page.cpp, generated
-// from web/console.html by scripts/embed-console.sh).
+// self-contained page, web/console.html compiled into the binary at build time
+// (cmake/embed_text.cmake).
 //
 // The page calls the JSON API with the bearer token the person enters, so the
 // route itself needs none. Its Content-Security-Policy allows only this origin,
