@@ -10,7 +10,7 @@ packages=(
   libssl-dev libsodium-dev
   curl wrk prometheus
   clang libclang-rt-dev  # the fuzz targets (fuzz/, scripts/fuzz.sh): clang and its libFuzzer runtime
-  universal-ctags        # function extents for scripts/check-size.py (ctest sizes)
+  python3 universal-ctags  # scripts/check-size.py (ctest sizes) and the function extents it reads
 )
 # Node.js and npm run the OpenAPI linter (scripts/lint-openapi.sh). A machine
 # that has them already (from any source) keeps its own; otherwise Debian's.
