@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs what leadbase needs on Debian 12: Debian's packages, and the one npm
-# development tool of package.json (the OpenAPI linter) into node_modules/.
+# Installs what leadbase needs on Debian 12: Debian's packages, and the npm
+# development tools of package.json (the OpenAPI linter, playwright-core for the
+# browser tests) into node_modules/.
 # Idempotent: what is already present is left alone.
 set -euo pipefail
 packages=(
@@ -11,6 +12,8 @@ packages=(
   curl wrk prometheus
   clang libclang-rt-dev  # the fuzz targets (fuzz/, scripts/fuzz.sh): clang and its libFuzzer runtime
   python3 universal-ctags  # scripts/check-size.py (ctest sizes) and the function extents it reads
+  chromium  # tests/browser (ctest browser): the console in a real browser, driven by playwright-core
+  postgresql  # the real peer of benchmarks/ingest_bench (a temporary cluster it starts itself)
 )
 # Node.js and npm run the OpenAPI linter (scripts/lint-openapi.sh). A machine
 # that has them already (from any source) keeps its own; otherwise Debian's.
@@ -28,7 +31,7 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-# The linter pinned by package-lock.json, without running any package's install
+# The npm tools pinned by package-lock.json, without running any package's install
 # scripts; again only when node_modules/ is missing or the lockfile changed since.
 cd "$(dirname "$0")/.."
 stamp=node_modules/.leadbase-lock.sha256
