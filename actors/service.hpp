@@ -34,9 +34,4 @@ struct service_options {
 /// cannot be read, or (with follow-ups) the owed work cannot be read.
 result<std::unique_ptr<lead_service>> start_lead_service(storage::event_log& log, const service_options& opts);
 
-/// For tests: stops one of the service's core actors ("journal", "registry",
-/// "scheduler", "enrichment") as an unhandled exception would, so a test can
-/// check what callers and readiness see then. False when there is no such actor.
-bool stop_core_actor_for_test(lead_service& service, const std::string& name);
-
 } // namespace leadbase::actors
