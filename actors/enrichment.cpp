@@ -3,7 +3,6 @@
 #include <deque>
 #include <unordered_set>
 
-#include "actors/messages.hpp"
 #include "discovery/circuit_breaker.hpp"
 #include "events/logging.hpp"
 #include "events/time.hpp"
@@ -30,33 +29,20 @@ struct slot {
   std::unordered_set<std::string> owed;
 };
 
-struct fetched_msg {
-  enrich_request request;
-  std::shared_ptr<discovery::fetch_result> result;
-};
-
-} // namespace
-} // namespace leadbase::actors
-
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(leadbase::actors::fetched_msg)
-
-namespace leadbase::actors {
-namespace {
-
 struct enrichment_state {
   std::map<std::string, slot> slots;
-  caf::actor registry;
+  registry_actor registry;
   std::shared_ptr<enrichment_status> status;
   static inline const char* name = "leadbase.enrichment";
 };
 
-using enrichment_self = caf::stateful_actor<enrichment_state>;
+using enrichment_self = enrichment_actor::stateful_pointer<enrichment_state>;
 
-provider_status& status_of(enrichment_self* self, const std::string& network) {
+provider_status& status_of(enrichment_self self, const std::string& network) {
   return self->state.status->by_network[network];  // caller holds the mutex
 }
 
-void publish(enrichment_self* self, const std::string& network, slot& s) {
+void publish(enrichment_self self, const std::string& network, slot& s) {
   std::lock_guard<std::mutex> guard(self->state.status->mutex);
   auto& st = status_of(self, network);
   st.network = network;
@@ -66,10 +52,10 @@ void publish(enrichment_self* self, const std::string& network, slot& s) {
   st.breaker_opened = s.breaker->times_opened();
 }
 
-void answer(enrichment_self* self, enrich_result r) { self->send(self->state.registry, result_atom::value, std::move(r)); }
+void answer(enrichment_self self, enrich_result r) { self->send(self->state.registry, result_atom::value, std::move(r)); }
 
 /// Starts the call now, or fails fast when the circuit is open.
-void start(enrichment_self* self, slot& s, enrich_request req) {
+void start(enrichment_self self, slot& s, enrich_request req) {
   const millis now = now_millis();
   if (!s.breaker->allow(now)) {
     s.owed.erase(req.lead_id);
@@ -88,7 +74,7 @@ void start(enrichment_self* self, slot& s, enrich_request req) {
     std::lock_guard<std::mutex> guard(self->state.status->mutex);
     ++status_of(self, req.network).calls;
   }
-  auto me = caf::actor_cast<caf::actor>(self);
+  auto me = caf::actor_cast<enrichment_actor>(self);
   std::string handle = req.handle;
   // The callback runs on the provider's I/O thread: hand over and return.
   s.provider->fetch(handle, [me, req = std::move(req)](discovery::fetch_result fr) {
@@ -97,8 +83,8 @@ void start(enrichment_self* self, slot& s, enrich_request req) {
   });
 }
 
-caf::behavior enrichment(enrichment_self* self, std::shared_ptr<std::vector<provider_slot_config>> providers,
-                         discovery::breaker_options breaker, caf::actor registry,
+enrichment_actor::behavior_type enrichment(enrichment_self self, std::shared_ptr<std::vector<provider_slot_config>> providers,
+                         discovery::breaker_options breaker, registry_actor registry,
                          std::shared_ptr<enrichment_status> status) {
   self->state.registry = std::move(registry);
   self->state.status = std::move(status);
@@ -183,9 +169,9 @@ caf::behavior enrichment(enrichment_self* self, std::shared_ptr<std::vector<prov
 
 } // namespace
 
-caf::actor spawn_enrichment(caf::actor_system& sys, std::vector<provider_slot_config> providers,
-                            const discovery::breaker_options& breaker, caf::actor registry,
-                            std::shared_ptr<enrichment_status> status) {
+enrichment_actor spawn_enrichment(caf::actor_system& sys, std::vector<provider_slot_config> providers,
+                                  const discovery::breaker_options& breaker, registry_actor registry,
+                                  std::shared_ptr<enrichment_status> status) {
   auto shared = std::make_shared<std::vector<provider_slot_config>>(std::move(providers));
   return sys.spawn(enrichment, shared, breaker, std::move(registry), std::move(status));
 }

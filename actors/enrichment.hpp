@@ -10,9 +10,9 @@
 #include <string>
 #include <vector>
 
-#include <caf/fwd.hpp>
-
+#include "actors/enrichment_actor.hpp"
 #include "actors/lead_service.hpp"
+#include "actors/registry_actor.hpp"
 #include "discovery/options.hpp"
 #include "discovery/provider.hpp"
 
@@ -32,8 +32,8 @@ struct enrichment_status {
 };
 
 /// Spawns the enrichment actor. Results go to `registry` as (result_atom, enrich_result).
-caf::actor spawn_enrichment(caf::actor_system& sys, std::vector<provider_slot_config> providers,
-                            const discovery::breaker_options& breaker, caf::actor registry,
-                            std::shared_ptr<enrichment_status> status);
+enrichment_actor spawn_enrichment(caf::actor_system& sys, std::vector<provider_slot_config> providers,
+                                  const discovery::breaker_options& breaker, registry_actor registry,
+                                  std::shared_ptr<enrichment_status> status);
 
 } // namespace leadbase::actors

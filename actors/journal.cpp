@@ -4,7 +4,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include "actors/messages.hpp"
+#include "actors/caf_error.hpp"
 #include "events/logging.hpp"
 #include "events/time.hpp"
 
@@ -20,9 +20,9 @@ struct journal_state {
   static inline const char* name = "leadbase.journal";
 };
 
-using journal_actor = caf::stateful_actor<journal_state>;
+using journal_self = journal_actor::stateful_pointer<journal_state>;
 
-void commit(journal_actor* self) {
+void commit(journal_self self) {
   auto& st = self->state;
   st.commit_scheduled = false;
   if (st.pending.empty()) return;
@@ -60,7 +60,7 @@ void commit(journal_actor* self) {
   }
 }
 
-caf::behavior journal(journal_actor* self, storage::event_log* log, size_t max_batch, journal_stats* stats) {
+journal_actor::behavior_type journal(journal_self self, storage::event_log* log, size_t max_batch, journal_stats* stats) {
   self->state.log = log;
   self->state.max_batch = max_batch == 0 ? 1 : max_batch;
   self->state.stats = stats;
@@ -79,21 +79,21 @@ caf::behavior journal(journal_actor* self, storage::event_log* log, size_t max_b
         return rp;
       },
       [=](commit_atom) { commit(self); },
-      [=](destroy_atom, const std::string& lead_id) -> caf::result<bool> {
+      [=](destroy_atom, const std::string& lead_id) -> caf::result<void> {
         commit(self);  // anything queued for this lead goes in first
         auto s = self->state.log->destroy_key(lead_id);
         if (!s) {
           module_logger("journal")->error("destroying a data key failed: {}", s.err().message);
-          return false;
+          return to_caf(s.err());
         }
-        return true;
+        return caf::unit;
       },
   };
 }
 
 } // namespace
 
-caf::actor spawn_journal(caf::actor_system& sys, storage::event_log& log, size_t max_batch, journal_stats& stats) {
+journal_actor spawn_journal(caf::actor_system& sys, storage::event_log& log, size_t max_batch, journal_stats& stats) {
   return sys.spawn<caf::detached>(journal, &log, max_batch, &stats);
 }
 

@@ -10,12 +10,13 @@
 
 #include <caf/fwd.hpp>
 
+#include "actors/journal_actor.hpp"
 #include "actors/lead_service.hpp"
 #include "storage/event_log.hpp"
 
 namespace leadbase::actors {
 
 /// Spawns the journal. `max_batch` caps the appends in one write.
-caf::actor spawn_journal(caf::actor_system& sys, storage::event_log& log, size_t max_batch, journal_stats& stats);
+journal_actor spawn_journal(caf::actor_system& sys, storage::event_log& log, size_t max_batch, journal_stats& stats);
 
 } // namespace leadbase::actors

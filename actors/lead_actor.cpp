@@ -3,7 +3,7 @@
 #include <random>
 #include <set>
 
-#include "actors/messages.hpp"
+#include "actors/caf_error.hpp"
 #include "events/codec.hpp"
 #include "events/decide.hpp"
 #include "events/lead_state.hpp"
@@ -362,12 +362,16 @@ caf::behavior lead_actor(lead_self* self, std::string lead_id, lead_env* env, ca
         append(self, env, std::move(d->to_append), after_append, [=] {
           self->request(env->journal, env->journal_timeout, destroy_atom::value, self->state.lead_id)
               .await(
-                  [=](bool destroyed) {
+                  [=]() {
                     self->state.key.reset();
-                    if (!destroyed) return reply(done, failure(error{errc::storage_failure, "key not destroyed"}));
                     reply(done, *held);
                   },
-                  [=](caf::error&) { reply(done, failure(error{errc::timeout, "key destruction timed out"})); });
+                  [=](caf::error& err) {
+                    // The journal's own refusal: the key is gone or never will
+                    // be read again; a timeout says nothing about it.
+                    if (err.category() == error_category) self->state.key.reset();
+                    reply(done, failure(from_caf(err, errc::timeout, "key destruction timed out")));
+                  });
         });
       },
       [=](result_atom, enrich_result& r) {
@@ -416,7 +420,7 @@ caf::behavior lead_actor(lead_self* self, std::string lead_id, lead_env* env, ca
   };
 }
 
-caf::actor spawn_lead(caf::event_based_actor* registry, std::string lead_id, lead_env* env) {
+caf::actor spawn_lead(caf::local_actor* registry, std::string lead_id, lead_env* env) {
   return registry->spawn(lead_actor, std::move(lead_id), env, caf::actor_cast<caf::actor>(registry));
 }
 

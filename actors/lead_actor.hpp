@@ -10,6 +10,11 @@
 #include <caf/fwd.hpp>
 #include <caf/actor.hpp>
 
+#include "actors/enrichment_actor.hpp"
+#include "actors/journal_actor.hpp"
+#include "actors/registry_actor.hpp"
+#include "actors/scheduler_actor.hpp"
+
 #include "discovery/options.hpp"
 #include "events/qualification.hpp"
 #include "events/react.hpp"
@@ -20,7 +25,7 @@ namespace leadbase::actors {
 /// What every lead actor shares; owned by the service, outlives the actors.
 struct lead_env {
   storage::event_log* log = nullptr;
-  caf::actor journal;
+  journal_actor journal;
   std::chrono::milliseconds passivate_after{60000};
   std::chrono::milliseconds journal_timeout{30000};
   uint32_t snapshot_every = 50;  // events between two snapshots of a lead; 0 = never
@@ -31,17 +36,17 @@ struct lead_env {
   domain_list disposable_domains;
   react_options react;
   discovery::retry_options retry;
-  caf::actor enrichment;         // null: no provider at all
-  caf::actor scheduler;
+  enrichment_actor enrichment;   // null: no provider at all
+  scheduler_actor scheduler;
 };
 
 /// Spawns a lead's actor for `registry` (which hears when it is idle or
 /// stopped). Not linked: the registry monitors it and passes its own exit on
 /// (CAF keeps an actor's links in a list, so with tens of thousands of lead
 /// actors linked to the registry every passivation walked that list).
-caf::actor spawn_lead(caf::event_based_actor* registry, std::string lead_id, lead_env* env);
+caf::actor spawn_lead(caf::local_actor* registry, std::string lead_id, lead_env* env);
 
 /// Spawns the registry, which routes every message to its lead's actor.
-caf::actor spawn_registry(caf::actor_system& sys, lead_env* env, size_t max_live_leads);
+registry_actor spawn_registry(caf::actor_system& sys, lead_env* env, size_t max_live_leads);
 
 } // namespace leadbase::actors

@@ -17,7 +17,6 @@
 #include <variant>
 
 #include "actors/lead_actor.hpp"
-#include "actors/messages.hpp"
 #include "events/logging.hpp"
 
 namespace leadbase::actors {
@@ -44,34 +43,37 @@ struct registry_state {
   static inline const char* name = "leadbase.registry";
 };
 
-using registry_self = caf::stateful_actor<registry_state>;
+using registry_self = registry_actor::stateful_pointer<registry_state>;
 
-void deliver(registry_self* self, const caf::actor& target, routed&& m) {
+/// Lead actors are dynamically typed (the lead answers through the callback
+/// in each message, never to the sender), so the typed registry hands them
+/// their messages anonymously; order per lead is kept (one mailbox, one sender thread).
+void deliver(const caf::actor& target, routed&& m) {
   std::visit(
       [&](auto&& x) {
         using T = std::decay_t<decltype(x)>;
-        if constexpr (std::is_same_v<T, append_msg>) self->send(target, append_atom::value, std::move(x));
-        else if constexpr (std::is_same_v<T, erase_msg>) self->send(target, erase_atom::value, std::move(x));
-        else if constexpr (std::is_same_v<T, enrich_result>) self->send(target, result_atom::value, std::move(x));
-        else if constexpr (std::is_same_v<T, wake_msg>) self->send(target, wake_atom::value, std::move(x));
-        else self->send(target, retry_atom::value, std::move(x));
+        if constexpr (std::is_same_v<T, append_msg>) caf::anon_send(target, append_atom::value, std::move(x));
+        else if constexpr (std::is_same_v<T, erase_msg>) caf::anon_send(target, erase_atom::value, std::move(x));
+        else if constexpr (std::is_same_v<T, enrich_result>) caf::anon_send(target, result_atom::value, std::move(x));
+        else if constexpr (std::is_same_v<T, wake_msg>) caf::anon_send(target, wake_atom::value, std::move(x));
+        else caf::anon_send(target, retry_atom::value, std::move(x));
       },
       std::move(m));
 }
 
 /// Takes the id by value: callers pass ids that live in the LRU list or the
 /// live map, and this erases both.
-void passivate(registry_self* self, std::string lead_id) {
+void passivate(registry_self self, std::string lead_id) {
   auto& st = self->state;
   auto it = st.live.find(lead_id);
   if (it == st.live.end()) return;
-  self->send(it->second.actor, stop_atom::value);
+  caf::anon_send(it->second.actor, stop_atom::value);
   st.lru.erase(it->second.lru);
   st.draining[lead_id].actor = it->second.actor;  // hold new messages until `stopped`
   st.live.erase(it);
 }
 
-void route(registry_self* self, const std::string& lead_id, routed&& m) {
+void route(registry_self self, const std::string& lead_id, routed&& m) {
   auto& st = self->state;
   if (auto d = st.draining.find(lead_id); d != st.draining.end()) {
     d->second.held.push_back(std::move(m));
@@ -88,12 +90,12 @@ void route(registry_self* self, const std::string& lead_id, routed&& m) {
     st.lru.splice(st.lru.begin(), st.lru, it->second.lru);
   }
   ++it->second.forwarded;
-  deliver(self, it->second.actor, std::move(m));
+  deliver(it->second.actor, std::move(m));
   if (st.live.size() > st.max_live) passivate(self, st.lru.back());
 }
 
 /// The held messages of a drained lead go to its next actor.
-void release(registry_self* self, const std::string& lead_id) {
+void release(registry_self self, const std::string& lead_id) {
   auto& st = self->state;
   auto d = st.draining.find(lead_id);
   if (d == st.draining.end()) return;
@@ -102,7 +104,7 @@ void release(registry_self* self, const std::string& lead_id) {
   for (auto& m : held) route(self, lead_id, std::move(m));
 }
 
-caf::behavior registry(registry_self* self, lead_env* env, size_t max_live) {
+registry_actor::behavior_type registry(registry_self self, lead_env* env, size_t max_live) {
   self->state.env = env;
   self->state.max_live = max_live == 0 ? 1 : max_live;
   self->set_down_handler([=](caf::down_msg& dm) {
@@ -175,7 +177,7 @@ caf::behavior registry(registry_self* self, lead_env* env, size_t max_live) {
 
 } // namespace
 
-caf::actor spawn_registry(caf::actor_system& sys, lead_env* env, size_t max_live_leads) {
+registry_actor spawn_registry(caf::actor_system& sys, lead_env* env, size_t max_live_leads) {
   return sys.spawn(registry, env, max_live_leads);
 }
 

@@ -1,7 +1,7 @@
 #pragma once
 // Messages between the lead actors, the registry and the journal, with their
-// CAF type registration. Included only by actors/*.cpp (CAF stays out of
-// every other module's headers).
+// CAF type registration. Included only by actors/ (CAF stays out of every
+// other module's headers); the typed interfaces (actors/*_actor.hpp) name them.
 //
 // Every message here is local to one node and carries callbacks or pointers,
 // so they are registered as unsafe (never serialized). A multi-node setup
@@ -71,6 +71,12 @@ struct journal_reply {
   std::shared_ptr<storage::append_result> result;
 };
 
+/// A provider's answer, handed from its I/O thread to the enrichment actor.
+struct fetched_msg {
+  enrich_request request;
+  std::shared_ptr<discovery::fetch_result> result;
+};
+
 } // namespace leadbase::actors
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(leadbase::actors::append_msg)
@@ -81,6 +87,7 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(leadbase::actors::wake_msg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(leadbase::actors::retry_msg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(leadbase::actors::journal_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(leadbase::actors::journal_reply)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(leadbase::actors::fetched_msg)
 
 namespace leadbase::actors {
 
@@ -99,5 +106,6 @@ using fetched_atom = caf::atom_constant<caf::atom("fetched")>;
 using result_atom = caf::atom_constant<caf::atom("enriched")>;
 using wake_atom = caf::atom_constant<caf::atom("wake")>;
 using schedule_atom = caf::atom_constant<caf::atom("schedule")>;
+using purge_atom = caf::atom_constant<caf::atom("purge")>;
 
 } // namespace leadbase::actors

@@ -3,7 +3,6 @@
 #include <map>
 #include <unordered_map>
 
-#include "actors/messages.hpp"
 #include "events/time.hpp"
 
 namespace leadbase::actors {
@@ -12,15 +11,15 @@ namespace {
 struct scheduler_state {
   std::multimap<millis, std::string> timers;       // due -> lead
   std::unordered_map<std::string, millis> due_of;  // lead -> its earliest due
-  caf::actor registry;
+  registry_actor registry;
   std::atomic<size_t>* scheduled = nullptr;
   millis armed_for = INT64_MAX;                    // the earliest tick already on its way
   static inline const char* name = "leadbase.scheduler";
 };
 
-using scheduler_self = caf::stateful_actor<scheduler_state>;
+using scheduler_self = scheduler_actor::stateful_pointer<scheduler_state>;
 
-void arm(scheduler_self* self) {
+void arm(scheduler_self self) {
   auto& st = self->state;
   st.scheduled->store(st.due_of.size(), std::memory_order_relaxed);
   if (st.timers.empty()) return;
@@ -31,7 +30,7 @@ void arm(scheduler_self* self) {
   self->delayed_send(self, std::chrono::milliseconds(delay), tick_atom::value);
 }
 
-caf::behavior scheduler(scheduler_self* self, caf::actor registry, std::atomic<size_t>* scheduled) {
+scheduler_actor::behavior_type scheduler(scheduler_self self, registry_actor registry, std::atomic<size_t>* scheduled) {
   self->state.registry = std::move(registry);
   self->state.scheduled = scheduled;
   return {
@@ -68,7 +67,7 @@ caf::behavior scheduler(scheduler_self* self, caf::actor registry, std::atomic<s
 
 } // namespace
 
-caf::actor spawn_scheduler(caf::actor_system& sys, caf::actor registry, std::atomic<size_t>* scheduled) {
+scheduler_actor spawn_scheduler(caf::actor_system& sys, registry_actor registry, std::atomic<size_t>* scheduled) {
   return sys.spawn(scheduler, std::move(registry), scheduled);
 }
 

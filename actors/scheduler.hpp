@@ -5,13 +5,14 @@
 // every entry back and schedules it again.
 #include <atomic>
 
-#include <caf/fwd.hpp>
+#include "actors/registry_actor.hpp"
+#include "actors/scheduler_actor.hpp"
 
 namespace leadbase::actors {
 
 /// Spawns the scheduler. It sends (wake_atom, wake_msg) to `registry` when a
 /// lead's time comes; leads send it (schedule_atom, lead_id, due_ms).
 /// `scheduled` counts the leads it is waiting for.
-caf::actor spawn_scheduler(caf::actor_system& sys, caf::actor registry, std::atomic<size_t>* scheduled);
+scheduler_actor spawn_scheduler(caf::actor_system& sys, registry_actor registry, std::atomic<size_t>* scheduled);
 
 } // namespace leadbase::actors

@@ -11,8 +11,9 @@
 #include "actors/enrichment.hpp"
 #include "actors/journal.hpp"
 #include "actors/lead_actor.hpp"
-#include "actors/messages.hpp"
+#include "actors/caf_error.hpp"
 #include "actors/scheduler.hpp"
+#include "actors/watchdog.hpp"
 #include "discovery/instagram.hpp"
 #include "discovery/youtube.hpp"
 #include "events/logging.hpp"
@@ -31,44 +32,14 @@ std::unique_ptr<caf::actor_system_config> make_config(const service_options& opt
   // (three alternating runs each): 5.3k -> 5.8k leads/s, server CPU per lead
   // -10%.
   cfg->set("scheduler.policy", caf::atom("sharing"));
+  cfg->add_error_category(error_category, render_error);
   return cfg;
-}
-
-/// The first core actor that stopped while the service ran, and why.
-struct core_failure {
-  std::atomic<bool> stopping{false};  // the service's own shutdown: not a failure
-  mutable std::mutex mutex;
-  std::optional<std::string> why;
-};
-
-/// Watches the core actors (monitors, not links: it must not die with them).
-/// The first one to go down while the service runs is recorded, so readiness
-/// can say the service cannot take writes; the actors themselves make sure no
-/// caller waits forever (answer_once, request errors).
-caf::behavior watchdog(caf::event_based_actor* self, std::vector<std::pair<std::string, caf::actor>> core,
-                       std::shared_ptr<core_failure> out) {
-  std::vector<std::pair<std::string, caf::actor_addr>> watched;
-  for (auto& [name, a] : core) {
-    self->monitor(a);
-    watched.emplace_back(name, a.address());
-  }
-  self->set_down_handler([self, watched, out](caf::down_msg& dm) {
-    if (out->stopping.load()) return;
-    for (const auto& [name, addr] : watched) {
-      if (dm.source != addr) continue;
-      const std::string why = "the " + name + " actor stopped (" + self->system().render(dm.reason) + ")";
-      module_logger("actors")->critical("{}: the service cannot take writes until it is restarted", why);
-      std::lock_guard<std::mutex> lock(out->mutex);
-      if (!out->why) out->why = why;
-    }
-  });
-  return {[](stop_atom) {}};  // it only watches
 }
 
 class caf_lead_service final : public lead_service {
  public:
   caf_lead_service(storage::event_log& log, const service_options& opts, domain_list disposable,
-                   std::vector<provider_slot_config> providers)
+                   std::vector<provider_slot_config> providers, std::vector<storage::work_entry> owed)
       : opts_(opts), cfg_(make_config(opts)), sys_(*cfg_) {
     env_.log = &log;
     env_.passivate_after = opts.passivate_after;
@@ -84,10 +55,13 @@ class caf_lead_service final : public lead_service {
     env_.scheduler = spawn_scheduler(sys_, registry_, &scheduled_);
     if (!providers.empty())
       env_.enrichment = spawn_enrichment(sys_, std::move(providers), opts.discovery.breaker, registry_, enrichment_status_);
-    if (opts.follow_ups) resume_owed_work(log);
-    core_ = {{"journal", env_.journal}, {"registry", registry_}, {"scheduler", env_.scheduler}};
-    if (env_.enrichment) core_.emplace_back("enrichment", env_.enrichment);
-    watchdog_ = sys_.spawn(watchdog, core_, failure_);
+    resume_owed_work(std::move(owed));
+    std::vector<std::pair<std::string, caf::actor>> core = {
+        {"journal", caf::actor_cast<caf::actor>(env_.journal)},
+        {"registry", caf::actor_cast<caf::actor>(registry_)},
+        {"scheduler", caf::actor_cast<caf::actor>(env_.scheduler)}};
+    if (env_.enrichment) core.emplace_back("enrichment", caf::actor_cast<caf::actor>(env_.enrichment));
+    watchdog_ = spawn_watchdog(sys_, std::move(core), failure_);
   }
 
   ~caf_lead_service() override {
@@ -141,16 +115,6 @@ class caf_lead_service final : public lead_service {
     return failure_->why;
   }
 
-  /// stop_core_actor_for_test (service.hpp): one of the actors the watchdog watches.
-  bool stop_core_actor(const std::string& name) {
-    for (const auto& [core_name, actor] : core_) {
-      if (core_name != name) continue;
-      caf::anon_send_exit(actor, caf::exit_reason::unhandled_exception);
-      return true;
-    }
-    return false;
-  }
-
  private:
   /// Backpressure: past the limit the caller hears `overloaded` at once and
   /// nothing is queued (the HTTP layer answers 503 with Retry-After).
@@ -168,15 +132,11 @@ class caf_lead_service final : public lead_service {
   }
 
   /// Pending and scheduled work survives restarts: the log's `work` family
-  /// says which leads owe something and when; wake them then.
-  void resume_owed_work(storage::event_log& log) {
-    auto work = log.scan_work();
-    if (!work) {
-      module_logger("actors")->error("cannot read owed work: {}", work.err().message);
-      return;
-    }
-    for (auto& w : *work) caf::anon_send(env_.scheduler, schedule_atom::value, std::move(w.lead_id), w.due);
-    if (!work->empty()) module_logger("actors")->info("resuming work owed by {} leads", work->size());
+  /// (read by start_lead_service) says which leads owe something and when;
+  /// wake them then.
+  void resume_owed_work(std::vector<storage::work_entry> owed) {
+    for (auto& w : owed) caf::anon_send(env_.scheduler, schedule_atom::value, std::move(w.lead_id), w.due);
+    if (!owed.empty()) module_logger("actors")->info("resuming work owed by {} leads", owed.size());
   }
 
   service_options opts_;
@@ -187,11 +147,10 @@ class caf_lead_service final : public lead_service {
   caf::actor_system sys_;
   journal_stats stats_;
   lead_env env_;
-  caf::actor registry_;
+  registry_actor registry_;
   std::atomic<size_t> scheduled_{0};
   std::shared_ptr<enrichment_status> enrichment_status_ = std::make_shared<enrichment_status>();
   std::shared_ptr<core_failure> failure_ = std::make_shared<core_failure>();
-  std::vector<std::pair<std::string, caf::actor>> core_;  // what the watchdog watches, by name
   caf::actor watchdog_;
 };
 
@@ -211,13 +170,15 @@ result<std::unique_ptr<lead_service>> start_lead_service(storage::event_log& log
     if (!p) return p.err();
     providers.push_back({std::move(*p), opts.discovery.youtube->max_in_flight, opts.provider_queue});
   }
-  return std::unique_ptr<lead_service>(
-      std::make_unique<caf_lead_service>(log, opts, std::move(*disposable), std::move(providers)));
-}
-
-bool stop_core_actor_for_test(lead_service& service, const std::string& name) {
-  auto* caf_service = dynamic_cast<caf_lead_service*>(&service);
-  return caf_service && caf_service->stop_core_actor(name);
+  // Owed work that cannot be read would be retried never: refuse to start.
+  std::vector<storage::work_entry> owed;
+  if (opts.follow_ups) {
+    auto work = log.scan_work();
+    if (!work) return error{work.err().code, "cannot read owed work (due enrichments and retries): " + work.err().message};
+    owed = std::move(*work);
+  }
+  return std::unique_ptr<lead_service>(std::make_unique<caf_lead_service>(
+      log, opts, std::move(*disposable), std::move(providers), std::move(owed)));
 }
 
 } // namespace leadbase::actors

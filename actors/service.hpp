@@ -30,13 +30,8 @@ struct service_options {
 };
 
 /// The service with its own CAF actor system. The log must outlive it. Fails
-/// when a configured provider cannot be set up or the disposable-domain file
-/// cannot be read.
+/// when a configured provider cannot be set up, the disposable-domain file
+/// cannot be read, or (with follow-ups) the owed work cannot be read.
 result<std::unique_ptr<lead_service>> start_lead_service(storage::event_log& log, const service_options& opts);
-
-/// For tests: stops one of the service's core actors ("journal", "registry",
-/// "scheduler", "enrichment") as an unhandled exception would, so a test can
-/// check what callers and readiness see then. False when there is no such actor.
-bool stop_core_actor_for_test(lead_service& service, const std::string& name);
 
 } // namespace leadbase::actors

@@ -1,10 +1,11 @@
 #pragma once
 // A RocksDB Env whose written files fail on demand, as a full or broken disk
 // does: while `failing` is set, every Append, Sync and Fsync of a file opened
-// for writing (WAL, table files, MANIFEST) answers an error. Reads and
-// everything else go to the real disk. The error is that of a broken disk (an
-// I/O error) or of a full one (what RocksDB's POSIX file system answers for
-// ENOSPC: NoSpace, marked retryable).
+// for writing (WAL, table files, MANIFEST) answers an error; while
+// `failing_reads` is set, every read of a table file does. Everything else
+// goes to the real disk. The error is that of a broken disk (an I/O error) or
+// of a full one (what RocksDB's POSIX file system answers for ENOSPC:
+// NoSpace, marked retryable).
 #include <rocksdb/env.h>
 #include <rocksdb/file_system.h>
 
@@ -30,6 +31,10 @@ class failing_disk {
     syncs_only_.store(syncs_only);
     failing_.store(on);
   }
+  /// Reads of table files (.sst) answer an I/O error while `on`: what reaches
+  /// the memtables still reads, so reopen the log (its recovery flushes them)
+  /// to make a read fail.
+  void fail_reads(bool on) { failing_reads_.store(on); }
 
  private:
   class file final : public rocksdb::FSWritableFileOwnerWrapper {
@@ -54,6 +59,25 @@ class failing_disk {
     const failing_disk* disk_;
   };
 
+  class table_file final : public rocksdb::FSRandomAccessFileOwnerWrapper {
+   public:
+    table_file(std::unique_ptr<rocksdb::FSRandomAccessFile> f, const failing_disk* disk)
+        : FSRandomAccessFileOwnerWrapper(std::move(f)), disk_(disk) {}
+    rocksdb::IOStatus Read(uint64_t offset, size_t n, const rocksdb::IOOptions& o, rocksdb::Slice* result,
+                           char* scratch, rocksdb::IODebugContext* dbg) const override {
+      if (disk_->failing_reads_) return rocksdb::IOStatus::IOError("injected: the read fails");
+      return FSRandomAccessFileOwnerWrapper::Read(offset, n, o, result, scratch, dbg);
+    }
+    rocksdb::IOStatus MultiRead(rocksdb::FSReadRequest* reqs, size_t num_reqs, const rocksdb::IOOptions& o,
+                                rocksdb::IODebugContext* dbg) override {
+      if (disk_->failing_reads_) return rocksdb::IOStatus::IOError("injected: the read fails");
+      return FSRandomAccessFileOwnerWrapper::MultiRead(reqs, num_reqs, o, dbg);
+    }
+
+   private:
+    const failing_disk* disk_;
+  };
+
   class file_system final : public rocksdb::FileSystemWrapper {
    public:
     explicit file_system(const failing_disk* disk)
@@ -68,6 +92,14 @@ class failing_disk {
                                          std::unique_ptr<rocksdb::FSWritableFile>* out,
                                          rocksdb::IODebugContext* dbg) override {
       return wrapped(FileSystemWrapper::ReopenWritableFile(name, o, out, dbg), out);
+    }
+    rocksdb::IOStatus NewRandomAccessFile(const std::string& name, const rocksdb::FileOptions& o,
+                                          std::unique_ptr<rocksdb::FSRandomAccessFile>* out,
+                                          rocksdb::IODebugContext* dbg) override {
+      auto s = FileSystemWrapper::NewRandomAccessFile(name, o, out, dbg);
+      const bool table = name.size() > 4 && name.compare(name.size() - 4, 4, ".sst") == 0;
+      if (s.ok() && table) *out = std::make_unique<table_file>(std::move(*out), disk_);
+      return s;
     }
 
    private:
@@ -89,6 +121,7 @@ class failing_disk {
   std::atomic<bool> failing_{false};
   std::atomic<bool> full_{false};
   std::atomic<bool> syncs_only_{false};
+  std::atomic<bool> failing_reads_{false};
   std::shared_ptr<file_system> fs_;
   std::shared_ptr<rocksdb::Env> env_;
 };
