@@ -20,7 +20,7 @@
 #include "events/json.hpp"
 #include "events/time.hpp"
 #include "projections/lead_views.hpp"
-#include "projections/priority.hpp"
+#include "projections/view_json.hpp"
 #include "projections/verify.hpp"
 #include "storage/event_log.hpp"
 #include "storage/chain_check.hpp"
@@ -44,8 +44,13 @@ struct audit_source {
   }
 };
 
-/// cfg: [storage] for `verify`; replay has no config and takes the defaults.
-result<std::shared_ptr<audit_source>> open_existing(const std::string& dir, const config& cfg = config{}) {
+/// The config an audit reads: the file, or the built-in development config.
+result<config> audit_config(const std::string& file) {
+  return file.empty() ? parse_config(default_config_toml(), "built-in development config") : load_config(file);
+}
+
+/// cfg: [storage] (the data dir is `dir`, not the config's).
+result<std::shared_ptr<audit_source>> open_existing(const std::string& dir, const config& cfg) {
   // An audit must not create an empty log where none is: that would hide a typo in --data.
   std::vector<std::string> families;
   if (!rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), dir, &families).ok())
@@ -80,7 +85,11 @@ int run_replay(const replay_args& args) {
       return 2;
     }
   }
-  auto log = open_existing(args.data_dir);
+  auto cfg = audit_config(args.config_file);
+  if (!cfg) return fail(cfg.err().message);
+  // The views as `serve` with this config renders them (GET /v1/leads/{id}/replay).
+  const projections::view_settings view = view_settings_from(*cfg);
+  auto log = open_existing(args.data_dir, *cfg);
   if (!log) return fail(log.err().message);
   auto chain = (*log)->log->read_chain(args.lead_id);
   if (!chain) return fail(chain.err().message);
@@ -106,7 +115,7 @@ int run_replay(const replay_args& args) {
     evolve(s, e.ev);
     std::cout << "event " << e.ev.meta.version << " " << to_string(e.ev.type()) << " at "
               << format_time(e.ev.meta.recorded_at) << "\n  data:  " << event_data_json(e.ev)
-              << "\n  state: " << view_json(s, prioritise(s, priority_options{}, ""), coverage(s)) << "\n";
+              << "\n  state: " << projections::view_json(s, view) << "\n";
   }
   const auto verdict = storage::check_chain(*chain);
   if (verdict.intact) {
@@ -118,8 +127,7 @@ int run_replay(const replay_args& args) {
 }
 
 int run_verify(const verify_args& args) {
-  auto cfg = args.config_file.empty() ? parse_config(default_config_toml(), "built-in development config")
-                                      : load_config(args.config_file);
+  auto cfg = audit_config(args.config_file);
   if (!cfg) return fail(cfg.err().message);
   auto log = open_existing(args.data_dir, *cfg);
   if (!log) return fail(log.err().message);

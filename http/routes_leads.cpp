@@ -14,7 +14,7 @@
 #include "http/api.hpp"
 #include "http/integrity_json.hpp"
 #include "http/problem.hpp"
-#include "projections/priority.hpp"
+#include "projections/view_json.hpp"
 #include "storage/chain_check.hpp"
 
 namespace leadbase::http {
@@ -34,7 +34,7 @@ std::optional<uint64_t> uint_param(const request& req, const char* name, uint64_
 }
 
 response view_response(api_context& ctx, const lead_state& s) {
-  std::string body = view_json(s, prioritise(s, ctx.priority, ctx.rules_version), coverage(s));
+  std::string body = projections::view_json(s, ctx.view);
   response res = json_response(200, std::move(body));
   res.set_header("ETag", "\"" + std::to_string(s.version) + "\"");
   return res;
@@ -126,7 +126,7 @@ void get_replay(api_context& ctx, request& req, responder respond) {
     if (e.damaged()) render_damaged_event(w, e, false);
     else render_history_event(w, e.ev, e.hash);
     w.Key("state");
-    render_view(w, s, prioritise(s, ctx.priority, ctx.rules_version), coverage(s));
+    projections::render_view(w, s, ctx.view);
     w.EndObject();
   }
   w.EndArray();
