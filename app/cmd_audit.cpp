@@ -3,8 +3,9 @@
 // verify checks, in one run: the global positions (no gap), every event's
 // readability (a damaged one is named and the walk goes on), every lead's hash
 // chain and head, then every projection row against a fresh fold of the log
-// (projections/verify.hpp). replay checks the chain against the head as
-// history does (storage/chain_check.hpp). Problems go to stderr, one line each naming the
+// (projections/verify.hpp). replay is audit/'s replay, the same as
+// GET /v1/leads/{id}/replay: the chain checked against the head, each state
+// rendered with the config's view settings. Problems go to stderr, one line each naming the
 // lead; the summary to stdout; exit 1 on any problem.
 #include <stdlib.h>
 
@@ -17,13 +18,13 @@
 #include "app/commands.hpp"
 #include "app/config.hpp"
 #include "app/service_options.hpp"
+#include "audit/lead_audit.hpp"
 #include "events/json.hpp"
 #include "events/time.hpp"
 #include "projections/lead_views.hpp"
-#include "projections/priority.hpp"
+#include "projections/view_json.hpp"
 #include "projections/verify.hpp"
 #include "storage/event_log.hpp"
-#include "storage/chain_check.hpp"
 #include "storage/log_audit.hpp"
 
 namespace leadbase::app {
@@ -44,8 +45,13 @@ struct audit_source {
   }
 };
 
-/// cfg: [storage] for `verify`; replay has no config and takes the defaults.
-result<std::shared_ptr<audit_source>> open_existing(const std::string& dir, const config& cfg = config{}) {
+/// The config an audit reads: the file, or the built-in development config.
+result<config> audit_config(const std::string& file) {
+  return file.empty() ? parse_config(default_config_toml(), "built-in development config") : load_config(file);
+}
+
+/// cfg: [storage] (the data dir is `dir`, not the config's).
+result<std::shared_ptr<audit_source>> open_existing(const std::string& dir, const config& cfg) {
   // An audit must not create an empty log where none is: that would hide a typo in --data.
   std::vector<std::string> families;
   if (!rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), dir, &families).ok())
@@ -80,46 +86,41 @@ int run_replay(const replay_args& args) {
       return 2;
     }
   }
-  auto log = open_existing(args.data_dir);
+  auto cfg = audit_config(args.config_file);
+  if (!cfg) return fail(cfg.err().message);
+  // The views as `serve` with this config renders them (GET /v1/leads/{id}/replay).
+  const projections::view_settings view = view_settings_from(*cfg);
+  auto log = open_existing(args.data_dir, *cfg);
   if (!log) return fail(log.err().message);
-  auto chain = (*log)->log->read_chain(args.lead_id);
-  if (!chain) return fail(chain.err().message);
-  if (chain->events.empty() && !chain->last && chain->head_damage.empty())
-    return fail("no lead " + args.lead_id + " in " + args.data_dir);
-  // As GET .../state?as_of=: --as-of compares with recorded_at (when we
-  // stored the event), not the signup's occurred_at. Before the first event
-  // there is nothing to replay, which is a failure, not an empty success.
-  for (const auto& e : chain->events) {
-    if (e.damaged()) continue;
-    if (as_of && e.ev.meta.recorded_at > *as_of)
-      return fail("no event of lead " + args.lead_id + " was recorded at or before " + *args.as_of +
-                  " (the first was recorded at " + format_time(e.ev.meta.recorded_at) + ")");
-    break;
+  auto lead = audit::read_lead(*(*log)->log, args.lead_id);
+  if (!lead) {
+    if (lead.err().code == errc::not_found) return fail("no lead " + args.lead_id + " in " + args.data_dir);
+    return fail(lead.err().message);
   }
-  lead_state s = initial(args.lead_id);
-  for (const auto& e : chain->events) {
+  // Before the first event there is nothing to replay: a failure, not an empty success.
+  if (auto first = audit::first_recorded_at(*lead); as_of && first && *first > *as_of)
+    return fail("no event of lead " + args.lead_id + " was recorded at or before " + *args.as_of +
+                " (the first was recorded at " + format_time(*first) + ")");
+  audit::replay(*lead, as_of, [&view](const storage::stored_event& e, const lead_state& s) {
     if (e.damaged()) {
       std::cout << "event " << e.ev.meta.version << " DAMAGED: " << e.damage << "\n";
-      continue;
+      return;
     }
-    if (as_of && e.ev.meta.recorded_at > *as_of) break;
-    evolve(s, e.ev);
     std::cout << "event " << e.ev.meta.version << " " << to_string(e.ev.type()) << " at "
               << format_time(e.ev.meta.recorded_at) << "\n  data:  " << event_data_json(e.ev)
-              << "\n  state: " << view_json(s, prioritise(s, priority_options{}, ""), coverage(s)) << "\n";
-  }
-  const auto verdict = storage::check_chain(*chain);
-  if (verdict.intact) {
+              << "\n  state: " << projections::view_json(s, view) << "\n";
+  });
+  if (lead->verdict.intact) {
     std::cout << "integrity: verified\n";
     return 0;
   }
-  std::cout << "integrity: broken at version " << verdict.first_bad_version << ": " << verdict.problem << "\n";
+  std::cout << "integrity: broken at version " << lead->verdict.first_bad_version << ": " << lead->verdict.problem
+            << "\n";
   return 1;
 }
 
 int run_verify(const verify_args& args) {
-  auto cfg = args.config_file.empty() ? parse_config(default_config_toml(), "built-in development config")
-                                      : load_config(args.config_file);
+  auto cfg = audit_config(args.config_file);
   if (!cfg) return fail(cfg.err().message);
   auto log = open_existing(args.data_dir, *cfg);
   if (!log) return fail(log.err().message);

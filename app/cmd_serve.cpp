@@ -128,8 +128,7 @@ int run_serve(const serve_args& args) {
   ctx.backups = &backups;
   ctx.leads = leads.get();
   ctx.log = event_log->get();
-  ctx.priority = cfg->priority;
-  ctx.rules_version = cfg->qualification.rules_version;
+  ctx.view = view_settings_from(*cfg);
   ctx.stats = &stats;
   ctx.projections = runner->get();
   ctx.views = &views;

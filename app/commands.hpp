@@ -20,6 +20,7 @@ struct replay_args {
   std::string data_dir;
   std::string lead_id;
   std::optional<std::string> as_of;
+  std::string config_file;  // the view's priority settings, as `serve`; empty: the built-in development config
 };
 int run_replay(const replay_args& args);
 

@@ -40,6 +40,8 @@ int main(int argc, char** argv) {
   replay_cmd->add_option("LEAD_ID", replay.lead_id, "the lead")->required();
   std::string as_of;
   replay_cmd->add_option("--as-of", as_of, "stop after the last event recorded at or before this RFC 3339 time");
+  replay_cmd->add_option("--config", replay.config_file,
+                         "TOML config file with the priority settings (default: the development config)");
 
   leadbase::app::verify_args verify;
   auto* verify_cmd = cli.add_subcommand(

@@ -15,6 +15,13 @@ actors::service_options service_options_from(const config& cfg) {
   return so;
 }
 
+projections::view_settings view_settings_from(const config& cfg) {
+  projections::view_settings vs;
+  vs.priority = cfg.priority;
+  vs.rules_version = cfg.qualification.rules_version;
+  return vs;
+}
+
 storage::log_options log_options_from(const config& cfg) {
   storage::log_options lo;
   lo.dir = cfg.data_dir;

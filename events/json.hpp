@@ -9,14 +9,16 @@
 //
 // Rendering (events/json_render.cpp) writes with a rapidjson Writer into a
 // StringBuffer. Only <rapidjson/fwd.h> is included here, so translation units
-// that just want strings (view_json, history_json, ...) stay light; a caller
+// that just want strings (history_json, ...) stay light; a caller
 // that composes larger documents includes <rapidjson/writer.h> itself and
 // passes its `json_writer` to the render_* functions.
 //
 // Conventions of every document written here: times are format_time strings
 // (RFC 3339, UTC, milliseconds), counts are integers, ratios are doubles, an
 // absent optional value is null (never a missing key), and a non-finite double
-// is written as null (rapidjson would otherwise write nothing at all).
+// is written as null (rapidjson would otherwise write nothing at all). The
+// shared writing steps are in events/json_write.hpp. A lead's view is the read
+// side's document: projections/view_json.hpp.
 #include <cstddef>
 #include <optional>
 #include <string>
@@ -33,8 +35,6 @@
 #include "events/lead_state.hpp"
 
 namespace leadbase {
-
-struct priority_view;  // projections/priority.hpp
 
 // -- limits -------------------------------------------------------------------
 
@@ -169,24 +169,9 @@ void render_history_event(json_writer& w, const event& ev, const hash256& hash);
 /// GET /v1/feed, whose events belong to many leads.
 void render_feed_event(json_writer& w, const event& ev, const hash256& hash);
 
-/// The current-view document of GET /v1/leads/{id} (API.md), key by key.
-/// `priority` null renders "priority": null. `coverage` comes from the
-/// caller (projections' coverage(s)): events/ links before projections/, so
-/// this layer does not call it. Erased leads show email and name, and the
-/// handle of every network, as "[erased]".
-///
-/// enrichment aggregates the per-network progress: state =
-/// overall_enrichment(); attempts = the sum over networks; last_error = that
-/// of the first network (by name) whose state is the overall one, else of the
-/// first with any error, else null; next_attempt_at = the earliest over
-/// networks with a retry scheduled, else null.
-void render_view(json_writer& w, const lead_state& s, const std::optional<priority_view>& priority,
-                 double coverage);
-
 // -- string conveniences ---------------------------------------------------------
 
 std::string event_data_json(const event& ev);
-std::string view_json(const lead_state& s, const std::optional<priority_view>& priority, double coverage);
 
 /// An event and its chain hash, by reference (storage::stored_event holds both).
 struct hashed_event_ref {

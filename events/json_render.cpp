@@ -1,4 +1,5 @@
-// Events, histories and views -> JSON (events/json.hpp).
+// Events and histories -> JSON (events/json.hpp); the views are the read
+// side's (projections/view_json.hpp).
 //
 // Erased personal data. An event or lead whose data key is gone has empty
 // personal fields; we render them as "[erased]" where the field is known to
@@ -8,15 +9,10 @@
 // present (the stored SignedUp has the flags, the struct does not carry them),
 // so an erased signup shows those as null. Should a personal field still hold
 // a value while `personal_erased` is set, it is never shown: "[erased]".
-#include <cmath>
 #include <type_traits>
 
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
-
 #include "events/json.hpp"
-#include "events/time.hpp"
-#include "projections/priority.hpp"
+#include "events/json_write.hpp"
 
 namespace leadbase {
 
@@ -25,80 +21,7 @@ static_assert(std::is_same_v<json_writer, rapidjson::Writer<rapidjson::StringBuf
 
 namespace {
 
-void key(json_writer& w, const char* k) { w.Key(k); }
-
-void str(json_writer& w, std::string_view s) {
-  w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
-}
-
-/// An optional string: "" is absent.
-void opt_str(json_writer& w, std::string_view s) {
-  if (s.empty())
-    w.Null();
-  else
-    str(w, s);
-}
-
-void time_str(json_writer& w, millis t) { str(w, format_time(t)); }
-
-void opt_time(json_writer& w, const std::optional<millis>& t) {
-  if (t)
-    time_str(w, *t);
-  else
-    w.Null();
-}
-
-/// rapidjson writes nothing for NaN and infinities (and the document breaks).
-void number(json_writer& w, double d) {
-  if (std::isfinite(d))
-    w.Double(d);
-  else
-    w.Null();
-}
-
-void opt_number(json_writer& w, const std::optional<double>& d) {
-  if (d)
-    number(w, *d);
-  else
-    w.Null();
-}
-
-/// A personal field that is always present when the data is there (email,
-/// name, a fetched handle).
-void personal_required(json_writer& w, std::string_view value, bool erased) {
-  if (erased)
-    str(w, erased_marker);
-  else
-    opt_str(w, value);
-}
-
-/// A personal field that may have been absent: after erasure "[erased]" when
-/// the signup had it (signed_up's presence flags), null when it never did.
-void personal_optional(json_writer& w, std::string_view value, bool erased, bool had) {
-  if (erased && (had || !value.empty()))
-    str(w, erased_marker);
-  else
-    opt_str(w, value);
-}
-
-void string_array(json_writer& w, const std::vector<std::string>& v) {
-  w.StartArray();
-  for (const auto& s : v) str(w, s);
-  w.EndArray();
-}
-
-void mix(json_writer& w, const content_mix& m) {
-  w.StartObject();
-  key(w, "image");
-  number(w, m.image);
-  key(w, "video");
-  number(w, m.video);
-  key(w, "carousel");
-  number(w, m.carousel);
-  key(w, "reels");
-  number(w, m.reels);
-  w.EndObject();
-}
+using namespace json_write;
 
 void hex(json_writer& w, const hash256& h) { str(w, to_hex(h)); }
 
@@ -252,65 +175,6 @@ void history_fields(json_writer& w, const event& ev, const hash256& hash, bool w
   hex(w, hash);
 }
 
-// -- the view -----------------------------------------------------------------------------
-
-void profile(json_writer& w, const network_profile& p, bool erased) {
-  w.StartObject();
-  key(w, "handle");
-  personal_required(w, p.handle, erased);
-  key(w, "followers");
-  w.Int64(p.followers);
-  key(w, "follows");
-  w.Int64(p.follows);
-  key(w, "media_count");
-  w.Int64(p.media_count);
-  key(w, "engagement_rate");
-  opt_number(w, p.engagement_rate);
-  key(w, "posts_per_week");
-  opt_number(w, p.posts_per_week);
-  key(w, "content_mix");
-  mix(w, p.mix);
-  key(w, "creator_tier");
-  opt_str(w, p.creator_tier);
-  key(w, "likes_hidden");
-  w.Bool(p.likes_hidden);
-  key(w, "fetched_at");
-  time_str(w, p.fetched_at);
-  w.EndObject();
-}
-
-void enrichment(json_writer& w, const lead_state& s) {
-  const enrichment_state overall = s.overall_enrichment();
-  uint64_t attempts = 0;
-  const network_enrichment* deciding = nullptr;
-  const network_enrichment* any_error = nullptr;
-  std::optional<millis> next;
-  for (const auto& [network, progress] : s.enrichment) {
-    attempts += progress.attempts;
-    if (!deciding && progress.state == overall) deciding = &progress;
-    if (!any_error && !progress.last_error.empty()) any_error = &progress;
-    if (progress.state == enrichment_state::retry_scheduled && progress.next_attempt_at &&
-        (!next || *progress.next_attempt_at < *next))
-      next = progress.next_attempt_at;
-  }
-  std::string_view last_error;
-  if (deciding && !deciding->last_error.empty())
-    last_error = deciding->last_error;
-  else if (any_error)
-    last_error = any_error->last_error;
-
-  w.StartObject();
-  key(w, "state");
-  str(w, to_string(overall));
-  key(w, "attempts");
-  w.Uint64(attempts);
-  key(w, "last_error");
-  opt_str(w, last_error);
-  key(w, "next_attempt_at");
-  opt_time(w, next);
-  w.EndObject();
-}
-
 } // namespace
 
 // -- public -------------------------------------------------------------------------------
@@ -358,98 +222,10 @@ void render_feed_event(json_writer& w, const event& ev, const hash256& hash) {
   w.EndObject();
 }
 
-void render_view(json_writer& w, const lead_state& s, const std::optional<priority_view>& priority,
-                 double coverage) {
-  const bool erased = s.personal_erased;
-  w.StartObject();
-  key(w, "lead_id");
-  str(w, s.lead_id);
-  key(w, "version");
-  w.Uint64(s.version);
-  key(w, "status");
-  str(w, to_string(s.status));
-  key(w, "signed_up_at");
-  time_str(w, s.signed_up_at);
-  key(w, "updated_at");
-  time_str(w, s.updated_at);
-
-  key(w, "contact");
-  w.StartObject();
-  key(w, "email");
-  personal_required(w, s.contact.email, erased);
-  key(w, "name");
-  personal_required(w, s.contact.name, erased);
-  key(w, "phone");
-  personal_optional(w, s.contact.phone, erased, s.contact.has_phone());
-  key(w, "country");
-  opt_str(w, s.contact.country);
-  w.EndObject();
-
-  key(w, "qualification");
-  if (const auto& q = s.qualification) {
-    w.StartObject();
-    key(w, "outcome");
-    str(w, q->result == outcome::disqualified ? "disqualified" : "qualified");
-    key(w, "reasons");
-    string_array(w, q->reasons);
-    key(w, "rules_version");
-    opt_str(w, q->rules_version);
-    key(w, "at");
-    time_str(w, q->at);
-    w.EndObject();
-  } else {
-    w.Null();
-  }
-
-  key(w, "social");
-  w.StartObject();
-  for (const auto& [network, prof] : s.social) {
-    w.Key(network.data(), static_cast<rapidjson::SizeType>(network.size()));
-    profile(w, prof, erased);
-  }
-  w.EndObject();
-
-  key(w, "enrichment");
-  enrichment(w, s);
-
-  key(w, "priority");
-  if (priority) {
-    w.StartObject();
-    key(w, "score");
-    number(w, priority->score);
-    key(w, "level");
-    const char level[2] = {priority->level, '\0'};
-    str(w, level);
-    key(w, "team");
-    opt_str(w, priority->team);
-    key(w, "rules_version");
-    opt_str(w, priority->rules_version);
-    w.EndObject();
-  } else {
-    w.Null();
-  }
-
-  key(w, "coverage");
-  number(w, coverage);
-  key(w, "processing_ms");
-  if (auto ms = s.processing_ms())
-    w.Int64(*ms);
-  else
-    w.Null();
-  w.EndObject();
-}
-
 std::string event_data_json(const event& ev) {
   rapidjson::StringBuffer buf;
   json_writer w(buf);
   render_event_data(w, ev);
-  return std::string(buf.GetString(), buf.GetSize());
-}
-
-std::string view_json(const lead_state& s, const std::optional<priority_view>& priority, double coverage) {
-  rapidjson::StringBuffer buf;
-  json_writer w(buf);
-  render_view(w, s, priority, coverage);
   return std::string(buf.GetString(), buf.GetSize());
 }
 

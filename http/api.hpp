@@ -10,7 +10,7 @@
 #include "actors/lead_service.hpp"
 #include "http/metrics_text.hpp"
 #include "http/router.hpp"
-#include "projections/priority_options.hpp"
+#include "projections/view_json.hpp"
 #include "storage/event_log.hpp"
 
 namespace leadbase {
@@ -42,8 +42,8 @@ struct projection_progress {
 struct api_context {
   lead_service* leads = nullptr;
   storage::event_log* log = nullptr;
-  priority_options priority;
-  std::string rules_version = "2026-11-01";
+  /// How every route renders a lead's view (the same settings as `leadbase replay`).
+  projections::view_settings view;
 
   // -- operations (routes_ops.cpp, routes_feed_stream.cpp) ---------------------
   /// GET /v1/stats and the domain families of /metrics; null: 503.

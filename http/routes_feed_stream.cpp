@@ -34,7 +34,7 @@
 #include "events/json.hpp"
 #include "events/logging.hpp"
 #include "http/api.hpp"
-#include "http/integrity_json.hpp"
+#include "audit/documents.hpp"
 #include "http/problem.hpp"
 
 namespace leadbase::http {
@@ -140,7 +140,7 @@ class feed_hub : public std::enable_shared_from_this<feed_hub> {
       s.last_write = now;
     }
     while (s.after < head && s.pending.empty()) {
-      // A damaged event is sent as a damaged entry (http/integrity_json.hpp), never a stuck stream.
+      // A damaged event is sent as a damaged entry (audit/documents.hpp), never a stuck stream.
       auto page = ctx_->log->read_global(s.after, opts_.page, storage::event_log::hashes::compute,
                                          storage::on_damage::mark);
       if (!page) {
@@ -153,7 +153,7 @@ class feed_hub : public std::enable_shared_from_this<feed_hub> {
       for (const auto& e : *page) {
         rapidjson::StringBuffer buf;
         json_writer w(buf);
-        render_feed_entry(w, e);
+        audit::render_feed_entry(w, e);
         chunk += sse_message(std::to_string(e.ev.meta.position), "", buf.GetString());
         last = e.ev.meta.position;
         if (chunk.size() >= opts_.max_chunk_bytes) break;

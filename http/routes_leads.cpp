@@ -1,44 +1,25 @@
 // Reads: the current view (read), and for auditors the history with its hash
 // chain, the state as of a time, the step-by-step replay, and the global feed.
 // Every one of them folds the stored events with the one pure fold. The audit
-// reads check the whole chain against the lead's head (storage/chain_check.hpp)
-// and answer 200 with "integrity":"broken" and the first bad version when it
-// fails; an event that cannot be read is shown as a damaged entry in its place
-// and left out of the fold (http/integrity_json.hpp), never a 500 for the lead.
+// reads are audit/'s (the same as `leadbase replay`): they check the whole
+// chain against the lead's head and answer 200 with "integrity":"broken" and
+// the first bad version when it fails; an event that cannot be read is shown
+// as a damaged entry in its place and left out of the fold, never a 500 for
+// the lead.
 // The feed marks such an event the same way, so one bad record hides no other.
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
-
+#include "audit/documents.hpp"
+#include "audit/lead_audit.hpp"
 #include "events/json.hpp"
 #include "events/time.hpp"
 #include "http/api.hpp"
-#include "http/integrity_json.hpp"
 #include "http/problem.hpp"
-#include "projections/priority.hpp"
-#include "storage/chain_check.hpp"
+#include "http/query_params.hpp"
+#include "http/view_response.hpp"
 
 namespace leadbase::http {
 namespace {
 
 constexpr size_t max_feed_page = 1000;
-
-/// Parses an optional non-negative integer query parameter.
-std::optional<uint64_t> uint_param(const request& req, const char* name, uint64_t fallback, bool& bad) {
-  const std::string* v = req.query_param(name);
-  if (!v) return fallback;
-  if (v->empty() || v->size() > 19 || v->find_first_not_of("0123456789") != std::string::npos) {
-    bad = true;
-    return std::nullopt;
-  }
-  return std::stoull(*v);
-}
-
-response view_response(api_context& ctx, const lead_state& s) {
-  std::string body = view_json(s, prioritise(s, ctx.priority, ctx.rules_version), coverage(s));
-  response res = json_response(200, std::move(body));
-  res.set_header("ETag", "\"" + std::to_string(s.version) + "\"");
-  return res;
-}
 
 void get_lead(api_context& ctx, request& req, responder respond) {
   const std::string& lead_id = req.path_param("lead_id");
@@ -51,101 +32,43 @@ void get_lead(api_context& ctx, request& req, responder respond) {
     for (auto& e : *events) evs.push_back(std::move(e.ev));
     return evs;
   }());
-  std::string etag = "\"" + std::to_string(s.version) + "\"";
-  if (req.if_none_match() == etag) {
-    response res = empty_response(304);
-    res.set_header("ETag", etag);
-    return respond(std::move(res));
-  }
-  respond(view_response(ctx, s));
-}
-
-/// The lead's chain; nullopt after answering (404 for no lead, or an error).
-std::optional<storage::chain_read> read_lead_chain(api_context& ctx, const std::string& lead_id,
-                                                   const responder& respond) {
-  auto chain = ctx.log->read_chain(lead_id);
-  if (!chain) {
-    respond(problem_response(chain.err()));
-    return std::nullopt;
-  }
-  if (chain->events.empty() && !chain->last && chain->head_damage.empty()) {
-    respond(problem_response(problem_kind::not_found, "no lead " + lead_id));
-    return std::nullopt;
-  }
-  return std::move(*chain);
+  respond(view_response(s, ctx.view, req.if_none_match()));
 }
 
 void get_history(api_context& ctx, request& req, responder respond) {
-  const std::string& lead_id = req.path_param("lead_id");
-  auto chain = read_lead_chain(ctx, lead_id, respond);
-  if (!chain) return;
-  respond(json_response(200, history_document(lead_id, *chain, storage::check_chain(*chain))));
+  auto lead = audit::read_lead(*ctx.log, req.path_param("lead_id"));
+  if (!lead) return respond(problem_response(lead.err()));
+  respond(json_response(200, audit::history_document(*lead)));
 }
 
 void get_state_as_of(api_context& ctx, request& req, responder respond) {
-  const std::string& lead_id = req.path_param("lead_id");
   const std::string* as_of_text = req.query_param("as_of");
   if (!as_of_text)
     return respond(to_response(validation_problem("as_of", "required: an RFC 3339 time")));
   auto as_of = parse_time(*as_of_text);
   if (!as_of) return respond(to_response(validation_problem("as_of", "not an RFC 3339 time")));
-  auto chain = ctx.log->read_chain(lead_id);
-  if (!chain) return respond(problem_response(chain.err()));
-  lead_state s = initial(lead_id);
-  for (const auto& e : chain->events) {
-    if (e.damaged()) continue;  // unreadable: not folded; the verdict names it
-    if (e.ev.meta.recorded_at > *as_of) break;  // recorded_at grows with the version
-    evolve(s, e.ev);
-  }
+  auto lead = audit::read_lead(*ctx.log, req.path_param("lead_id"));
+  if (!lead && lead.err().code != errc::not_found) return respond(problem_response(lead.err()));
+  const lead_state s = lead ? audit::state_as_of(*lead, *as_of) : lead_state{};
   if (s.version == 0)
     return respond(problem_response(problem_kind::not_found, "the lead had no event at or before " + *as_of_text));
-  response res = view_response(ctx, s);
-  // A sound lead's answer is exactly the view document (API.md); a broken
-  // chain adds the verdict, so no auditor takes a quarantined state for a sound one.
-  if (auto verdict = storage::check_chain(*chain); !verdict.intact)
-    res.body = with_integrity(std::move(res.body), verdict);
-  respond(std::move(res));
+  respond(view_response(s, audit::state_document(*lead, s, ctx.view)));
 }
 
 void get_replay(api_context& ctx, request& req, responder respond) {
-  const std::string& lead_id = req.path_param("lead_id");
-  auto chain = read_lead_chain(ctx, lead_id, respond);
-  if (!chain) return;
-  rapidjson::StringBuffer buf;
-  json_writer w(buf);
-  w.StartObject();
-  w.Key("lead_id");
-  w.String(lead_id.c_str(), static_cast<rapidjson::SizeType>(lead_id.size()));
-  w.Key("steps");
-  w.StartArray();
-  lead_state s = initial(lead_id);
-  for (const auto& e : chain->events) {
-    if (!e.damaged()) evolve(s, e.ev);  // a damaged step leaves the state as it was
-    w.StartObject();
-    w.Key("event");
-    if (e.damaged()) render_damaged_event(w, e, false);
-    else render_history_event(w, e.ev, e.hash);
-    w.Key("state");
-    render_view(w, s, prioritise(s, ctx.priority, ctx.rules_version), coverage(s));
-    w.EndObject();
-  }
-  w.EndArray();
-  write_integrity(w, storage::check_chain(*chain));
-  w.EndObject();
-  respond(json_response(200, buf.GetString()));
+  auto lead = audit::read_lead(*ctx.log, req.path_param("lead_id"));
+  if (!lead) return respond(problem_response(lead.err()));
+  respond(json_response(200, audit::replay_document(*lead, ctx.view)));
 }
 
 void get_feed(api_context& ctx, request& req, responder respond) {
-  bool bad_after = false, bad_limit = false;
-  auto after = uint_param(req, "after", 0, bad_after);
-  auto limit = uint_param(req, "limit", 100, bad_limit);
-  if (bad_after) return respond(to_response(validation_problem("after", "must be a non-negative integer")));
-  if (bad_limit || *limit < 1 || *limit > max_feed_page)
-    return respond(to_response(validation_problem("limit", "must be an integer from 1 to 1000")));
-  auto events = ctx.log->read_global(*after, *limit, storage::event_log::hashes::compute, storage::on_damage::mark);
+  uint64_t after = 0, limit = 100;
+  if (auto p = uint_param(req, "after", after)) return respond(to_response(*p));
+  if (auto p = uint_param(req, "limit", limit, 1, max_feed_page)) return respond(to_response(*p));
+  auto events = ctx.log->read_global(after, limit, storage::event_log::hashes::compute, storage::on_damage::mark);
   if (!events) return respond(problem_response(events.err()));
-  global_position next = events->empty() ? *after : events->back().ev.meta.position;
-  respond(json_response(200, feed_document(*events, next)));
+  global_position next = events->empty() ? after : events->back().ev.meta.position;
+  respond(json_response(200, audit::feed_document(*events, next)));
 }
 
 } // namespace

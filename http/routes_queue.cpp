@@ -16,7 +16,7 @@
 #include "http/api.hpp"
 #include "http/problem.hpp"
 #include "projections/lead_views.hpp"
-#include "projections/priority.hpp"
+#include "projections/view_json.hpp"
 #include "projections/runner.hpp"
 
 namespace leadbase::http {
@@ -192,7 +192,7 @@ void get_queue(api_context& ctx, request& req, responder respond) {
     w.Key("items");
     w.StartArray();
     for (const auto& s : page->items)
-      render_view(w, s, prioritise(s, ctx.priority, ctx.rules_version), coverage(s));
+      projections::render_view(w, s, ctx.view);
     w.EndArray();
     w.Key("next_cursor");
     if (page->next_cursor)
@@ -222,7 +222,7 @@ void get_lead_view(api_context& ctx, request& req, responder respond) {
       res.set_header("ETag", etag);
       return respond(std::move(res));
     }
-    response res = json_response(200, view_json(s, prioritise(s, ctx.priority, ctx.rules_version), coverage(s)));
+    response res = json_response(200, projections::view_json(s, ctx.view));
     res.set_header("ETag", etag);
     respond(std::move(res));
   });

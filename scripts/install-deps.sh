@@ -10,6 +10,7 @@ packages=(
   libboost-dev libspdlog-dev catch2 rapidjson-dev libtomlplusplus-dev libcli11-dev
   libssl-dev libsodium-dev
   curl wrk prometheus
+  python3                # scripts/check-layers.py (ctest "layers")
   clang libclang-rt-dev  # the fuzz targets (fuzz/, scripts/fuzz.sh): clang and its libFuzzer runtime
   python3 universal-ctags  # scripts/check-size.py (ctest sizes) and the function extents it reads
   chromium  # tests/browser (ctest browser): the console in a real browser, driven by playwright-core

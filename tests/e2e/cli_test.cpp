@@ -1,13 +1,15 @@
 // The command line as a user meets it: the real `leadbase` binary, run to
 // completion. A mistyped command or option is named in the one-line reason
-// (exit 2), --help shows each option's default, and replay --as-of before the
-// lead's first event is a failure (exit 1), not an empty success.
+// (exit 2), --help shows each option's default, replay --as-of before the
+// lead's first event is a failure (exit 1), not an empty success, and replay
+// shows the same states as GET /v1/leads/{id}/replay under the same config.
 #include <catch2/catch.hpp>
 
 #include <fstream>
 #include <iterator>
 #include <sstream>
 
+#include "tests/e2e/checks.hpp"
 #include "tests/e2e/harness.hpp"
 
 using namespace leadbase::e2e;
@@ -87,6 +89,53 @@ TEST_CASE("cli: replay --as-of before the lead's first event says so and exits 1
   CHECK(after.exit_code == 0);
   CHECK(contains(after.out, "event 1 signed_up"));
   CHECK(contains(after.out, "integrity: verified"));
+}
+
+TEST_CASE("cli: replay --config shows the states GET /v1/leads/{id}/replay shows, priority included",
+          "[e2e][cli][audit]") {
+  // Settings other than the built-in ones: a replay that ignored the config
+  // would show other weights' score and the built-in rules version.
+  server_options so;
+  so.extra_toml =
+      "[qualification]\nrules_version = \"2031-02-03-e2e\"\n"
+      "[priority]\nweights = { reach = 5, engagement = 5, activity = 5, completeness = 85 }\n"
+      "thresholds = { a = 20, b = 10 }\n";
+  server_process srv(so);
+  srv.start();
+  const std::string lead = "cli-replay-" + unique_suffix();
+  rapidjson::Document http_replay;
+  {
+    auto c = srv.client();
+    // A phone: a lead with a contact channel is qualified, and so has a priority.
+    const std::string body = R"({"event_id":"sg-)" + lead + R"(","lead_id":")" + lead +
+                             R"(","occurred_at":"2026-11-28T12:00:00.000Z","email":")" + lead +
+                             R"(@exemplo.com.br","name":"Ana","phone":"+5511912345678","country":"BR"})";
+    REQUIRE(c.post_json("/v1/signups", body, ingest_token).status == 202);
+    settle(c, lead);
+    auto r = c.get("/v1/leads/" + lead + "/replay", audit_token);
+    REQUIRE(r.status == 200);
+    http_replay = parse_json(r.body);
+  }
+  REQUIRE(srv.stop() == 0);
+
+  auto cli = run_leadbase({"replay", "--data", srv.data_dir().string(), "--config", srv.config_file().string(), lead});
+  INFO("stdout: " << cli.out << "\nstderr: " << cli.err);
+  REQUIRE(cli.exit_code == 0);
+  // Each step's state is the line "  state: {...}".
+  std::vector<rapidjson::Document> cli_states;
+  std::istringstream lines(cli.out);
+  for (std::string line; std::getline(lines, line);)
+    if (line.rfind("  state: ", 0) == 0) cli_states.push_back(parse_json(line.substr(9)));
+  const auto& steps = arr(http_replay, "steps");
+  REQUIRE(cli_states.size() == steps.Size());
+  REQUIRE(steps.Size() >= 2);  // signed up, then qualified: a priority to compare
+  const auto& last = steps[steps.Size() - 1]["state"];
+  REQUIRE(last["priority"].IsObject());
+  CHECK(str(last["priority"], "rules_version") == "2031-02-03-e2e");
+  for (rapidjson::SizeType i = 0; i < steps.Size(); ++i) {
+    INFO("step " << i << ": http " << to_json(steps[i]["state"]) << "\ncli " << to_json(cli_states[i]));
+    CHECK(cli_states[i] == steps[i]["state"]);
+  }
 }
 
 TEST_CASE("cli: docs/cli.md lists every sub-command and every option of each", "[e2e][cli][docs]") {

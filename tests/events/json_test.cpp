@@ -1,4 +1,5 @@
-// events/json.hpp: request bodies in, events/histories/views out.
+// events/json.hpp: request bodies in, events/histories out; and the views
+// (projections/view_json.hpp), whose cases share these samples.
 #include <algorithm>
 #include <functional>
 #include <set>
@@ -12,7 +13,7 @@
 #include "events/json.hpp"
 #include "events/lead_state.hpp"
 #include "events/time.hpp"
-#include "projections/priority.hpp"
+#include "projections/view_json.hpp"
 
 using namespace leadbase;
 
@@ -618,7 +619,7 @@ TEST_CASE("the current view has API.md's shape, key by key", "[json]") {
   pv.level = 'A';
   pv.team = "sdr";
   pv.rules_version = "2026-11-01";
-  auto v = doc_of(view_json(s, pv, 0.89));
+  auto v = doc_of(projections::view_json(s, projections::view_scores{pv, 0.89}));
   using keys = std::set<std::string>;
   CHECK(keys_of(v) == keys{"lead_id", "version", "status", "signed_up_at", "updated_at", "contact", "qualification",
                            "social", "enrichment", "priority", "coverage", "processing_ms"});
@@ -684,7 +685,7 @@ TEST_CASE("a fresh lead's view: nulls where nothing is known yet", "[json]") {
   su.phone.clear();
   su.country.clear();
   lead_state s = fold(std::string("u-88121"), std::vector<event>{make_event(su, 1, 1'795'000'000'000)});
-  auto v = doc_of(view_json(s, std::nullopt, 0.5));
+  auto v = doc_of(projections::view_json(s, projections::view_scores{std::nullopt, 0.5}));
   CHECK(std::string(v["status"].GetString()) == "signed_up");
   CHECK(v["contact"]["phone"].IsNull());
   CHECK(v["contact"]["country"].IsNull());
@@ -704,7 +705,7 @@ TEST_CASE("a scheduled retry shows its error and time in the view", "[json]") {
                                                 1'795'000'060'000},
                               3, 1'795'000'000'300));
   lead_state s = fold(std::string("u-88121"), events);
-  auto v = doc_of(view_json(s, std::nullopt, 0.4));
+  auto v = doc_of(projections::view_json(s, projections::view_scores{std::nullopt, 0.4}));
   CHECK(std::string(v["status"].GetString()) == "enriching");
   CHECK(std::string(v["enrichment"]["state"].GetString()) == "retry_scheduled");
   CHECK(std::string(v["enrichment"]["last_error"].GetString()) == "rate_limited");
@@ -747,7 +748,7 @@ TEST_CASE("erased personal data renders as [erased], never as a value", "[json]"
     events.push_back(make_event(erased{"LGPD art. 18", "admin"}, 4, 1'795'000'001'000));
     lead_state s = fold(std::string("u-88121"), events);
     REQUIRE(s.status == lead_status::erased);
-    const std::string text = view_json(s, std::nullopt, 0.3);
+    const std::string text = projections::view_json(s, projections::view_scores{std::nullopt, 0.3});
     auto v = doc_of(text);
     CHECK(std::string(v["status"].GetString()) == "erased");
     CHECK(std::string(v["contact"]["email"].GetString()) == erased_marker);

@@ -1,14 +1,11 @@
-#include "http/integrity_json.hpp"
+#include "audit/documents.hpp"
 
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
+#include "events/json_write.hpp"
 
-namespace leadbase::http {
-namespace {
+namespace leadbase::audit {
 
-void string(json_writer& w, std::string_view s) { w.String(s.data(), static_cast<rapidjson::SizeType>(s.size())); }
-
-} // namespace
+using json_write::str;
+using json_write::text_of;
 
 void render_damaged_event(json_writer& w, const storage::stored_event& se, bool with_lead_id) {
   w.StartObject();
@@ -17,7 +14,7 @@ void render_damaged_event(json_writer& w, const storage::stored_event& se, bool 
   else w.Null();
   if (with_lead_id) {
     w.Key("lead_id");
-    if (!se.ev.meta.lead_id.empty()) string(w, se.ev.meta.lead_id);
+    if (!se.ev.meta.lead_id.empty()) str(w, se.ev.meta.lead_id);
     else w.Null();
   }
   w.Key("version");
@@ -26,7 +23,7 @@ void render_damaged_event(json_writer& w, const storage::stored_event& se, bool 
   w.Key("damaged");
   w.Bool(true);
   w.Key("error");
-  string(w, se.damage);
+  str(w, se.damage);
   w.EndObject();
 }
 
@@ -37,16 +34,16 @@ void write_integrity(json_writer& w, const storage::chain_verdict& v) {
   w.Key("first_bad_version");
   w.Uint64(v.first_bad_version);
   w.Key("integrity_problem");
-  string(w, v.problem);
+  str(w, v.problem);
 }
 
-std::string history_document(std::string_view lead_id, const storage::chain_read& chain,
-                             const storage::chain_verdict& verdict) {
+std::string history_document(const lead_record& lead) {
+  const storage::chain_read& chain = lead.chain;
   rapidjson::StringBuffer buf;
   json_writer w(buf);
   w.StartObject();
   w.Key("lead_id");
-  string(w, lead_id);
+  str(w, lead.lead_id);
   w.Key("events");
   w.StartArray();
   lead_version last = 0;
@@ -63,9 +60,37 @@ std::string history_document(std::string_view lead_id, const storage::chain_read
     render_damaged_event(w, missing, false);
   }
   w.EndArray();
-  write_integrity(w, verdict);
+  write_integrity(w, lead.verdict);
   w.EndObject();
-  return std::string(buf.GetString(), buf.GetSize());
+  return text_of(buf);
+}
+
+std::string replay_document(const lead_record& lead, const projections::view_settings& view) {
+  rapidjson::StringBuffer buf;
+  json_writer w(buf);
+  w.StartObject();
+  w.Key("lead_id");
+  str(w, lead.lead_id);
+  w.Key("steps");
+  w.StartArray();
+  replay(lead, std::nullopt, [&](const storage::stored_event& e, const lead_state& after) {
+    w.StartObject();
+    w.Key("event");
+    if (e.damaged()) render_damaged_event(w, e, false);
+    else render_history_event(w, e.ev, e.hash);
+    w.Key("state");
+    projections::render_view(w, after, view);
+    w.EndObject();
+  });
+  w.EndArray();
+  write_integrity(w, lead.verdict);
+  w.EndObject();
+  return text_of(buf);
+}
+
+std::string state_document(const lead_record& lead, const lead_state& state, const projections::view_settings& view) {
+  std::string body = projections::view_json(state, view);
+  return lead.verdict.intact ? body : with_integrity(std::move(body), lead.verdict);
 }
 
 void render_feed_entry(json_writer& w, const storage::stored_event& se) {
@@ -84,7 +109,7 @@ std::string feed_document(const std::vector<storage::stored_event>& events, glob
   w.Key("next_after");
   w.Uint64(next_after);
   w.EndObject();
-  return std::string(buf.GetString(), buf.GetSize());
+  return text_of(buf);
 }
 
 std::string with_integrity(std::string object, const storage::chain_verdict& v) {
@@ -101,4 +126,4 @@ std::string with_integrity(std::string object, const storage::chain_verdict& v) 
   return object;
 }
 
-} // namespace leadbase::http
+} // namespace leadbase::audit

@@ -1,6 +1,8 @@
 #pragma once
-// The JSON of damaged records and integrity verdicts, shared by the audit
-// reads (history, replay, state as of), the feed and its stream:
+// The audit documents (API.md, integrity): history, replay and the state as of
+// a time of one lead (audit/lead_audit.hpp computes them), and the JSON of
+// damaged records and integrity verdicts they share with the feed and its
+// stream:
 //   a damaged event (one the log cannot read, stored_event::damage):
 //     {"position": P|null, "lead_id"?: "...", "version": V|null, "damaged": true, "error": "..."}
 //     (lead_id only in the feed; null where the keys do not tell)
@@ -12,11 +14,13 @@
 #include <string_view>
 #include <vector>
 
+#include "audit/lead_audit.hpp"
 #include "events/json.hpp"
+#include "projections/view_json.hpp"
 #include "storage/chain_check.hpp"
 #include "storage/event_log.hpp"
 
-namespace leadbase::http {
+namespace leadbase::audit {
 
 void render_damaged_event(json_writer& w, const storage::stored_event& se, bool with_lead_id);
 /// Writes the verdict's members into the object being written.
@@ -26,8 +30,16 @@ void write_integrity(json_writer& w, const storage::chain_verdict& v);
 /// damaged event is a damaged entry in its place; when the head names a
 /// version past the last stored event (the newest was removed), an entry for
 /// it, with the head's position, ends the list.
-std::string history_document(std::string_view lead_id, const storage::chain_read& chain,
-                             const storage::chain_verdict& verdict);
+std::string history_document(const lead_record& lead);
+
+/// GET /v1/leads/{id}/replay: {"lead_id","steps":[{"event","state"}…],"integrity",…};
+/// a damaged event is a damaged entry and leaves the state as it was.
+std::string replay_document(const lead_record& lead, const projections::view_settings& view);
+
+/// GET /v1/leads/{id}/state?as_of=: exactly the view document of `state` for
+/// a sound chain; a broken one adds the verdict's members, so no auditor takes
+/// a quarantined state for a sound one.
+std::string state_document(const lead_record& lead, const lead_state& state, const projections::view_settings& view);
 
 /// GET /v1/feed: {"events":[feed events or damaged entries…],"next_after":N}.
 std::string feed_document(const std::vector<storage::stored_event>& events, global_position next_after);
@@ -39,4 +51,4 @@ void render_feed_entry(json_writer& w, const storage::stored_event& se);
 /// state as of a time, when the chain is broken).
 std::string with_integrity(std::string object, const storage::chain_verdict& v);
 
-} // namespace leadbase::http
+} // namespace leadbase::audit

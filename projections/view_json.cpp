@@ -1,0 +1,172 @@
+// A lead's view -> JSON (projections/view_json.hpp). Personal fields follow
+// events/json_render.cpp's rule: "[erased]" where the field is known to have
+// been there, null otherwise, never a leftover value.
+#include "projections/view_json.hpp"
+
+#include "events/json_write.hpp"
+
+namespace leadbase::projections {
+namespace {
+
+using namespace json_write;
+
+void profile(json_writer& w, const network_profile& p, bool erased) {
+  w.StartObject();
+  key(w, "handle");
+  personal_required(w, p.handle, erased);
+  key(w, "followers");
+  w.Int64(p.followers);
+  key(w, "follows");
+  w.Int64(p.follows);
+  key(w, "media_count");
+  w.Int64(p.media_count);
+  key(w, "engagement_rate");
+  opt_number(w, p.engagement_rate);
+  key(w, "posts_per_week");
+  opt_number(w, p.posts_per_week);
+  key(w, "content_mix");
+  mix(w, p.mix);
+  key(w, "creator_tier");
+  opt_str(w, p.creator_tier);
+  key(w, "likes_hidden");
+  w.Bool(p.likes_hidden);
+  key(w, "fetched_at");
+  time_str(w, p.fetched_at);
+  w.EndObject();
+}
+
+void enrichment(json_writer& w, const lead_state& s) {
+  const enrichment_state overall = s.overall_enrichment();
+  uint64_t attempts = 0;
+  const network_enrichment* deciding = nullptr;
+  const network_enrichment* any_error = nullptr;
+  std::optional<millis> next;
+  for (const auto& [network, progress] : s.enrichment) {
+    attempts += progress.attempts;
+    if (!deciding && progress.state == overall) deciding = &progress;
+    if (!any_error && !progress.last_error.empty()) any_error = &progress;
+    if (progress.state == enrichment_state::retry_scheduled && progress.next_attempt_at &&
+        (!next || *progress.next_attempt_at < *next))
+      next = progress.next_attempt_at;
+  }
+  std::string_view last_error;
+  if (deciding && !deciding->last_error.empty())
+    last_error = deciding->last_error;
+  else if (any_error)
+    last_error = any_error->last_error;
+
+  w.StartObject();
+  key(w, "state");
+  str(w, to_string(overall));
+  key(w, "attempts");
+  w.Uint64(attempts);
+  key(w, "last_error");
+  opt_str(w, last_error);
+  key(w, "next_attempt_at");
+  opt_time(w, next);
+  w.EndObject();
+}
+
+} // namespace
+
+view_scores score_view(const lead_state& s, const view_settings& settings) {
+  return {prioritise(s, settings.priority, settings.rules_version), coverage(s)};
+}
+
+void render_view(json_writer& w, const lead_state& s, const view_scores& scores) {
+  const std::optional<priority_view>& priority = scores.priority;
+  const bool erased = s.personal_erased;
+  w.StartObject();
+  key(w, "lead_id");
+  str(w, s.lead_id);
+  key(w, "version");
+  w.Uint64(s.version);
+  key(w, "status");
+  str(w, to_string(s.status));
+  key(w, "signed_up_at");
+  time_str(w, s.signed_up_at);
+  key(w, "updated_at");
+  time_str(w, s.updated_at);
+
+  key(w, "contact");
+  w.StartObject();
+  key(w, "email");
+  personal_required(w, s.contact.email, erased);
+  key(w, "name");
+  personal_required(w, s.contact.name, erased);
+  key(w, "phone");
+  personal_optional(w, s.contact.phone, erased, s.contact.has_phone());
+  key(w, "country");
+  opt_str(w, s.contact.country);
+  w.EndObject();
+
+  key(w, "qualification");
+  if (const auto& q = s.qualification) {
+    w.StartObject();
+    key(w, "outcome");
+    str(w, q->result == outcome::disqualified ? "disqualified" : "qualified");
+    key(w, "reasons");
+    string_array(w, q->reasons);
+    key(w, "rules_version");
+    opt_str(w, q->rules_version);
+    key(w, "at");
+    time_str(w, q->at);
+    w.EndObject();
+  } else {
+    w.Null();
+  }
+
+  key(w, "social");
+  w.StartObject();
+  for (const auto& [network, prof] : s.social) {
+    w.Key(network.data(), static_cast<rapidjson::SizeType>(network.size()));
+    profile(w, prof, erased);
+  }
+  w.EndObject();
+
+  key(w, "enrichment");
+  enrichment(w, s);
+
+  key(w, "priority");
+  if (priority) {
+    w.StartObject();
+    key(w, "score");
+    number(w, priority->score);
+    key(w, "level");
+    const char level[2] = {priority->level, '\0'};
+    str(w, level);
+    key(w, "team");
+    opt_str(w, priority->team);
+    key(w, "rules_version");
+    opt_str(w, priority->rules_version);
+    w.EndObject();
+  } else {
+    w.Null();
+  }
+
+  key(w, "coverage");
+  number(w, scores.coverage);
+  key(w, "processing_ms");
+  if (auto ms = s.processing_ms())
+    w.Int64(*ms);
+  else
+    w.Null();
+  w.EndObject();
+}
+
+void render_view(json_writer& w, const lead_state& s, const view_settings& settings) {
+  render_view(w, s, score_view(s, settings));
+}
+
+std::string view_json(const lead_state& s, const view_scores& scores) {
+  rapidjson::StringBuffer buf;
+  json_writer w(buf);
+  render_view(w, s, scores);
+  return text_of(buf);
+}
+
+std::string view_json(const lead_state& s, const view_settings& settings) {
+  return view_json(s, score_view(s, settings));
+}
+
+} // namespace leadbase::projections
