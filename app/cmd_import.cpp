@@ -109,6 +109,105 @@ class progress_bar {
   clock::time_point start_, last_;
 };
 
+/// Feeds parsed signups to the lead service with at most `concurrency`
+/// appends in flight, and sends back what the service answered "later".
+class import_feeder {
+ public:
+  import_feeder(lead_service& leads, size_t concurrency)
+      : leads_(leads), concurrency_(concurrency), st_(std::make_shared<import_state>()) {}
+
+  import_state& state() { return *st_; }
+
+  void submit(size_t line_no, std::shared_ptr<append_command> cmd) {
+    {
+      std::unique_lock lock(st_->mutex);
+      st_->cv.wait(lock, [&] { return st_->in_flight < concurrency_; });
+      ++st_->in_flight;
+    }
+    append_command copy = *cmd;
+    leads_.append(std::move(copy), [st = st_, line_no, cmd](append_outcome o) {
+      std::lock_guard lock(st->mutex);
+      --st->in_flight;
+      if (o.code == errc::success) {
+        ++(o.duplicate ? st->duplicate : st->accepted);
+      } else if (o.code == errc::overloaded || o.code == errc::timeout) {
+        ++st->retried;
+        st->retry.emplace_back(line_no, cmd);
+      } else {
+        st->reject(line_no, std::string(to_string(o.code)) + ": " + o.message);
+      }
+      st->cv.notify_all();
+    });
+  }
+
+  /// Resubmits what was answered overloaded or timed out; with `wait_all`,
+  /// until nothing is in flight any more.
+  void drain_retries(bool wait_all) {
+    while (true) {
+      std::pair<size_t, std::shared_ptr<append_command>> next;
+      {
+        std::unique_lock lock(st_->mutex);
+        if (wait_all) st_->cv.wait(lock, [&] { return !st_->retry.empty() || st_->in_flight == 0; });
+        if (st_->retry.empty()) return;
+        next = std::move(st_->retry.front());
+        st_->retry.pop_front();
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));  // the service said "later"
+      submit(next.first, std::move(next.second));
+    }
+  }
+
+  /// Every line of `in`: parsed, submitted, counted. Returns the lines read.
+  size_t feed(std::istream& in, const std::string& correlation, progress_bar& bar, uint64_t total_bytes) {
+    std::string text;
+    size_t line_no = 0;
+    uint64_t bytes = 0;
+    while (std::getline(in, text)) {
+      ++line_no;
+      bytes += text.size() + 1;
+      if (!text.empty() && text.back() == '\r') text.pop_back();
+      if (text.find_first_not_of(" \t") == std::string::npos) continue;
+      auto parsed = parse_signup(text);
+      if (!parsed) {
+        std::lock_guard lock(st_->mutex);
+        st_->reject(line_no, parse_reason(parsed.failure()));
+      } else {
+        auto cmd = std::make_shared<append_command>(std::move(*parsed));
+        cmd->ev.meta.correlation_id = correlation;
+        submit(line_no, std::move(cmd));
+      }
+      drain_retries(false);
+      std::lock_guard lock(st_->mutex);
+      bar.update(bytes, line_no, *st_);
+    }
+    drain_retries(true);
+    std::lock_guard lock(st_->mutex);
+    bar.update(total_bytes ? total_bytes : bytes, line_no, *st_, true);
+    return line_no;
+  }
+
+ private:
+  lead_service& leads_;
+  size_t concurrency_;
+  std::shared_ptr<import_state> st_;  // shared with callbacks that may outlive a failed run
+};
+
+/// The summary on stdout and the first rejected lines on stderr; the exit code.
+int report(import_state& st, size_t lines, const std::string& correlation) {
+  std::lock_guard lock(st.mutex);
+  std::cout << "accepted " << st.accepted << ", duplicate " << st.duplicate << ", rejected " << st.rejected << " ("
+            << lines << " lines, correlation_id " << correlation << ")" << std::endl;
+  if (st.rejected == 0) return 0;
+  std::sort(st.rejections.begin(), st.rejections.end(),
+            [](const rejection& a, const rejection& b) { return a.line < b.line; });
+  for (size_t i = 0; i < st.rejections.size() && i < max_listed_rejections; ++i)
+    std::cerr << "line " << st.rejections[i].line << ": " << st.rejections[i].reason << "\n";
+  if (st.rejected > max_listed_rejections)
+    std::cerr << "... and " << (st.rejected - max_listed_rejections) << " more\n";
+  std::cerr << "leadbase: " << st.rejected << " line(s) rejected" << std::endl;
+  return 1;
+}
+
 } // namespace
 
 int run_import(const import_args& args) {
@@ -150,91 +249,11 @@ int run_import(const import_args& args) {
   module_logger("app")->info("import into {} ({} appends in flight at most)", cfg->data_dir, args.concurrency);
 
   const std::string correlation = run_id();
-  auto st = std::make_shared<import_state>();
   progress_bar bar(total_bytes, args.progress, ::isatty(STDERR_FILENO) != 0);
-
-  std::function<void(size_t, std::shared_ptr<append_command>)> submit;
-  submit = [&](size_t line_no, std::shared_ptr<append_command> cmd) {
-    {
-      std::unique_lock lock(st->mutex);
-      st->cv.wait(lock, [&] { return st->in_flight < args.concurrency; });
-      ++st->in_flight;
-    }
-    append_command copy = *cmd;
-    leads->append(std::move(copy), [st, line_no, cmd](append_outcome o) {
-      std::lock_guard lock(st->mutex);
-      --st->in_flight;
-      if (o.code == errc::success) {
-        ++(o.duplicate ? st->duplicate : st->accepted);
-      } else if (o.code == errc::overloaded || o.code == errc::timeout) {
-        ++st->retried;
-        st->retry.emplace_back(line_no, cmd);
-      } else {
-        st->reject(line_no, std::string(to_string(o.code)) + ": " + o.message);
-      }
-      st->cv.notify_all();
-    });
-  };
-  auto drain_retries = [&](bool wait_all) {
-    while (true) {
-      std::pair<size_t, std::shared_ptr<append_command>> next;
-      {
-        std::unique_lock lock(st->mutex);
-        if (wait_all)
-          st->cv.wait(lock, [&] { return !st->retry.empty() || st->in_flight == 0; });
-        if (st->retry.empty()) return;
-        next = std::move(st->retry.front());
-        st->retry.pop_front();
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));  // the service said "later"
-      submit(next.first, std::move(next.second));
-    }
-  };
-
-  std::string text;
-  size_t line_no = 0;
-  uint64_t bytes = 0;
-  while (std::getline(*in, text)) {
-    ++line_no;
-    bytes += text.size() + 1;
-    if (!text.empty() && text.back() == '\r') text.pop_back();
-    if (text.find_first_not_of(" \t") == std::string::npos) continue;
-    auto parsed = parse_signup(text);
-    if (!parsed) {
-      std::lock_guard lock(st->mutex);
-      st->reject(line_no, parse_reason(parsed.failure()));
-    } else {
-      auto cmd = std::make_shared<append_command>(std::move(*parsed));
-      cmd->ev.meta.correlation_id = correlation;
-      submit(line_no, std::move(cmd));
-    }
-    drain_retries(false);
-    std::lock_guard lock(st->mutex);
-    bar.update(bytes, line_no, *st);
-  }
-  drain_retries(true);
-  {
-    std::lock_guard lock(st->mutex);
-    bar.update(total_bytes ? total_bytes : bytes, line_no, *st, true);
-  }
+  import_feeder feeder(*leads, args.concurrency);
+  const size_t lines = feeder.feed(*in, correlation, bar, total_bytes);
   bar.finish();
-
-  int code = 0;
-  {
-    std::lock_guard lock(st->mutex);
-    std::cout << "accepted " << st->accepted << ", duplicate " << st->duplicate << ", rejected " << st->rejected
-              << " (" << line_no << " lines, correlation_id " << correlation << ")" << std::endl;
-    if (st->rejected > 0) {
-      code = 1;
-      std::sort(st->rejections.begin(), st->rejections.end(),
-                [](const rejection& a, const rejection& b) { return a.line < b.line; });
-      for (size_t i = 0; i < st->rejections.size() && i < max_listed_rejections; ++i)
-        std::cerr << "line " << st->rejections[i].line << ": " << st->rejections[i].reason << "\n";
-      if (st->rejected > max_listed_rejections)
-        std::cerr << "... and " << (st->rejected - max_listed_rejections) << " more\n";
-      std::cerr << "leadbase: " << st->rejected << " line(s) rejected" << std::endl;
-    }
-  }
+  const int code = report(feeder.state(), lines, correlation);
   leads.reset();
   event_log->reset();
   return code;

@@ -1070,7 +1070,9 @@ struct server::impl {
   }
 
   status run() {
-    if (auto st = start(); !st) return st;
+    // Signals first: once start() accepts, /healthz answers, and a SIGTERM
+    // sent as soon as it does must stop the server cleanly, not kill it
+    // (the default action, until the handler is installed).
     if (core_->opts.handle_signals) {
       signals_.emplace(ioc_, SIGINT, SIGTERM);
       signals_->async_wait([this](beast::error_code ec, int sig) {
@@ -1079,6 +1081,7 @@ struct server::impl {
         request_stop();
       });
     }
+    if (auto st = start(); !st) return st;
     {
       std::unique_lock<std::mutex> lk(req_m_);
       req_cv_.wait(lk, [&] { return stop_requested_; });
