@@ -17,6 +17,8 @@ struct journal_state {
   size_t max_batch = 4096;
   std::vector<std::pair<std::shared_ptr<storage::append_request>, caf::response_promise>> pending;
   bool commit_scheduled = false;
+  eraser_actor eraser;
+  std::chrono::milliseconds purge_timeout{30000};
   static inline const char* name = "leadbase.journal";
 };
 
@@ -60,7 +62,10 @@ void commit(journal_self self) {
   }
 }
 
-journal_actor::behavior_type journal(journal_self self, storage::event_log* log, size_t max_batch, journal_stats* stats) {
+journal_actor::behavior_type journal(journal_self self, storage::event_log* log, size_t max_batch, journal_stats* stats,
+                                     eraser_actor eraser, std::chrono::milliseconds purge_timeout) {
+  self->state.eraser = std::move(eraser);
+  self->state.purge_timeout = purge_timeout;
   self->state.log = log;
   self->state.max_batch = max_batch == 0 ? 1 : max_batch;
   self->state.stats = stats;
@@ -81,20 +86,25 @@ journal_actor::behavior_type journal(journal_self self, storage::event_log* log,
       [=](commit_atom) { commit(self); },
       [=](destroy_atom, const std::string& lead_id) -> caf::result<void> {
         commit(self);  // anything queued for this lead goes in first
-        auto s = self->state.log->destroy_key(lead_id);
-        if (!s) {
-          module_logger("journal")->error("destroying a data key failed: {}", s.err().message);
+        if (auto s = self->state.log->delete_key(lead_id); !s) {
+          module_logger("journal")->error("deleting a data key failed: {}", s.err().message);
           return to_caf(s.err());
         }
-        return caf::unit;
+        // The flush and compaction run on the eraser's thread: this one goes
+        // on writing every other lead's appends meanwhile.
+        auto rp = self->make_response_promise();
+        self->request(self->state.eraser, self->state.purge_timeout, purge_atom::value, lead_id)
+            .then([rp]() mutable { rp.deliver(caf::unit); }, [rp](caf::error& err) mutable { rp.deliver(err); });
+        return rp;
       },
   };
 }
 
 } // namespace
 
-journal_actor spawn_journal(caf::actor_system& sys, storage::event_log& log, size_t max_batch, journal_stats& stats) {
-  return sys.spawn<caf::detached>(journal, &log, max_batch, &stats);
+journal_actor spawn_journal(caf::actor_system& sys, storage::event_log& log, size_t max_batch, journal_stats& stats,
+                            eraser_actor eraser, std::chrono::milliseconds purge_timeout) {
+  return sys.spawn<caf::detached>(journal, &log, max_batch, &stats, std::move(eraser), purge_timeout);
 }
 
 } // namespace leadbase::actors

@@ -9,6 +9,8 @@
 
 #include "actors/answer_once.hpp"
 #include "actors/enrichment.hpp"
+#include "actors/eraser.hpp"
+#include "actors/erasure.hpp"
 #include "actors/journal.hpp"
 #include "actors/lead_actor.hpp"
 #include "actors/caf_error.hpp"
@@ -39,8 +41,9 @@ std::unique_ptr<caf::actor_system_config> make_config(const service_options& opt
 class caf_lead_service final : public lead_service {
  public:
   caf_lead_service(storage::event_log& log, const service_options& opts, domain_list disposable,
-                   std::vector<provider_slot_config> providers, std::vector<storage::work_entry> owed)
-      : opts_(opts), cfg_(make_config(opts)), sys_(*cfg_) {
+                   std::vector<provider_slot_config> providers, std::vector<storage::work_entry> owed,
+                   erasure_read_side read_side)
+      : opts_(opts), cfg_(make_config(opts)), sys_(*cfg_), read_side_(read_side) {
     env_.log = &log;
     env_.passivate_after = opts.passivate_after;
     env_.journal_timeout = opts.journal_timeout;
@@ -50,7 +53,8 @@ class caf_lead_service final : public lead_service {
     env_.disposable_domains = std::move(disposable);
     env_.react.refresh_days = opts.refresh_days;
     env_.retry = opts.discovery.retry;
-    env_.journal = spawn_journal(sys_, log, opts.max_batch, stats_);
+    eraser_ = spawn_eraser(sys_, log);
+    env_.journal = spawn_journal(sys_, log, opts.max_batch, stats_, eraser_, opts.journal_timeout);
     registry_ = spawn_registry(sys_, &env_, opts.max_live_leads);
     env_.scheduler = spawn_scheduler(sys_, registry_, &scheduled_);
     if (!providers.empty())
@@ -59,7 +63,8 @@ class caf_lead_service final : public lead_service {
     std::vector<std::pair<std::string, caf::actor>> core = {
         {"journal", caf::actor_cast<caf::actor>(env_.journal)},
         {"registry", caf::actor_cast<caf::actor>(registry_)},
-        {"scheduler", caf::actor_cast<caf::actor>(env_.scheduler)}};
+        {"scheduler", caf::actor_cast<caf::actor>(env_.scheduler)},
+        {"eraser", caf::actor_cast<caf::actor>(eraser_)}};
     if (env_.enrichment) core.emplace_back("enrichment", caf::actor_cast<caf::actor>(env_.enrichment));
     watchdog_ = spawn_watchdog(sys_, std::move(core), failure_);
   }
@@ -72,6 +77,7 @@ class caf_lead_service final : public lead_service {
     caf::anon_send_exit(env_.scheduler, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(registry_, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(env_.journal, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(eraser_, caf::exit_reason::user_shutdown);
     sys_.await_all_actors_done();
   }
 
@@ -83,7 +89,12 @@ class caf_lead_service final : public lead_service {
 
   void erase(std::string lead_id, std::string reason, std::string requested_by, std::string correlation_id,
              append_callback done) override {
-    auto cb = admit(std::move(done));
+    // The lead answers once its key is purged; the read side's part follows.
+    auto purged = [read_side = read_side_, lead_id, done = std::move(done)](append_outcome o) {
+      if (o.code != errc::success) return done(std::move(o));
+      finish_erasure(read_side, lead_id, std::move(o), done);
+    };
+    auto cb = admit(std::move(purged));
     if (!cb) return;
     caf::anon_send(registry_, erase_atom::value,
                    erase_msg{std::move(lead_id), std::move(reason), std::move(requested_by),
@@ -151,12 +162,15 @@ class caf_lead_service final : public lead_service {
   std::atomic<size_t> scheduled_{0};
   std::shared_ptr<enrichment_status> enrichment_status_ = std::make_shared<enrichment_status>();
   std::shared_ptr<core_failure> failure_ = std::make_shared<core_failure>();
+  eraser_actor eraser_;
+  erasure_read_side read_side_;
   caf::actor watchdog_;
 };
 
 } // namespace
 
-result<std::unique_ptr<lead_service>> start_lead_service(storage::event_log& log, const service_options& opts) {
+result<std::unique_ptr<lead_service>> start_lead_service(storage::event_log& log, const service_options& opts,
+                                                         erasure_read_side read_side) {
   auto disposable = load_disposable_domains(opts.qualification);
   if (!disposable) return disposable.err();
   std::vector<provider_slot_config> providers;
@@ -178,7 +192,7 @@ result<std::unique_ptr<lead_service>> start_lead_service(storage::event_log& log
     owed = std::move(*work);
   }
   return std::unique_ptr<lead_service>(std::make_unique<caf_lead_service>(
-      log, opts, std::move(*disposable), std::move(providers), std::move(owed)));
+      log, opts, std::move(*disposable), std::move(providers), std::move(owed), read_side));
 }
 
 } // namespace leadbase::actors

@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 
+#include "actors/erasure.hpp"
 #include "actors/lead_service.hpp"
 #include "discovery/options.hpp"
 #include "events/qualification_options.hpp"
@@ -31,7 +32,10 @@ struct service_options {
 
 /// The service with its own CAF actor system. The log must outlive it. Fails
 /// when a configured provider cannot be set up, the disposable-domain file
-/// cannot be read, or (with follow-ups) the owed work cannot be read.
-result<std::unique_ptr<lead_service>> start_lead_service(storage::event_log& log, const service_options& opts);
+/// cannot be read, or (with follow-ups) the owed work cannot be read. An
+/// erasure answers only once `read_side` (if any) dropped the lead's personal
+/// data (actors/erasure.hpp); both must outlive the service.
+result<std::unique_ptr<lead_service>> start_lead_service(storage::event_log& log, const service_options& opts,
+                                                         erasure_read_side read_side = {});
 
 } // namespace leadbase::actors

@@ -116,7 +116,8 @@ int run_serve(const serve_args& args) {
     stats_feed.poke();
   });
 
-  auto started = actors::start_lead_service(**event_log, service_options_from(*cfg));
+  // An erasure answers once these views dropped the lead's personal data.
+  auto started = actors::start_lead_service(**event_log, service_options_from(*cfg), {views_runner, &views});
   if (!started) return fail("cannot start: " + started.err().message);
   auto leads = std::move(*started);
 

@@ -104,13 +104,6 @@ readiness projections_readiness(const api_context& ctx);
 /// GET /v1/admin/status (scope admin): readiness with its details (the event
 /// log's write error and failure history, the write side's failure).
 void add_status_routes(router& r, api_context& ctx);
-/// Erasure: once the projection applied `position` (the `erased` event), flushes
-/// and compacts the lead's view and search keys (ctx.views->compact_lead) on the
-/// runner's maintenance thread, then calls `answer`; 503 when the projection does
-/// not get there within 10 s. Without a projection, calls `answer` at once.
-void after_erase_applied(api_context& ctx, const std::string& lead_id, global_position position,
-                         const responder& respond, std::function<void()> answer);
-
 /// GET / (public): the web console (web/console.html) with a hash-based CSP.
 void add_console_routes(router& r, api_context& ctx);
 /// The console page, byte for byte web/console.html (embedded at build time,

@@ -30,28 +30,27 @@ void post_erase(api_context& ctx, request& req, responder respond) {
       return respond(to_response(p));
     }
   }
-  ctx.leads->erase(lead_id, parsed->reason, req.principal, req.correlation_id, [&ctx, respond, lead_id](append_outcome o) {
+  // Answered only once the views dropped the personal data and no file keeps
+  // it (the whole protocol: actors/erasure.hpp).
+  ctx.leads->erase(lead_id, parsed->reason, req.principal, req.correlation_id, [respond, lead_id](append_outcome o) {
     if (o.code != errc::success) return respond(problem_response(error{o.code, o.message}));
-    // Answer only once the projection dropped the personal data and no file keeps it.
-    after_erase_applied(ctx, lead_id, o.position, respond, [respond, lead_id, o] {
-      rapidjson::StringBuffer buf;
-      json_writer w(buf);
-      w.StartObject();
-      w.Key("lead_id");
-      w.String(lead_id.c_str());
-      w.Key("status");
-      w.String("erased");
-      w.Key("version");
-      w.Uint64(o.version);
-      w.Key("position");
-      w.Uint64(o.position);
-      if (o.duplicate) {
-        w.Key("duplicate");
-        w.Bool(true);
-      }
-      w.EndObject();
-      respond(json_response(200, buf.GetString()));
-    });
+    rapidjson::StringBuffer buf;
+    json_writer w(buf);
+    w.StartObject();
+    w.Key("lead_id");
+    w.String(lead_id.c_str());
+    w.Key("status");
+    w.String("erased");
+    w.Key("version");
+    w.Uint64(o.version);
+    w.Key("position");
+    w.Uint64(o.position);
+    if (o.duplicate) {
+      w.Key("duplicate");
+      w.Bool(true);
+    }
+    w.EndObject();
+    respond(json_response(200, buf.GetString()));
   });
 }
 

@@ -128,25 +128,3 @@ void add_projection_routes(router& r, api_context& ctx) {
 }
 
 } // namespace leadbase::http
-
-namespace leadbase::http {
-
-void after_erase_applied(api_context& ctx, const std::string& lead_id, global_position position,
-                         const responder& respond, std::function<void()> answer) {
-  if (ctx.projections == nullptr || ctx.views == nullptr) return answer();
-  ctx.projections->when_reached(
-      position, std::chrono::seconds(10), [&ctx, lead_id, respond, answer = std::move(answer)](bool reached) {
-        if (!reached)
-          return respond(to_response(make_problem(
-              problem_kind::overloaded, "the erasure is stored; the views have not applied it yet, retry the call")));
-        ctx.projections->run_maintenance([&ctx, lead_id, respond, answer] {
-          if (auto s = ctx.views->compact_lead(lead_id); !s) {
-            module_logger("projections")->error("compaction after an erasure failed: {}", s.err().message);
-            return respond(problem_response(s.err()));
-          }
-          answer();
-        });
-      });
-}
-
-} // namespace leadbase::http

@@ -604,6 +604,11 @@ status event_log::room_for_erase() const {
 }
 
 status event_log::destroy_key(const std::string& lead_id) {
+  if (auto s = delete_key(lead_id); !s) return s;
+  return purge_deleted_key(lead_id);
+}
+
+status event_log::delete_key(const std::string& lead_id) {
   if (!keys::is_storable_lead_id(lead_id)) return not_a_lead_id();
   impl& d = *impl_;
   // A flush or compaction that fills the disk would leave the key on it and
@@ -614,13 +619,20 @@ status event_log::destroy_key(const std::string& lead_id) {
   wo.sync = true;
   auto s = d.db->Delete(wo, d.cf(cf_keys), lead_id);
   if (!s.ok()) return storage_error(s, "delete key");
+  return ok();
+}
+
+status event_log::purge_deleted_key(const std::string& lead_id) {
+  if (!keys::is_storable_lead_id(lead_id)) return not_a_lead_id();
+  impl& d = *impl_;
   // Flush every family so no WAL file still holds the key, then compact the
-  // key's range so no table file does either.
+  // key's range so no table file does either. Appends may run meanwhile:
+  // they go to the new memtables and WAL, which never held the key.
   rocksdb::FlushOptions fo;
   fo.wait = true;
-  s = d.db->Flush(fo, d.cfs);
+  auto s = d.db->Flush(fo, d.cfs);
   if (!s.ok()) return storage_error(s, "flush");
-  s = d.write_marker();  // every memtable is empty now (impl::memtables_hold_data)
+  s = d.write_marker();  // a memtable holds data again, appends or not (impl::memtables_hold_data)
   if (!s.ok()) return storage_error(s, "write after the flush");
   std::string begin = lead_id, end = keys::lead_upper_bound(lead_id);
   rocksdb::Slice b(begin), e(end);

@@ -202,9 +202,16 @@ class event_log {
   std::vector<append_result> append_batch(std::vector<append_request>& requests, millis now);
 
   /// Destroys the lead's data key, so its sealed personal fields can never be
-  /// read again, then flushes and compacts the key range so no file keeps it.
-  /// Refused first, changing nothing, when room_for_erase() says no.
+  /// read again, then flushes and compacts the key range so no file keeps it:
+  /// delete_key() then purge_deleted_key().
   status destroy_key(const std::string& lead_id);
+  /// The first half of destroy_key, on the writer's thread, in order with
+  /// the appends: the synced delete. Refused first, changing nothing, when
+  /// room_for_erase() says no.
+  status delete_key(const std::string& lead_id);
+  /// The second half, on any thread while appends go on: flushes every family
+  /// and compacts the deleted key's range so no file keeps it.
+  status purge_deleted_key(const std::string& lead_id);
 
   /// Whether the disk can hold an erasure's flush and compaction: every
   /// memtable written out, the `keys` family rewritten, and min_free_bytes

@@ -17,6 +17,7 @@
 #include "storage/event_log.hpp"
 #include "storage/hash_chain.hpp"
 #include "tests/support/sample_events.hpp"
+#include "tests/support/files.hpp"
 #include "tests/support/temp_dir.hpp"
 
 using namespace leadbase;
@@ -54,16 +55,6 @@ void write_events(event_log& log, const std::string& lead, int n, const data_key
     REQUIRE(res.size() == 1);
     REQUIRE(res[0].code == errc::success);
   }
-}
-
-bool any_file_contains(const std::filesystem::path& dir, const std::string& needle) {
-  for (auto& f : std::filesystem::recursive_directory_iterator(dir)) {
-    if (!f.is_regular_file()) continue;
-    std::ifstream in(f.path(), std::ios::binary);
-    std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    if (content.find(needle) != std::string::npos) return true;
-  }
-  return false;
 }
 
 } // namespace
@@ -251,7 +242,7 @@ TEST_CASE("personal data is sealed on disk; destroying the key erases it and kee
   REQUIRE(log->append_batch(reqs, 1)[0].code == errc::success);
   write_events(*log, "u-2", 1, make_data_key());
   // In the WAL and after a flush: never in plaintext.
-  CHECK_FALSE(any_file_contains(dir.path(), "unique-needle-4711"));
+  CHECK_FALSE(test::any_file_contains(dir.path(), "unique-needle-4711"));
   REQUIRE(std::get<signed_up>((*log->read_stream("u-1"))[0].ev.data).email == signup.email);
 
   REQUIRE(log->destroy_key("u-1"));

@@ -10,6 +10,8 @@
 #include <rocksdb/file_system.h>
 
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -35,14 +37,30 @@ class failing_disk {
   /// the memtables still reads, so reopen the log (its recovery flushes them)
   /// to make a read fail.
   void fail_reads(bool on) { failing_reads_.store(on); }
+  /// While `on`, each write to a table file (.sst: a flush or a compaction
+  /// writing its output) waits until it is off again, as on a disk that
+  /// stalls; WAL and MANIFEST writes go on. Release it before the log closes.
+  void hold_table_writes(bool on) {
+    {
+      std::lock_guard<std::mutex> lock(hold_mutex_);
+      holding_ = on;
+    }
+    hold_cv_.notify_all();
+  }
+  /// Table writes waiting in hold_table_writes now.
+  size_t held_table_writes() const {
+    std::lock_guard<std::mutex> lock(hold_mutex_);
+    return held_;
+  }
 
  private:
   class file final : public rocksdb::FSWritableFileOwnerWrapper {
    public:
-    file(std::unique_ptr<rocksdb::FSWritableFile> f, const failing_disk* disk)
-        : FSWritableFileOwnerWrapper(std::move(f)), disk_(disk) {}
+    file(std::unique_ptr<rocksdb::FSWritableFile> f, const failing_disk* disk, bool table)
+        : FSWritableFileOwnerWrapper(std::move(f)), disk_(disk), table_(table) {}
     rocksdb::IOStatus Append(const rocksdb::Slice& data, const rocksdb::IOOptions& o,
                              rocksdb::IODebugContext* dbg) override {
+      if (table_) disk_->wait_while_held();
       if (disk_->failing_ && !disk_->syncs_only_) return disk_->error("injected: the disk fails");
       return FSWritableFileOwnerWrapper::Append(data, o, dbg);
     }
@@ -57,6 +75,7 @@ class failing_disk {
 
    private:
     const failing_disk* disk_;
+    bool table_;
   };
 
   class table_file final : public rocksdb::FSRandomAccessFileOwnerWrapper {
@@ -86,27 +105,29 @@ class failing_disk {
     rocksdb::IOStatus NewWritableFile(const std::string& name, const rocksdb::FileOptions& o,
                                       std::unique_ptr<rocksdb::FSWritableFile>* out,
                                       rocksdb::IODebugContext* dbg) override {
-      return wrapped(FileSystemWrapper::NewWritableFile(name, o, out, dbg), out);
+      return wrapped(FileSystemWrapper::NewWritableFile(name, o, out, dbg), out, is_table(name));
     }
     rocksdb::IOStatus ReopenWritableFile(const std::string& name, const rocksdb::FileOptions& o,
                                          std::unique_ptr<rocksdb::FSWritableFile>* out,
                                          rocksdb::IODebugContext* dbg) override {
-      return wrapped(FileSystemWrapper::ReopenWritableFile(name, o, out, dbg), out);
+      return wrapped(FileSystemWrapper::ReopenWritableFile(name, o, out, dbg), out, is_table(name));
     }
     rocksdb::IOStatus NewRandomAccessFile(const std::string& name, const rocksdb::FileOptions& o,
                                           std::unique_ptr<rocksdb::FSRandomAccessFile>* out,
                                           rocksdb::IODebugContext* dbg) override {
       auto s = FileSystemWrapper::NewRandomAccessFile(name, o, out, dbg);
-      const bool table = name.size() > 4 && name.compare(name.size() - 4, 4, ".sst") == 0;
-      if (s.ok() && table) *out = std::make_unique<table_file>(std::move(*out), disk_);
+      if (s.ok() && is_table(name)) *out = std::make_unique<table_file>(std::move(*out), disk_);
       return s;
     }
 
    private:
     /// The file just opened, made to fail with the disk.
-    rocksdb::IOStatus wrapped(rocksdb::IOStatus s, std::unique_ptr<rocksdb::FSWritableFile>* out) const {
-      if (s.ok()) *out = std::make_unique<file>(std::move(*out), disk_);
+    rocksdb::IOStatus wrapped(rocksdb::IOStatus s, std::unique_ptr<rocksdb::FSWritableFile>* out, bool table) const {
+      if (s.ok()) *out = std::make_unique<file>(std::move(*out), disk_, table);
       return s;
+    }
+    static bool is_table(const std::string& name) {
+      return name.size() > 4 && name.compare(name.size() - 4, 4, ".sst") == 0;
     }
     const failing_disk* disk_;
   };
@@ -118,6 +139,18 @@ class failing_disk {
     return s;
   }
 
+  void wait_while_held() const {
+    std::unique_lock<std::mutex> lock(hold_mutex_);
+    if (!holding_) return;
+    ++held_;
+    hold_cv_.wait(lock, [this] { return !holding_; });
+    --held_;
+  }
+
+  mutable std::mutex hold_mutex_;
+  mutable std::condition_variable hold_cv_;
+  bool holding_ = false;      // guarded by hold_mutex_
+  mutable size_t held_ = 0;   // guarded by hold_mutex_
   std::atomic<bool> failing_{false};
   std::atomic<bool> full_{false};
   std::atomic<bool> syncs_only_{false};
