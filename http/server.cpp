@@ -888,6 +888,9 @@ struct server::impl {
   status start() {
     std::lock_guard<std::mutex> g(stop_m_);
     if (started_) return error{errc::internal, "server already started"};
+    // A route registered twice means the API is wired wrong: serve none of it.
+    if (const auto& refused = core_->routes.refused(); !refused.empty())
+      return error{errc::internal, "refused route " + refused.front()};
     const auto& o = core_->opts;
     beast::error_code ec;
     tcp::resolver resolver(ioc_);

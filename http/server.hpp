@@ -98,7 +98,7 @@ class server {
   server& operator=(const server&) = delete;
 
   /// Binds, listens and starts the I/O threads. Fails with errc::internal and the
-  /// reason (address in use, bad host, …). Call once.
+  /// reason (address in use, bad host, a route the router refused, …). Call once.
   status start();
   /// Graceful stop: closes the listener, closes idle connections, lets in-flight
   /// requests finish for up to stop_grace, then closes the rest and joins the I/O
