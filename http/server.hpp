@@ -1,6 +1,9 @@
 #pragma once
 // The Boost.Beast HTTP/1.1 server (STYLE.md §2b, §4). Beast and Asio stay in
-// server.cpp: this header shows only leadbase types.
+// the server's own files (server.cpp: acceptor, threads, stop; session_read.cpp
+// and session_write.cpp: one connection; stream_queue.*: a streamed answer's
+// queue; their internal headers server_core.hpp and session.hpp): this header
+// shows only leadbase types.
 //
 // Operation
 //   Each connection has its own strand. Per request: a fresh parser with
