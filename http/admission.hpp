@@ -2,7 +2,7 @@
 // Admission control for the HTTP server: which connections get a slot, which
 // idle one gives its slot up, and how many bytes of request and response bodies
 // may be held at once. Plain accounting (no Beast, no Asio), so that the policy
-// is unit-tested on its own; http/server.cpp applies the decisions.
+// is unit-tested on its own; http/server.cpp and the sessions apply the decisions.
 //
 // Connection slots
 //   `max_connections` ordinary slots plus a small reserve of "reject" slots. A

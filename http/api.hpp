@@ -75,7 +75,8 @@ struct readiness;  // http/server.hpp
 
 /// POST /v1/signups, POST /v1/events (scope ingest).
 void add_ingest_routes(router& r, api_context& ctx);
-/// GET /v1/leads/{id} (read); history, state?as_of, replay, feed (audit).
+/// GET /v1/leads/{id} folded from the log when ctx.views is null (read);
+/// history, state?as_of, replay, feed (audit).
 void add_lead_routes(router& r, api_context& ctx);
 /// POST /v1/leads/{id}/erase, POST /v1/leads/{id}/enrichment/retry (admin).
 void add_admin_routes(router& r, api_context& ctx);
@@ -126,7 +127,7 @@ inline router make_api_router(api_context& ctx) {
   add_admin_routes(r, ctx);
   add_ops_routes(r, ctx);
   add_feed_stream_routes(r, ctx);
-  add_queue_routes(r, ctx);  // after add_lead_routes: replaces GET /v1/leads/{id}
+  add_queue_routes(r, ctx);
   add_projection_routes(r, ctx);
   add_backup_routes(r, ctx);
   add_status_routes(r, ctx);

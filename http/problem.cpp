@@ -1,5 +1,7 @@
 #include "http/problem.hpp"
 
+#include "events/json.hpp"
+
 #include <rapidjson/encodings.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
@@ -108,6 +110,13 @@ problem problem_from(errc code, std::string detail) {
 }
 
 problem problem_from(const leadbase::error& err) { return problem_from(err.code, err.message); }
+
+problem problem_from(const leadbase::parse_failure& f) {
+  std::vector<field_error> errors;
+  for (const auto& e : f.errors) errors.push_back({e.field, e.message});
+  return make_problem(f.code == errc::bad_request ? problem_kind::bad_request : problem_kind::validation, f.detail,
+                      std::move(errors));
+}
 
 namespace {
 

@@ -10,6 +10,10 @@
 #include "events/errc.hpp"
 #include "http/message.hpp"
 
+namespace leadbase {
+struct parse_failure;  // events/json.hpp
+}
+
 namespace leadbase::http {
 
 enum class problem_kind {
@@ -69,6 +73,9 @@ errc_mapping map_errc(errc code) noexcept;
 /// may carry internals); it is the caller's job to log the original.
 problem problem_from(errc code, std::string detail = {});
 problem problem_from(const leadbase::error& err);
+/// The problem for a request body the parser refused: 400 (not JSON, wrong
+/// top-level kind) or 422 with every field error, for every route that parses one.
+problem problem_from(const leadbase::parse_failure& f);
 
 /// The JSON document (rapidjson writer, correct escaping, invalid UTF-8 replaced).
 std::string to_json(const problem& p);

@@ -21,33 +21,6 @@ std::shared_ptr<event_stream> responder::start_stream(response head) const {
 
 bool responder::connected() const { return ch_ && ch_->connected(); }
 
-namespace {
-
-class function_channel final : public detail::reply_channel {
- public:
-  explicit function_channel(std::function<void(response)> fn) : fn_(std::move(fn)) {}
-  void send(response res) override {
-    if (done_.exchange(true)) return;
-    try {
-      if (fn_) fn_(std::move(res));
-    } catch (...) {
-      // a test callback threw; nothing to do
-    }
-  }
-  std::shared_ptr<event_stream> start_stream(response) override { return nullptr; }
-  bool connected() const override { return !done_.load(); }
-
- private:
-  std::function<void(response)> fn_;
-  std::atomic<bool> done_{false};
-};
-
-}  // namespace
-
-responder responder::from_function(std::function<void(response)> fn) {
-  return responder{std::make_shared<function_channel>(std::move(fn))};
-}
-
 std::string sse_message(std::string_view id, std::string_view event, std::string_view data) {
   std::string out;
   out.reserve(data.size() + id.size() + event.size() + 32);
@@ -136,8 +109,12 @@ handler checking_lead_id(handler fn) {
 
 }  // namespace
 
-void router::add(std::string method, std::string pattern, std::optional<scope> required_scope, handler fn,
-                 route_options options) {
+status router::add(std::string method, std::string pattern, std::optional<scope> required_scope, handler fn,
+                   route_options options) {
+  if (has(method, pattern)) {
+    refused_.push_back(method + " " + pattern + ": registered twice");
+    return error{errc::conflict, "route " + refused_.back()};
+  }
   route r;
   r.segments = split_path(pattern);
   if (std::find(r.segments.begin(), r.segments.end(), "{lead_id}") != r.segments.end())
@@ -148,13 +125,8 @@ void router::add(std::string method, std::string pattern, std::optional<scope> r
   r.fn = std::move(fn);
   for (auto& ct : options.content_types) ct = media_type(ct);
   r.options = std::move(options);
-  for (auto& existing : routes_) {
-    if (existing.method == r.method && existing.pattern == r.pattern) {
-      existing = std::move(r);
-      return;
-    }
-  }
   routes_.push_back(std::move(r));
+  return ok();
 }
 
 bool router::has(std::string_view method, std::string_view pattern) const {

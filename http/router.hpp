@@ -18,6 +18,7 @@
 #include <string_view>
 #include <vector>
 
+#include "events/errc.hpp"
 #include "http/auth.hpp"
 #include "http/message.hpp"
 
@@ -83,9 +84,6 @@ class responder {
   /// False once the connection is known to be gone (a hint; send stays safe).
   bool connected() const;
 
-  /// A responder that hands the response to `fn` (for unit tests of handlers).
-  static responder from_function(std::function<void(response)> fn);
-
  private:
   std::shared_ptr<detail::reply_channel> ch_;
 };
@@ -141,12 +139,20 @@ struct route {
 class router {
  public:
   /// Registers a route. `pattern` starts with '/', segments "{name}" capture one
-  /// decoded path segment. A literal segment wins over a parameter. Registering the
-  /// same method and pattern again replaces the earlier route. A `{lead_id}`
+  /// decoded path segment. A literal segment wins over a parameter. A `{lead_id}`
   /// that fails the id rule (events/ids.hpp) is answered 422 (field "lead_id")
   /// before the handler runs.
-  void add(std::string method, std::string pattern, std::optional<scope> required_scope, handler fn,
-           route_options options = {});
+  ///
+  /// The same method and pattern twice is refused (errc::conflict), the first
+  /// route stays: a second registration silently winning once hid which handler
+  /// served GET /v1/leads/{id}. The refusal is also kept in refused(), and
+  /// server::start() fails while there is one, so a caller that does not look
+  /// at the status still cannot serve a half-wired API.
+  status add(std::string method, std::string pattern, std::optional<scope> required_scope, handler fn,
+             route_options options = {});
+
+  /// Every refused registration, one line each ("GET /v1/x: registered twice").
+  const std::vector<std::string>& refused() const noexcept { return refused_; }
 
   enum class match_kind { found, not_found, method_not_allowed, bad_path };
   struct match_result {
@@ -168,6 +174,7 @@ class router {
 
  private:
   std::vector<route> routes_;
+  std::vector<std::string> refused_;
   std::shared_ptr<route_stats> unmatched_ = std::make_shared<route_stats>();
 };
 

@@ -1,10 +1,8 @@
 // Admin: erasure (LGPD art. 18) and a manual enrichment retry.
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
-
 #include "events/ids.hpp"
 #include "events/json.hpp"
 #include "http/api.hpp"
+#include "http/append_answer.hpp"
 #include "http/problem.hpp"
 
 namespace leadbase::http {
@@ -14,13 +12,7 @@ void post_erase(api_context& ctx, request& req, responder respond) {
   const std::string& lead_id = req.path_param("lead_id");
   if (!is_valid_id(lead_id)) return respond(to_response(validation_problem("lead_id", "not a valid id")));
   auto parsed = parse_erase(req.body);
-  if (!parsed) {
-    const auto& f = parsed.failure();
-    std::vector<field_error> errors;
-    for (const auto& e : f.errors) errors.push_back({e.field, e.message});
-    return respond(to_response(make_problem(
-        f.code == errc::bad_request ? problem_kind::bad_request : problem_kind::validation, f.detail, errors)));
-  }
+  if (!parsed) return respond(to_response(problem_from(parsed.failure())));
   // An erasure flushes and compacts: on a disk that cannot hold that, refuse
   // before the `erased` event is appended, so nothing is half done.
   if (ctx.log != nullptr) {
@@ -33,24 +25,8 @@ void post_erase(api_context& ctx, request& req, responder respond) {
   // Answered only once the views dropped the personal data and no file keeps
   // it (the whole protocol: actors/erasure.hpp).
   ctx.leads->erase(lead_id, parsed->reason, req.principal, req.correlation_id, [respond, lead_id](append_outcome o) {
-    if (o.code != errc::success) return respond(problem_response(error{o.code, o.message}));
-    rapidjson::StringBuffer buf;
-    json_writer w(buf);
-    w.StartObject();
-    w.Key("lead_id");
-    w.String(lead_id.c_str());
-    w.Key("status");
-    w.String("erased");
-    w.Key("version");
-    w.Uint64(o.version);
-    w.Key("position");
-    w.Uint64(o.position);
-    if (o.duplicate) {
-      w.Key("duplicate");
-      w.Bool(true);
-    }
-    w.EndObject();
-    respond(json_response(200, buf.GetString()));
+    if (o.code != errc::success) return respond(append_problem(o));
+    respond(json_response(200, append_document(o, {{"lead_id", lead_id}, {"status", "erased"}})));
   });
 }
 
@@ -58,7 +34,7 @@ void post_retry(api_context& ctx, request& req, responder respond) {
   const std::string& lead_id = req.path_param("lead_id");
   if (!is_valid_id(lead_id)) return respond(to_response(validation_problem("lead_id", "not a valid id")));
   ctx.leads->retry_enrichment(lead_id, [respond, lead_id](append_outcome o) {
-    if (o.code != errc::success) return respond(problem_response(error{o.code, o.message}));
+    if (o.code != errc::success) return respond(append_problem(o));
     respond(json_response(202, "{\"lead_id\":\"" + lead_id + "\",\"status\":\"retry_requested\"}"));
   });
 }

@@ -36,6 +36,7 @@
 #include "http/api.hpp"
 #include "audit/documents.hpp"
 #include "http/problem.hpp"
+#include "http/query_params.hpp"
 
 namespace leadbase::http {
 namespace {
@@ -223,21 +224,16 @@ class feed_hub : public std::enable_shared_from_this<feed_hub> {
   std::thread thread_;
 };
 
-bool parse_position(std::string_view v, global_position& out) {
-  if (v.empty() || v.size() > 19 || v.find_first_not_of("0123456789") != std::string_view::npos) return false;
-  out = std::stoull(std::string(v));
-  return true;
-}
-
 void get_feed_stream(api_context& ctx, const std::shared_ptr<feed_hub>& hub, request& req, responder respond) {
   if (ctx.log == nullptr) return respond(problem_response(problem_kind::overloaded, "the log is not open"));
   global_position after = 0;
   if (!req.last_event_id().empty()) {
-    if (!parse_position(req.last_event_id(), after))
+    auto position = parse_uint(req.last_event_id());
+    if (!position)
       return respond(to_response(validation_problem("Last-Event-ID", "must be a non-negative integer (a position)")));
-  } else if (const std::string* a = req.query_param("after")) {
-    if (!parse_position(*a, after))
-      return respond(to_response(validation_problem("after", "must be a non-negative integer")));
+    after = *position;
+  } else if (auto p = uint_param(req, "after", after)) {
+    return respond(to_response(*p));
   }
   response head;
   head.content_type = "text/event-stream";

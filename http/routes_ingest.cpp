@@ -8,43 +8,22 @@
 
 #include "events/json.hpp"
 #include "http/api.hpp"
+#include "http/append_answer.hpp"
 #include "http/problem.hpp"
 
 namespace leadbase::http {
 namespace {
 
-response parse_problem(const parse_failure& f) {
-  std::vector<field_error> errors;
-  for (const auto& e : f.errors) errors.push_back({e.field, e.message});
-  return to_response(make_problem(f.code == errc::bad_request ? problem_kind::bad_request : problem_kind::validation,
-                                  f.detail, std::move(errors)));
-}
-
 void post_signup(api_context& ctx, request& req, responder respond) {
   auto parsed = parse_signup(req.body);
-  if (!parsed) return respond(parse_problem(parsed.failure()));
+  if (!parsed) return respond(to_response(problem_from(parsed.failure())));
   append_command cmd = std::move(*parsed);
   cmd.ev.meta.correlation_id = req.correlation_id;
   std::string lead_id = cmd.ev.meta.lead_id, event_id = cmd.ev.meta.event_id;
   ctx.leads->append(std::move(cmd), [respond, lead_id, event_id](append_outcome o) {
-    if (o.code != errc::success) return respond(problem_response(error{o.code, o.message}));
-    rapidjson::StringBuffer buf;
-    json_writer w(buf);
-    w.StartObject();
-    w.Key("lead_id");
-    w.String(lead_id.c_str(), static_cast<rapidjson::SizeType>(lead_id.size()));
-    w.Key("event_id");
-    w.String(event_id.c_str(), static_cast<rapidjson::SizeType>(event_id.size()));
-    w.Key("version");
-    w.Uint64(o.version);
-    w.Key("position");
-    w.Uint64(o.position);
-    if (o.duplicate) {
-      w.Key("duplicate");
-      w.Bool(true);
-    }
-    w.EndObject();
-    response res = json_response(o.duplicate ? 200 : 202, buf.GetString());
+    if (o.code != errc::success) return respond(append_problem(o));
+    response res =
+        json_response(o.duplicate ? 200 : 202, append_document(o, {{"lead_id", lead_id}, {"event_id", event_id}}));
     res.set_header("Location", "/v1/leads/" + lead_id);
     respond(std::move(res));
   });
@@ -116,7 +95,7 @@ struct batch_state {
 void post_events(api_context& ctx, request& req, responder respond) {
   const bool ndjson = media_type(req.content_type()) == "application/x-ndjson";
   auto parsed = parse_batch(req.body, ndjson);
-  if (!parsed) return respond(parse_problem(parsed.failure()));
+  if (!parsed) return respond(to_response(problem_from(parsed.failure())));
   auto batch = std::make_shared<batch_state>();
   batch->items = std::move(*parsed);
   const size_t n = batch->items.size();

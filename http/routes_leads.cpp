@@ -74,7 +74,9 @@ void get_feed(api_context& ctx, request& req, responder respond) {
 } // namespace
 
 void add_lead_routes(router& r, api_context& ctx) {
-  r.add("GET", "/v1/leads/{lead_id}", scope::read, [&ctx](request& q, responder s) { get_lead(ctx, q, s); });
+  // With a projection, add_queue_routes serves GET /v1/leads/{id} from it.
+  if (ctx.views == nullptr)
+    r.add("GET", "/v1/leads/{lead_id}", scope::read, [&ctx](request& q, responder s) { get_lead(ctx, q, s); });
   r.add("GET", "/v1/leads/{lead_id}/history", scope::audit,
         [&ctx](request& q, responder s) { get_history(ctx, q, s); });
   r.add("GET", "/v1/leads/{lead_id}/state", scope::audit,

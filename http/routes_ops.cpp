@@ -31,18 +31,11 @@
 #include "events/time.hpp"
 #include "http/api.hpp"
 #include "http/problem.hpp"
+#include "http/query_params.hpp"
 #include "projections/stats.hpp"
 
 namespace leadbase::http {
 namespace {
-
-constexpr std::chrono::milliseconds default_wait{2000}, max_wait{10000};
-
-bool parse_uint(const std::string& v, uint64_t& out) {
-  if (v.empty() || v.size() > 19 || v.find_first_not_of("0123456789") != std::string::npos) return false;
-  out = std::stoull(v);
-  return true;
-}
 
 void write_optional(json_writer& w, const std::optional<double>& v) {
   if (v) w.Double(*v);
@@ -122,12 +115,9 @@ void get_stats(api_context& ctx, request& req, responder respond) {
           validation_problem("window", "must be a positive integer with a unit s, m, h, d or w (e.g. 15m, 1h, 7d)")));
     window = *parsed;
   }
-  uint64_t min_position = 0, wait_ms = static_cast<uint64_t>(default_wait.count());
-  if (const std::string* v = req.query_param("min_position"); v && !parse_uint(*v, min_position))
-    return respond(to_response(validation_problem("min_position", "must be a non-negative integer")));
-  if (const std::string* v = req.query_param("wait_ms");
-      v && (!parse_uint(*v, wait_ms) || wait_ms > static_cast<uint64_t>(max_wait.count())))
-    return respond(to_response(validation_problem("wait_ms", "must be an integer from 0 to 10000")));
+  read_wait wait;
+  if (auto p = parse_read_wait(req, wait)) return respond(to_response(*p));
+  const global_position min_position = wait.min_position.value_or(0);
 
   stats_store* store = ctx.stats;
   auto answer = [store, window, respond](bool reached) {
@@ -138,7 +128,7 @@ void get_stats(api_context& ctx, request& req, responder respond) {
     respond(json_response(200, stats_json(store->report(window, now_millis()))));
   };
   if (min_position == 0 || store->position() >= min_position) return answer(true);
-  store->when_reached(min_position, now_millis() + static_cast<millis>(wait_ms), answer);
+  store->when_reached(min_position, now_millis() + static_cast<millis>(wait.wait.count()), answer);
 }
 
 // -- /metrics -----------------------------------------------------------------------

@@ -9,12 +9,15 @@
 
 #include <algorithm>
 #include <cctype>
+#include <limits>
 
 #include "events/json.hpp"
 #include "events/logging.hpp"
 #include "events/time.hpp"
 #include "http/api.hpp"
 #include "http/problem.hpp"
+#include "http/query_params.hpp"
+#include "http/view_response.hpp"
 #include "projections/lead_views.hpp"
 #include "projections/view_json.hpp"
 #include "projections/runner.hpp"
@@ -24,8 +27,6 @@ namespace {
 
 using projections::queue_query;
 
-constexpr uint64_t default_wait_ms = 2000;
-constexpr uint64_t max_wait_ms = 10000;
 constexpr size_t max_limit = 500;
 constexpr size_t max_q = 254;
 constexpr size_t max_cursor = 1024;
@@ -35,35 +36,9 @@ std::shared_ptr<spdlog::logger> log() {
   return logger;
 }
 
-/// A non-negative decimal integer of at most 18 digits.
-std::optional<uint64_t> parse_uint(const std::string& v) {
-  if (v.empty() || v.size() > 18 || v.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
-  return std::stoull(v);
-}
-
 std::string lower(std::string s) {
   for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
-}
-
-struct read_wait {
-  std::optional<global_position> min_position;
-  std::chrono::milliseconds wait{default_wait_ms};
-};
-
-/// min_position and wait_ms; a problem when malformed.
-std::optional<problem> parse_wait(const request& req, read_wait& out) {
-  if (const auto* v = req.query_param("min_position")) {
-    auto n = parse_uint(*v);
-    if (!n) return validation_problem("min_position", "must be a non-negative integer");
-    out.min_position = *n;
-  }
-  if (const auto* v = req.query_param("wait_ms")) {
-    auto n = parse_uint(*v);
-    if (!n || *n > max_wait_ms) return validation_problem("wait_ms", "must be an integer from 0 to 10000");
-    out.wait = std::chrono::milliseconds(*n);
-  }
-  return std::nullopt;
 }
 
 /// Runs `then` now, or once the projection reached the wanted position; else 503.
@@ -135,7 +110,8 @@ std::optional<problem> parse_queue(const request& req, queue_query& q) {
   }
   for (const char* name : {"min_followers", "max_followers"}) {
     if (const auto* v = req.query_param(name)) {
-      auto n = parse_uint(*v);
+      // Follower counts are int64 in the views: a larger bound is no count at all.
+      auto n = parse_uint(*v, static_cast<uint64_t>(std::numeric_limits<int64_t>::max()));
       if (!n) return validation_problem(name, "must be a non-negative integer");
       (std::string(name) == "min_followers" ? q.min_followers : q.max_followers) = static_cast<int64_t>(*n);
     }
@@ -160,11 +136,9 @@ std::optional<problem> parse_queue(const request& req, queue_query& q) {
     if (!s) return validation_problem("sort", "must be one of -score, score, -signed_up_at, signed_up_at, -followers");
     q.sort = *s;
   }
-  if (const auto* v = req.query_param("limit")) {
-    auto n = parse_uint(*v);
-    if (!n || *n < 1 || *n > max_limit) return validation_problem("limit", "must be an integer from 1 to 500");
-    q.limit = static_cast<size_t>(*n);
-  }
+  uint64_t limit = q.limit;
+  if (auto p = uint_param(req, "limit", limit, 1, max_limit)) return p;
+  q.limit = static_cast<size_t>(limit);
   if (const auto* v = req.query_param("cursor")) {
     if (v->empty() || v->size() > max_cursor) return validation_problem("cursor", "not a cursor of this API");
     q.cursor = *v;
@@ -178,7 +152,7 @@ void get_queue(api_context& ctx, request& req, responder respond) {
   queue_query q;
   read_wait w;
   if (auto p = parse_queue(req, q)) return respond(to_response(*p));
-  if (auto p = parse_wait(req, w)) return respond(to_response(*p));
+  if (auto p = parse_read_wait(req, w)) return respond(to_response(*p));
   after_position(ctx, w, respond, [&ctx, q = std::move(q), respond] {
     auto page = ctx.views->query(q);
     if (!page) {
@@ -210,21 +184,12 @@ void get_lead_view(api_context& ctx, request& req, responder respond) {
   std::string lead_id = req.path_param("lead_id");
   std::string if_none_match(req.if_none_match());
   read_wait w;
-  if (auto p = parse_wait(req, w)) return respond(to_response(*p));
+  if (auto p = parse_read_wait(req, w)) return respond(to_response(*p));
   after_position(ctx, w, respond, [&ctx, lead_id, if_none_match, respond] {
     auto row = ctx.views->get(lead_id);
     if (!row) return respond_error(respond, row.err(), "lead view");
     if (!*row) return respond(problem_response(problem_kind::not_found, "no lead " + lead_id));
-    const lead_state& s = **row;
-    std::string etag = "\"" + std::to_string(s.version) + "\"";
-    if (if_none_match == etag) {
-      response res = empty_response(304);
-      res.set_header("ETag", etag);
-      return respond(std::move(res));
-    }
-    response res = json_response(200, projections::view_json(s, ctx.view));
-    res.set_header("ETag", etag);
-    respond(std::move(res));
+    respond(view_response(**row, ctx.view, if_none_match));
   });
 }
 

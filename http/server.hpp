@@ -1,6 +1,9 @@
 #pragma once
 // The Boost.Beast HTTP/1.1 server (STYLE.md §2b, §4). Beast and Asio stay in
-// server.cpp: this header shows only leadbase types.
+// the server's own files (server.cpp: acceptor, threads, stop; session_read.cpp
+// and session_write.cpp: one connection; stream_queue.*: a streamed answer's
+// queue; their internal headers server_core.hpp and session.hpp): this header
+// shows only leadbase types.
 //
 // Operation
 //   Each connection has its own strand. Per request: a fresh parser with
@@ -98,7 +101,7 @@ class server {
   server& operator=(const server&) = delete;
 
   /// Binds, listens and starts the I/O threads. Fails with errc::internal and the
-  /// reason (address in use, bad host, …). Call once.
+  /// reason (address in use, bad host, a route the router refused, …). Call once.
   status start();
   /// Graceful stop: closes the listener, closes idle connections, lets in-flight
   /// requests finish for up to stop_grace, then closes the rest and joins the I/O

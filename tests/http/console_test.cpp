@@ -11,6 +11,7 @@
 #include <openssl/evp.h>
 
 #include "http/api.hpp"
+#include "tests/support/captured_responder.hpp"
 
 using namespace leadbase::http;
 
@@ -74,7 +75,7 @@ TEST_CASE("console: GET / is public and answers the page with a hash-based CSP",
 
   response out;
   bool answered = false;
-  m.matched->fn(req, responder::from_function([&](response res) {
+  m.matched->fn(req, leadbase::test::capture_responder([&](response res) {
                   out = std::move(res);
                   answered = true;
                 }));

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "http/router.hpp"
+#include "tests/support/captured_responder.hpp"
 
 using namespace leadbase::http;
 using namespace std::string_literals;
@@ -22,7 +23,7 @@ std::optional<response> call(const router& r, const std::string& method, const s
   auto m = r.match(method, path, req.path_params);
   REQUIRE(m.kind == router::match_kind::found);
   std::optional<response> out;
-  m.matched->fn(req, responder::from_function([&](response res) { out = std::move(res); }));
+  m.matched->fn(req, leadbase::test::capture_responder([&](response res) { out = std::move(res); }));
   return out;
 }
 

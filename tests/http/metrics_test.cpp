@@ -17,6 +17,7 @@
 #include "projections/stats.hpp"
 #include "tests/support/sample_events.hpp"
 #include "tests/support/temp_dir.hpp"
+#include "tests/support/captured_responder.hpp"
 
 using namespace leadbase;
 using namespace leadbase::http;
@@ -254,7 +255,7 @@ response call(router& r, const std::string& method, const std::string& target) {
   REQUIRE(m.kind == router::match_kind::found);
   response out;
   bool answered = false;
-  m.matched->fn(req, responder::from_function([&](response res) {
+  m.matched->fn(req, leadbase::test::capture_responder([&](response res) {
                   out = std::move(res);
                   answered = true;
                 }));

@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include "http/router.hpp"
+#include "http/server.hpp"
 
 using namespace leadbase::http;
 
@@ -47,4 +48,38 @@ TEST_CASE("query and media type helpers", "[http]") {
   CHECK(q.count("flag") == 1);
   CHECK_FALSE(parse_query("a=%4", q));
   CHECK(media_type(" Application/JSON ; charset=utf-8") == "application/json");
+}
+
+TEST_CASE("router: the same method and pattern twice is refused, the first route stays", "[http][router]") {
+  router r;
+  int first = 0, second = 0;
+  REQUIRE(r.add("GET", "/v1/things/{id}", scope::read, [&](request&, responder) { ++first; }).ok());
+  auto again = r.add("GET", "/v1/things/{id}", scope::admin, [&](request&, responder) { ++second; });
+  REQUIRE_FALSE(again.ok());
+  CHECK(again.err().code == leadbase::errc::conflict);
+  REQUIRE(r.refused().size() == 1);
+  CHECK(r.refused()[0] == "GET /v1/things/{id}: registered twice");
+  CHECK(r.add("POST", "/v1/things/{id}", scope::admin, [](request&, responder) {}).ok());  // another method
+
+  std::map<std::string, std::string> p;
+  auto m = r.match("GET", "/v1/things/a", p);
+  REQUIRE(m.kind == router::match_kind::found);
+  CHECK(m.matched->required_scope == scope::read);
+  request req;
+  m.matched->fn(req, responder{});
+  CHECK(first == 1);
+  CHECK(second == 0);
+}
+
+TEST_CASE("server: start fails while the router holds a refused route", "[http][router]") {
+  router r;
+  auto nop = [](request&, responder) {};
+  REQUIRE(r.add("GET", "/v1/x", scope::read, nop).ok());
+  REQUIRE_FALSE(r.add("GET", "/v1/x", scope::read, nop).ok());
+  leadbase::http::server_options o;
+  o.handle_signals = false;
+  server srv(o, std::move(r), token_table{});
+  auto started = srv.start();
+  REQUIRE_FALSE(started.ok());
+  CHECK(started.err().message.find("GET /v1/x: registered twice") != std::string::npos);
 }

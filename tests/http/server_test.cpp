@@ -9,6 +9,7 @@
 
 #include "http/server.hpp"
 #include "tests/http/test_client.hpp"
+#include "tests/support/captured_responder.hpp"
 
 using namespace leadbase::http;
 using leadbase::http::test::client_response;
@@ -302,10 +303,10 @@ TEST_CASE("a responder called after the client went away is harmless", "[http]")
   CHECK(c.request("GET", "/healthz").status == 200);
 }
 
-TEST_CASE("responder::from_function captures the answer (handler unit tests)", "[http]") {
+TEST_CASE("a captured responder (tests/support) keeps the first answer only", "[http]") {
   response got;
   int calls = 0;
-  auto res = responder::from_function([&](response r) {
+  auto res = leadbase::test::capture_responder([&](response r) {
     got = std::move(r);
     ++calls;
   });

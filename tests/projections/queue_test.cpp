@@ -23,6 +23,7 @@
 #include "projections/priority.hpp"
 #include "projections/runner.hpp"
 #include "tests/projections/projection_fixture.hpp"
+#include "tests/support/captured_responder.hpp"
 
 using namespace leadbase;
 using namespace leadbase::projections;
@@ -460,7 +461,7 @@ http::response call(http::router& r, const std::string& method, const std::strin
   req.path_params = params;
   http::response out;
   bool answered = false;
-  m.matched->fn(req, http::responder::from_function([&](http::response res) {
+  m.matched->fn(req, leadbase::test::capture_responder([&](http::response res) {
     out = std::move(res);
     answered = true;
   }));
@@ -469,6 +470,19 @@ http::response call(http::router& r, const std::string& method, const std::strin
 }
 
 } // namespace
+
+TEST_CASE("make_api_router: GET /v1/leads/{id} is registered once, from the projection", "[projections][router]") {
+  queue_fixture fx;
+  http::api_context ctx;
+  ctx.log = fx.f.log.get();
+  ctx.views = &fx.views;
+  ctx.projections = fx.runner.get();
+  http::router r = http::make_api_router(ctx);
+  CHECK(r.refused().empty());
+  CHECK(std::count_if(r.routes().begin(), r.routes().end(), [](const http::route& rt) {
+          return rt.method == "GET" && rt.pattern == "/v1/leads/{lead_id}";
+        }) == 1);
+}
 
 TEST_CASE("GET /v1/leads validates every filter and answers pages", "[projections]") {
   queue_fixture fx;
