@@ -19,7 +19,7 @@
 //              then only written into table files in key order (one thread,
 //              timed); the floor is (scan + that write) in CPU time spread
 //              perfectly over the cores, with no decoding, folding or sorting
-//   fold pass  projections::fold_pass: every lead folded exactly as the rebuild
+//   fold pass  bench::fold_pass (benchmarks/fold_pass.hpp): every lead folded exactly as the rebuild
 //              folds them (2 threads, decode, unseal, evolve), nothing written;
 //              the floor with fold is (fold pass + that write) in CPU time
 //              spread over the cores: what any rebuild must do before it
@@ -48,6 +48,7 @@
 #include "app/config.hpp"
 #include "benchmarks/bench_leads.hpp"
 #include "benchmarks/bench_util.hpp"
+#include "benchmarks/fold_pass.hpp"
 #include "projections/bulk_rebuild.hpp"
 #include "projections/lead_views.hpp"
 #include "projections/runner.hpp"
@@ -78,7 +79,8 @@ timed scan_events(storage::event_log& log) {
   timed t;
   const auto w0 = bench::clock_type::now();
   const double c0 = bench::thread_cpu_seconds();
-  std::unique_ptr<rocksdb::Iterator> it(log.db()->NewIterator(rocksdb::ReadOptions(), log.family("events")));
+  std::unique_ptr<rocksdb::Iterator> it(
+      log.raw_rocksdb()->NewIterator(rocksdb::ReadOptions(), log.cf(storage::key_space::events)));
   uint64_t sum = 0;
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     const rocksdb::Slice v = it->value();
@@ -102,17 +104,19 @@ std::string settle(storage::event_log& log, double max_s) {
   rocksdb::FlushOptions fo;
   fo.wait = true;
   std::vector<rocksdb::ColumnFamilyHandle*> cfs;
-  for (const char* name : {"events", "global", "event_ids", "heads", "keys", "meta", "views", "index"})
-    if (auto* cf = log.family(name)) cfs.push_back(cf);
-  auto s = log.db()->Flush(fo, cfs);
+  for (storage::key_space space : storage::all_key_spaces)
+    if (space != storage::key_space::marker && space != storage::key_space::snapshots &&
+        space != storage::key_space::work)
+      cfs.push_back(log.cf(space));
+  auto s = log.raw_rocksdb()->Flush(fo, cfs);
   if (!s.ok()) return "flush: " + s.ToString();
   const auto t0 = bench::clock_type::now();
   while (bench::seconds_since(t0) < max_s) {
     uint64_t running = 0, pending = 0;
-    log.db()->GetIntProperty("rocksdb.num-running-compactions", &running);
+    log.raw_rocksdb()->GetIntProperty("rocksdb.num-running-compactions", &running);
     bool any_pending = false;
     for (auto* cf : cfs)
-      if (log.db()->GetIntProperty(cf, "rocksdb.compaction-pending", &pending) && pending) any_pending = true;
+      if (log.raw_rocksdb()->GetIntProperty(cf, "rocksdb.compaction-pending", &pending) && pending) any_pending = true;
     if (running == 0 && !any_pending) return {};
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
@@ -126,23 +130,23 @@ std::string settle(storage::event_log& log, double max_s) {
 /// sorted: any rebuild that writes these entries pays at least this.
 timed write_entries(storage::event_log& log, const std::string& dir) {
   timed t;
-  for (const char* name : {"views", "index"}) {
-    rocksdb::ColumnFamilyHandle* cf = log.family(name);
+  for (storage::key_space space : {storage::key_space::views, storage::key_space::index}) {
+    rocksdb::ColumnFamilyHandle* cf = log.cf(space);
     std::string buffer;
     std::vector<std::pair<uint32_t, uint32_t>> sizes;
     {
-      std::unique_ptr<rocksdb::Iterator> it(log.db()->NewIterator(rocksdb::ReadOptions(), cf));
+      std::unique_ptr<rocksdb::Iterator> it(log.raw_rocksdb()->NewIterator(rocksdb::ReadOptions(), cf));
       for (it->SeekToFirst(); it->Valid(); it->Next()) {
         buffer.append(it->key().data(), it->key().size());
         buffer.append(it->value().data(), it->value().size());
         sizes.emplace_back(static_cast<uint32_t>(it->key().size()), static_cast<uint32_t>(it->value().size()));
       }
       if (!it->status().ok()) {
-        t.error = std::string("read ") + name + ": " + it->status().ToString();
+        t.error = std::string("read ") + storage::family_name(space) + ": " + it->status().ToString();
         return t;
       }
     }
-    rocksdb::Options opts = log.db()->GetOptions(cf);
+    rocksdb::Options opts = log.raw_rocksdb()->GetOptions(cf);
     opts.bottommost_compression = rocksdb::kDisableCompressionOption;  // as bulk_rebuild's table files
     const auto w0 = bench::clock_type::now();
     const double c0 = bench::thread_cpu_seconds();
@@ -312,7 +316,7 @@ int main(int argc, char** argv) {
   {
     const auto w0 = bench::clock_type::now();
     const double c0 = process_cpu_seconds();
-    auto f = projections::fold_pass(**log, 2);
+    auto f = bench::fold_pass(**log, 2);
     folds.cpu = process_cpu_seconds() - c0;
     folds.wall = bench::seconds_since(w0);
     if (f) {

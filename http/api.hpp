@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "actors/health.hpp"
 #include "actors/lead_service.hpp"
 #include "http/metrics_text.hpp"
 #include "http/router.hpp"
@@ -71,7 +72,7 @@ struct api_context {
   storage::backup_service* backups = nullptr;
 };
 
-struct readiness;  // http/server.hpp
+using readiness = ::leadbase::readiness;  // actors/health.hpp
 
 /// POST /v1/signups, POST /v1/events (scope ingest).
 void add_ingest_routes(router& r, api_context& ctx);

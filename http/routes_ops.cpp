@@ -120,6 +120,11 @@ void get_stats(api_context& ctx, request& req, responder respond) {
   const global_position min_position = wait.min_position.value_or(0);
 
   stats_store* store = ctx.stats;
+  // Never a figure from part of the log: 503 with Retry-After until the
+  // store has caught up after the start (the same test as readiness).
+  if (!store->caught_up())
+    return respond(
+        problem_response(problem_kind::overloaded, "the stats are catching up with the log after the start"));
   auto answer = [store, window, respond](bool reached) {
     if (!reached) {
       response res = problem_response(problem_kind::overloaded, "the stats projection has not reached min_position yet");

@@ -1,12 +1,12 @@
 // Projection operations: POST /v1/admin/projections/rebuild and
-// GET /v1/admin/projections (scope admin), and the readiness check behind
-// GET /readyz (the log is open and can write, the write side's actors run, and the projection is
-// within 5 s of the head).
+// GET /v1/admin/projections (scope admin). Readiness (GET /readyz) is decided
+// by actors/health.hpp.
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
 #include <cmath>
 
+#include "actors/health.hpp"
 #include "events/json.hpp"
 #include "events/logging.hpp"
 #include "http/api.hpp"
@@ -17,8 +17,6 @@
 
 namespace leadbase::http {
 namespace {
-
-constexpr double ready_lag_s = 5.0;
 
 void write_info(json_writer& w, const projections::runner_info& i) {
   w.StartObject();
@@ -99,23 +97,7 @@ void post_rebuild(api_context& ctx, request& req, responder respond) {
 } // namespace
 
 readiness projections_readiness(const api_context& ctx) {
-  // Anonymous callers read this: the kind of trouble only (see api.hpp).
-  if (ctx.log == nullptr) return {false, "the event log is not open"};
-  if (ctx.log->write_failure())
-    return {false, "the event log cannot write; nothing is acknowledged until it can (retrying)"};
-  if (ctx.leads && ctx.leads->failure())
-    return {false, "the write side has stopped; appends answer errors until the service is restarted"};
-  if (ctx.projections == nullptr) return {true, {}};
-  auto i = ctx.projections->info();
-  if (i.state == projections::runner_state::stopped) return {false, "the projection runner is not running"};
-  // A page that keeps failing (not damage: that is skipped and recorded, and
-  // the instance stays ready, the rest serving; the alert LeadbaseDamagedEvents
-  // reports it) is not ready even when the lag cannot be measured. The detail
-  // names the kind of trouble only (/readyz needs no token).
-  if (i.failed && i.failing_seconds > ready_lag_s)
-    return {false, "the projections cannot apply the log (failing for more than 5 s)"};
-  if (i.lag_seconds > ready_lag_s) return {false, "the projections are more than 5 s behind the log"};
-  return {true, {}};
+  return check_readiness({ctx.log, ctx.leads, ctx.projections, ctx.stats});
 }
 
 void add_projection_routes(router& r, api_context& ctx) {

@@ -46,16 +46,14 @@
 #include <memory>
 #include <string>
 
+#include "actors/health.hpp"
 #include "events/errc.hpp"
 #include "http/auth.hpp"
 #include "http/router.hpp"
 
 namespace leadbase::http {
 
-struct readiness {
-  bool ready = true;
-  std::string detail;  ///< Why not, for the 503 problem's detail.
-};
+using readiness = ::leadbase::readiness;  // actors/health.hpp
 
 struct server_options {
   std::string host = "127.0.0.1";

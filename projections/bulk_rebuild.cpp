@@ -1,5 +1,7 @@
 #include "projections/bulk_rebuild.hpp"
 
+#include "projections/bulk_fold.hpp"
+
 #include <rocksdb/convenience.h>
 #include <rocksdb/db.h>
 #include <rocksdb/iterator.h>
@@ -47,6 +49,12 @@ std::shared_ptr<spdlog::logger> logger() {
 }
 
 using storage::storage_error;
+using storage::keys::be_word;
+using bulk_fold::fold_range;
+using bulk_fold::fold_shared;
+using bulk_fold::lead_ranges;
+using bulk_fold::run_ranges;
+using bulk_fold::skipped_event;
 
 double seconds_since(clock_type::time_point t0) {
   return std::chrono::duration<double>(clock_type::now() - t0).count();
@@ -195,22 +203,6 @@ class sst_sink {
 };
 
 // -- chunks of index entries, sorted in memory --------------------------------------------
-
-/// The first 8 bytes of s from `at`, big-endian, zero-padded: integer order
-/// of these is bytewise order of the bytes they hold.
-uint64_t be_word(std::string_view s, size_t at) {
-  if (at + 8 <= s.size()) {
-    uint64_t v;
-    std::memcpy(&v, s.data() + at, 8);
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    v = __builtin_bswap64(v);
-#endif
-    return v;
-  }
-  uint64_t v = 0;
-  for (size_t i = at; i < at + 8; ++i) v = (v << 8) | (i < s.size() ? static_cast<uint8_t>(s[i]) : 0u);
-  return v;
-}
 
 /// One entry of a chunk. The key's first 24 bytes are kept inline, as three
 /// integers, so that comparisons in the sort almost never follow `key` into
@@ -549,8 +541,9 @@ result<owned_ranges> projection_ranges(const storage::event_log& log, lead_views
   owned_ranges out;
   for (const auto& r : ranges.ranges) {
     key_ranges* into = nullptr;
-    for (auto [name, bounds] : {std::pair{"views", &out.views}, std::pair{"index", &out.index}})
-      if (auto* f = log.family(name); f && f->GetID() == r.cf) into = bounds;
+    for (auto [space, bounds] : {std::pair{storage::key_space::views, &out.views},
+                                 std::pair{storage::key_space::index, &out.index}})
+      if (auto* f = log.cf(space); f && f->GetID() == r.cf) into = bounds;
     if (!into) return error{errc::internal, "the projection clears a family that is not views or index"};
     into->emplace_back(r.begin, r.end);
   }
@@ -586,150 +579,6 @@ struct dir_guard {
   }
 };
 
-/// A string strictly between a and b (a < b) near the middle of the 8 bytes
-/// after their common prefix, or nullopt when there is no room left.
-std::optional<std::string> midpoint(const std::string& a, const std::string& b) {
-  size_t p = 0;
-  while (p < a.size() && p < b.size() && a[p] == b[p]) ++p;
-  const uint64_t va = be_word(a, p), vb = be_word(b, p);
-  if (vb <= va + 1) return std::nullopt;
-  std::string m = a.substr(0, p);
-  storage::keys::put_be64(m, va + (vb - va) / 2);
-  while (m.size() > p + 1 && m.back() == '\0') m.pop_back();  // the shortest string of that value
-  if (!(a < m && m < b)) return std::nullopt;
-  return m;
-}
-
-/// Lead ids that cut the `events` family into `parts` ranges of about equal
-/// size (RocksDB's size estimates, bisected), so each scan thread folds about
-/// as much. Every lead falls in exactly one range: a range starts at a lead id,
-/// and all of a lead's event keys sort with its id. Fewer (even none) for a
-/// small or one-lead log.
-result<std::vector<std::string>> lead_splits(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* events_cf,
-                                             const rocksdb::ReadOptions& ro, unsigned parts) {
-  std::vector<std::string> splits;
-  if (parts < 2) return splits;
-  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(ro, events_cf));
-  it->SeekToFirst();
-  if (!it->Valid()) return splits;
-  const std::string first = it->key().ToString();
-  std::string_view first_lead;
-  lead_version first_version = 0;
-  if (!storage::keys::split_event_key(first, first_lead, first_version))
-    return error{errc::corrupt_data, "a key of the events family is not an event key"};
-  it->SeekToLast();
-  if (!it->Valid()) return splits;
-  const std::string end = it->key().ToString() + '\xff';
-  rocksdb::SizeApproximationOptions so;
-  so.include_memtables = true;
-  auto size_below = [&](const std::string& k) -> result<uint64_t> {
-    const rocksdb::Range r(first, k);
-    uint64_t size = 0;
-    auto s = db->GetApproximateSizes(so, events_cf, &r, 1, &size);
-    if (!s.ok()) return storage_error(s, "estimate the log's size");
-    return size;
-  };
-  auto total = size_below(end);
-  if (!total) return total.err();
-  for (unsigned i = 1; i < parts; ++i) {
-    const uint64_t want = *total * i / parts;
-    std::string lo = first, hi = end;
-    for (int step = 0; step < 64; ++step) {
-      auto mid = midpoint(lo, hi);
-      if (!mid) break;
-      auto below = size_below(*mid);
-      if (!below) return below.err();
-      (*below < want ? lo : hi) = std::move(*mid);
-    }
-    // Round to a lead: the one whose event is the first at or after `hi`. All
-    // its events sort after its bare id, so they all fall to the right.
-    it->Seek(hi);
-    if (!it->status().ok()) return storage_error(it->status(), "find a lead boundary");
-    if (!it->Valid()) continue;
-    std::string_view id;
-    lead_version version = 0;
-    if (!storage::keys::split_event_key(it->key().ToStringView(), id, version))
-      return error{errc::corrupt_data, "a key of the events family is not an event key"};
-    if (id > first_lead && (splits.empty() || id > splits.back())) splits.emplace_back(id);
-  }
-  return splits;
-}
-
-/// The key ranges of the log the scan threads take at `snapshot`, one per
-/// thread (fewer for a small log): cut at lead_splits, the outer ends unbounded.
-result<std::vector<storage::lead_scan_range>> lead_ranges(const storage::event_log& log,
-                                                          const storage::log_snapshot& snapshot, unsigned threads) {
-  rocksdb::ReadOptions ro;
-  ro.snapshot = snapshot.get();
-  auto splits = lead_splits(log.db(), log.family("events"), ro, std::max(threads, 1u));
-  if (!splits) return splits.err();
-  std::vector<storage::lead_scan_range> ranges(splits->size() + 1);
-  for (size_t i = 0; i < splits->size(); ++i) ranges[i].hi = ranges[i + 1].lo = (*splits)[i];
-  return ranges;
-}
-
-/// Shared with the other range threads: progress and the stop flag.
-struct fold_shared {
-  std::atomic<uint64_t>* folded;         // events folded, all threads together
-  const std::atomic<bool>* stop;         // another range failed: give up
-  const std::function<void()>* tick;     // called every few thousand events (progress), may be null
-  const std::atomic<bool>* cancel = nullptr;  // the caller gave up (e.g. the service stops), may be null
-};
-
-/// An event the scan could not decode: skipped, as the page replay skips it.
-struct skipped_event {
-  std::string lead_id;
-  lead_version version = 0;
-  std::string reason;
-};
-
-/// Folds each lead of the key range from `initial` through its events in
-/// version order (decoded and unsealed as the read path does; a lead without
-/// a key reads erased) and hands its state to on_lead. `events` counts them.
-/// With `damaged`, an event that cannot be decoded is not folded but listed
-/// there, as the runner skips it (a lead none of whose events folds has no
-/// row, as with the replay); without, it fails the fold.
-status fold_range(const storage::event_log& log, const storage::log_snapshot& snapshot,
-                  const storage::lead_scan_range& range, const std::function<status(const lead_state&)>& on_lead,
-                  const fold_shared& shared, uint64_t& events, std::vector<skipped_event>* damaged) {
-  lead_state state;
-  bool fresh = true;
-  uint64_t unpublished = 0;
-  storage::scan_damage_handler on_damaged;
-  if (damaged)
-    on_damaged = [damaged](std::string_view id, lead_version version, const error& why) -> status {
-      damaged->push_back({std::string(id), version, why.message});
-      return ok();
-    };
-  auto scanned = storage::scan_leads(
-      log, snapshot, range,
-      [&](std::string_view id, storage::stored_event& e) -> status {
-        if (fresh) {
-          state = initial(std::string(id));
-          fresh = false;
-        }
-        evolve(state, e.ev);
-        ++events;
-        if (++unpublished == 4096) {
-          shared.folded->fetch_add(unpublished, std::memory_order_relaxed);
-          unpublished = 0;
-          if (shared.tick) (*shared.tick)();
-        }
-        return ok();
-      },
-      [&](std::string_view) -> status {
-        if (fresh) return ok();  // every event of the lead was damaged
-        fresh = true;
-        return on_lead(state);
-      },
-      [&] {
-        return shared.stop->load(std::memory_order_relaxed) ||
-               (shared.cancel && shared.cancel->load(std::memory_order_relaxed));
-      },
-      on_damaged);
-  shared.folded->fetch_add(unpublished, std::memory_order_relaxed);
-  return scanned;
-}
 /// The damage records of a build: the skipped events at their positions (the
 /// global index, read at the build's snapshot, says where each is), and with
 /// `find_missing` the positions whose event is not in the events family at
@@ -741,7 +590,7 @@ result<std::vector<damaged_record>> locate_damage(const storage::event_log& log,
   std::unordered_map<std::string, const skipped_event*> by_key;
   for (const auto& e : skipped) by_key.emplace(storage::keys::event_key(e.lead_id, e.version), &e);
   std::vector<damaged_record> out;
-  rocksdb::DB* db = log.db();
+  rocksdb::DB* db = log.raw_rocksdb();
   rocksdb::ReadOptions ro;
   ro.snapshot = snap.get();
   // Pending existence checks: (position, event key).
@@ -753,7 +602,7 @@ result<std::vector<damaged_record>> locate_damage(const storage::event_log& log,
     for (const auto& p : pending) keys.emplace_back(p.second);
     std::vector<rocksdb::PinnableSlice> values(keys.size());
     std::vector<rocksdb::Status> statuses(keys.size());
-    db->MultiGet(ro, log.family("events"), keys.size(), keys.data(), values.data(), statuses.data());
+    db->MultiGet(ro, log.cf(storage::key_space::events), keys.size(), keys.data(), values.data(), statuses.data());
     for (size_t i = 0; i < keys.size(); ++i) {
       if (statuses[i].ok()) continue;
       if (!statuses[i].IsNotFound()) return storage_error(statuses[i], "read an event for the damage records");
@@ -767,7 +616,7 @@ result<std::vector<damaged_record>> locate_damage(const storage::event_log& log,
     pending.clear();
     return ok();
   };
-  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(ro, log.family("global")));
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(ro, log.cf(storage::key_space::global)));
   for (it->Seek(storage::keys::position_key(1)); it->Valid(); it->Next()) {
     const auto k = it->key().ToStringView();
     if (k.size() != 8) continue;
@@ -824,11 +673,11 @@ struct partition_job {
 /// folds each lead, writes its row into views files and sorts its index
 /// entries into chunks (spilled as runs when a chunk fills).
 status scan_range(const partition_job& job, partition_out& out) {
-  rocksdb::DB* db = job.log->db();
+  rocksdb::DB* db = job.log->raw_rocksdb();
   // This range's rows cover [row_key(lo), row_key(hi)) of the views family.
   std::pair<std::string, std::string> region{view_keys::row_key(job.range.lo),
                                              job.range.hi.empty() ? std::string() : view_keys::row_key(job.range.hi)};
-  sst_sink views_sink(db, job.log->family("views"), job.dir, "views-" + job.name, job.target_file_bytes,
+  sst_sink views_sink(db, job.log->cf(storage::key_space::views), job.dir, "views-" + job.name, job.target_file_bytes,
                       bounds_of(*job.views_cover), job.views_cover, std::move(region));
   auto current = std::make_unique<chunk>(job.chunk_budget, job.chunk_block);
   auto finish_lead = [&](const lead_state& state) -> status {
@@ -870,61 +719,18 @@ status scan_partition(const partition_job& job, partition_out& out) {
   return s;
 }
 
-/// Runs work(i) for each of `parts` key ranges at once: range 0 on the
-/// calling thread, the others on threads named `thread_name`. The first
-/// failure sets `stop` (the others give up at their next poll) and is
-/// returned. `waiting`, if set, is called every 50 ms on the calling thread
-/// while other ranges still run (progress is reported from there).
-std::optional<error> run_ranges(size_t parts, const char* thread_name, const std::function<status(size_t)>& work,
-                                std::atomic<bool>& stop, const std::function<void()>& waiting = {}) {
-  std::optional<error> failure;
-  std::mutex m;
-  std::condition_variable cv;
-  size_t running = parts - 1;
-  auto run = [&](size_t i) {
-    auto st = work(i);
-    std::lock_guard<std::mutex> lock(m);
-    if (!st && !failure) {
-      failure = st.err();
-      stop = true;
-    }
-  };
-  std::vector<std::thread> pool;
-  for (size_t i = 1; i < parts; ++i)
-    pool.emplace_back([&, i] {
-      name_this_thread(thread_name);
-      run(i);
-      std::lock_guard<std::mutex> lock(m);
-      --running;
-      cv.notify_all();
-    });
-  run(0);
-  {
-    std::unique_lock<std::mutex> lock(m);
-    while (running > 0) {
-      cv.wait_for(lock, std::chrono::milliseconds(50));
-      if (!waiting) continue;
-      lock.unlock();
-      waiting();
-      lock.lock();
-    }
-  }
-  for (auto& th : pool) th.join();
-  return failure;
-}
-
 } // namespace
 
 result<bulk_rebuild_stats> bulk_rebuild(storage::event_log& log, lead_views& views,
                                         const bulk_rebuild_options& opts, const bulk_progress& progress) {
   const auto t_start = clock_type::now();
-  rocksdb::DB* db = log.db();
-  auto* events_cf = log.family("events");
-  auto* global_cf = log.family("global");
-  auto* views_cf = log.family("views");
-  auto* index_cf = log.family("index");
-  auto* meta_cf = log.meta_family();
-  if (!events_cf || !log.family("keys") || !global_cf || !views_cf || !index_cf || !meta_cf)
+  rocksdb::DB* db = log.raw_rocksdb();
+  auto* events_cf = log.cf(storage::key_space::events);
+  auto* global_cf = log.cf(storage::key_space::global);
+  auto* views_cf = log.cf(storage::key_space::views);
+  auto* index_cf = log.cf(storage::key_space::index);
+  auto* meta_cf = log.cf(storage::key_space::meta);
+  if (!events_cf || !log.cf(storage::key_space::keys) || !global_cf || !views_cf || !index_cf || !meta_cf)
     return error{errc::internal, "the log lacks a column family the bulk rebuild needs"};
   const unsigned threads = std::max(opts.threads, 1u);
 
@@ -1112,46 +918,16 @@ result<bulk_rebuild_stats> bulk_rebuild(storage::event_log& log, lead_views& vie
   return stats;
 }
 
-result<fold_pass_stats> fold_pass(const storage::event_log& log, unsigned threads) {
-  if (!log.family("events") || !log.family("keys"))
-    return error{errc::internal, "the log lacks a column family the fold needs"};
-  storage::log_snapshot snap(log);
-  if (!snap.last_position()) return snap.last_position().err();
-  auto ranges = lead_ranges(log, snap, threads);
-  if (!ranges) return ranges.err();
-  const size_t parts = ranges->size();
-  std::atomic<uint64_t> folded{0};
-  std::atomic<bool> stop{false};
-  std::vector<uint64_t> leads(parts, 0), events(parts, 0), versions(parts, 0);
-  auto failure = run_ranges(parts, "lb-fold-pass", [&](size_t i) {
-    // Something of each state is used, so no fold can be left out.
-    auto on_lead = [&](const lead_state& state) -> status {
-      ++leads[i];
-      versions[i] += state.version;
-      return ok();
-    };
-    return fold_range(log, snap, (*ranges)[i], on_lead, {&folded, &stop, nullptr}, events[i], nullptr);
-  }, stop);
-  if (failure) return *failure;
-  fold_pass_stats out;
-  out.ranges = parts;
-  for (size_t i = 0; i < parts; ++i) {
-    out.leads += leads[i];
-    out.events += events[i];
-    out.versions += versions[i];
-  }
-  return out;
-}
-
 status compact_replaced(storage::event_log& log, lead_views& views) {
   auto owned = projection_ranges(log, views);
   if (!owned) return owned.err();
   rocksdb::CompactRangeOptions co;
   co.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForceOptimized;
-  for (auto [name, ranges] : {std::pair{"views", &owned->views}, std::pair{"index", &owned->index}}) {
+  for (auto [space, ranges] : {std::pair{storage::key_space::views, &owned->views},
+                               std::pair{storage::key_space::index, &owned->index}}) {
     for (const auto& [b, e] : *ranges) {
       const rocksdb::Slice bs(b), es(e);
-      auto s = log.db()->CompactRange(co, log.family(name), &bs, &es);
+      auto s = log.raw_rocksdb()->CompactRange(co, log.cf(space), &bs, &es);
       if (!s.ok()) return storage_error(s, "compact the replaced projection");
     }
   }
@@ -1159,7 +935,7 @@ status compact_replaced(storage::event_log& log, lead_views& views) {
 }
 
 status discard_unfinished_rebuild(const storage::event_log& log) {
-  const fs::path tmp = fs::path(log.db()->GetName()) / tmp_dir_name;
+  const fs::path tmp = fs::path(log.raw_rocksdb()->GetName()) / tmp_dir_name;
   std::error_code ec;
   if (!fs::exists(tmp, ec)) return ok();
   fs::remove_all(tmp, ec);

@@ -79,7 +79,8 @@
 //   an erasure meanwhile is compacted away only after it (lead_views::compact_lead
 //   runs after the views have applied the erasure, i.e. after the switch).
 //   Only lead_views: other projections rebuild page by page.
-//   Folding alone (fold_pass below: decode, unseal, evolve) takes about 2.5
+//   Folding alone (projections/bulk_fold.hpp: decode, unseal, evolve;
+//   benchmarks/fold_pass.hpp times it alone) takes about 2.5
 //   times the CPU of a plain scan of the log; with only writing the entries on
 //   top, that is already half the scan's speed on 2 cores (rebuild_bench's
 //   "floor with fold"), which bounds this rebuild's speed.
@@ -124,20 +125,6 @@ struct bulk_rebuild_stats {
 /// Rebuilds `views` from the whole log beside the old one and swaps it in (see above).
 result<bulk_rebuild_stats> bulk_rebuild(storage::event_log& log, lead_views& views,
                                         const bulk_rebuild_options& opts = {}, const bulk_progress& progress = {});
-
-/// What fold_pass did.
-struct fold_pass_stats {
-  uint64_t leads = 0, events = 0;
-  uint64_t versions = 0;  ///< the sum of every lead's version (the states are used, not just built)
-  size_t ranges = 0;      ///< key ranges of the log folded in parallel
-};
-
-/// The rebuild's first step alone: every lead of the log folded exactly as
-/// bulk_rebuild folds them (`threads` key ranges at once, events decoded and
-/// unsealed, `evolve` from `initial`), writing nothing. What any rebuild of a
-/// lead view must do before it writes a byte: rebuild_bench times it as part
-/// of the floor it prints beside the rebuild.
-result<fold_pass_stats> fold_pass(const storage::event_log& log, unsigned threads = 2);
 
 /// Compacts the ranges of the projection, dropping the keys a bulk rebuild's
 /// tombstones hid (and the tombstones). Safe while the service runs.

@@ -494,7 +494,7 @@ std::vector<std::string> search_tokens(const lead_state& s) {
 // -- lead_views --------------------------------------------------------------------------
 
 lead_views::lead_views(storage::event_log& log, lead_views_options opts)
-    : log_(log), opts_(std::move(opts)), walks_(log.db(), walk_limits{opts_.max_walks, opts_.walk_idle}) {}
+    : log_(log), opts_(std::move(opts)), walks_(log.raw_rocksdb(), walk_limits{opts_.max_walks, opts_.walk_idle}) {}
 
 std::string lead_views::fingerprint() const {
   const auto& p = opts_.priority;
@@ -504,8 +504,8 @@ std::string lead_views::fingerprint() const {
 }
 
 status lead_views::apply(const std::vector<storage::stored_event>& events, rocksdb::WriteBatch& batch) {
-  auto* views = log_.family("views");
-  auto* index = log_.family("index");
+  auto* views = log_.cf(storage::key_space::views);
+  auto* index = log_.cf(storage::key_space::index);
   if (!views || !index) return error{errc::internal, "the log has no views/index families"};
   // What a lead's committed row put in the index, taken before the page's
   // events are folded into it, so the row itself can be folded in place (no
@@ -524,7 +524,7 @@ status lead_views::apply(const std::vector<storage::stored_event>& events, rocks
     const std::string& lead_id = se.ev.meta.lead_id;
     auto it = rows.find(lead_id);
     if (it == rows.end()) {
-      auto before = read_row(log_.db(), views, ro, lead_id);
+      auto before = read_row(log_.raw_rocksdb(), views, ro, lead_id);
       if (!before) return before.err();
       row r;
       if (*before) {
@@ -609,8 +609,8 @@ lead_views::lead_rows lead_views::rows_of(const lead_state& s) const {
 }
 
 status lead_views::clear(rocksdb::WriteBatch& batch) {
-  auto* views = log_.family("views");
-  auto* index = log_.family("index");
+  auto* views = log_.cf(storage::key_space::views);
+  auto* index = log_.cf(storage::key_space::index);
   if (!views || !index) return error{errc::internal, "the log has no views/index families"};
   auto s = batch.DeleteRange(views, "v/", "v0");
   if (s.ok()) s = batch.DeleteRange(index, "i", "j");
@@ -621,15 +621,15 @@ status lead_views::clear(rocksdb::WriteBatch& batch) {
 }
 
 result<std::optional<lead_state>> lead_views::get(const std::string& lead_id) const {
-  auto* views = log_.family("views");
+  auto* views = log_.cf(storage::key_space::views);
   if (!views) return error{errc::internal, "the log has no views family"};
-  return read_row(log_.db(), views, rocksdb::ReadOptions(), lead_id);
+  return read_row(log_.raw_rocksdb(), views, rocksdb::ReadOptions(), lead_id);
 }
 
 result<queue_page> lead_views::query(const queue_query& q) const {
-  rocksdb::DB* db = log_.db();
-  auto* views = log_.family("views");
-  auto* index = log_.family("index");
+  rocksdb::DB* db = log_.raw_rocksdb();
+  auto* views = log_.cf(storage::key_space::views);
+  auto* index = log_.cf(storage::key_space::index);
   if (!views || !index) return error{errc::internal, "the log has no views/index families"};
   const size_t limit = std::max<size_t>(q.limit, 1);
   const bool desc = descending(q.sort);
@@ -832,18 +832,16 @@ result<queue_page> lead_views::query(const queue_query& q) const {
 }
 
 status lead_views::compact_lead(const std::string& lead_id) {
-  rocksdb::DB* db = log_.db();
-  auto* views = log_.family("views");
-  auto* index = log_.family("index");
+  rocksdb::DB* db = log_.raw_rocksdb();
+  auto* views = log_.cf(storage::key_space::views);
+  auto* index = log_.cf(storage::key_space::index);
   if (!views || !index) return error{errc::internal, "the log has no views/index families"};
   // A walk's snapshot would keep the lead's old rows and keys alive through
   // the compactions below.
   walks_.end_all();
   // Flush every family: a WAL file is dropped only once all of them are.
-  std::vector<rocksdb::ColumnFamilyHandle*> families{db->DefaultColumnFamily()};
-  for (const char* name : {"events", "global", "event_ids", "heads", "keys", "snapshots", "meta", "work",
-                           "views", "index"})
-    if (auto* f = log_.family(name)) families.push_back(f);
+  std::vector<rocksdb::ColumnFamilyHandle*> families;
+  for (storage::key_space space : storage::all_key_spaces) families.push_back(log_.cf(space));
   rocksdb::FlushOptions fo;
   fo.wait = true;
   auto s = db->Flush(fo, families);
@@ -871,7 +869,7 @@ status lead_views::compact_lead(const std::string& lead_id) {
   {
     const std::string kb = lead_id, ke = storage::keys::lead_upper_bound(lead_id);
     rocksdb::Slice kbs(kb), kes(ke);
-    if (auto* data_keys = log_.family("keys")) {
+    if (auto* data_keys = log_.cf(storage::key_space::keys)) {
       s = db->CompactRange(co, data_keys, &kbs, &kes);
       if (!s.ok()) return storage_error(s, "compact the data key");
     }

@@ -93,7 +93,7 @@ status projection_runner::load_damage() {
   rocksdb::Slice end_s(end);
   rocksdb::ReadOptions ro;
   ro.iterate_upper_bound = &end_s;
-  std::unique_ptr<rocksdb::Iterator> it(log_.db()->NewIterator(ro, log_.meta_family()));
+  std::unique_ptr<rocksdb::Iterator> it(log_.raw_rocksdb()->NewIterator(ro, log_.cf(storage::key_space::meta)));
   uint64_t count = 0;
   std::vector<damaged_record> listed;
   for (it->Seek(prefix); it->Valid(); it->Next()) {
@@ -140,7 +140,7 @@ void projection_runner::note_failure(const std::string& why) {
 
 result<global_position> projection_runner::read_checkpoint() const {
   std::string v;
-  auto s = log_.db()->Get(rocksdb::ReadOptions(), log_.meta_family(), checkpoint_key_, &v);
+  auto s = log_.raw_rocksdb()->Get(rocksdb::ReadOptions(), log_.cf(storage::key_space::meta), checkpoint_key_, &v);
   if (s.IsNotFound()) return global_position{0};
   if (!s.ok()) return storage_error(s, "read projection checkpoint");
   if (v.size() != 8) return error{errc::corrupt_data, "projection checkpoint has the wrong size"};
@@ -155,7 +155,8 @@ status projection_runner::start() {
   std::lock_guard<std::mutex> lock(mutex_);
   if (thread_.joinable()) return ok();
   std::string stored;
-  auto s = log_.db()->Get(rocksdb::ReadOptions(), log_.meta_family(), fingerprint_key_, &stored);
+  auto s = log_.raw_rocksdb()->Get(rocksdb::ReadOptions(), log_.cf(storage::key_space::meta), fingerprint_key_,
+                                   &stored);
   if (!s.ok() && !s.IsNotFound()) return storage_error(s, "read projection fingerprint");
   if (position() > 0 && (s.IsNotFound() || stored != proj_.fingerprint())) {
     log()->info("projection {}: settings changed since it was built; rebuilding", proj_.name());
@@ -167,6 +168,8 @@ status projection_runner::start() {
     rebuild_requested_ = true;
   }
   stop_requested_ = false;
+  start_head_ = log_.last_position();
+  caught_up_ = false;
   {
     std::lock_guard<std::mutex> wl(waiters_mutex_);
     accepting_waiters_ = true;
@@ -256,7 +259,6 @@ void projection_runner::loop() {
     auto n = step();
     if (!n) {
       failed_ = true;
-      if (n.err().code == errc::internal && opts_.crash_before_commit) break;  // simulated crash
       if (!logged_failure) log()->error("projection {}: page failed: {}", proj_.name(), n.err().message);
       logged_failure = true;
       note_failure(n.err().message);
@@ -402,17 +404,15 @@ result<size_t> projection_runner::step() {
     if (auto s = proj_.apply(events, batch); !s) return s.err();
   }
   for (const auto& n : found) {
-    auto s = batch.Put(log_.meta_family(), n.key, n.value);
+    auto s = batch.Put(log_.cf(storage::key_space::meta), n.key, n.value);
     if (!s.ok()) return storage_error(s, "batch damage record");
   }
-  auto s = batch.Put(log_.meta_family(), checkpoint_key_, storage::keys::be64(last));
-  if (s.ok() && pos == 0) s = batch.Put(log_.meta_family(), fingerprint_key_, proj_.fingerprint());
+  auto s = batch.Put(log_.cf(storage::key_space::meta), checkpoint_key_, storage::keys::be64(last));
+  if (s.ok() && pos == 0) s = batch.Put(log_.cf(storage::key_space::meta), fingerprint_key_, proj_.fingerprint());
   if (!s.ok()) return storage_error(s, "batch checkpoint");
-  if (opts_.crash_before_commit && opts_.crash_before_commit(last))
-    return error{errc::internal, "simulated crash before the commit of position " + std::to_string(last)};
   // Not synced: a crash loses a suffix of pages together with their checkpoint,
   // which the next run applies again. The log's own synced writes sync the WAL.
-  s = log_.db()->Write(rocksdb::WriteOptions(), &batch);
+  s = log_.raw_rocksdb()->Write(rocksdb::WriteOptions(), &batch);
   if (!s.ok()) return storage_error(s, "write projection page");
   position_.store(last, std::memory_order_release);
   pending_since_ = next_pending;
@@ -424,14 +424,14 @@ result<size_t> projection_runner::step() {
 status projection_runner::clear_now() {
   rocksdb::WriteBatch batch;
   if (auto s = proj_.clear(batch); !s) return s;
-  auto s = batch.Delete(log_.meta_family(), checkpoint_key_);
+  auto s = batch.Delete(log_.cf(storage::key_space::meta), checkpoint_key_);
   if (!s.ok()) return storage_error(s, "batch checkpoint delete");
-  s = batch.Put(log_.meta_family(), fingerprint_key_, proj_.fingerprint());
+  s = batch.Put(log_.cf(storage::key_space::meta), fingerprint_key_, proj_.fingerprint());
   if (!s.ok()) return storage_error(s, "batch fingerprint");
   // The replay meets the damage again (or not, if it was repaired meanwhile).
-  s = batch.DeleteRange(log_.meta_family(), damaged_prefix(proj_.name()), damaged_end(proj_.name()));
+  s = batch.DeleteRange(log_.cf(storage::key_space::meta), damaged_prefix(proj_.name()), damaged_end(proj_.name()));
   if (!s.ok()) return storage_error(s, "batch damage records delete");
-  s = log_.db()->Write(rocksdb::WriteOptions(), &batch);
+  s = log_.raw_rocksdb()->Write(rocksdb::WriteOptions(), &batch);
   if (!s.ok()) return storage_error(s, "clear projection");
   position_.store(0, std::memory_order_release);
   pending_since_ = -1;
@@ -492,6 +492,9 @@ runner_info projection_runner::info() const {
   i.lag_events = i.head - i.position;
   i.state = state_.load();
   i.failed = failed_.load();
+  // Latched: a later online rebuild serves the old projection whole meanwhile.
+  if (!caught_up_ && i.state == runner_state::running && i.position >= start_head_) caught_up_ = true;
+  i.caught_up = caught_up_;
   {
     std::lock_guard<std::mutex> lock(damage_mutex_);
     i.damaged_events = damaged_count_;

@@ -138,9 +138,6 @@ struct runner_options {
   std::chrono::milliseconds linger{20};
   size_t linger_min_page = 64;
   size_t max_waiters = 10000;  ///< when_reached beyond this answers false at once
-  /// Test hook: called with a page's last position before its batch is written;
-  /// returning true drops the batch and stops the runner (a simulated crash).
-  std::function<bool(global_position)> crash_before_commit;
   /// When set, every rebuild (online, offline, at start-up) uses it instead
   /// of clearing the projection and replaying page by page.
   atomic_rebuilder rebuild_beside;
@@ -155,6 +152,9 @@ struct runner_info {
   runner_state state = runner_state::stopped;
   double progress = 1.0;  ///< position / head (1 when the log is empty); while a rebuild beside
                           ///< builds, the share of the log it has folded
+  /// It has applied the log's head as of its start (and any start-up rebuild
+  /// swapped in): until then it serves part of the log (actors/health.hpp).
+  bool caught_up = false;
   bool failed = false;    ///< the last page failed (storage error); it is retried
   std::string rebuild_error;  ///< why the last rebuild beside failed (the old projection serves); empty if none
   double failing_seconds = 0;  ///< how long pages have been failing (0 when the last one applied)
@@ -239,6 +239,8 @@ class projection_runner {
   std::atomic<bool> failed_{false};
   std::atomic<int64_t> pending_since_{-1};  ///< recorded_at of the next unapplied event read, or -1
   std::atomic<double> build_progress_{-1};   ///< a rebuild beside is building: its progress, else -1
+  std::atomic<global_position> start_head_{0};  ///< the log's head when start() ran
+  mutable std::atomic<bool> caught_up_{false};  ///< start_head_ applied since start(); latched
 
   mutable std::mutex damage_mutex_;
   uint64_t damaged_count_ = 0;

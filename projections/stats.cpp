@@ -454,6 +454,7 @@ void stats_follower::start() {
   std::lock_guard lock(mutex_);
   if (thread_.joinable()) return;
   stop_ = false;
+  store_.set_start_head(log_.last_position());
   thread_ = std::thread([this] {
     name_this_thread("lb-stats");
     run();

@@ -191,6 +191,12 @@ class stats_store {
   void note_damaged();
 
   global_position position() const noexcept { return position_.load(std::memory_order_acquire); }
+  /// The log's head when the follower started (stats_follower::start): until
+  /// position() reaches it every figure comes from part of the log.
+  void set_start_head(global_position head) noexcept { start_head_.store(head, std::memory_order_release); }
+  /// position() has reached the start head: the figures cover the whole log
+  /// (a store that was never given a start head is complete as it is).
+  bool caught_up() const noexcept { return position() >= start_head_.load(std::memory_order_acquire); }
   stats_report report(millis window_ms, millis now) const;
   stats_counters counters() const;
 
@@ -205,6 +211,7 @@ class stats_store {
   struct impl;
   std::unique_ptr<impl> impl_;
   std::atomic<global_position> position_{0};
+  std::atomic<global_position> start_head_{0};
   void fire_waiters(millis now);
 };
 

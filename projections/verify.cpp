@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "events/snapshot.hpp"
+#include "projections/runner.hpp"
 #include "storage/db_snapshot.hpp"
 #include "storage/keys.hpp"
 #include "storage/rocksdb_util.hpp"
@@ -122,10 +123,10 @@ std::string describe_difference(const lead_state& row, const lead_state& fold) {
 
 result<view_verify_report> verify_lead_views(const storage::event_log& log, const lead_views& views,
                                              const view_verify_options& opts) {
-  rocksdb::DB* db = log.db();
-  auto* views_cf = log.family("views");
-  auto* heads_cf = log.family("heads");
-  if (!db || !views_cf || !heads_cf || !log.meta_family())
+  rocksdb::DB* db = log.raw_rocksdb();
+  auto* views_cf = log.cf(storage::key_space::views);
+  auto* heads_cf = log.cf(storage::key_space::heads);
+  if (!db || !views_cf || !heads_cf || !log.cf(storage::key_space::meta))
     return error{errc::internal, "the log has no views/heads/meta families"};
 
   view_verify_report report;
@@ -136,7 +137,7 @@ result<view_verify_report> verify_lead_views(const storage::event_log& log, cons
 
   // The checkpoint and fingerprint, as of the snapshot.
   std::string value;
-  auto s = db->Get(ro, log.meta_family(), "checkpoint/" + views.name(), &value);
+  auto s = db->Get(ro, log.cf(storage::key_space::meta), checkpoint_key(views.name()), &value);
   if (s.ok()) {
     if (value.size() != 8) {
       report.global_problems.push_back("the checkpoint of " + views.name() + " has the wrong size");
@@ -146,7 +147,7 @@ result<view_verify_report> verify_lead_views(const storage::event_log& log, cons
   } else if (!s.IsNotFound()) {
     return storage_error(s, "read the projection checkpoint");
   }
-  s = db->Get(ro, log.meta_family(), "fingerprint/" + views.name(), &value);
+  s = db->Get(ro, log.cf(storage::key_space::meta), fingerprint_key(views.name()), &value);
   if (s.ok()) report.fingerprint_matches = value == views.fingerprint();
   else if (s.IsNotFound()) report.fingerprint_matches = report.checkpoint == 0;
   else return storage_error(s, "read the projection fingerprint");

@@ -180,7 +180,7 @@ result<backup_info> create_backup(event_log& log, const std::string& root, milli
   };
 
   rocksdb::Checkpoint* raw = nullptr;
-  auto s = rocksdb::Checkpoint::Create(log.db(), &raw);
+  auto s = rocksdb::Checkpoint::Create(log.raw_rocksdb(), &raw);
   if (!s.ok()) {
     cleanup();
     return storage_error(s, "backup: checkpoint");

@@ -43,13 +43,6 @@ std::shared_ptr<spdlog::logger> log() {
   return logger;
 }
 
-enum cf : size_t {
-  cf_default, cf_events, cf_global, cf_event_ids, cf_heads, cf_keys, cf_snapshots, cf_meta, cf_work,
-  cf_views, cf_index, cf_count
-};
-const char* const cf_names[cf_count] = {rocksdb::kDefaultColumnFamilyName.c_str(),
-                                        "events", "global", "event_ids", "heads", "keys", "snapshots", "meta",
-                                        "work", "views", "index"};
 
 std::string encode_head(const head& h) {
   std::string v = keys::be64(h.version);
@@ -219,7 +212,7 @@ struct event_log::impl {
   rocksdb::Status write_marker() {
     rocksdb::WriteOptions wo;
     wo.sync = write_opts.sync;
-    return db->Put(wo, cfs[cf_default], marker_key, keys::be64(static_cast<uint64_t>(now_millis())));
+    return db->Put(wo, cf(key_space::marker), marker_key, keys::be64(static_cast<uint64_t>(now_millis())));
   }
 
   void stop_recovery() {
@@ -286,7 +279,7 @@ struct event_log::impl {
     db->Close().PermitUncheckedError();
   }
 
-  rocksdb::ColumnFamilyHandle* cf(size_t i) const { return cfs[i]; }
+  rocksdb::ColumnFamilyHandle* cf(key_space k) const { return cfs[static_cast<size_t>(k)]; }
 
   /// Decodes one stored event and unseals its personal fields with `key`
   /// (nullopt key = destroyed: the event is marked personal_erased).
@@ -313,7 +306,7 @@ struct event_log::impl {
 
   result<std::optional<data_key>> get_key(std::string_view lead_id) const {
     std::string v;
-    auto s = db->Get(rocksdb::ReadOptions(), cf(cf_keys), rocksdb::Slice(lead_id.data(), lead_id.size()), &v);
+    auto s = db->Get(rocksdb::ReadOptions(), cf(key_space::keys), rocksdb::Slice(lead_id.data(), lead_id.size()), &v);
     if (s.IsNotFound()) return std::optional<data_key>{};
     if (!s.ok()) return storage_error(s, "read key");
     if (v.size() != 32) return error{errc::corrupt_data, "data key has the wrong size"};
@@ -419,7 +412,7 @@ result<std::unique_ptr<event_log>> event_log::open(const log_options& opts) {
   cf_opts.memtable_whole_key_filtering = true;
 
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-  for (size_t i = 0; i < cf_count; ++i) descriptors.emplace_back(cf_names[i], cf_opts);
+  for (key_space k : all_key_spaces) descriptors.emplace_back(family_name(k), cf_opts);
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s;
   if (!opts.secondary_dir.empty()) {
@@ -440,7 +433,7 @@ result<std::unique_ptr<event_log>> event_log::open(const log_options& opts) {
   p->write_opts.sync = opts.sync;
 
   // Recover the head of the global log: positions continue without a gap.
-  auto last = read_last_position(p->db.get(), p->cf(cf_global));
+  auto last = read_last_position(p->db.get(), p->cf(key_space::global));
   if (!last) return last.err();
   p->last_position = *last;
   if (!p->frozen) {
@@ -484,7 +477,7 @@ std::vector<append_result> event_log::append_batch(std::vector<append_request>& 
     if (auto pending = pending_heads.find(req.lead_id); pending != pending_heads.end()) {
       h = pending->second;
     } else {
-      auto s = d.db->Get(ro, d.cf(cf_heads), req.lead_id, &value);
+      auto s = d.db->Get(ro, d.cf(key_space::heads), req.lead_id, &value);
       if (s.ok()) {
         auto decoded = decode_head(value);
         if (!decoded) {
@@ -505,24 +498,33 @@ std::vector<append_result> event_log::append_batch(std::vector<append_request>& 
                     std::to_string(h.version);
       continue;
     }
-    bool taken = false;
+    bool refused = false;
     for (const event& ev : req.events) {
-      if (pending_ids.count(ev.meta.event_id)) taken = true;
-      else {
-        auto s = d.db->Get(ro, d.cf(cf_event_ids), ev.meta.event_id, &value);
-        if (!s.IsNotFound()) taken = true;  // taken, or unreadable: refuse either way
+      bool taken = pending_ids.count(ev.meta.event_id) > 0;
+      if (!taken) {
+        auto s = d.db->Get(ro, d.cf(key_space::event_ids), ev.meta.event_id, &value);
+        if (!s.ok() && !s.IsNotFound()) {
+          // Unreadable is not taken: the caller's id may well be free, and a
+          // 409 would tell it to stop retrying what a 500 says to retry.
+          res.code = errc::storage_failure;
+          res.message = s.ToString();
+          refused = true;
+          break;
+        }
+        taken = s.ok();
       }
       if (taken) {
         res.code = errc::conflict;
         res.message = "event_id " + ev.meta.event_id + " is already used";
+        refused = true;
         break;
       }
     }
-    if (taken) continue;
+    if (refused) continue;
 
     // 2. Write: events, both indexes, the key (first append) and the new head.
     if (req.new_key)
-      batch.Put(d.cf(cf_keys), req.lead_id,
+      batch.Put(d.cf(key_space::keys), req.lead_id,
                 rocksdb::Slice(reinterpret_cast<const char*>(req.key.data()), req.key.size()));
     for (event& ev : req.events) {
       ev.meta.lead_id = req.lead_id;
@@ -534,9 +536,9 @@ std::vector<append_result> event_log::append_batch(std::vector<append_request>& 
       std::string sealed = personal.empty() ? std::string{} : seal(req.key, encode_personal(personal));
       std::string bytes = encode_event(ev, sealed);
       std::string key = keys::event_key(req.lead_id, ev.meta.version);
-      batch.Put(d.cf(cf_events), key, bytes);
-      batch.Put(d.cf(cf_global), keys::position_key(ev.meta.position), key);
-      batch.Put(d.cf(cf_event_ids), ev.meta.event_id,
+      batch.Put(d.cf(key_space::events), key, bytes);
+      batch.Put(d.cf(key_space::global), keys::position_key(ev.meta.position), key);
+      batch.Put(d.cf(key_space::event_ids), ev.meta.event_id,
                 encode_event_id_entry(ev.meta.position, ev.meta.version, req.lead_id));
       pending_ids.insert(ev.meta.event_id);
       h = head{ev.meta.version, ev.meta.position, chain_hash(h.hash, bytes)};
@@ -550,10 +552,10 @@ std::vector<append_result> event_log::append_batch(std::vector<append_request>& 
         cache_all = false;
       }
     }
-    batch.Put(d.cf(cf_heads), req.lead_id, encode_head(h));
+    batch.Put(d.cf(key_space::heads), req.lead_id, encode_head(h));
     if (req.update_work) {
-      if (req.work_due) batch.Put(d.cf(cf_work), req.lead_id, keys::be64(static_cast<uint64_t>(*req.work_due)));
-      else batch.Delete(d.cf(cf_work), req.lead_id);
+      if (req.work_due) batch.Put(d.cf(key_space::work), req.lead_id, keys::be64(static_cast<uint64_t>(*req.work_due)));
+      else batch.Delete(d.cf(key_space::work), req.lead_id);
     }
     pending_heads[req.lead_id] = h;
     res.head_hash = h.hash;
@@ -562,7 +564,7 @@ std::vector<append_result> event_log::append_batch(std::vector<append_request>& 
 
   if (batch.Count() == 0) return results;
   // Every write leaves data in a memtable (impl::memtables_hold_data).
-  batch.Put(d.cf(cf_default), marker_key, keys::be64(next));
+  batch.Put(d.cf(key_space::marker), marker_key, keys::be64(next));
   auto s = d.db->Write(d.write_opts, &batch);
   d.note_write(s);  // logs a failure once, not once per batch
   if (!s.ok()) {
@@ -599,7 +601,7 @@ status event_log::room_for_erase() const {
     uint64_t size = 0;
     if (d.db->GetApproximateSizes(in_memtables, family, &all, 1, &size).ok()) memtables += size;
   }
-  d.db->GetIntProperty(d.cf(cf_keys), rocksdb::DB::Properties::kTotalSstFilesSize, &keys_files);
+  d.db->GetIntProperty(d.cf(key_space::keys), rocksdb::DB::Properties::kTotalSstFilesSize, &keys_files);
   return d.room_for(memtables + keys_files + d.min_free_bytes, "to erase (every memtable flushed, the keys compacted, storage.min_free_disk_mb left)");
 }
 
@@ -617,7 +619,7 @@ status event_log::delete_key(const std::string& lead_id) {
   d.forget();
   rocksdb::WriteOptions wo;
   wo.sync = true;
-  auto s = d.db->Delete(wo, d.cf(cf_keys), lead_id);
+  auto s = d.db->Delete(wo, d.cf(key_space::keys), lead_id);
   if (!s.ok()) return storage_error(s, "delete key");
   return ok();
 }
@@ -638,14 +640,14 @@ status event_log::purge_deleted_key(const std::string& lead_id) {
   rocksdb::Slice b(begin), e(end);
   rocksdb::CompactRangeOptions co;
   co.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
-  s = d.db->CompactRange(co, d.cf(cf_keys), &b, &e);
+  s = d.db->CompactRange(co, d.cf(key_space::keys), &b, &e);
   if (!s.ok()) return storage_error(s, "compact keys");
   return ok();
 }
 
 status event_log::put_snapshot(const std::string& lead_id, const std::string& bytes) {
   if (!keys::is_storable_lead_id(lead_id)) return not_a_lead_id();
-  auto s = impl_->db->Put(rocksdb::WriteOptions(), impl_->cf(cf_snapshots), lead_id, bytes);
+  auto s = impl_->db->Put(rocksdb::WriteOptions(), impl_->cf(key_space::snapshots), lead_id, bytes);
   if (!s.ok()) return storage_error(s, "put snapshot");
   return ok();
 }
@@ -653,7 +655,7 @@ status event_log::put_snapshot(const std::string& lead_id, const std::string& by
 result<std::optional<head>> event_log::read_head(const std::string& lead_id) const {
   if (!keys::is_storable_lead_id(lead_id)) return not_a_lead_id();
   std::string v;
-  auto s = impl_->db->Get(rocksdb::ReadOptions(), impl_->cf(cf_heads), lead_id, &v);
+  auto s = impl_->db->Get(rocksdb::ReadOptions(), impl_->cf(key_space::heads), lead_id, &v);
   if (s.IsNotFound()) return std::optional<head>{};
   if (!s.ok()) return storage_error(s, "read head");
   auto h = decode_head(v);
@@ -673,7 +675,7 @@ result<std::vector<stored_event>> event_log::read_stream(const std::string& lead
   rocksdb::Slice upper_s(upper);
   rocksdb::ReadOptions ro;
   ro.iterate_upper_bound = &upper_s;
-  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(ro, impl_->cf(cf_events)));
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(ro, impl_->cf(key_space::events)));
   for (it->Seek(keys::event_key(lead_id, from)); it->Valid() && out.size() < max_count; it->Next()) {
     auto e = impl_->decode(it->value().ToStringView(), *key);
     if (e) {
@@ -707,7 +709,7 @@ result<std::vector<stored_event>> event_log::read_global(global_position after, 
   };
   std::vector<slot> slots;
   {
-    std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->cf(cf_global)));
+    std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->cf(key_space::global)));
     global_position expected = after + 1;
     for (it->Seek(keys::position_key(after + 1)); it->Valid() && slots.size() < limit; it->Next()) {
       const auto k = it->key().ToStringView();
@@ -735,7 +737,7 @@ result<std::vector<stored_event>> event_log::read_global(global_position after, 
   std::vector<rocksdb::PinnableSlice> values(slices.size());
   std::vector<rocksdb::Status> statuses(slices.size());
   if (!slices.empty())
-    impl_->db->MultiGet(rocksdb::ReadOptions(), impl_->cf(cf_events), slices.size(), slices.data(), values.data(),
+    impl_->db->MultiGet(rocksdb::ReadOptions(), impl_->cf(key_space::events), slices.size(), slices.data(), values.data(),
                         statuses.data());
   std::unordered_map<std::string, result<std::optional<data_key>>> lead_keys;
   out.reserve(slots.size());
@@ -792,7 +794,7 @@ result<chain_read> event_log::read_chain(const std::string& lead_id) const {
   chain_read out;
   {
     std::string v;
-    auto s = impl_->db->Get(ro, impl_->cf(cf_heads), lead_id, &v);
+    auto s = impl_->db->Get(ro, impl_->cf(key_space::heads), lead_id, &v);
     if (s.ok()) {
       out.last = decode_head(v);
       if (!out.last) out.head_damage = "the head is not 48 bytes";
@@ -806,7 +808,7 @@ result<chain_read> event_log::read_chain(const std::string& lead_id) const {
   std::string key_damage;
   {
     std::string v;
-    auto s = impl_->db->Get(ro, impl_->cf(cf_keys), lead_id, &v);
+    auto s = impl_->db->Get(ro, impl_->cf(key_space::keys), lead_id, &v);
     if (s.ok()) {
       auto k = parse_data_key(v);
       if (k) key = *k;
@@ -820,7 +822,7 @@ result<chain_read> event_log::read_chain(const std::string& lead_id) const {
   const std::string upper = keys::lead_upper_bound(lead_id);
   rocksdb::Slice upper_s(upper);
   ro.iterate_upper_bound = &upper_s;
-  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(ro, impl_->cf(cf_events)));
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(ro, impl_->cf(key_space::events)));
   for (it->Seek(keys::event_key(lead_id, 1)); it->Valid(); it->Next()) {
     std::string_view id;
     lead_version version = 0;
@@ -858,7 +860,7 @@ result<data_key> event_log::parse_data_key(std::string_view value) {
 
 result<std::optional<event_id_entry>> event_log::find_event_id(const std::string& event_id) const {
   std::string v;
-  auto s = impl_->db->Get(rocksdb::ReadOptions(), impl_->cf(cf_event_ids), event_id, &v);
+  auto s = impl_->db->Get(rocksdb::ReadOptions(), impl_->cf(key_space::event_ids), event_id, &v);
   if (s.IsNotFound()) return std::optional<event_id_entry>{};
   if (!s.ok()) return storage_error(s, "read event id");
   if (v.size() < 16) return error{errc::corrupt_data, "corrupt event id entry"};
@@ -873,7 +875,7 @@ result<std::optional<data_key>> event_log::read_key(const std::string& lead_id) 
 result<std::optional<std::string>> event_log::read_snapshot(const std::string& lead_id) const {
   if (!keys::is_storable_lead_id(lead_id)) return not_a_lead_id();
   std::string v;
-  auto s = impl_->db->Get(rocksdb::ReadOptions(), impl_->cf(cf_snapshots), lead_id, &v);
+  auto s = impl_->db->Get(rocksdb::ReadOptions(), impl_->cf(key_space::snapshots), lead_id, &v);
   if (s.IsNotFound()) return std::optional<std::string>{};
   if (!s.ok()) return storage_error(s, "read snapshot");
   return std::optional<std::string>{std::move(v)};
@@ -881,7 +883,7 @@ result<std::optional<std::string>> event_log::read_snapshot(const std::string& l
 
 result<std::vector<work_entry>> event_log::scan_work() const {
   std::vector<work_entry> out;
-  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->cf(cf_work)));
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->cf(key_space::work)));
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     if (it->value().size() != 8) continue;
     out.push_back({it->key().ToString(), static_cast<millis>(keys::read_be64(it->value().ToStringView()))});
@@ -905,14 +907,8 @@ write_health event_log::write_status() const {
   return impl_->health;
 }
 
-rocksdb::DB* event_log::db() const noexcept { return impl_->db.get(); }
+rocksdb::DB* event_log::raw_rocksdb() const noexcept { return impl_->db.get(); }
 bool event_log::frozen() const noexcept { return impl_->frozen; }
-rocksdb::ColumnFamilyHandle* event_log::meta_family() const noexcept { return impl_->cf(cf_meta); }
-
-rocksdb::ColumnFamilyHandle* event_log::family(std::string_view name) const noexcept {
-  for (size_t i = 0; i < cf_count; ++i)
-    if (name == cf_names[i]) return impl_->cf(i);
-  return nullptr;
-}
+rocksdb::ColumnFamilyHandle* event_log::cf(key_space k) const noexcept { return impl_->cf(k); }
 
 } // namespace leadbase::storage

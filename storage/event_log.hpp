@@ -60,6 +60,7 @@
 
 #include "events/errc.hpp"
 #include "events/event.hpp"
+#include "storage/key_space.hpp"
 #include "storage/sealing.hpp"
 
 namespace rocksdb {
@@ -271,14 +272,19 @@ class event_log {
   /// write_failure() with its history.
   write_health write_status() const;
 
-  // -- for projections and tools ----------------------------------------------
-  rocksdb::DB* db() const noexcept;
+  // -- for the stores beside the log -------------------------------------------
+  /// The column family of a key space.
+  rocksdb::ColumnFamilyHandle* cf(key_space k) const noexcept;
+  /// The RocksDB instance itself: the escape hatch for the few stores that
+  /// use RocksDB's own batch, snapshot, SST-ingest and checkpoint APIs on the
+  /// families they own (projections/view_store, projections/bulk_rebuild,
+  /// projections/runner's checkpoints, storage/lead_scan, storage/backup) and
+  /// for tests that damage a record on purpose. Anything else reads and writes
+  /// through the calls above.
+  rocksdb::DB* raw_rocksdb() const noexcept;
   /// Opened read-only or as a secondary: nothing changes under a reader, and a
   /// secondary's iterators refuse RocksDB snapshots (db_snapshot takes none).
   bool frozen() const noexcept;
-  rocksdb::ColumnFamilyHandle* meta_family() const noexcept;
-  /// A column family by name ("views", "index", "meta", ...); nullptr if none.
-  rocksdb::ColumnFamilyHandle* family(std::string_view name) const noexcept;
 
  private:
   struct impl;

@@ -9,6 +9,7 @@
 // that of "abc" and would read its events. So the log takes no id that fails
 // is_storable_lead_id, in any read or write (tests/storage/lead_id_keys_test).
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -41,6 +42,22 @@ inline std::string be64(uint64_t v) {
 inline uint64_t read_be64(std::string_view s, size_t at = 0) {
   uint64_t v = 0;
   for (size_t i = 0; i < 8; ++i) v = (v << 8) | static_cast<uint8_t>(s[at + i]);
+  return v;
+}
+
+/// The first 8 bytes of s from `at`, big-endian, zero-padded: integer order
+/// of these is bytewise order of the bytes they hold.
+inline uint64_t be_word(std::string_view s, size_t at) {
+  if (at + 8 <= s.size()) {
+    uint64_t v;
+    std::memcpy(&v, s.data() + at, 8);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    v = __builtin_bswap64(v);
+#endif
+    return v;
+  }
+  uint64_t v = 0;
+  for (size_t i = at; i < at + 8; ++i) v = (v << 8) | (i < s.size() ? static_cast<uint8_t>(s[i]) : 0u);
   return v;
 }
 

@@ -15,21 +15,21 @@ namespace {
 } // namespace
 
 log_snapshot::log_snapshot(const event_log& log)
-    : snap_(log.db()), last_(read_last_position(log.db(), log.family("global"), snap_.get())) {}
+    : snap_(log.raw_rocksdb()), last_(read_last_position(log.raw_rocksdb(), log.cf(key_space::global), snap_.get())) {}
 
 status scan_leads(const event_log& log, const log_snapshot& snapshot, const lead_scan_range& range,
                   const std::function<status(std::string_view lead_id, stored_event& e)>& on_event,
                   const std::function<status(std::string_view lead_id)>& on_lead_end,
                   const std::function<bool()>& stop, const scan_damage_handler& on_damaged) {
-  rocksdb::DB* db = log.db();
+  rocksdb::DB* db = log.raw_rocksdb();
   rocksdb::ReadOptions ro;
   ro.snapshot = snapshot.get();
   ro.fill_cache = false;
   const rocksdb::Slice lo(range.lo), hi(range.hi);
   if (!range.lo.empty()) ro.iterate_lower_bound = &lo;
   if (!range.hi.empty()) ro.iterate_upper_bound = &hi;
-  std::unique_ptr<rocksdb::Iterator> ev(db->NewIterator(ro, log.family("events")));
-  std::unique_ptr<rocksdb::Iterator> keys(db->NewIterator(ro, log.family("keys")));
+  std::unique_ptr<rocksdb::Iterator> ev(db->NewIterator(ro, log.cf(key_space::events)));
+  std::unique_ptr<rocksdb::Iterator> keys(db->NewIterator(ro, log.cf(key_space::keys)));
 
   std::string lead;
   bool have_lead = false;

@@ -12,6 +12,7 @@
 
 #include <rapidjson/document.h>
 
+#include "actors/health.hpp"
 #include "actors/service.hpp"
 #include "http/api.hpp"
 #include "projections/stats.hpp"
@@ -304,4 +305,30 @@ TEST_CASE("GET /v1/stats answers API.md's shape; a bad window is 422", "[ops]") 
     router r2 = make_api_router(empty);
     CHECK(call(r2, "GET", "/v1/stats").status == 503);
   }
+}
+
+TEST_CASE("until the stats reach the log's head as of their start, /v1/stats is 503 with Retry-After and the "
+          "instance is not ready",
+          "[ops][startup]") {
+  auto stats = populated_stats();
+  api_context ctx;
+  ctx.stats = stats.get();
+  router r = make_api_router(ctx);
+  stats->set_start_head(stats->position() + 1);  // the log had one more event when the store started
+  auto partial = call(r, "GET", "/v1/stats");
+  CHECK(partial.status == 503);
+  CHECK_FALSE(partial.headers.get("Retry-After").empty());
+  test::temp_dir dir;
+  storage::log_options o;
+  o.dir = dir.str();
+  o.sync = false;
+  auto log = storage::event_log::open(o);
+  REQUIRE(log);
+  const auto verdict = check_readiness({log->get(), nullptr, nullptr, stats.get()});
+  CHECK_FALSE(verdict.ready);
+  CHECK(verdict.detail == "the stats are catching up with the log after the start");
+
+  stats->set_start_head(stats->position());
+  CHECK(call(r, "GET", "/v1/stats").status == 200);
+  CHECK(check_readiness({log->get(), nullptr, nullptr, stats.get()}).ready);
 }

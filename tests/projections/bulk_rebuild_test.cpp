@@ -19,6 +19,7 @@
 #include <utility>
 #include <vector>
 
+#include "benchmarks/fold_pass.hpp"
 #include "events/lead_state.hpp"
 #include "events/snapshot.hpp"
 #include "projections/lead_views.hpp"
@@ -121,12 +122,13 @@ struct projection_dump {
 
 projection_dump dump(storage::event_log& log) {
   projection_dump out;
-  for (const char* cf : {"views", "index"})
-    for (auto& [k, v] : test::family_contents(log, cf)) out.rows.emplace(std::string(cf) + ":" + k, std::move(v));
+  for (storage::key_space space : {storage::key_space::views, storage::key_space::index})
+    for (auto& [k, v] : test::family_contents(log, space))
+      out.rows.emplace(std::string(storage::family_name(space)) + ":" + k, std::move(v));
   for (auto [key, slot] : {std::pair{checkpoint_key("lead_views"), &out.checkpoint},
                            std::pair{fingerprint_key("lead_views"), &out.fingerprint}}) {
     std::string v;
-    auto s = log.db()->Get(rocksdb::ReadOptions(), log.meta_family(), key, &v);
+    auto s = log.raw_rocksdb()->Get(rocksdb::ReadOptions(), log.cf(storage::key_space::meta), key, &v);
     REQUIRE((s.ok() || s.IsNotFound()));
     if (s.ok()) *slot = v;
   }
@@ -148,7 +150,7 @@ projection_dump page_by_page(storage::event_log& log, lead_views& views) {
 std::vector<std::string> damage_keys(storage::event_log& log) {
   std::vector<std::string> out;
   const std::string lo = damaged_prefix("lead_views"), hi = damaged_end("lead_views");
-  std::unique_ptr<rocksdb::Iterator> it(log.db()->NewIterator(rocksdb::ReadOptions(), log.meta_family()));
+  std::unique_ptr<rocksdb::Iterator> it(log.raw_rocksdb()->NewIterator(rocksdb::ReadOptions(), log.cf(storage::key_space::meta)));
   for (it->Seek(lo); it->Valid() && it->key().ToString() < hi; it->Next()) out.push_back(it->key().ToString());
   REQUIRE(it->status().ok());
   return out;
@@ -156,8 +158,10 @@ std::vector<std::string> damage_keys(storage::event_log& log) {
 
 void flush_all(storage::event_log& log) {
   std::vector<rocksdb::ColumnFamilyHandle*> cfs;
-  for (const char* name : {"events", "global", "keys", "meta", "views", "index"}) cfs.push_back(log.family(name));
-  REQUIRE(log.db()->Flush(rocksdb::FlushOptions(), cfs).ok());
+  for (storage::key_space space : {storage::key_space::events, storage::key_space::global, storage::key_space::keys,
+                                   storage::key_space::meta, storage::key_space::views, storage::key_space::index})
+    cfs.push_back(log.cf(space));
+  REQUIRE(log.raw_rocksdb()->Flush(rocksdb::FlushOptions(), cfs).ok());
 }
 
 } // namespace
@@ -209,7 +213,7 @@ TEST_CASE("a bulk rebuild writes exactly the rows, index keys and checkpoint of 
   }
 }
 
-TEST_CASE("fold_pass folds every lead of the log once, on any number of threads, and writes nothing",
+TEST_CASE("the benchmark's fold_pass folds every lead of the log once, on any number of threads, and writes nothing",
           "[projections][bulk]") {
   test::log_fixture f;
   write_histories(f, 120);
@@ -217,17 +221,17 @@ TEST_CASE("fold_pass folds every lead of the log once, on any number of threads,
   f.append_lead(test::spec("v-late-1"));  // some still in the memtable
   uint64_t versions = 0;
   for (const auto& id : f.lead_ids()) versions += f.fold_lead(id).version;
-  const auto before = test::family_contents(*f.log, "views").size() + test::family_contents(*f.log, "index").size();
+  const auto before = test::family_contents(*f.log, storage::key_space::views).size() + test::family_contents(*f.log, storage::key_space::index).size();
   for (unsigned threads : {1u, 2u, 3u}) {
     INFO(threads << " threads");
-    auto stats = fold_pass(*f.log, threads);
+    auto stats = bench::fold_pass(*f.log, threads);
     REQUIRE(stats);
     CHECK(stats->leads == f.lead_ids().size());
     CHECK(stats->events == f.log->last_position());
     CHECK(stats->versions == versions);
     if (threads > 1) CHECK(stats->ranges > 1);
   }
-  CHECK(test::family_contents(*f.log, "views").size() + test::family_contents(*f.log, "index").size() == before);
+  CHECK(test::family_contents(*f.log, storage::key_space::views).size() + test::family_contents(*f.log, storage::key_space::index).size() == before);
 }
 
 TEST_CASE("no stale key of an earlier projection survives a bulk rebuild", "[projections][bulk]") {
@@ -239,9 +243,9 @@ TEST_CASE("no stale key of an earlier projection survives a bulk rebuild", "[pro
   // Rows and index keys of leads that are not in the log, and stale values of
   // real leads, at the bottom level, in a younger table file and in the
   // memtable (every place a DeleteRange tombstone and an ingested file meet).
-  auto* db = f.log->db();
-  auto* views_cf = f.log->family("views");
-  auto* index_cf = f.log->family("index");
+  auto* db = f.log->raw_rocksdb();
+  auto* views_cf = f.log->cf(storage::key_space::views);
+  auto* index_cf = f.log->cf(storage::key_space::index);
   auto put_ghost = [&](const std::string& id) {
     lead_state s = initial(id);
     evolve(s, test::make_event(id, id + "-1", signup_of(7), 1));
@@ -273,8 +277,8 @@ TEST_CASE("no stale key of an earlier projection survives a bulk rebuild", "[pro
   f.close();
   f.open();
   CHECK(dump(*f.log) == expected);
-  REQUIRE(f.log->db()->CompactRange(co, f.log->family("views"), nullptr, nullptr).ok());
-  REQUIRE(f.log->db()->CompactRange(co, f.log->family("index"), nullptr, nullptr).ok());
+  REQUIRE(f.log->raw_rocksdb()->CompactRange(co, f.log->cf(storage::key_space::views), nullptr, nullptr).ok());
+  REQUIRE(f.log->raw_rocksdb()->CompactRange(co, f.log->cf(storage::key_space::index), nullptr, nullptr).ok());
   CHECK(dump(*f.log) == expected);
 
   // A second bulk rebuild over the first one's files changes nothing.
@@ -354,8 +358,8 @@ TEST_CASE("a bulk rebuild that fails leaves the old projection as it was", "[pro
   // An event in the events family that the global index does not know: the
   // whole-log scan cannot place it, so the build fails.
   const global_position head = f.log->last_position();
-  REQUIRE(f.log->db()
-              ->Put(rocksdb::WriteOptions(), f.log->family("events"), storage::keys::event_key("v-zz", 1),
+  REQUIRE(f.log->raw_rocksdb()
+              ->Put(rocksdb::WriteOptions(), f.log->cf(storage::key_space::events), storage::keys::event_key("v-zz", 1),
                     "not an envelope")
               .ok());
 
@@ -386,17 +390,17 @@ TEST_CASE("a bulk rebuild skips a damaged event and records it with the new proj
   const global_position bad = f.log->last_position() + 1;
   const std::string key = storage::keys::event_key("v-zz", 1);
   rocksdb::WriteBatch b;
-  REQUIRE(b.Put(f.log->family("events"), key, "not an envelope").ok());
-  REQUIRE(b.Put(f.log->family("global"), storage::keys::position_key(bad), key).ok());
-  REQUIRE(f.log->db()->Write(rocksdb::WriteOptions(), &b).ok());
+  REQUIRE(b.Put(f.log->cf(storage::key_space::events), key, "not an envelope").ok());
+  REQUIRE(b.Put(f.log->cf(storage::key_space::global), storage::keys::position_key(bad), key).ok());
+  REQUIRE(f.log->raw_rocksdb()->Write(rocksdb::WriteOptions(), &b).ok());
   f.close();  // the log reads its last position again
   f.open();
   lead_views views(*f.log, {});
   const auto replayed = page_by_page(*f.log, views);
   const auto replayed_damage = damage_keys(*f.log);
   REQUIRE(replayed_damage.size() == 1);
-  REQUIRE(f.log->db()
-              ->Put(rocksdb::WriteOptions(), f.log->meta_family(), damaged_key("lead_views", 3),
+  REQUIRE(f.log->raw_rocksdb()
+              ->Put(rocksdb::WriteOptions(), f.log->cf(storage::key_space::meta), damaged_key("lead_views", 3),
                     encode_damage({3, "v-00", 2, "stale"}))
               .ok());
 

@@ -27,7 +27,7 @@ global_position apply_one_by_one(storage::event_log& log, lead_views& views, glo
     if (page->empty()) return after;
     rocksdb::WriteBatch b;
     REQUIRE(views.apply(*page, b));
-    REQUIRE(log.db()->Write(rocksdb::WriteOptions(), &b).ok());
+    REQUIRE(log.raw_rocksdb()->Write(rocksdb::WriteOptions(), &b).ok());
     after = page->back().ev.meta.position;
   }
 }
@@ -44,7 +44,7 @@ TEST_CASE("apply leaves exactly the index keys of the fresh fold after every eve
     at = apply_one_by_one(*f.log, views, at);
     const auto rows = views.rows_of(f.fold_lead(id));
     const std::map<std::string, std::string> expected(rows.index.begin(), rows.index.end());
-    CHECK(test::family_contents(*f.log, "index") == expected);
+    CHECK(test::family_contents(*f.log, storage::key_space::index) == expected);
     auto row = views.get(id);
     REQUIRE(row);
     REQUIRE(*row);
@@ -75,5 +75,5 @@ TEST_CASE("apply leaves exactly the index keys of the fresh fold after every eve
   check("requalified: every key comes back");
   f.append(id, {erased{"data subject request", "dpo"}});
   check("erased: every key goes");
-  CHECK(test::family_contents(*f.log, "index").empty());
+  CHECK(test::family_contents(*f.log, storage::key_space::index).empty());
 }

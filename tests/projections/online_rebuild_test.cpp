@@ -212,7 +212,7 @@ TEST_CASE("a rebuild cancelled by stop() leaves the old projection, and a crashe
     auto r = projection_runner::open(*f.log, views, g.wrap(with_bulk_rebuild(*f.log, views)));
     REQUIRE(r);
     REQUIRE((*r)->catch_up());
-    const auto rows = test::family_contents(*f.log, "views");
+    const auto rows = test::family_contents(*f.log, storage::key_space::views);
     REQUIRE((*r)->start());
     (*r)->rebuild();
     REQUIRE(g.wait_building());
@@ -222,7 +222,7 @@ TEST_CASE("a rebuild cancelled by stop() leaves the old projection, and a crashe
     });
     (*r)->stop();  // cancels the build; the old projection stays
     releaser.join();
-    CHECK(test::family_contents(*f.log, "views") == rows);
+    CHECK(test::family_contents(*f.log, storage::key_space::views) == rows);
     CHECK((*r)->position() == f.log->last_position());
   }
   // What a crash in the middle leaves: table files in the temp dir.

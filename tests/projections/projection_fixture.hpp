@@ -57,9 +57,9 @@ inline std::string tier_for(int64_t followers) {
 }
 
 /// Every key and value of one column family of `log`, in key order.
-inline std::map<std::string, std::string> family_contents(const storage::event_log& log, const char* family) {
+inline std::map<std::string, std::string> family_contents(const storage::event_log& log, storage::key_space family) {
   std::map<std::string, std::string> out;
-  std::unique_ptr<rocksdb::Iterator> it(log.db()->NewIterator(rocksdb::ReadOptions(), log.family(family)));
+  std::unique_ptr<rocksdb::Iterator> it(log.raw_rocksdb()->NewIterator(rocksdb::ReadOptions(), log.cf(family)));
   for (it->SeekToFirst(); it->Valid(); it->Next()) out.emplace(it->key().ToString(), it->value().ToString());
   REQUIRE(it->status().ok());
   return out;

@@ -50,23 +50,23 @@ void project(test::log_fixture& f, lead_views& views) {
 /// Rewrites one stored event of `lead` with `change` applied: valid bytes, other content.
 template <class Change>
 void tamper_event(test::log_fixture& f, const std::string& lead, lead_version version, Change change) {
-  auto* events = f.log->family("events");
+  auto* events = f.log->cf(storage::key_space::events);
   REQUIRE(events);
   const std::string key = storage::keys::event_key(lead, version);
   std::string bytes;
-  REQUIRE(f.log->db()->Get(rocksdb::ReadOptions(), events, key, &bytes).ok());
+  REQUIRE(f.log->raw_rocksdb()->Get(rocksdb::ReadOptions(), events, key, &bytes).ok());
   auto decoded = decode_event(bytes);
   REQUIRE(decoded);
   const std::string sealed(decoded->sealed);
   event ev = std::move(decoded->ev);
   change(ev);
-  REQUIRE(f.log->db()->Put(rocksdb::WriteOptions(), events, key, encode_event(ev, sealed)).ok());
+  REQUIRE(f.log->raw_rocksdb()->Put(rocksdb::WriteOptions(), events, key, encode_event(ev, sealed)).ok());
 }
 
-void put_raw(test::log_fixture& f, const char* family, const std::string& key, const std::string& value) {
-  auto* cf = f.log->family(family);
+void put_raw(test::log_fixture& f, storage::key_space family, const std::string& key, const std::string& value) {
+  auto* cf = f.log->cf(family);
   REQUIRE(cf);
-  REQUIRE(f.log->db()->Put(rocksdb::WriteOptions(), cf, key, value).ok());
+  REQUIRE(f.log->raw_rocksdb()->Put(rocksdb::WriteOptions(), cf, key, value).ok());
 }
 
 view_verify_report check(test::log_fixture& f, lead_views& views) {
@@ -178,7 +178,7 @@ TEST_CASE("verify: an unreadable event is named by its lead", "[verify]") {
   write_leads(f, 4);
   lead_views views(*f.log, {});
   project(f, views);
-  put_raw(f, "events", storage::keys::event_key("u-3", 1), "not an envelope");
+  put_raw(f, storage::key_space::events, storage::keys::event_key("u-3", 1), "not an envelope");
   auto r = check(f, views);
   REQUIRE(r.mismatches == 1);
   CHECK(r.reported[0].lead_id == "u-3");
@@ -200,13 +200,13 @@ TEST_CASE("verify: tampered, corrupt, missing and extra rows", "[verify]") {
   // A row with a different status.
   lead_state changed = f.fold_lead("u-4");
   changed.status = lead_status::disqualified;
-  put_raw(f, "views", view_keys::row_key("u-4"), encode_snapshot(changed));
+  put_raw(f, storage::key_space::views, view_keys::row_key("u-4"), encode_snapshot(changed));
   // A row that does not decode.
-  put_raw(f, "views", view_keys::row_key("u-5"), "garbage");
+  put_raw(f, storage::key_space::views, view_keys::row_key("u-5"), "garbage");
   // No row for a lead with events.
-  REQUIRE(f.log->db()->Delete(rocksdb::WriteOptions(), f.log->family("views"), view_keys::row_key("u-6")).ok());
+  REQUIRE(f.log->raw_rocksdb()->Delete(rocksdb::WriteOptions(), f.log->cf(storage::key_space::views), view_keys::row_key("u-6")).ok());
   // A row for a lead the log does not have (sorts between u-6 and u-7).
-  put_raw(f, "views", view_keys::row_key("u-6x"), encode_snapshot(f.fold_lead("u-7")));
+  put_raw(f, storage::key_space::views, view_keys::row_key("u-6x"), encode_snapshot(f.fold_lead("u-7")));
 
   view_verify_options o;
   auto r = verify_lead_views(*f.log, views, o);

@@ -78,7 +78,7 @@ TEST_CASE("read_global with on_damage::mark marks a deleted event and a position
   test::log_fixture f;
   three_leads(f);
   test::delete_raw_event(*f.log, "u-a", 3);
-  REQUIRE(f.log->db()->Delete(rocksdb::WriteOptions(), f.log->family("global"), storage::keys::position_key(7)).ok());
+  REQUIRE(f.log->raw_rocksdb()->Delete(rocksdb::WriteOptions(), f.log->cf(storage::key_space::global), storage::keys::position_key(7)).ok());
   f.close();
   f.open();
 

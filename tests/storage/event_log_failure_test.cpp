@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "events/logging.hpp"
+#include "events/time.hpp"
 #include "http/api.hpp"
 #include "http/server.hpp"
 #include "storage/event_log.hpp"
@@ -245,13 +246,11 @@ TEST_CASE("a WAL write that fails while no memtable holds data is refused withou
   test::failing_disk disk;
   test::log_fixture f(disk.env());
   REQUIRE(append_one(f, "ok-1") == errc::success);
-  std::vector<rocksdb::ColumnFamilyHandle*> all{f.log->db()->DefaultColumnFamily()};
-  for (const char* name : {"events", "global", "event_ids", "heads", "keys", "snapshots", "meta", "work", "views",
-                           "index"})
-    all.push_back(f.log->family(name));
+  std::vector<rocksdb::ColumnFamilyHandle*> all;
+  for (storage::key_space space : storage::all_key_spaces) all.push_back(f.log->cf(space));
   rocksdb::FlushOptions fo;
   fo.wait = true;
-  REQUIRE(f.log->db()->Flush(fo, all).ok());  // every memtable empty, as after an erasure's flush
+  REQUIRE(f.log->raw_rocksdb()->Flush(fo, all).ok());  // every memtable empty, as after an erasure's flush
 
   disk.fail(true);
   CHECK(append_one(f, "lost-1") == errc::storage_failure);
@@ -269,4 +268,33 @@ TEST_CASE("a WAL write that fails while no memtable holds data is refused withou
   CHECK(leads_in_order(*f.log) == std::vector<std::string>{"ok-1"});
   REQUIRE(append_one(f, "ok-2") == errc::success);
   CHECK(f.log->last_position() == 2);
+}
+
+TEST_CASE("an event-id index that cannot be read fails the append as a storage failure (500), not as an id already "
+          "used (409)",
+          "[storage][failure]") {
+  test::failing_disk disk;
+  test::log_fixture f(disk.env());
+  REQUIRE(append_one(f, "a") == errc::success);  // its signup's event id: "a-e1"
+  rocksdb::FlushOptions fo;
+  fo.wait = true;
+  // Only the index goes to a table file: the heads stay in the memtable, so the
+  // append below reads nothing from disk but the index entry it looks up.
+  REQUIRE(f.log->raw_rocksdb()->Flush(fo, f.log->cf(storage::key_space::event_ids)).ok());
+
+  storage::append_request r;
+  r.lead_id = "b";
+  r.key = storage::make_data_key();
+  r.new_key = true;
+  r.events.push_back(test::make_event("b", "a-e1", test::sample_signup()));
+  std::vector<storage::append_request> batch{r};
+  disk.fail_reads(true);
+  auto results = f.log->append_batch(batch, now_millis());
+  auto found = f.log->find_event_id("a-e1");
+  disk.fail_reads(false);
+  REQUIRE(results.size() == 1);
+  CHECK(results[0].code == errc::storage_failure);
+  CHECK(results[0].message.find("is already used") == std::string::npos);
+  CHECK_FALSE(found);
+  CHECK_FALSE(has_events(*f.log, "b"));
 }

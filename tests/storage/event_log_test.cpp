@@ -14,6 +14,7 @@
 #include "events/json.hpp"
 #include "events/lead_state.hpp"
 #include "events/snapshot.hpp"
+#include "projections/runner.hpp"
 #include "storage/event_log.hpp"
 #include "storage/hash_chain.hpp"
 #include "tests/support/sample_events.hpp"
@@ -366,7 +367,8 @@ TEST_CASE("WAL files stay within their budget although some families are written
       reqs.push_back(request(lead, 0, {make_event(lead, lead + "-s", s)}, make_data_key(), true));
     }
     for (const auto& r : log.append_batch(reqs, 1000 + b)) REQUIRE(r.code == errc::success);
-    REQUIRE(log.db()->Put(rocksdb::WriteOptions(), log.meta_family(), "checkpoint/test", std::to_string(b)).ok());
+    REQUIRE(log.raw_rocksdb()->Put(rocksdb::WriteOptions(), log.cf(key_space::meta),
+                                      projections::checkpoint_key("test"), std::to_string(b)).ok());
   }
   // The flushes it triggers run in the background: give them a few seconds.
   auto wal_bytes = [&] {

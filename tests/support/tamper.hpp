@@ -16,19 +16,22 @@ namespace leadbase::test {
 /// The stored bytes of one event.
 inline std::string raw_event(const storage::event_log& log, const std::string& lead, lead_version version) {
   std::string v;
-  auto s = log.db()->Get(rocksdb::ReadOptions(), log.family("events"), storage::keys::event_key(lead, version), &v);
+  const auto key = storage::keys::event_key(lead, version);
+  auto s = log.raw_rocksdb()->Get(rocksdb::ReadOptions(), log.cf(storage::key_space::events), key, &v);
   if (!s.ok()) throw std::runtime_error("no stored event " + lead + "/" + std::to_string(version) + ": " + s.ToString());
   return v;
 }
 
 inline void put_raw_event(const storage::event_log& log, const std::string& lead, lead_version version,
                           const std::string& bytes) {
-  auto s = log.db()->Put(rocksdb::WriteOptions(), log.family("events"), storage::keys::event_key(lead, version), bytes);
+  const auto key = storage::keys::event_key(lead, version);
+  auto s = log.raw_rocksdb()->Put(rocksdb::WriteOptions(), log.cf(storage::key_space::events), key, bytes);
   if (!s.ok()) throw std::runtime_error("cannot write the event: " + s.ToString());
 }
 
 inline void delete_raw_event(const storage::event_log& log, const std::string& lead, lead_version version) {
-  auto s = log.db()->Delete(rocksdb::WriteOptions(), log.family("events"), storage::keys::event_key(lead, version));
+  const auto key = storage::keys::event_key(lead, version);
+  auto s = log.raw_rocksdb()->Delete(rocksdb::WriteOptions(), log.cf(storage::key_space::events), key);
   if (!s.ok()) throw std::runtime_error("cannot delete the event: " + s.ToString());
 }
 
