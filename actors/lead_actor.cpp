@@ -148,21 +148,21 @@ void append(lead_self* self, lead_env* env, std::vector<event> events, std::shar
   self->request(env->journal, env->journal_timeout, append_atom::value, journal_request{std::move(req)})
       .await(
           [=](journal_reply& r) {
-            auto& st = self->state;
+            auto& current = self->state;
             storage::append_result& res = *r.result;
             if (res.code != errc::success) {
-              if (res.code != errc::conflict) st.loaded = false;  // re-read the log before the next decision
+              if (res.code != errc::conflict) current.loaded = false;  // re-read the log before the next decision
               reply(done, failure(error{res.code, res.message}));
               return;
             }
-            st.key_is_new = false;
-            for (const event& ev : res.events) evolve(st.model, ev);
+            current.key_is_new = false;
+            for (const event& ev : res.events) evolve(current.model, ev);
             maybe_snapshot(self, env);
             // The answer is about the command's own event, the first one; any
             // that follow were the lead's reaction to it.
             append_outcome o;
-            o.version = res.events.empty() ? st.model.version : res.events.front().meta.version;
-            o.position = res.events.empty() ? st.model.position : res.events.front().meta.position;
+            o.version = res.events.empty() ? current.model.version : res.events.front().meta.version;
+            o.position = res.events.empty() ? current.model.position : res.events.front().meta.position;
             reply(done, std::move(o));
             if (after) after();
             run_follow_ups(self, env);

@@ -308,9 +308,9 @@ struct call : std::enable_shared_from_this<call> {
   void do_resolve() {
     reused = false;
     conn.reset();
-    beast::error_code ec;
-    auto addr = net::ip::make_address(owner.base.host, ec);
-    if (!ec) return do_connect({tcp::endpoint(addr, owner.base.port)});
+    beast::error_code not_an_address;
+    auto addr = net::ip::make_address(owner.base.host, not_an_address);
+    if (!not_an_address) return do_connect({tcp::endpoint(addr, owner.base.port)});
     resolver.async_resolve(owner.base.host, std::to_string(owner.base.port),
                            [self = shared_from_this()](beast::error_code ec, tcp::resolver::results_type results) {
                              if (self->finished) return;

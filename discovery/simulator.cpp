@@ -103,8 +103,8 @@ class session : public std::enable_shared_from_this<session> {
 
     if (state_->opts.latency_ms == 0) return do_write();
     timer_.expires_after(std::chrono::milliseconds(state_->opts.latency_ms));
-    timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
-      if (!ec) self->do_write();
+    timer_.async_wait([self = shared_from_this()](beast::error_code waited) {
+      if (!waited) self->do_write();
     });
   }
 

@@ -150,10 +150,10 @@ void get_queue(api_context& ctx, request& req, responder respond) {
   if (ctx.views == nullptr)
     return respond(to_response(make_problem(problem_kind::overloaded, "the queue projection is not running")));
   queue_query q;
-  read_wait w;
+  read_wait wait;
   if (auto p = parse_queue(req, q)) return respond(to_response(*p));
-  if (auto p = parse_read_wait(req, w)) return respond(to_response(*p));
-  after_position(ctx, w, respond, [&ctx, q = std::move(q), respond] {
+  if (auto p = parse_read_wait(req, wait)) return respond(to_response(*p));
+  after_position(ctx, wait, respond, [&ctx, q = std::move(q), respond] {
     auto page = ctx.views->query(q);
     if (!page) {
       if (page.err().code == errc::validation)

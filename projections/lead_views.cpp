@@ -724,7 +724,7 @@ result<queue_page> lead_views::query(const queue_query& q) const {
       std::sort(hits.begin(), hits.end(), std::greater<>());
     else
       std::sort(hits.begin(), hits.end());
-    for (size_t i = 0; i < hits.size() && i < limit; ++i) ids.push_back(hits[i].substr(8));
+    for (size_t h = 0; h < hits.size() && h < limit; ++h) ids.push_back(hits[h].substr(8));
     if (hits.size() > limit) page.next_cursor = next_cursor(hits[limit - 1]);
   } else {
     // -- the queue: walk the index scope(s) in sort order -----------------------------

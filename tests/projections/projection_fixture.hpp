@@ -67,9 +67,9 @@ inline std::map<std::string, std::string> family_contents(const storage::event_l
 
 class log_fixture {
  public:
-  /// env: the RocksDB Env to open the log on (null: the default), e.g. a
+  /// on: the RocksDB Env to open the log on (null: the default), e.g. a
   /// test::failing_disk's, which must then outlive the fixture's log.
-  explicit log_fixture(std::shared_ptr<rocksdb::Env> env = nullptr) : env(std::move(env)) { open(); }
+  explicit log_fixture(std::shared_ptr<rocksdb::Env> on = nullptr) : env(std::move(on)) { open(); }
 
   void open() {
     storage::log_options o;
@@ -86,10 +86,10 @@ class log_fixture {
   /// recorded_at: the commit time (default: one millisecond per event so far).
   global_position append(const std::string& lead, std::vector<payload> payloads, millis occurred_at = 1764331200000,
                          std::optional<millis> recorded_at = std::nullopt) {
-    auto appended = try_append(lead, std::move(payloads), occurred_at, recorded_at);
-    INFO(appended.error);
-    REQUIRE(appended.error.empty());
-    return appended.position;
+    auto result = try_append(lead, std::move(payloads), occurred_at, recorded_at);
+    INFO(result.error);
+    REQUIRE(result.error.empty());
+    return result.position;
   }
 
   /// What try_append did: the last position, or why it failed.
