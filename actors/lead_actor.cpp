@@ -5,11 +5,9 @@
 
 #include "actors/caf_error.hpp"
 #include "events/codec.hpp"
-#include "events/decide.hpp"
 #include "events/lead_state.hpp"
 #include "events/logging.hpp"
 #include "events/snapshot.hpp"
-#include "discovery/backoff.hpp"
 #include "events/time.hpp"
 #include "storage/sealing.hpp"
 
@@ -24,7 +22,6 @@ struct lead_actor_state {
   lead_version snapshot_version = 0;  // of the newest stored snapshot
   uint64_t received = 0;    // routed messages handled; the registry compares before passivating
   std::set<std::string> calling;  // networks with a Creator Discovery call on its way
-  discovery::uniform_source rng;  // jitter for retry backoff
   static inline const char* name = "leadbase.lead";
 };
 
@@ -115,20 +112,34 @@ uint64_t random_bits() {
   return rng();
 }
 
-std::string random_event_id(const char* prefix) {
-  static const char digits[] = "0123456789abcdef";
-  std::string id = prefix;
-  uint64_t bits = random_bits();
-  for (int i = 0; i < 16; ++i, bits >>= 4) id.push_back(digits[bits & 0xf]);
-  return id;
+/// What decide may depend on besides the lead: the time, one uniform draw
+/// (jitter), random bits for new event ids, the settings.
+decide_context context(lead_env* env) {
+  decide_context ctx;
+  ctx.now = now_millis();
+  ctx.uniform = static_cast<double>(random_bits() >> 11) * 0x1.0p-53;  // [0, 1)
+  ctx.id_bits = random_bits();
+  ctx.options = &env->rules;
+  return ctx;
 }
 
-void run_follow_ups(lead_self* self, lead_env* env);
+/// The lead's own events get their content digest here: it is keyed with the
+/// lead's data key, which only the actor holds. An ingested event has one already.
+void add_digests(lead_self* self, std::vector<event>& events) {
+  const auto& key = self->state.key;
+  if (!key) return;
+  static const content_digest none{};
+  for (event& ev : events)
+    if (ev.meta.digest == none) ev.meta.digest = storage::keyed_digest(*key, canonical_bytes(ev));
+}
+
+void run_owed_work(lead_self* self, lead_env* env);
 
 /// Sends decided events to the journal; evolves and answers once they are durable.
 void append(lead_self* self, lead_env* env, std::vector<event> events, std::shared_ptr<append_callback> done,
             std::function<void()> after = {}) {
   auto& st = self->state;
+  add_digests(self, events);
   auto req = std::make_shared<storage::append_request>();
   req->lead_id = st.lead_id;
   req->expected_version = st.model.version;
@@ -137,11 +148,11 @@ void append(lead_self* self, lead_env* env, std::vector<event> events, std::shar
   req->events = std::move(events);
   // What the lead will owe after these events goes into the same write, so a
   // crash can never lose a scheduled retry (the scheduler reads it back).
-  if (env->follow_ups) {
+  if (env->rules.follow_ups) {
     lead_state next = st.model;
     for (const event& ev : req->events) evolve(next, ev);
     req->update_work = true;
-    req->work_due = next_due(next, env->react);
+    req->work_due = next_due(next, env->rules.react);
   }
   // await: the lead takes no other message until its write is answered, so
   // its version never races ahead of the log.
@@ -165,7 +176,7 @@ void append(lead_self* self, lead_env* env, std::vector<event> events, std::shar
             o.position = res.events.empty() ? current.model.position : res.events.front().meta.position;
             reply(done, std::move(o));
             if (after) after();
-            run_follow_ups(self, env);
+            run_owed_work(self, env);
           },
           [=](caf::error& err) {
             // The write may or may not have landed: forget what we think we know.
@@ -175,132 +186,129 @@ void append(lead_self* self, lead_env* env, std::vector<event> events, std::shar
           });
 }
 
-/// An event the lead decides on its own (qualification, enrichment outcome):
-/// caused by the lead's latest event, correlated with its signup.
-append_command own_command(const lead_state& model, const std::optional<storage::data_key>& key,
-                           const char* id_prefix, payload data) {
-  append_command cmd;
-  cmd.ev.meta.event_id = random_event_id(id_prefix);
-  cmd.ev.meta.lead_id = model.lead_id;
-  cmd.ev.meta.occurred_at = now_millis();
-  cmd.ev.meta.correlation_id = model.correlation_id;
-  if (!model.seen.empty()) cmd.ev.meta.causation_id = model.seen.back().event_id;
-  cmd.ev.data = std::move(data);
-  if (key) cmd.ev.meta.digest = storage::keyed_digest(*key, canonical_bytes(cmd.ev));
-  return cmd;
-}
-
-void append_own(lead_self* self, lead_env* env, const char* id_prefix, payload data) {
+/// Carries a decision out: its events to the journal (then `done` hears),
+/// its Creator Discovery calls (one at a time per network), its wake-up.
+void carry_out(lead_self* self, lead_env* env, decision d, std::shared_ptr<append_callback> done = nullptr) {
   auto& st = self->state;
-  auto d = decide(st.model, own_command(st.model, st.key, id_prefix, std::move(data)));
-  if (!d) return log()->debug("own event refused: {}", d.err().message);
-  append(self, env, std::move(d->to_append), nullptr);
-}
-
-/// The final, recorded answer for a network no provider serves: the lead is
-/// then prioritised with the data it has. Not a call, so not an attempt.
-enrichment_failed provider_disabled(const std::string& network, const std::string& handle, uint32_t attempt) {
-  return enrichment_failed{network, handle, attempt, "provider_disabled", "", false, std::nullopt};
-}
-
-/// What follows from the signup alone is decided at once and written in the
-/// same atomic append, one journal write and one fsync wait per signup: its
-/// qualification (a pure function of its data and the rules) and, when no
-/// provider is configured at all, the final `provider_disabled` outcome of each
-/// network it would be enriched on (what run_follow_ups would append next,
-/// one append each).
-void add_immediate_outcomes(lead_self* self, lead_env* env, std::vector<event>& events) {
-  auto& st = self->state;
-  lead_state next = st.model;
-  for (const event& ev : events) evolve(next, ev);
-  auto add = [&](const char* id_prefix, payload data) {
-    auto d = decide(next, own_command(next, st.key, id_prefix, std::move(data)));
-    if (!d || d->duplicate) return false;
-    for (const event& ev : d->to_append) {
-      evolve(next, ev);
-      events.push_back(ev);
-    }
-    return true;
-  };
-  if (!add("qual:", qualify(next.contact, env->qualification, env->disposable_domains))) return;
-  if (env->enrichment) return;  // the enrichment actor answers, possibly later
-  const millis now = now_millis();
-  for (const follow_up& f : pending(next, env->react)) {
-    if (f.what != follow_up::kind::enrich || f.due > now) continue;
-    add("enf:", provider_disabled(f.network, f.handle, f.attempt));
+  for (enrich_call& c : d.calls) {
+    if (!env->enrichment || !st.calling.insert(c.network).second) continue;
+    self->send(env->enrichment, enrich_atom::value,
+               enrich_request{st.lead_id, std::move(c.network), std::move(c.handle), c.attempt, c.manual});
   }
+  if (d.wake_at && env->scheduler) self->send(env->scheduler, schedule_atom::value, st.lead_id, *d.wake_at);
+  if (!d.to_append.empty()) append(self, env, std::move(d.to_append), std::move(done));
 }
 
-/// Runs what the lead owes now (pending, DESIGN.md) and tells the scheduler
-/// when it owes something later.
-void run_follow_ups(lead_self* self, lead_env* env) {
-  auto& st = self->state;
-  if (!env->follow_ups) return;
-  const millis now = now_millis();
-  std::optional<millis> later;
-  for (const follow_up& f : pending(st.model, env->react)) {
-    if (f.due > now) {
-      later = later ? std::min(*later, f.due) : f.due;
-      continue;
-    }
-    if (f.what == follow_up::kind::qualify) {
-      // One event at a time: the qualification's own completion runs the rest.
-      return append_own(self, env, "qual:", qualify(st.model.contact, env->qualification, env->disposable_domains));
-    }
-    if (st.calling.count(f.network)) continue;
-    if (!env->enrichment) {
-      // No provider configured at all: a final, recorded answer, so the lead
-      // is prioritised with the data it has (one event at a time, as above).
-      return append_own(self, env, "enf:", provider_disabled(f.network, f.handle, f.attempt));
-    }
-    st.calling.insert(f.network);
-    self->send(env->enrichment, enrich_atom::value, enrich_request{st.lead_id, f.network, f.handle, f.attempt});
+/// A command the lead gives itself (what it owes, a provider's answer): a
+/// refusal answers no one, so it is only logged.
+void decide_own(lead_self* self, lead_env* env, const command& cmd) {
+  auto d = decide(self->state.model, cmd, context(env));
+  if (!d) return log()->debug("own command refused: {}", d.err().message);
+  carry_out(self, env, std::move(*d));
+}
+
+void run_owed_work(lead_self* self, lead_env* env) { decide_own(self, env, run_owed{}); }
+
+append_outcome answer_of(const decision& d) {
+  append_outcome o;
+  o.duplicate = d.duplicate;
+  o.version = d.version;
+  o.position = d.position;
+  return o;
+}
+
+/// Counts a routed message (the registry compares before passivating) and
+/// rehydrates the lead; false, with `done` answered, when the log cannot be read.
+bool begin(lead_self* self, lead_env* env, const std::shared_ptr<append_callback>& done = nullptr) {
+  ++self->state.received;
+  if (auto s = ensure_loaded(self, env); !s) {
+    if (done) reply(done, failure(s.err()));
+    else log()->warn("lead not loaded: {}", s.err().message);
+    return false;
   }
-  if (later && env->scheduler) self->send(env->scheduler, schedule_atom::value, st.lead_id, *later);
+  return true;
 }
 
-/// Turns what Creator Discovery said into the lead's next event.
-void on_enrich_result(lead_self* self, lead_env* env, enrich_result& r) {
+// -- the handlers ------------------------------------------------------------------
+
+void on_append(lead_self* self, lead_env* env, append_msg& m) {
   auto& st = self->state;
-  st.calling.erase(r.request.network);
-  if (st.model.status == lead_status::erased || st.model.status == lead_status::none) return;
-  const millis now = now_millis();
-  if (!st.rng) st.rng = discovery::seeded_uniform(random_bits());
+  if (!begin(self, env, m.done)) return;
+  if (!st.key) {
+    st.key = storage::make_data_key();
+    st.key_is_new = true;
+  }
+  m.cmd.ev.meta.digest = storage::keyed_digest(*st.key, canonical_bytes(m.cmd.ev));
+  auto d = decide(st.model, ingest{std::move(m.cmd)}, context(env));
+  if (!d) return reply(m.done, failure(d.err()));
+  if (d->duplicate) return reply(m.done, answer_of(*d));
+  carry_out(self, env, std::move(*d), m.done);
+}
+
+/// Erasure answers only once the key is gone from every file (API.md): the
+/// `erased` event first, then the key's destruction.
+void on_erase(lead_self* self, lead_env* env, erase_msg& m) {
+  auto& st = self->state;
+  if (!begin(self, env, m.done)) return;
+  auto d = decide(st.model, erase{m.reason, m.requested_by, m.correlation_id}, context(env));
+  if (!d) return reply(m.done, failure(d.err()));
+  if (d->duplicate) return reply(m.done, answer_of(*d));
+  auto done = m.done;
+  auto held = std::make_shared<append_outcome>();
+  auto after_append = std::make_shared<append_callback>([held, done](append_outcome o) {
+    if (o.code != errc::success) return reply(done, std::move(o));
+    *held = std::move(o);
+  });
+  append(self, env, std::move(d->to_append), after_append, [=] {
+    self->request(env->journal, env->journal_timeout, destroy_atom::value, self->state.lead_id)
+        .await(
+            [=]() {
+              self->state.key.reset();
+              reply(done, *held);
+            },
+            [=](caf::error& err) {
+              // The journal's own refusal: the key is gone or never will
+              // be read again; a timeout says nothing about it.
+              if (err.category() == error_category) self->state.key.reset();
+              reply(done, failure(from_caf(err, errc::timeout, "key destruction timed out")));
+            });
+  });
+}
+
+/// What came of an enrich_request, as the command about it.
+command answer_command(enrich_result& r) {
   const enrich_request& q = r.request;
-  if (!q.manual && !awaits_answer(st.model, env->react, q.network, q.attempt, now)) {
-    log()->debug("dropped a stale {} answer (attempt {}): the lead no longer waits for it", q.network, q.attempt);
-    return run_follow_ups(self, env);  // whatever is owed now, with this network no longer being called
-  }
+  enrich_call call{q.network, q.handle, q.attempt, q.manual};
   switch (r.what) {
-    case enrich_result::kind::busy:
-      // No call was made: nothing to record; ask again shortly.
-      if (env->scheduler) self->send(env->scheduler, schedule_atom::value, st.lead_id, now + 1000);
-      return;
-    case enrich_result::kind::disabled: {
-      return append_own(self, env, "enf:", provider_disabled(q.network, q.handle, q.attempt));
-    }
-    case enrich_result::kind::breaker_open: {
-      // Fail-fast: recorded and rescheduled past the open period, with
-      // jitter so the leads do not all come back at the same moment.
-      const millis wait = r.wait_ms + static_cast<millis>(st.rng() * 1000.0);
-      enrichment_failed f{q.network, q.handle, q.attempt, "provider_unavailable", "circuit_open", true, now + wait};
-      return append_own(self, env, "enf:", std::move(f));
-    }
+    case enrich_result::kind::busy: return provider_busy{std::move(call)};
+    case enrich_result::kind::disabled: return provider_disabled{std::move(call)};
+    case enrich_result::kind::breaker_open: return circuit_open{std::move(call), r.wait_ms};
     case enrich_result::kind::fetched: break;
   }
-  if (r.fetched->ok()) {
-    enriched e = r.fetched->value();
-    e.network = q.network;
-    e.handle = q.handle;
-    if (e.fetched_at == 0) e.fetched_at = now;
-    return append_own(self, env, "enr:", std::move(e));
-  }
-  const discovery::failure& err = r.fetched->error();
-  auto delay = discovery::next_retry_delay_ms(q.attempt, err.kind, env->retry, st.rng, err.retry_after);
-  enrichment_failed f{q.network,          q.handle, q.attempt, discovery::to_string(err.kind), err.provider_code,
-                      delay.has_value(), std::nullopt};
-  if (delay) f.next_attempt_at = now + *delay;
-  append_own(self, env, "enf:", std::move(f));
+  discovery::fetch_result& f = *r.fetched;
+  if (f.ok()) return record_fetch{std::move(call), std::move(f.value())};
+  const discovery::failure& err = f.error();
+  return record_fetch{std::move(call), fetch_failure{err.kind, err.provider_code, err.retry_after}};
+}
+
+void on_enrich_result(lead_self* self, lead_env* env, enrich_result& r) {
+  if (!begin(self, env)) return;
+  self->state.calling.erase(r.request.network);
+  decide_own(self, env, answer_command(r));
+}
+
+void on_wake(lead_self* self, lead_env* env) {
+  if (!begin(self, env)) return;
+  run_owed_work(self, env);
+}
+
+void on_retry(lead_self* self, lead_env* env, retry_msg& m) {
+  if (!begin(self, env, m.done)) return;
+  auto d = decide(self->state.model, retry_now{}, context(env));
+  if (!d) return reply(m.done, failure(d.err()));
+  const append_outcome o = answer_of(*d);
+  carry_out(self, env, std::move(*d));
+  reply(m.done, o);
 }
 
 } // namespace
@@ -310,103 +318,11 @@ caf::behavior lead_actor(lead_self* self, std::string lead_id, lead_env* env, ca
   env->live_leads.fetch_add(1, std::memory_order_relaxed);
   self->attach_functor([env] { env->live_leads.fetch_sub(1, std::memory_order_relaxed); });
   return {
-      [=](append_atom, append_msg& m) {
-        auto& st = self->state;
-        ++st.received;
-        if (auto s = ensure_loaded(self, env); !s) return reply(m.done, failure(s.err()));
-        if (!st.key) {
-          st.key = storage::make_data_key();
-          st.key_is_new = true;
-        }
-        m.cmd.ev.meta.digest = storage::keyed_digest(*st.key, canonical_bytes(m.cmd.ev));
-        auto d = decide(st.model, m.cmd);
-        if (!d) return reply(m.done, failure(d.err()));
-        if (d->duplicate) {
-          append_outcome o;
-          o.duplicate = true;
-          o.version = d->version;
-          o.position = d->position;
-          return reply(m.done, std::move(o));
-        }
-        if (env->follow_ups && m.cmd.ev.type() == event_type::signed_up) add_immediate_outcomes(self, env, d->to_append);
-        append(self, env, std::move(d->to_append), m.done);
-      },
-      [=](erase_atom, erase_msg& m) {
-        auto& st = self->state;
-        ++st.received;
-        if (auto s = ensure_loaded(self, env); !s) return reply(m.done, failure(s.err()));
-        if (st.model.status == lead_status::none)
-          return reply(m.done, failure(error{errc::not_found, "no such lead"}));
-        if (st.model.status == lead_status::erased) {
-          append_outcome o;  // erasure is idempotent
-          o.duplicate = true;
-          o.version = st.model.version;
-          o.position = st.model.position;
-          return reply(m.done, std::move(o));
-        }
-        append_command cmd;
-        cmd.ev.meta.event_id = random_event_id("erase:");
-        cmd.ev.meta.lead_id = st.lead_id;
-        cmd.ev.meta.occurred_at = now_millis();
-        cmd.ev.meta.correlation_id = m.correlation_id;
-        cmd.ev.data = erased{m.reason, m.requested_by};
-        auto d = decide(st.model, cmd);
-        if (!d) return reply(m.done, failure(d.err()));
-        // Answer only once the key is gone from every file (API.md).
-        auto done = m.done;
-        auto held = std::make_shared<append_outcome>();
-        auto after_append = std::make_shared<append_callback>([held, done](append_outcome o) {
-          if (o.code != errc::success) return reply(done, std::move(o));
-          *held = std::move(o);
-        });
-        append(self, env, std::move(d->to_append), after_append, [=] {
-          self->request(env->journal, env->journal_timeout, destroy_atom::value, self->state.lead_id)
-              .await(
-                  [=]() {
-                    self->state.key.reset();
-                    reply(done, *held);
-                  },
-                  [=](caf::error& err) {
-                    // The journal's own refusal: the key is gone or never will
-                    // be read again; a timeout says nothing about it.
-                    if (err.category() == error_category) self->state.key.reset();
-                    reply(done, failure(from_caf(err, errc::timeout, "key destruction timed out")));
-                  });
-        });
-      },
-      [=](result_atom, enrich_result& r) {
-        ++self->state.received;
-        if (auto s = ensure_loaded(self, env); !s) return log()->warn("lead not loaded: {}", s.err().message);
-        on_enrich_result(self, env, r);
-      },
-      [=](wake_atom, wake_msg&) {
-        ++self->state.received;
-        if (auto s = ensure_loaded(self, env); !s) return log()->warn("lead not loaded: {}", s.err().message);
-        run_follow_ups(self, env);
-      },
-      [=](retry_atom, retry_msg& m) {
-        auto& st = self->state;
-        ++st.received;
-        if (auto s = ensure_loaded(self, env); !s) return reply(m.done, failure(s.err()));
-        if (st.model.status == lead_status::none) return reply(m.done, failure(error{errc::not_found, "no such lead"}));
-        if (st.model.status == lead_status::erased || !st.model.qualification ||
-            st.model.qualification->result == outcome::disqualified || st.model.enrichment.empty())
-          return reply(m.done, failure(error{errc::conflict, "the lead has nothing to enrich"}));
-        if (!env->enrichment)
-          return reply(m.done, failure(error{errc::conflict, "no Creator Discovery provider is configured"}));
-        for (const auto& [network, prog] : st.model.enrichment) {
-          const std::string& handle = network == "instagram" ? st.model.contact.social.instagram
-                                                             : st.model.contact.social.youtube;
-          if (handle.empty() || st.calling.count(network)) continue;
-          st.calling.insert(network);
-          self->send(env->enrichment, enrich_atom::value,
-                     enrich_request{st.lead_id, network, handle, prog.cycle_attempts + 1, true});
-        }
-        append_outcome o;
-        o.version = st.model.version;
-        o.position = st.model.position;
-        reply(m.done, std::move(o));
-      },
+      [=](append_atom, append_msg& m) { on_append(self, env, m); },
+      [=](erase_atom, erase_msg& m) { on_erase(self, env, m); },
+      [=](result_atom, enrich_result& r) { on_enrich_result(self, env, r); },
+      [=](wake_atom, wake_msg&) { on_wake(self, env); },
+      [=](retry_atom, retry_msg& m) { on_retry(self, env, m); },
       [=](stop_atom) {
         self->send(registry, stopped_atom::value, self->state.lead_id);
         self->quit();

@@ -1,6 +1,8 @@
 #pragma once
 // One actor per lead: the imperative shell around the Decider (DESIGN.md).
-// receive a command -> decide -> journal append -> evolve -> reply -> follow-ups.
+// receive a message -> command -> decide (events/decide.hpp) -> journal append
+// -> evolve -> reply -> what the lead owes next. Every rule is in decide; the
+// actor keeps the I/O, the lead's data key and its mailbox discipline.
 //
 // It is spawned by the registry on first use, rehydrates from the log on its
 // first message, and asks the registry to passivate it when idle.
@@ -15,9 +17,7 @@
 #include "actors/registry_actor.hpp"
 #include "actors/scheduler_actor.hpp"
 
-#include "discovery/options.hpp"
-#include "events/qualification.hpp"
-#include "events/react.hpp"
+#include "events/decide.hpp"
 #include "storage/event_log.hpp"
 
 namespace leadbase::actors {
@@ -30,12 +30,8 @@ struct lead_env {
   std::chrono::milliseconds journal_timeout{30000};
   uint32_t snapshot_every = 50;  // events between two snapshots of a lead; 0 = never
   std::atomic<size_t> live_leads{0};
-  // -- what a lead does after its signup (DOMAIN.md) --
-  bool follow_ups = true;        // qualify and enrich on their own (off: ingest only)
-  qualification_options qualification;
-  domain_list disposable_domains;
-  react_options react;
-  discovery::retry_options retry;
+  // -- what a lead does after its signup (DOMAIN.md): the Decider's settings --
+  decide_options rules;          // rules.has_provider: set when `enrichment` is
   enrichment_actor enrichment;   // null: no provider at all
   scheduler_actor scheduler;
 };

@@ -48,17 +48,18 @@ class caf_lead_service final : public lead_service {
     env_.passivate_after = opts.passivate_after;
     env_.journal_timeout = opts.journal_timeout;
     env_.snapshot_every = opts.snapshot_every;
-    env_.follow_ups = opts.follow_ups;
-    env_.qualification = opts.qualification;
-    env_.disposable_domains = std::move(disposable);
-    env_.react.refresh_days = opts.refresh_days;
-    env_.retry = opts.discovery.retry;
+    env_.rules.follow_ups = opts.follow_ups;
+    env_.rules.qualification = opts.qualification;
+    env_.rules.disposable_domains = std::move(disposable);
+    env_.rules.react.refresh_days = opts.refresh_days;
+    env_.rules.retry = opts.discovery.retry;
     eraser_ = spawn_eraser(sys_, log);
     env_.journal = spawn_journal(sys_, log, opts.max_batch, stats_, eraser_, opts.journal_timeout);
     registry_ = spawn_registry(sys_, &env_, opts.max_live_leads);
     env_.scheduler = spawn_scheduler(sys_, registry_, &scheduled_);
     if (!providers.empty())
       env_.enrichment = spawn_enrichment(sys_, std::move(providers), opts.discovery.breaker, registry_, enrichment_status_);
+    env_.rules.has_provider = static_cast<bool>(env_.enrichment);
     resume_owed_work(std::move(owed));
     std::vector<std::pair<std::string, caf::actor>> core = {
         {"journal", caf::actor_cast<caf::actor>(env_.journal)},

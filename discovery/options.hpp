@@ -4,6 +4,8 @@
 #include <optional>
 #include <string>
 
+#include "events/retry_policy.hpp"
+
 namespace leadbase::discovery {
 
 struct instagram_options {
@@ -22,11 +24,9 @@ struct youtube_options {
   uint32_t max_in_flight = 32;
 };
 
-struct retry_options {
-  uint32_t base_ms = 1000;
-  uint32_t cap_ms = 300000;
-  uint32_t max_attempts = 6;
-};
+/// The retry policy is the Decider's (events/retry_policy.hpp); its settings
+/// are read with the rest of [discovery.*].
+using retry_options = leadbase::retry_options;
 
 struct breaker_options {
   uint32_t window = 20;

@@ -13,28 +13,16 @@
 #include <variant>
 
 #include "events/event.hpp"
+#include "events/retry_policy.hpp"
 
 namespace leadbase::discovery {
 
-/// The error classes of DOMAIN.md "Failures and resilience". The breaker's own
-/// `provider_unavailable` is not here: a provider never produces it.
-enum class error_class : uint8_t {
-  timeout,           ///< no full answer within the call timeout
-  rate_limited,      ///< HTTP 429 or a Graph throttling code
-  provider_error,    ///< 5xx, Graph codes 1/2, is_transient, connection refused
-  not_found,         ///< no such account (or a personal Instagram account)
-  auth_error,        ///< bad token/key or missing permission: every call would fail
-  invalid_response,  ///< unparseable or shape-violating answer
-};
-
-/// The names stored in `enrichment_failed.error_class`.
-const char* to_string(error_class c) noexcept;
-
-/// The retry column of the DOMAIN.md table: timeout, rate_limited and
-/// provider_error are worth another attempt; the rest will fail the same way.
-constexpr bool is_retryable(error_class c) noexcept {
-  return c == error_class::timeout || c == error_class::rate_limited || c == error_class::provider_error;
-}
+/// The error classes of DOMAIN.md "Failures and resilience": events/event.hpp's
+/// failure_class. A provider produces only the first six; provider_unavailable
+/// (the breaker's fail-fast) and provider_disabled are the caller's.
+using error_class = failure_class;
+using leadbase::is_retryable;
+using leadbase::to_string;
 
 /// A classified failure of one call.
 struct failure {

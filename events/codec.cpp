@@ -130,7 +130,7 @@ std::string encode_event(const event& ev, std::string_view sealed) {
           type = fb::Payload::Enriched;
           body = eb.Finish().Union();
         } else if constexpr (std::is_same_v<T, enrichment_failed>) {
-          auto network = opt_string(b, p.network), cls = opt_string(b, p.error_class),
+          auto network = opt_string(b, p.network), cls = b.CreateString(to_string(p.error_class)),
                code = opt_string(b, p.provider_code);
           fb::EnrichmentFailedBuilder fbld(b);
           fbld.add_network(network);
@@ -243,7 +243,7 @@ result<decoded_event> decode_event(std::string_view given) {
       enrichment_failed f;
       f.network = str(p->network());
       f.attempt = p->attempt();
-      f.error_class = str(p->error_class());
+      f.error_class = failure_class_from_string(str(p->error_class())).value_or(failure_class::unknown);
       f.provider_code = str(p->provider_code());
       f.retryable = p->retryable();
       if (auto r = p->next_attempt_at_ms()) f.next_attempt_at = *r;

@@ -23,6 +23,27 @@ std::optional<event_type> event_type_from_string(const std::string& s) noexcept 
   return std::nullopt;
 }
 
+const char* to_string(failure_class c) noexcept {
+  switch (c) {
+    case failure_class::timeout: return "timeout";
+    case failure_class::rate_limited: return "rate_limited";
+    case failure_class::provider_error: return "provider_error";
+    case failure_class::not_found: return "not_found";
+    case failure_class::auth_error: return "auth_error";
+    case failure_class::invalid_response: return "invalid_response";
+    case failure_class::provider_unavailable: return "provider_unavailable";
+    case failure_class::provider_disabled: return "provider_disabled";
+    case failure_class::unknown: return "unknown";
+  }
+  return "unknown";
+}
+
+std::optional<failure_class> failure_class_from_string(std::string_view name) noexcept {
+  for (failure_class c : all_failure_classes)
+    if (name == to_string(c)) return c;
+  return std::nullopt;
+}
+
 event_type type_of(const payload& p) noexcept {
   switch (p.index()) {
     case 0: return event_type::signed_up;

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -88,12 +89,47 @@ struct enriched {
   std::optional<int64_t> views;
 };
 
+/// Why an enrichment attempt failed (DOMAIN.md "Failures and resilience"). The
+/// first six are a provider's classified answers; provider_unavailable is the
+/// circuit breaker's fail-fast and provider_disabled the answer for a network
+/// no provider serves. Stored and shown by name (to_string); `unknown` stands
+/// for a stored name this version does not know.
+enum class failure_class : uint8_t {
+  timeout,               ///< no full answer within the call timeout
+  rate_limited,          ///< HTTP 429 or a Graph throttling code
+  provider_error,        ///< 5xx, Graph codes 1/2, is_transient, connection refused
+  not_found,             ///< no such account (or a personal Instagram account)
+  auth_error,            ///< bad token/key or missing permission: every call would fail
+  invalid_response,      ///< unparseable or shape-violating answer
+  provider_unavailable,  ///< failed fast: the provider's circuit is open (no call made)
+  provider_disabled,     ///< no provider serves the network (no call made)
+  unknown,               ///< a stored name this version does not know
+};
+
+/// Every failure_class, for tables and tests.
+inline constexpr failure_class all_failure_classes[] = {
+    failure_class::timeout,          failure_class::rate_limited,         failure_class::provider_error,
+    failure_class::not_found,        failure_class::auth_error,           failure_class::invalid_response,
+    failure_class::provider_unavailable, failure_class::provider_disabled, failure_class::unknown};
+
+/// The stored name ("timeout", ..., "provider_disabled", "unknown").
+const char* to_string(failure_class c) noexcept;
+/// The class of a stored name; nullopt for a name no class has.
+std::optional<failure_class> failure_class_from_string(std::string_view name) noexcept;
+
+/// Whether a failure of class `c` was a real call to the provider: the one
+/// rule behind the fold's attempt counts and the retry policy's attempt limit.
+/// False for the breaker's fail-fast and for a disabled provider: neither made
+/// a call, so neither uses up the lead's attempts.
+constexpr bool counts_as_call(failure_class c) noexcept {
+  return c != failure_class::provider_unavailable && c != failure_class::provider_disabled;
+}
+
 struct enrichment_failed {
   std::string network;
   std::string handle;  // personal
-  uint32_t attempt = 0;
-  std::string error_class;   // timeout, rate_limited, provider_error, not_found, auth_error,
-                             // invalid_response, provider_unavailable
+  uint32_t attempt = 0;      // the call's number in its cycle (for a fail-fast: the call it stood for)
+  failure_class error_class = failure_class::provider_error;
   std::string provider_code;
   bool retryable = false;
   std::optional<millis> next_attempt_at;  // absent when final

@@ -29,7 +29,7 @@
 
 #include <rapidjson/fwd.h>
 
-#include "events/decide.hpp"
+#include "events/commands.hpp"
 #include "events/errc.hpp"
 #include "events/event.hpp"
 #include "events/lead_state.hpp"

@@ -378,10 +378,13 @@ void enrichment_failed_fields(const checker& c, const Value& obj, enrichment_fai
   } else {
     c.fail("attempt", "is required");
   }
-  req_enum(c, obj, "error_class",
-           {"timeout", "rate_limited", "provider_error", "not_found", "auth_error", "invalid_response",
-            "provider_unavailable"},
-           f.error_class);
+  // provider_disabled is not accepted: only a lead decides it (no provider serves the network).
+  std::string cls;
+  if (req_enum(c, obj, "error_class",
+               {"timeout", "rate_limited", "provider_error", "not_found", "auth_error", "invalid_response",
+                "provider_unavailable"},
+               cls))
+    f.error_class = failure_class_from_string(cls).value_or(failure_class::unknown);
   if (const Value* v = member(obj, "provider_code"); given(v) && (v->IsInt64() || v->IsUint64())) {
     f.provider_code = v->IsInt64() ? std::to_string(v->GetInt64()) : std::to_string(v->GetUint64());
   } else if (given(v) && !v->IsString()) {

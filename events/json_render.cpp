@@ -119,7 +119,7 @@ void data(json_writer& w, const enrichment_failed& f, bool erased) {
   key(w, "attempt");
   w.Uint(f.attempt);
   key(w, "error_class");
-  str(w, f.error_class);
+  str(w, to_string(f.error_class));
   key(w, "provider_code");
   opt_str(w, f.provider_code);
   key(w, "retryable");

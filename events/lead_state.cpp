@@ -124,7 +124,7 @@ void apply(lead_state& s, const event& e, const enriched& p) {
   ++prog.attempts;
   prog.cycle_attempts = 0;
   prog.next_attempt_at.reset();
-  prog.last_error.clear();  // the view's last_error is about the current cycle
+  prog.last_error.reset();  // the view's last_error is about the current cycle
   prog.last_success_at = p.fetched_at;
   if (p.network == "instagram") s.instagram_followers.push_back({p.fetched_at, p.followers});
   (void)e;
@@ -134,7 +134,7 @@ void apply(lead_state& s, const event&, const enrichment_failed& p) {
   network_enrichment& prog = s.enrichment[p.network];
   // A fail-fast answer of an open circuit, or a provider switched off, is no
   // call to the provider.
-  if (p.error_class != "provider_unavailable" && p.error_class != "provider_disabled") {
+  if (counts_as_call(p.error_class)) {
     ++prog.attempts;
     prog.cycle_attempts = std::max(prog.cycle_attempts + 1, p.attempt);
   }

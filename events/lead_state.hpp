@@ -53,7 +53,7 @@ struct network_enrichment {
   enrichment_state state = enrichment_state::pending;
   uint32_t attempts = 0;        // real calls to the provider, all time
   uint32_t cycle_attempts = 0;  // real calls since this enrichment cycle began (the retry limit)
-  std::string last_error;       // error class of the last failure, empty if none
+  std::optional<failure_class> last_error;  // class of the last failure in this cycle, if any
   std::optional<millis> next_attempt_at;
   std::optional<millis> last_success_at;  // fetched_at of the last `enriched`
 };

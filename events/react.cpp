@@ -7,14 +7,19 @@ namespace {
 
 constexpr millis day_ms = 24LL * 60 * 60 * 1000;
 
-const std::string& handle_of(const lead_state& s, const std::string& network) {
+} // namespace
+
+const std::string& handle_of(const lead_state& s, std::string_view network) {
   static const std::string none;
   if (network == "instagram") return s.contact.social.instagram;
   if (network == "youtube") return s.contact.social.youtube;
   return none;
 }
 
-} // namespace
+bool enrichable(const lead_state& s) {
+  return s.version != 0 && s.status != lead_status::erased && s.qualification &&
+         s.qualification->result != outcome::disqualified && !s.enrichment.empty();
+}
 
 std::vector<follow_up> pending(const lead_state& s, const react_options& opts) {
   std::vector<follow_up> out;
@@ -23,7 +28,7 @@ std::vector<follow_up> pending(const lead_state& s, const react_options& opts) {
     out.push_back(follow_up{follow_up::kind::qualify, {}, {}, 0, 0, false});
     return out;
   }
-  if (s.qualification->result == outcome::disqualified) return out;
+  if (!enrichable(s)) return out;
   for (const auto& [network, prog] : s.enrichment) {
     const std::string& handle = handle_of(s, network);
     if (handle.empty()) continue;

@@ -4,6 +4,7 @@
 // owed: a lead rehydrated after a restart computes the same follow-ups.
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "events/lead_state.hpp"
@@ -23,6 +24,14 @@ struct follow_up {
 struct react_options {
   uint32_t refresh_days = 30;
 };
+
+/// The signup's handle on `network` ("instagram", "youtube"); empty for any other.
+const std::string& handle_of(const lead_state& s, std::string_view network);
+
+/// Whether the lead is one Creator Discovery works for: signed up, not
+/// erased, qualified (not disqualified), with a network to enrich. What
+/// pending() owes it and what a person may ask of it again (retry_now).
+bool enrichable(const lead_state& s);
 
 /// Everything the lead owes, due now or later: a qualification after the
 /// signup; per network, a first call, a scheduled retry, or a refresh

@@ -53,7 +53,7 @@ std::string encode_snapshot(const lead_state& s) {
   }
   std::vector<flatbuffers::Offset<fb::SnapshotEnrichment>> enrichment;
   for (const auto& [network, e] : s.enrichment) {
-    auto n = opt(b, network), err = opt(b, e.last_error);
+    auto n = opt(b, network), err = opt(b, e.last_error ? to_string(*e.last_error) : "");
     fb::SnapshotEnrichmentBuilder eb(b);
     eb.add_network(n);
     eb.add_state(static_cast<uint8_t>(e.state));
@@ -189,7 +189,8 @@ result<lead_state> decode_snapshot(std::string_view bytes) {
       prog.state = static_cast<enrichment_state>(e->state());
       prog.attempts = e->attempts();
       prog.cycle_attempts = e->cycle_attempts();
-      prog.last_error = str(e->last_error());
+      if (const std::string cls = str(e->last_error()); !cls.empty())
+        prog.last_error = failure_class_from_string(cls).value_or(failure_class::unknown);
       if (auto r = e->next_attempt_at_ms()) prog.next_attempt_at = *r;
       if (auto r = e->last_success_at_ms()) prog.last_success_at = *r;
     }

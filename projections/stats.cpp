@@ -20,7 +20,7 @@ static_assert(sizeof(lead_summary) == 32, "lead_summary is meant to stay compact
 
 std::string final_failure_class(const lead_state& s) {
   for (const auto& [network, progress] : s.enrichment)
-    if (progress.state == enrichment_state::failed) return progress.last_error;
+    if (progress.state == enrichment_state::failed) return progress.last_error ? to_string(*progress.last_error) : "";
   return {};
 }
 
@@ -241,7 +241,7 @@ struct stats_store::impl {
     }
     if (const auto* f = std::get_if<enrichment_failed>(&e.data)) {
       const bool final = !(f->retryable && f->next_attempt_at);
-      ++c.failed_attempts_total[{classes[intern(f->error_class)], final}];
+      ++c.failed_attempts_total[{classes[intern(to_string(f->error_class))], final}];
     }
   }
 

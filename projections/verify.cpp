@@ -34,6 +34,7 @@ std::string show(const std::string& v) { return "\"" + v + "\""; }
 std::string show(bool v) { return v ? "true" : "false"; }
 std::string show(lead_status v) { return to_string(v); }
 std::string show(enrichment_state v) { return to_string(v); }
+std::string show(failure_class v) { return to_string(v); }
 template <class T>
 std::string show(const std::optional<T>& v) {
   return v ? show(*v) : std::string("none");

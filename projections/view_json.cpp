@@ -44,16 +44,16 @@ void enrichment(json_writer& w, const lead_state& s) {
   for (const auto& [network, progress] : s.enrichment) {
     attempts += progress.attempts;
     if (!deciding && progress.state == overall) deciding = &progress;
-    if (!any_error && !progress.last_error.empty()) any_error = &progress;
+    if (!any_error && progress.last_error) any_error = &progress;
     if (progress.state == enrichment_state::retry_scheduled && progress.next_attempt_at &&
         (!next || *progress.next_attempt_at < *next))
       next = progress.next_attempt_at;
   }
   std::string_view last_error;
-  if (deciding && !deciding->last_error.empty())
-    last_error = deciding->last_error;
+  if (deciding && deciding->last_error)
+    last_error = to_string(*deciding->last_error);
   else if (any_error)
-    last_error = any_error->last_error;
+    last_error = to_string(*any_error->last_error);
 
   w.StartObject();
   key(w, "state");

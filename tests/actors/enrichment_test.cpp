@@ -185,7 +185,7 @@ TEST_CASE("retryable errors are retried with backoff up to the limit", "[enrichm
   REQUIRE(es.size() == 6);
   for (size_t i = 2; i < es.size(); ++i) {
     const auto& f = std::get<enrichment_failed>(es[i].data);
-    CHECK(f.error_class == "provider_error");
+    CHECK(f.error_class == failure_class::provider_error);
     CHECK(f.attempt == i - 1);
     bool last = i + 1 == es.size();
     CHECK(f.retryable == !last);
@@ -221,7 +221,7 @@ TEST_CASE("timeouts are classified and retried", "[enrichment]") {
   lead_state s = p.wait_final("u-t");
   auto es = p.events("u-t");
   REQUIRE(es.size() == 4);
-  CHECK(std::get<enrichment_failed>(es[2].data).error_class == "timeout");
+  CHECK(std::get<enrichment_failed>(es[2].data).error_class == failure_class::timeout);
   CHECK(std::get<enrichment_failed>(es[2].data).retryable);
   CHECK_FALSE(std::get<enrichment_failed>(es[3].data).retryable);
 }
@@ -245,13 +245,13 @@ TEST_CASE("the circuit opens under failures, fails fast, and closes again", "[en
   bool any_fail_fast = false;
   for (int i = 0; i < 12; ++i)
     for (const auto& e : p.events("bad-" + std::to_string(i)))
-      if (auto* f = std::get_if<enrichment_failed>(&e.data); f && f->error_class == "provider_unavailable") {
+      if (auto* f = std::get_if<enrichment_failed>(&e.data); f && f->error_class == failure_class::provider_unavailable) {
         any_fail_fast = true;
         CHECK(f->retryable);
         CHECK(f->next_attempt_at);
       }
   for (const auto& e : p.events("good-1"))
-    if (auto* f = std::get_if<enrichment_failed>(&e.data); f && f->error_class == "provider_unavailable")
+    if (auto* f = std::get_if<enrichment_failed>(&e.data); f && f->error_class == failure_class::provider_unavailable)
       any_fail_fast = true;
   CHECK(any_fail_fast);
   CHECK(p.service->providers()[0].fail_fast >= 1);
@@ -309,7 +309,7 @@ TEST_CASE("without any provider a lead with a handle still reaches a final state
   auto es = p.events("u-off");
   REQUIRE(es.size() == 3);
   const auto& f = std::get<enrichment_failed>(es[2].data);
-  CHECK(f.error_class == "provider_disabled");
+  CHECK(f.error_class == failure_class::provider_disabled);
   CHECK_FALSE(f.retryable);
   CHECK(s.enrichment["instagram"].attempts == 0);  // no call was made
   CHECK(p.log->scan_work()->empty());               // nothing owed

@@ -119,7 +119,7 @@ TEST_CASE("enrichment_failed round trip, retryable and final", "[codec]") {
     CHECK(g.network == "instagram");
     CHECK(g.handle == "anasouza");
     CHECK(g.attempt == 4);
-    CHECK(g.error_class == "rate_limited");
+    CHECK(g.error_class == failure_class::rate_limited);
     CHECK(g.provider_code == "http_503");
     CHECK(g.retryable == retryable);
     CHECK(g.next_attempt_at == f.next_attempt_at);

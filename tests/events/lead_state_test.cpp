@@ -72,7 +72,7 @@ TEST_CASE("enrichment: retries, success, final failure, refresh", "[fold]") {
     CHECK(mid.status == lead_status::enriching);
     CHECK(mid.overall_enrichment() == enrichment_state::retry_scheduled);
     CHECK(mid.enrichment["instagram"].next_attempt_at == 1764331400000);
-    CHECK(mid.enrichment["instagram"].last_error == "provider_error");
+    CHECK(mid.enrichment["instagram"].last_error == failure_class::provider_error);
     es.push_back(make_event("u-1", "e4", test::sample_enriched(), 4, 1500));
     auto s = fold_all(es);
     CHECK(s.status == lead_status::enriched);
@@ -94,7 +94,7 @@ TEST_CASE("enrichment: retries, success, final failure, refresh", "[fold]") {
     es.push_back(make_event("u-1", "e3", f, 3));
     auto s = fold_all(es);
     CHECK(s.enrichment["instagram"].attempts == 0);
-    CHECK(s.enrichment["instagram"].last_error == "provider_unavailable");
+    CHECK(s.enrichment["instagram"].last_error == failure_class::provider_unavailable);
     CHECK(s.overall_enrichment() == enrichment_state::retry_scheduled);
   }
   SECTION("refresh keeps follower history; a failed refresh does not demote") {

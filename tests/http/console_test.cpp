@@ -6,10 +6,12 @@
 
 #include <fstream>
 #include <iterator>
+#include <set>
 #include <sstream>
 
 #include <openssl/evp.h>
 
+#include "events/event.hpp"
 #include "http/api.hpp"
 #include "tests/support/captured_responder.hpp"
 
@@ -98,4 +100,25 @@ TEST_CASE("console: GET / is public and answers the page with a hash-based CSP",
   CHECK(csp.find(style) != std::string::npos);
 
   CHECK(r.match("POST", "/", req.path_params).kind == router::match_kind::method_not_allowed);
+}
+
+// Issue 11: the timeline showed a fail-fast provider_unavailable as "attempt 1"
+// although it made no call and is not counted. The page's NO_CALL list must be
+// exactly the classes for which counts_as_call is false.
+TEST_CASE("console: the timeline's no-call classes are those counts_as_call refuses", "[console]") {
+  const std::string html = read_source("web/console.html");
+  const std::string_view list = only_block(html, "const NO_CALL = [", "];");
+  std::set<std::string> in_page;
+  for (size_t at = list.find('\''); at != std::string_view::npos; at = list.find('\'', at + 1)) {
+    const size_t end = list.find('\'', at + 1);
+    REQUIRE(end != std::string_view::npos);
+    in_page.emplace(list.substr(at + 1, end - at - 1));
+    at = end;
+  }
+  std::set<std::string> no_call;
+  for (auto c : leadbase::all_failure_classes)
+    if (!leadbase::counts_as_call(c)) no_call.emplace(leadbase::to_string(c));
+  CHECK(in_page == no_call);
+  // And the enrichment_failed line uses it rather than numbering every failure.
+  CHECK(html.find("NO_CALL.includes(d.error_class) ? 'no call' : 'attempt ' + str(d.attempt)") != std::string::npos);
 }

@@ -46,7 +46,7 @@ struct lead {
     f.network = std::move(network);
     f.handle = "anasouza";
     f.attempt = 1;
-    f.error_class = retryable ? "timeout" : "not_found";
+    f.error_class = retryable ? failure_class::timeout : failure_class::not_found;
     f.retryable = retryable;
     if (retryable) f.next_attempt_at = 1'700'000'100'000;
     return add(f);

@@ -382,7 +382,7 @@ TEST_CASE("stats: the start-up load, lead by lead, gives the figures of followin
   for (int i = 0; i < n; i += 2) {
     const std::string lead = "s-" + std::to_string(i);
     if (i % 6 == 0) append(lead, sample_failure(true, 1), t0 + (2 * n + i) * sec);
-    if (i % 10 == 0) append(lead, final_failure(i % 20 == 0 ? "not_found" : "private_account"), t0 + (3 * n + i) * sec);
+    if (i % 10 == 0) append(lead, final_failure(i % 20 == 0 ? "not_found" : "invalid_response"), t0 + (3 * n + i) * sec);
     else append(lead, sample_enriched(1000 * i), t0 + (3 * n + i) * sec);
     if (i % 14 == 0) append(lead, erased{"request", "dpo"}, t0 + (4 * n + i) * sec);
   }

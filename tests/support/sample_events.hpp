@@ -60,7 +60,7 @@ inline enriched sample_enriched(int64_t followers = 48210, millis fetched_at = 1
 }
 
 inline enrichment_failed sample_failure(bool retryable, uint32_t attempt = 1,
-                                        const std::string& cls = "provider_error") {
+                                        failure_class cls = failure_class::provider_error) {
   enrichment_failed f;
   f.network = "instagram";
   f.handle = "anasouza";
@@ -70,6 +70,11 @@ inline enrichment_failed sample_failure(bool retryable, uint32_t attempt = 1,
   f.retryable = retryable;
   if (retryable) f.next_attempt_at = 1764331400000;
   return f;
+}
+
+/// The same by stored name ("timeout", ...), which must be a known one.
+inline enrichment_failed sample_failure(bool retryable, uint32_t attempt, std::string_view cls) {
+  return sample_failure(retryable, attempt, failure_class_from_string(cls).value());
 }
 
 } // namespace leadbase::test

@@ -7,44 +7,42 @@
 // service draws from a real engine and the tests from fixed values. No clock:
 // the caller adds the returned delay to its own `now` for `next_attempt_at`.
 //
-// The provider error classes are discovery/provider.hpp's `error_class`. The
-// seventh class, `provider_unavailable`, is no provider's answer but the
-// breaker's fail-fast; it exists only as the stored name, and the string
-// overloads below (which read `enrichment_failed.error_class` and
-// `network_enrichment::last_error`) know all seven.
+// The failure classes are events/event.hpp's `failure_class`; which of them
+// was a real call is `counts_as_call`, the rule the fold counts attempts by.
 #include <cstdint>
 #include <functional>
 #include <optional>
-#include <string_view>
 
-#include "discovery/options.hpp"
-#include "discovery/provider.hpp"
+#include "events/event.hpp"
 
-namespace leadbase::discovery {
+namespace leadbase {
+
+/// [discovery.retry] in the config file.
+struct retry_options {
+  uint32_t base_ms = 1000;
+  uint32_t cap_ms = 300000;
+  uint32_t max_attempts = 6;
+};
 
 // -- which failures are retried ---------------------------------------------------
 
-/// The stored error class of an attempt that an open circuit failed fast.
-inline constexpr std::string_view provider_unavailable = "provider_unavailable";
+/// The retry column of the DOMAIN.md table: timeout, rate_limited,
+/// provider_error and the breaker's provider_unavailable are worth another
+/// attempt; not_found, auth_error, invalid_response will fail the same way,
+/// provider_disabled has no provider to ask, and an unknown class must not
+/// loop forever.
+constexpr bool is_retryable(failure_class c) noexcept {
+  return c == failure_class::timeout || c == failure_class::rate_limited || c == failure_class::provider_error ||
+         c == failure_class::provider_unavailable;
+}
 
-/// By stored name: timeout, rate_limited, provider_error and
-/// provider_unavailable are retried; not_found, auth_error, invalid_response
-/// and any unknown name are final (an unknown class must not loop forever).
-bool is_retryable(std::string_view error_class_name) noexcept;
-
-/// False only for provider_unavailable: a fail-fast of an open circuit made no
-/// call, so it must not use up the lead's attempts (it is rescheduled, not lost).
-bool counts_towards_limit(std::string_view error_class_name) noexcept;
-
-/// Whether the enrichment may be tried again after a provider failure of class
-/// `c`. `attempt` is the number of real calls made in this cycle so far,
-/// including the one that just failed (enrichment_failed.attempt,
-/// network_enrichment::cycle_attempts). Final classes never retry; the others
-/// while attempt < max_attempts, so max_attempts = 6 allows attempts 1..6.
-bool may_retry(uint32_t attempt, error_class c, const retry_options& opts) noexcept;
-
-/// The same by stored name; provider_unavailable is retried whatever `attempt` is.
-bool may_retry(uint32_t attempt, std::string_view error_class_name, const retry_options& opts) noexcept;
+/// Whether the enrichment may be tried again after a failure of class `c`.
+/// `attempt` is the number of real calls made in this cycle so far, including
+/// the one that just failed (enrichment_failed.attempt,
+/// network_enrichment::cycle_attempts). Final classes never retry; a class that
+/// made no call (counts_as_call false) is not held to the limit; the others
+/// retry while attempt < max_attempts, so max_attempts = 6 allows attempts 1..6.
+bool may_retry(uint32_t attempt, failure_class c, const retry_options& opts) noexcept;
 
 // -- how long to wait -------------------------------------------------------------
 
@@ -81,8 +79,8 @@ millis retry_delay_ms(uint32_t attempt, const retry_options& opts, const uniform
 
 /// The whole decision after a provider failure: nullopt when it is final (the
 /// event gets no next_attempt_at), else the delay before the next attempt.
-std::optional<millis> next_retry_delay_ms(uint32_t attempt, error_class c, const retry_options& opts,
+std::optional<millis> next_retry_delay_ms(uint32_t attempt, failure_class c, const retry_options& opts,
                                           const uniform_source& rng,
                                           std::optional<millis> server_wait_ms = std::nullopt);
 
-} // namespace leadbase::discovery
+} // namespace leadbase

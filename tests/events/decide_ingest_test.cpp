@@ -1,4 +1,6 @@
-// decide: idempotency, conflicts, expected version, one signup per lead.
+// decide(ingest): idempotency, conflicts, expected version, one signup per
+// lead, field rules; with follow-ups off, so the ingested event is all there is
+// (decide_follow_ups_test.cpp has what a signup sets in motion).
 #include <catch2/catch.hpp>
 
 #include "events/decide.hpp"
@@ -9,7 +11,19 @@ using leadbase::test::make_event;
 
 namespace {
 
-append_command command(const std::string& event_id, payload p, uint8_t digest_byte = 1,
+const decide_options ingest_only = [] {
+  decide_options o;
+  o.follow_ups = false;
+  return o;
+}();
+
+result<decision> decide(const lead_state& s, const append_command& c) {
+  decide_context ctx;
+  ctx.options = &ingest_only;
+  return leadbase::decide(s, ingest{c}, ctx);
+}
+
+append_command cmd_of(const std::string& event_id, payload p, uint8_t digest_byte = 1,
                        std::optional<lead_version> expected = std::nullopt) {
   append_command c;
   c.ev = make_event("u-1", event_id, std::move(p));
@@ -30,7 +44,7 @@ lead_state signed_up_state() {
 } // namespace
 
 TEST_CASE("a first signup is appended as version 1", "[decide]") {
-  auto d = decide(initial("u-1"), command("e1", test::sample_signup()));
+  auto d = decide(initial("u-1"), cmd_of("e1", test::sample_signup()));
   REQUIRE(d);
   CHECK_FALSE(d->duplicate);
   CHECK(d->version == 1);
@@ -42,7 +56,7 @@ TEST_CASE("a first signup is appended as version 1", "[decide]") {
 TEST_CASE("idempotency by event id", "[decide]") {
   auto s = signed_up_state();
   SECTION("same id, same content: the original answer") {
-    auto d = decide(s, command("e1", test::sample_signup(), 1));
+    auto d = decide(s, cmd_of("e1", test::sample_signup(), 1));
     REQUIRE(d);
     CHECK(d->duplicate);
     CHECK(d->version == 1);
@@ -50,37 +64,37 @@ TEST_CASE("idempotency by event id", "[decide]") {
     CHECK(d->to_append.empty());
   }
   SECTION("same id, other content: conflict") {
-    auto d = decide(s, command("e1", test::sample_signup(), 2));
+    auto d = decide(s, cmd_of("e1", test::sample_signup(), 2));
     REQUIRE_FALSE(d);
     CHECK(d.err().code == errc::conflict);
   }
   SECTION("duplicates win over a stale expected version (a re-sent request)") {
-    auto d = decide(s, command("e1", test::sample_signup(), 1, lead_version{0}));
+    auto d = decide(s, cmd_of("e1", test::sample_signup(), 1, lead_version{0}));
     REQUIRE(d);
     CHECK(d->duplicate);
   }
 }
 
 TEST_CASE("one signup per lead", "[decide]") {
-  auto d = decide(signed_up_state(), command("e2", test::sample_signup()));
+  auto d = decide(signed_up_state(), cmd_of("e2", test::sample_signup()));
   REQUIRE_FALSE(d);
   CHECK(d.err().code == errc::conflict);
 }
 
 TEST_CASE("expected version", "[decide]") {
   auto s = signed_up_state();
-  CHECK(decide(s, command("e2", test::sample_qualified(), 1, lead_version{1})));
-  auto wrong = decide(s, command("e2", test::sample_qualified(), 1, lead_version{0}));
+  CHECK(decide(s, cmd_of("e2", test::sample_qualified(), 1, lead_version{1})));
+  auto wrong = decide(s, cmd_of("e2", test::sample_qualified(), 1, lead_version{0}));
   REQUIRE_FALSE(wrong);
   CHECK(wrong.err().code == errc::conflict);
-  CHECK(decide(initial("u-1"), command("e1", test::sample_signup(), 1, lead_version{0})));
-  CHECK_FALSE(decide(initial("u-1"), command("e1", test::sample_signup(), 1, lead_version{3})));
+  CHECK(decide(initial("u-1"), cmd_of("e1", test::sample_signup(), 1, lead_version{0})));
+  CHECK_FALSE(decide(initial("u-1"), cmd_of("e1", test::sample_signup(), 1, lead_version{3})));
 }
 
 TEST_CASE("nothing but a signup for a lead that never signed up", "[decide]") {
   for (payload p : {payload{test::sample_qualified()}, payload{test::sample_enriched()},
                     payload{test::sample_failure(true)}, payload{erased{"r", "x"}}}) {
-    auto d = decide(initial("u-1"), command("e9", p));
+    auto d = decide(initial("u-1"), cmd_of("e9", p));
     REQUIRE_FALSE(d);
     CHECK(d.err().code == errc::not_found);
   }
@@ -90,14 +104,14 @@ TEST_CASE("field rules", "[decide]") {
   auto s = signed_up_state();
   auto q = test::sample_qualified();
   q.decided_by.clear();
-  CHECK(decide(s, command("e2", q)).err().code == errc::validation);
+  CHECK(decide(s, cmd_of("e2", q)).err().code == errc::validation);
   auto x = test::sample_enriched();
   x.network.clear();
-  CHECK(decide(s, command("e2", x)).err().code == errc::validation);
+  CHECK(decide(s, cmd_of("e2", x)).err().code == errc::validation);
   auto f = test::sample_failure(true);
   f.network.clear();
-  CHECK(decide(s, command("e2", f)).err().code == errc::validation);
-  CHECK(decide(s, command("e2", unknown_event{9})).err().code == errc::validation);
+  CHECK(decide(s, cmd_of("e2", f)).err().code == errc::validation);
+  CHECK(decide(s, cmd_of("e2", unknown_event{9})).err().code == errc::validation);
 }
 
 TEST_CASE("an erased lead takes no new events", "[decide]") {
@@ -105,7 +119,7 @@ TEST_CASE("an erased lead takes no new events", "[decide]") {
   evolve(s, make_event("u-1", "e2", erased{"lgpd", "dpo"}, 2));
   for (payload p : {payload{test::sample_qualified()}, payload{test::sample_enriched()},
                     payload{test::sample_signup()}, payload{erased{"again", "dpo"}}}) {
-    auto d = decide(s, command("e3", p));
+    auto d = decide(s, cmd_of("e3", p));
     REQUIRE_FALSE(d);
     CHECK(d.err().code == errc::lead_erased);
   }
@@ -115,7 +129,7 @@ TEST_CASE("every accepted type gets the next version", "[decide]") {
   auto s = signed_up_state();
   for (payload p : {payload{test::sample_qualified()}, payload{test::sample_enriched()},
                     payload{test::sample_failure(false)}, payload{erased{"lgpd", "dpo"}}}) {
-    auto d = decide(s, command("e5", p));
+    auto d = decide(s, cmd_of("e5", p));
     REQUIRE(d);
     CHECK(d->version == 2);
   }

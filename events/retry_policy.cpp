@@ -1,25 +1,15 @@
-#include "discovery/backoff.hpp"
+#include "events/retry_policy.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <memory>
 #include <random>
 
-namespace leadbase::discovery {
+namespace leadbase {
 
-bool is_retryable(std::string_view name) noexcept {
-  return name == "timeout" || name == "rate_limited" || name == "provider_error" || name == provider_unavailable;
-}
-
-bool counts_towards_limit(std::string_view name) noexcept { return name != provider_unavailable; }
-
-bool may_retry(uint32_t attempt, error_class c, const retry_options& opts) noexcept {
-  return is_retryable(c) && attempt < opts.max_attempts;
-}
-
-bool may_retry(uint32_t attempt, std::string_view name, const retry_options& opts) noexcept {
-  if (!is_retryable(name)) return false;
-  if (!counts_towards_limit(name)) return true;
+bool may_retry(uint32_t attempt, failure_class c, const retry_options& opts) noexcept {
+  if (!is_retryable(c)) return false;
+  if (!counts_as_call(c)) return true;
   return attempt < opts.max_attempts;
 }
 
@@ -54,10 +44,10 @@ millis retry_delay_ms(uint32_t attempt, const retry_options& opts, const uniform
   return backoff_delay_ms(attempt, opts, rng);
 }
 
-std::optional<millis> next_retry_delay_ms(uint32_t attempt, error_class c, const retry_options& opts,
+std::optional<millis> next_retry_delay_ms(uint32_t attempt, failure_class c, const retry_options& opts,
                                           const uniform_source& rng, std::optional<millis> server_wait_ms) {
   if (!may_retry(attempt, c, opts)) return std::nullopt;
   return retry_delay_ms(attempt, opts, rng, server_wait_ms);
 }
 
-} // namespace leadbase::discovery
+} // namespace leadbase
