@@ -9,7 +9,7 @@
 #include "projections/bulk_fold.hpp"
 #include "storage/lead_scan.hpp"
 
-namespace leadbase::bench {
+namespace leadbase::fold_reference {
 
 /// What fold_pass did.
 struct fold_pass_stats {
@@ -54,4 +54,4 @@ inline result<fold_pass_stats> fold_pass(const storage::event_log& log, unsigned
   return out;
 }
 
-} // namespace leadbase::bench
+} // namespace leadbase::fold_reference

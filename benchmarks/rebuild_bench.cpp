@@ -151,7 +151,7 @@ timed write_entries(storage::event_log& log, const std::string& dir) {
     const auto w0 = bench::clock_type::now();
     const double c0 = bench::thread_cpu_seconds();
     rocksdb::SstFileWriter writer(rocksdb::EnvOptions(opts), opts, cf, false);
-    const std::string path = dir + "/floor-" + name + ".sst";
+    const std::string path = dir + "/floor-" + std::string(storage::family_name(space)) + ".sst";
     auto st = writer.Open(path);
     size_t at = 0;
     for (const auto& [k, v] : sizes) {
@@ -167,7 +167,7 @@ timed write_entries(storage::event_log& log, const std::string& dir) {
     std::error_code ec;
     std::filesystem::remove(path, ec);
     if (!st.ok()) {
-      t.error = std::string("write ") + name + ": " + st.ToString();
+      t.error = std::string("write ") + storage::family_name(space) + ": " + st.ToString();
       return t;
     }
   }
@@ -316,7 +316,7 @@ int main(int argc, char** argv) {
   {
     const auto w0 = bench::clock_type::now();
     const double c0 = process_cpu_seconds();
-    auto f = bench::fold_pass(**log, 2);
+    auto f = fold_reference::fold_pass(**log, 2);
     folds.cpu = process_cpu_seconds() - c0;
     folds.wall = bench::seconds_since(w0);
     if (f) {

