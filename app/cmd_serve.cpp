@@ -135,7 +135,7 @@ int run_serve(const serve_args& args) {
   ctx.views = &views;
   ctx.max_stream_subscribers = cfg->limits.max_stream_subscribers;
   // /metrics: leadbase_projection_* for both projections (position, head, lag)
-  // and leadbase_damaged_events_total (events each skipped as unreadable).
+  // and leadbase_damaged_events (events each skipped as unreadable).
   ctx.projections_progress = [&ctx, &stats, views_runner] {
     std::vector<http::projection_progress> rows;
     const global_position head = ctx.log->last_position();
