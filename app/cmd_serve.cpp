@@ -165,6 +165,8 @@ int run_serve(const serve_args& args) {
   {
     http::server server(ho, http::make_api_router(ctx), std::move(*tokens));
     ctx.http_stats = [&server] { return server.stats(); };
+    // GET /v1/alerts: the rules evaluated every 15 s, as Prometheus would (stops before the server goes).
+    http::alert_watch alerts(ctx, std::chrono::seconds(15));
     log->info("starting on {}:{} (data {}, sync {})", cfg->listen_host, cfg->listen_port, cfg->data_dir, cfg->sync);
     // Blocks until SIGINT/SIGTERM, then finishes the requests in flight.
     if (auto s = server.run(); !s)

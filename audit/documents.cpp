@@ -1,5 +1,7 @@
 #include "audit/documents.hpp"
 
+#include <openssl/evp.h>
+
 #include "events/json_write.hpp"
 
 namespace leadbase::audit {
@@ -37,8 +39,45 @@ void write_integrity(json_writer& w, const storage::chain_verdict& v) {
   str(w, v.problem);
 }
 
-std::string history_document(const lead_record& lead) {
+std::string base64(std::string_view bytes) {
+  std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');  // EVP_EncodeBlock adds a NUL
+  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<int>(bytes.size()));
+  out.resize(n > 0 ? static_cast<size_t>(n) : 0);
+  return out;
+}
+
+namespace {
+
+/// A history event with "stored" (base64) as its last member.
+void render_stored_event(json_writer& w, const storage::stored_event& se, std::string_view stored) {
+  rapidjson::StringBuffer one;
+  json_writer ew(one);
+  render_history_event(ew, se.ev, se.hash);
+  std::string object(one.GetString(), one.GetSize());
+  object.pop_back();  // the closing brace; base64 needs no JSON escaping
+  object += ",\"stored\":\"" + base64(stored) + "\"}";
+  w.RawValue(object.c_str(), object.size(), rapidjson::kObjectType);
+}
+
+void render_head(json_writer& w, const std::optional<storage::head>& h) {
+  w.Key("head");
+  if (!h) return static_cast<void>(w.Null());
+  w.StartObject();
+  w.Key("version");
+  w.Uint64(h->version);
+  w.Key("position");
+  w.Uint64(h->position);
+  w.Key("hash");
+  str(w, to_hex(h->hash));
+  w.EndObject();
+}
+
+} // namespace
+
+std::string history_document(const lead_record& lead, bool include_stored) {
   const storage::chain_read& chain = lead.chain;
+  include_stored = include_stored && chain.stored.size() == chain.events.size();
   rapidjson::StringBuffer buf;
   json_writer w(buf);
   w.StartObject();
@@ -47,8 +86,10 @@ std::string history_document(const lead_record& lead) {
   w.Key("events");
   w.StartArray();
   lead_version last = 0;
-  for (const auto& se : chain.events) {
+  for (size_t i = 0; i < chain.events.size(); ++i) {
+    const storage::stored_event& se = chain.events[i];
     if (se.damaged()) render_damaged_event(w, se, false);
+    else if (include_stored) render_stored_event(w, se, chain.stored[i]);
     else render_history_event(w, se.ev, se.hash);
     last = se.ev.meta.version;
   }
@@ -60,6 +101,7 @@ std::string history_document(const lead_record& lead) {
     render_damaged_event(w, missing, false);
   }
   w.EndArray();
+  if (include_stored) render_head(w, chain.last);
   write_integrity(w, lead.verdict);
   w.EndObject();
   return text_of(buf);

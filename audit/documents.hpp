@@ -30,7 +30,19 @@ void write_integrity(json_writer& w, const storage::chain_verdict& v);
 /// damaged event is a damaged entry in its place; when the head names a
 /// version past the last stored event (the newest was removed), an entry for
 /// it, with the head's position, ends the list.
-std::string history_document(const lead_record& lead);
+///
+/// With `include_stored` (history?include=stored; `lead` read with
+/// read_lead(…, true)) the document can be checked with SHA-256 alone
+/// (tools/verify-history.py): each sound event gains "stored", the base64 of
+/// exactly the bytes its hash covers (the log's record: personal fields
+/// sealed with the lead's key, so after an erasure they stay unreadable), and
+/// the document gains "head": {"version","position","hash"} (null when the
+/// lead has none), the lead's head as the log keeps it, without which the
+/// removal of the newest events could not be seen.
+std::string history_document(const lead_record& lead, bool include_stored = false);
+
+/// Standard base64 (RFC 4648 §4, padded) of `bytes`.
+std::string base64(std::string_view bytes);
 
 /// GET /v1/leads/{id}/replay: {"lead_id","steps":[{"event","state"}…],"integrity",…};
 /// a damaged event is a damaged entry and leaves the state as it was.

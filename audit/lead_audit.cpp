@@ -2,8 +2,8 @@
 
 namespace leadbase::audit {
 
-result<lead_record> read_lead(const storage::event_log& log, const std::string& lead_id) {
-  auto chain = log.read_chain(lead_id);
+result<lead_record> read_lead(const storage::event_log& log, const std::string& lead_id, bool with_stored) {
+  auto chain = log.read_chain(lead_id, with_stored);
   if (!chain) return chain.err();
   if (chain->events.empty() && !chain->last && chain->head_damage.empty())
     return error{errc::not_found, "no lead " + lead_id};

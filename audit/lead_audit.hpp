@@ -28,8 +28,9 @@ struct lead_record {
 };
 
 /// Reads and checks the lead's chain. not_found when the log holds nothing of
-/// the lead (no event, no head, not even a damaged one).
-result<lead_record> read_lead(const storage::event_log& log, const std::string& lead_id);
+/// the lead (no event, no head, not even a damaged one). With `with_stored`,
+/// chain.stored holds each event's stored bytes (history?include=stored).
+result<lead_record> read_lead(const storage::event_log& log, const std::string& lead_id, bool with_stored = false);
 
 /// Called for each step of a replay: the event (damaged() when unreadable) and
 /// the state after it.

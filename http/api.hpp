@@ -1,14 +1,20 @@
 #pragma once
 // The leadbase HTTP API (API.md): which routes exist and what they need.
 // Each group of routes lives in its own routes_*.cpp; this header wires them.
+#include <chrono>
+#include <condition_variable>
 #include <functional>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "actors/health.hpp"
 #include "actors/lead_service.hpp"
+#include "http/alert_rules.hpp"
 #include "http/metrics_text.hpp"
 #include "http/router.hpp"
 #include "projections/view_json.hpp"
@@ -26,6 +32,20 @@ class lead_views;         // projections/lead_views.hpp
 }
 
 namespace leadbase::http {
+
+/// alerts::evaluate's memory behind a mutex: requests and the periodic
+/// evaluation share it.
+class alert_monitor {
+ public:
+  std::vector<alerts::active_alert> evaluate(const alerts::figures& f) {
+    std::lock_guard<std::mutex> lock(m_);
+    return alerts::evaluate(f, memory_);
+  }
+
+ private:
+  std::mutex m_;
+  alerts::memory memory_;
+};
 
 /// One projection's progress for /metrics (leadbase_projection_*).
 struct projection_progress {
@@ -70,6 +90,11 @@ struct api_context {
   // -- backups (routes_backups.cpp) ----------------------------------------------
   /// POST/GET /v1/admin/backups and leadbase_backup_*; null: 503 (figures 0).
   storage::backup_service* backups = nullptr;
+
+  // -- alerts (routes_alerts.cpp) ------------------------------------------------
+  /// What GET /v1/alerts remembers between evaluations (history, since); shared
+  /// with the periodic evaluation (alert_watch).
+  std::shared_ptr<alert_monitor> alerts = std::make_shared<alert_monitor>();
 };
 
 using readiness = ::leadbase::readiness;  // actors/health.hpp
@@ -83,6 +108,37 @@ void add_lead_routes(router& r, api_context& ctx);
 void add_admin_routes(router& r, api_context& ctx);
 /// GET /v1/stats (read), GET /metrics (metrics), GET /openapi.json (public).
 void add_ops_routes(router& r, api_context& ctx);
+/// The projections' progress rows /metrics and the alerts read
+/// (ctx.projections_progress, else the stats projection's own).
+std::vector<projection_progress> projection_rows(api_context& ctx);
+/// A row's lag in seconds: its own, else the age of the oldest event it has
+/// not applied (read from the log), 0 when caught up.
+double projection_lag_seconds(const api_context& ctx, const projection_progress& row, millis now);
+/// GET /v1/alerts (scope read): the alerting rules' conditions that hold now.
+void add_alert_routes(router& r, api_context& ctx);
+/// The server's figures for the alerts (alerts::figures) at `now`.
+alerts::figures alert_figures(api_context& ctx, millis now);
+/// Evaluates the alerts on the figures of now (ctx.alerts keeps their memory).
+std::vector<alerts::active_alert> evaluate_alerts(api_context& ctx);
+
+/// Evaluates the alerts every `interval` on a thread of its own, as Prometheus
+/// evaluates its rules, so the windows and `since` hold between requests.
+/// Create it once every figure's source runs (ctx.http_stats set); destroy it
+/// before they go (it stops and joins its thread).
+class alert_watch {
+ public:
+  alert_watch(api_context& ctx, std::chrono::milliseconds interval);
+  ~alert_watch();
+  alert_watch(const alert_watch&) = delete;
+  alert_watch& operator=(const alert_watch&) = delete;
+
+ private:
+  std::mutex m_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
 /// GET /v1/feed/stream (audit): Server-Sent Events.
 void add_feed_stream_routes(router& r, api_context& ctx);
 
@@ -131,6 +187,7 @@ inline router make_api_router(api_context& ctx) {
   add_queue_routes(r, ctx);
   add_projection_routes(r, ctx);
   add_backup_routes(r, ctx);
+  add_alert_routes(r, ctx);
   add_status_routes(r, ctx);
   add_console_routes(r, ctx);
   return r;

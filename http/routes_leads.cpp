@@ -36,9 +36,14 @@ void get_lead(api_context& ctx, request& req, responder respond) {
 }
 
 void get_history(api_context& ctx, request& req, responder respond) {
-  auto lead = audit::read_lead(*ctx.log, req.path_param("lead_id"));
+  // include=stored: each event's stored bytes and the head (audit/documents.hpp).
+  const std::string* include = req.query_param("include");
+  if (include && *include != "stored")
+    return respond(to_response(validation_problem("include", "the only value is \"stored\"")));
+  const bool stored = include != nullptr;
+  auto lead = audit::read_lead(*ctx.log, req.path_param("lead_id"), stored);
   if (!lead) return respond(problem_response(lead.err()));
-  respond(json_response(200, audit::history_document(*lead)));
+  respond(json_response(200, audit::history_document(*lead, stored)));
 }
 
 void get_state_as_of(api_context& ctx, request& req, responder respond) {

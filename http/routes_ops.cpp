@@ -250,13 +250,7 @@ void projection_metrics(metrics_writer& m, api_context& ctx, std::vector<project
   const millis now = now_millis();
   for (auto& row : rows) {
     const global_position row_head = std::max(row.head, row.position);
-    double lag_s = 0;
-    if (row.lag_seconds) {
-      lag_s = *row.lag_seconds;
-    } else if (row.position < row_head && ctx.log) {
-      auto next = ctx.log->read_global(row.position, 1);
-      if (next && !next->empty()) lag_s = std::max<double>(0, static_cast<double>(now - next->front().ev.meta.recorded_at) / 1000.0);
-    }
+    const double lag_s = projection_lag_seconds(ctx, row, now);
     const metric_labels l{{"projection", row.name}};
     m.gauge("leadbase_projection_position", "Last log position applied by the projection.",
             static_cast<double>(row.position), l);
@@ -308,20 +302,28 @@ void get_openapi(request&, responder respond) {
 
 } // namespace
 
+double projection_lag_seconds(const api_context& ctx, const projection_progress& row, millis now) {
+  if (row.lag_seconds) return *row.lag_seconds;
+  if (row.position >= std::max(row.head, row.position) || !ctx.log) return 0;
+  auto next = ctx.log->read_global(row.position, 1, storage::event_log::hashes::skip);
+  if (!next || next->empty()) return 0;
+  return std::max<double>(0, static_cast<double>(now - next->front().ev.meta.recorded_at) / 1000.0);
+}
+
+std::vector<projection_progress> projection_rows(api_context& ctx) {
+  if (ctx.projections_progress) return ctx.projections_progress();
+  if (!ctx.stats) return {};
+  return {{"stats", ctx.stats->position(), ctx.log ? ctx.log->last_position() : ctx.stats->position(), {},
+           ctx.stats->counters().damaged_events}};
+}
+
 std::string render_metrics(api_context& ctx) {
   metrics_writer m;
   m.gauge("leadbase_build_info", "Always 1; the version is a label.", 1, {{"version", "0.1.0"}});
   if (ctx.stats) domain_metrics(m, ctx.stats->counters());
   if (ctx.http_stats) http_metrics(m, ctx.http_stats());
   if (ctx.leads) write_side_metrics(m, *ctx.leads);
-  std::vector<projection_progress> rows;
-  if (ctx.projections_progress) {
-    rows = ctx.projections_progress();
-  } else if (ctx.stats) {
-    rows.push_back({"stats", ctx.stats->position(), ctx.log ? ctx.log->last_position() : ctx.stats->position(), {},
-                    ctx.stats->counters().damaged_events});
-  }
-  projection_metrics(m, ctx, std::move(rows));
+  projection_metrics(m, ctx, projection_rows(ctx));
   if (ctx.providers) provider_metrics(m, ctx.providers());
   else if (ctx.leads) provider_metrics(m, ctx.leads->providers());
   render_backup_metrics(ctx, m);

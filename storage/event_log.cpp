@@ -784,7 +784,7 @@ result<std::vector<stored_event>> event_log::read_global(global_position after, 
   return out;
 }
 
-result<chain_read> event_log::read_chain(const std::string& lead_id) const {
+result<chain_read> event_log::read_chain(const std::string& lead_id, bool with_stored) const {
   if (!keys::is_storable_lead_id(lead_id)) return not_a_lead_id();
   // A frozen log (read-only, or a secondary beside a server) does not change
   // under the read, and a secondary's iterators refuse a snapshot.
@@ -827,6 +827,7 @@ result<chain_read> event_log::read_chain(const std::string& lead_id) const {
     std::string_view id;
     lead_version version = 0;
     if (!keys::split_event_key(it->key().ToStringView(), id, version) || id != lead_id) continue;
+    if (with_stored) out.stored.emplace_back(it->value().data(), it->value().size());  // one per entry below
     if (!key_damage.empty()) {
       out.events.push_back(damaged_entry(lead_id, version, 0, key_damage));
       continue;

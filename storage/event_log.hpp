@@ -166,6 +166,10 @@ struct chain_read {
   std::vector<stored_event> events;  ///< in version order; damaged ones marked
   std::optional<head> last;          ///< the lead's head; nullopt when there is none
   std::string head_damage;           ///< why the head cannot be read; empty when it can
+  /// With read_chain(…, with_stored): events[i]'s bytes exactly as the log
+  /// stores them (what its chain hash covers: personal fields sealed), damaged
+  /// ones included; empty otherwise.
+  std::vector<std::string> stored;
 };
 
 /// How the log's writes have gone (write_health()); times in ms since the epoch.
@@ -247,8 +251,9 @@ class event_log {
   /// its position, and a position missing from the global index is one too.
   result<std::vector<stored_event>> read_global(global_position after, size_t limit,
                                                 hashes h = hashes::compute, on_damage d = on_damage::fail) const;
-  /// Every event of one lead (damaged ones marked) and its head, from one snapshot.
-  result<chain_read> read_chain(const std::string& lead_id) const;
+  /// Every event of one lead (damaged ones marked) and its head, from one
+  /// snapshot; with `with_stored`, each event's stored bytes too (chain_read::stored).
+  result<chain_read> read_chain(const std::string& lead_id, bool with_stored = false) const;
   /// Decodes one value of the `events` family and unseals its personal fields
   /// with `key`, exactly as read_stream and read_global do (nullopt key = the
   /// key was destroyed: the event is marked personal_erased). For code that

@@ -8,14 +8,27 @@ console's "export history" downloads it), from a file or standard input:
     curl -s -H "Authorization: Bearer $TOKEN" \
       "$BASE/v1/leads/ana/history?include=stored" | tools/verify-history.py -
 
-For each event, oldest first: its prev_hash must be the previous event's hash
-(64 zeros for the first), and its hash must be
-    hex(SHA-256(bytes.fromhex(prev_hash) + base64-decoded stored bytes)).
-Versions must run 1, 2, 3, ... with no gap.
+The chain (storage/hash_chain.hpp): for each event, oldest first, its hash is
+    hex(SHA-256(previous event's hash, its 32 raw bytes + the stored bytes))
+with 32 zero bytes before version 1; `stored` is the base64 of exactly the
+bytes the log keeps (personal fields sealed). The script recomputes every hash
+from the stored bytes alone and checks, in order:
+  - versions run 1, 2, 3, ... with no gap and no event out of place;
+  - no event is a damaged entry (one the server could not read);
+  - each event's prev_hash is the recomputed hash of the one before it (64
+    zeros for the first);
+  - each event's hash is the recomputed one;
+  - the document's "head" (the lead's last version and hash, as the log keeps
+    it) is the last event: without it, removing the newest events would leave
+    a chain that still links.
+The first bad version follows the server's rule (storage/chain_check.hpp): a
+missing or misplaced version names the first one missing; a link that breaks
+between v-1 and v names v-1, whose bytes no longer hash to what v recorded.
 
-Exit: 0 when every link holds; 1 at the first break (printed with the
-version and what did not match); 2 when the input is not such a document.
-Python 3 standard library only.
+Exit: 0 when every link holds; 1 at the first break, printed as
+"BROKEN: lead L: first bad version N: why"; 2 when the input is not such a
+document (not JSON, no "events", no "stored" bytes or no "head": download it
+with ?include=stored). Python 3 standard library only.
 """
 import base64
 import binascii
@@ -41,33 +54,81 @@ def load(path):
         fail_input(f"cannot read a JSON document from {path}: {e}")
 
 
+class Broken(Exception):
+    """The first break: the version it names and why."""
+
+    def __init__(self, version, why):
+        super().__init__(why)
+        self.version = version
+        self.why = why
+
+
+def recompute(previous, event, version):
+    """The event's hash from the previous hash and its stored bytes."""
+    try:
+        stored = base64.b64decode(event["stored"], validate=True)
+        prev_raw = bytes.fromhex(previous)
+    except (binascii.Error, ValueError, TypeError) as e:
+        raise Broken(version, f"stored bytes are not valid base64: {e}")
+    return hashlib.sha256(prev_raw + stored).hexdigest()
+
+
+def check_events(events):
+    """Walks the chain; returns (last version, last hash) or raises Broken."""
+    previous = ZERO_HASH
+    for index, event in enumerate(events):
+        expected = index + 1
+        if not isinstance(event, dict):
+            fail_input(f"event {index} is not an object")
+        version = event.get("version")
+        if event.get("damaged") is True:
+            raise Broken(version if version is not None else expected,
+                         f"the server could not read this event: {event.get('error')}")
+        if "stored" not in event:
+            fail_input(f"version {version} has no \"stored\" bytes: download the history with ?include=stored")
+        if version != expected:
+            raise Broken(expected, f"version {expected} is missing or out of place (found version {version} there)")
+        if event.get("prev_hash") != previous:
+            raise Broken(max(1, version - 1),
+                         f"version {version} records prev_hash {event.get('prev_hash')}, "
+                         f"but the stored bytes before it hash to {previous}")
+        computed = recompute(previous, event, version)
+        if computed != event.get("hash"):
+            raise Broken(version, f"its stored bytes hash to {computed}, not to its hash {event.get('hash')}")
+        previous = computed
+    return len(events), previous
+
+
+def check_head(head, last_version, last_hash):
+    """The last event must be the lead's head (same version, same hash)."""
+    if head is None:
+        if last_version:
+            raise Broken(1, "the lead has no head, yet the document lists events")
+        return
+    if not isinstance(head, dict) or not isinstance(head.get("version"), int):
+        fail_input("\"head\" is not an object with a version")
+    if head["version"] > last_version:
+        raise Broken(last_version + 1, f"the head names version {head['version']}, "
+                                       f"but the document ends at version {last_version}")
+    if head["version"] < last_version:
+        raise Broken(head["version"] + 1, f"the document goes on past the head's version {head['version']}")
+    if head.get("hash") != last_hash:
+        raise Broken(last_version, f"the head's hash {head.get('hash')} is not the last event's, {last_hash}")
+
+
 def check(doc):
     """Returns (ok, message)."""
     if not isinstance(doc, dict) or not isinstance(doc.get("events"), list):
         fail_input("not a history document (no \"events\" array)")
+    if "head" not in doc:
+        fail_input("no \"head\": download the history with ?include=stored")
     lead = doc.get("lead_id", "?")
-    previous = ZERO_HASH
-    for index, event in enumerate(doc["events"]):
-        if not isinstance(event, dict):
-            fail_input(f"event {index} is not an object")
-        version = event.get("version")
-        where = f"lead {lead} version {version} (position {event.get('position')})"
-        if "stored" not in event:
-            fail_input(f"{where} has no \"stored\" bytes: download the history with ?include=stored")
-        if version != index + 1:
-            return False, f"{where}: expected version {index + 1}; an event is missing or out of order"
-        if event.get("prev_hash") != previous:
-            return False, f"{where}: prev_hash {event.get('prev_hash')} is not the previous event's hash {previous}"
-        try:
-            stored = base64.b64decode(event["stored"], validate=True)
-            prev_raw = bytes.fromhex(previous)
-        except (binascii.Error, ValueError, TypeError) as e:
-            return False, f"{where}: stored bytes or prev_hash are not valid base64/hex: {e}"
-        computed = hashlib.sha256(prev_raw + stored).hexdigest()
-        if computed != event.get("hash"):
-            return False, f"{where}: hash {event.get('hash')} does not match SHA-256 of its bytes, {computed}"
-        previous = computed
-    return True, f"lead {lead}: {len(doc['events'])} events, every link verified (head {previous})"
+    try:
+        last_version, last_hash = check_events(doc["events"])
+        check_head(doc["head"], last_version, last_hash)
+    except Broken as b:
+        return False, f"lead {lead}: first bad version {b.version}: {b.why}"
+    return True, f"lead {lead}: {last_version} events, every link verified (head {last_hash})"
 
 
 def main(argv):
