@@ -139,7 +139,7 @@ int run_serve(const serve_args& args) {
   ctx.views = &views;
   ctx.max_stream_subscribers = cfg->limits.max_stream_subscribers;
   // /metrics: leadbase_projection_* for both projections (position, head, lag)
-  // and leadbase_damaged_events_total (events each skipped as unreadable).
+  // and leadbase_damaged_events (events each skipped as unreadable).
   ctx.projections_progress = [stats_tail, views_runner] {
     std::vector<http::projection_progress> rows;
     for (auto* r : {stats_tail, views_runner}) {

@@ -35,7 +35,7 @@ struct projection_progress {
   /// now - recorded_at of the oldest event not applied yet; nullopt: /metrics
   /// reads it from the log (0 when caught up).
   std::optional<double> lag_seconds;
-  /// Events it skipped because the log cannot read them (leadbase_damaged_events_total).
+  /// Events it skipped because the log cannot read them (leadbase_damaged_events).
   uint64_t damaged_events = 0;
 };
 

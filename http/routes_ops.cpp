@@ -165,8 +165,10 @@ void projection_metrics(metrics_writer& m, api_context& ctx, std::vector<project
             static_cast<double>(row_head - row.position), l);
     m.gauge("leadbase_projection_lag_seconds", "Age of the oldest event the projection has not applied (0 when caught up).",
             lag_s, l);
-    m.counter("leadbase_damaged_events_total",
-              "Events in the log the projection cannot read (corrupt or missing records), skipped and recorded; "
+    // A gauge, not a counter: it is the damage recorded now, which a rebuild
+    // after the records were restored from a backup lowers again.
+    m.gauge("leadbase_damaged_events",
+              "Events in the log the projection cannot read (corrupt or missing records), skipped and recorded now; "
               "GET /v1/admin/projections lists them.",
               static_cast<double>(row.damaged_events), l);
   }
