@@ -13,7 +13,6 @@
 
 namespace leadbase {
 class lead_service;
-class stats_store;
 namespace storage {
 class event_log;
 }
@@ -32,8 +31,13 @@ struct health_parts {
   const storage::event_log* log = nullptr;
   const lead_service* leads = nullptr;
   const projections::projection_runner* views = nullptr;
-  const stats_store* stats = nullptr;
+  /// The stats projection's runner (projections/stats_projection.hpp).
+  const projections::projection_runner* stats = nullptr;
 };
+
+/// Whether the stats may answer (GET /v1/stats, /v1/stats/series): their runner
+/// runs and has caught up with the log after the start; why not otherwise.
+readiness stats_readiness(const projections::projection_runner& stats);
 
 readiness check_readiness(const health_parts& parts);
 

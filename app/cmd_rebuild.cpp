@@ -8,6 +8,8 @@
 // page; the bar shows the events folded so far out of the log's last position,
 // and reaches 100% once the files are in. The new projection replaces the
 // old one in one atomic step: a crash or a failure leaves the old one as it was.
+// The stats are rebuilt after them the same way (projections/stats_projection.hpp:
+// one scan in lead order into the other key generation, then one switch).
 #include <iostream>
 
 #include "app/commands.hpp"
@@ -16,6 +18,7 @@
 #include "projections/bulk_rebuild.hpp"
 #include "projections/lead_views.hpp"
 #include "projections/runner.hpp"
+#include "projections/stats_projection.hpp"
 #include "storage/event_log.hpp"
 
 namespace leadbase::app {
@@ -61,20 +64,32 @@ int run_rebuild(const rebuild_args& args) {
   if (!log) return fail(open_failure(args.data_dir, log.err().message,
                                      "rebuild online with POST /v1/admin/projections/rebuild (scope admin)"));
   projections::lead_views views(**log, vo);
-  if (!args.projection.empty() && args.projection != views.name()) {
-    std::cerr << "leadbase: --projection: no projection called " << args.projection << " (there is "
-              << views.name() << ")\n";
+  stats_options so;
+  so.priority = cfg->priority;
+  so.rules_version = cfg->qualification.rules_version;
+  stats_projection stats(**log, so, log_state_loader(**log));
+  if (!args.projection.empty() && args.projection != views.name() && args.projection != stats.name()) {
+    std::cerr << "leadbase: --projection: no projection called " << args.projection << " (there are "
+              << views.name() << " and " << stats.name() << ")\n";
     return 2;
   }
   if (auto s = projections::discard_unfinished_rebuild(**log); !s) return fail(s.err().message);
-  auto runner = projections::projection_runner::open(**log, views, projections::with_bulk_rebuild(**log, views));
-  if (!runner) return fail(runner.err().message);
-  std::cerr << "rebuilding " << views.name() << "\n";
-  progress_bar bar;
-  auto s = (*runner)->rebuild_offline([&bar](global_position p, global_position h) { bar.update(p, h); });
-  bar.done();
-  if (!s) return fail("rebuild of " + views.name() + " failed: " + s.err().message);
-  std::cerr << views.name() << " rebuilt to position " << (*runner)->position() << "\n";
+  struct target {
+    projections::projection& proj;
+    projections::runner_options opts;
+  };
+  for (const target& t : {target{views, projections::with_bulk_rebuild(**log, views)},
+                          target{stats, with_stats_rebuild(stats)}}) {
+    if (!args.projection.empty() && args.projection != t.proj.name()) continue;
+    auto runner = projections::projection_runner::open(**log, t.proj, t.opts);
+    if (!runner) return fail(runner.err().message);
+    std::cerr << "rebuilding " << t.proj.name() << "\n";
+    progress_bar bar;
+    auto s = (*runner)->rebuild_offline([&bar](global_position p, global_position h) { bar.update(p, h); });
+    bar.done();
+    if (!s) return fail("rebuild of " + t.proj.name() + " failed: " + s.err().message);
+    std::cerr << t.proj.name() << " rebuilt to position " << (*runner)->position() << "\n";
+  }
   return 0;
 }
 

@@ -20,7 +20,7 @@
 #include "projections/bulk_rebuild.hpp"
 #include "projections/lead_views.hpp"
 #include "projections/runner.hpp"
-#include "projections/stats.hpp"
+#include "projections/stats_projection.hpp"
 #include "storage/backup_service.hpp"
 
 namespace leadbase::app {
@@ -86,13 +86,16 @@ int run_serve(const serve_args& args) {
   // Destroyed in reverse order, so on every path the lead service (the only
   // writer, the listener's caller) is gone before they are.
 
-  // GET /v1/stats and the domain metrics: an in-memory projection that follows the log.
+  // GET /v1/stats, /v1/stats/series and the domain metrics: a persistent
+  // projection with its own runner (built whole at the first start on a data
+  // dir without it, projections/stats_projection.hpp).
   stats_options sto;
   sto.priority = cfg->priority;
   sto.rules_version = cfg->qualification.rules_version;
-  stats_store stats(sto, log_state_loader(**event_log));
-  stats_follower stats_feed(**event_log, stats);
-  stats_feed.start();
+  stats_projection stats(**event_log, sto, log_state_loader(**event_log));
+  auto stats_runner = projections::projection_runner::open(**event_log, stats, with_stats_rebuild(stats));
+  if (!stats_runner) return fail("cannot open the stats projection: " + stats_runner.err().message);
+  if (auto s = (*stats_runner)->start(); !s) return fail("cannot start the stats projection: " + s.err().message);
 
   // GET /v1/leads and /v1/leads/{id}: the current-view projection, on its own thread.
   projections::lead_views_options vo;
@@ -107,13 +110,13 @@ int run_serve(const serve_args& args) {
   if (!runner) return fail("cannot open the projections: " + runner.err().message);
   if (auto s = (*runner)->start(); !s) return fail("cannot start the projections: " + s.err().message);
 
-  // Every commit wakes both followers at once; their polls (5 ms, 50 ms) stay as
-  // the fallback. Called on the journal's thread: notify() and poke() only take
-  // a mutex for a moment.
+  // Every commit wakes both runners at once; their polls stay as the fallback.
+  // Called on the journal's thread: notify() only takes a mutex for a moment.
   projections::projection_runner* views_runner = runner->get();
-  (*event_log)->set_commit_listener([views_runner, &stats_feed](global_position) {
+  projections::projection_runner* stats_tail = stats_runner->get();
+  (*event_log)->set_commit_listener([views_runner, stats_tail](global_position) {
     views_runner->notify();
-    stats_feed.poke();
+    stats_tail->notify();
   });
 
   // An erasure answers once these views dropped the lead's personal data.
@@ -131,18 +134,18 @@ int run_serve(const serve_args& args) {
   ctx.log = event_log->get();
   ctx.view = view_settings_from(*cfg);
   ctx.stats = &stats;
+  ctx.stats_runner = stats_tail;
   ctx.projections = runner->get();
   ctx.views = &views;
   ctx.max_stream_subscribers = cfg->limits.max_stream_subscribers;
   // /metrics: leadbase_projection_* for both projections (position, head, lag)
   // and leadbase_damaged_events (events each skipped as unreadable).
-  ctx.projections_progress = [&ctx, &stats, views_runner] {
+  ctx.projections_progress = [stats_tail, views_runner] {
     std::vector<http::projection_progress> rows;
-    const global_position head = ctx.log->last_position();
-    rows.push_back({"stats", stats.position(), std::max(head, stats.position()), std::nullopt,
-                    stats.counters().damaged_events});
-    const projections::runner_info info = views_runner->info();
-    rows.push_back({info.name, info.position, info.head, info.lag_seconds, info.damaged_events});
+    for (auto* r : {stats_tail, views_runner}) {
+      const projections::runner_info info = r->info();
+      rows.push_back({info.name, info.position, info.head, info.lag_seconds, info.damaged_events});
+    }
     return rows;
   };
 
@@ -174,7 +177,7 @@ int run_serve(const serve_args& args) {
                   s.err().message);
   }
   ctx.http_stats = nullptr;
-  stats_feed.stop();
+  (*stats_runner)->stop();
   (*runner)->stop();
   backups.wait_idle();
   log->info("HTTP stopped; stopping actors");

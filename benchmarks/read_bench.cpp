@@ -167,9 +167,9 @@ int main(int argc, char** argv) {
   }
   std::printf("server: %s (pid %d), ready after %.1f s\n", server.command().c_str(), static_cast<int>(server.pid()),
               bench::seconds_since(t_up));
-  // /readyz covers lead_views only; the in-memory stats projection folds the whole
-  // log at start-up. Wait until /metrics shows no projection lagging, so the load
-  // below does not compete with start-up work.
+  // /readyz covers every projection's catch-up after the start; wait as well
+  // until /metrics shows none lagging, so the load below does not compete with
+  // start-up work.
   const auto t_caught = bench::clock_type::now();
   bool caught_up = false;
   while (bench::seconds_since(t_up) < ready_timeout) {

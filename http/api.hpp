@@ -21,7 +21,7 @@
 #include "storage/event_log.hpp"
 
 namespace leadbase {
-class stats_store;  // projections/stats.hpp
+class stats_projection;  // projections/stats_projection.hpp
 }
 namespace leadbase::storage {
 class backup_service;  // storage/backup_service.hpp
@@ -67,8 +67,10 @@ struct api_context {
   projections::view_settings view;
 
   // -- operations (routes_ops.cpp, routes_feed_stream.cpp) ---------------------
-  /// GET /v1/stats and the domain families of /metrics; null: 503.
-  stats_store* stats = nullptr;
+  /// GET /v1/stats, /v1/stats/series and the domain families of /metrics, and
+  /// the runner that drives them (their position, waits, readiness); null: 503.
+  stats_projection* stats = nullptr;
+  projections::projection_runner* stats_runner = nullptr;
   /// Per-route counters for the RED metrics (the app sets [&server]{ return server.stats(); }).
   std::function<std::vector<route_stats_snapshot>()> http_stats;
   /// Projection positions for leadbase_projection_*; unset: the stats projection's own.
@@ -106,7 +108,7 @@ void add_ingest_routes(router& r, api_context& ctx);
 void add_lead_routes(router& r, api_context& ctx);
 /// POST /v1/leads/{id}/erase, POST /v1/leads/{id}/enrichment/retry (admin).
 void add_admin_routes(router& r, api_context& ctx);
-/// GET /v1/stats (read), GET /metrics (metrics), GET /openapi.json (public).
+/// GET /metrics (metrics), GET /openapi.json (public).
 void add_ops_routes(router& r, api_context& ctx);
 /// The projections' progress rows /metrics and the alerts read
 /// (ctx.projections_progress, else the stats projection's own).
@@ -139,6 +141,8 @@ class alert_watch {
   std::thread thread_;
 };
 
+/// GET /v1/stats, GET /v1/stats/series (read).
+void add_stats_routes(router& r, api_context& ctx);
 /// GET /v1/feed/stream (audit): Server-Sent Events.
 void add_feed_stream_routes(router& r, api_context& ctx);
 
@@ -183,6 +187,7 @@ inline router make_api_router(api_context& ctx) {
   add_lead_routes(r, ctx);
   add_admin_routes(r, ctx);
   add_ops_routes(r, ctx);
+  add_stats_routes(r, ctx);
   add_feed_stream_routes(r, ctx);
   add_queue_routes(r, ctx);
   add_projection_routes(r, ctx);

@@ -1,5 +1,4 @@
-// Operations: GET /v1/stats (the seed's four metrics, projections/stats.hpp),
-// GET /metrics (Prometheus text format 0.0.4) and GET /openapi.json.
+// Operations: GET /metrics (Prometheus text format 0.0.4) and GET /openapi.json.
 //
 // Metric families (all prefixed leadbase_, base units, counters end _total,
 // never a lead id, email or handle in a label):
@@ -32,109 +31,11 @@
 #include "http/api.hpp"
 #include "http/problem.hpp"
 #include "http/query_params.hpp"
-#include "projections/stats.hpp"
+#include "projections/runner.hpp"
+#include "projections/stats_projection.hpp"
 
 namespace leadbase::http {
 namespace {
-
-void write_optional(json_writer& w, const std::optional<double>& v) {
-  if (v) w.Double(*v);
-  else w.Null();
-}
-void write_optional(json_writer& w, const std::optional<int64_t>& v) {
-  if (v) w.Int64(*v);
-  else w.Null();
-}
-
-std::string stats_json(const stats_report& r) {
-  rapidjson::StringBuffer buf;
-  json_writer w(buf);
-  w.StartObject();
-  w.Key("signups");
-  w.StartObject();
-  w.Key("total");
-  w.Uint64(r.signups_total);
-  w.Key("in_window");
-  w.Uint64(r.signups_in_window);
-  w.EndObject();
-  w.Key("enrichment");
-  w.StartObject();
-  w.Key("success_rate");
-  write_optional(w, r.success_rate);
-  w.Key("succeeded");
-  w.Uint64(r.succeeded);
-  w.Key("failed");
-  w.Uint64(r.failed);
-  w.Key("retrying");
-  w.Uint64(r.retrying);
-  w.Key("failures_by_class");
-  w.StartObject();
-  for (const auto& [cls, n] : r.failures_by_class) {
-    w.Key(cls.c_str(), static_cast<rapidjson::SizeType>(cls.size()));
-    w.Uint64(n);
-  }
-  w.EndObject();
-  w.EndObject();
-  w.Key("coverage");
-  w.StartObject();
-  w.Key("complete_ratio");
-  write_optional(w, r.coverage_complete_ratio);
-  w.Key("mean");
-  write_optional(w, r.coverage_mean);
-  w.EndObject();
-  w.Key("processing_ms");
-  w.StartObject();
-  w.Key("mean");
-  write_optional(w, r.processing_mean_ms);
-  w.Key("p50");
-  write_optional(w, r.processing_p50_ms);
-  w.Key("p95");
-  write_optional(w, r.processing_p95_ms);
-  w.Key("p99");
-  write_optional(w, r.processing_p99_ms);
-  w.EndObject();
-  w.Key("queues");
-  w.StartObject();
-  w.Key("sdr");
-  w.Uint64(r.queue_sdr);
-  w.Key("ldr");
-  w.Uint64(r.queue_ldr);
-  w.EndObject();
-  w.EndObject();
-  return buf.GetString();
-}
-
-void get_stats(api_context& ctx, request& req, responder respond) {
-  if (ctx.stats == nullptr)
-    return respond(problem_response(problem_kind::overloaded, "the stats projection is not running"));
-  millis window = 3'600'000;
-  if (const std::string* w = req.query_param("window")) {
-    auto parsed = parse_window(*w);
-    if (!parsed)
-      return respond(to_response(
-          validation_problem("window", "must be a positive integer with a unit s, m, h, d or w (e.g. 15m, 1h, 7d)")));
-    window = *parsed;
-  }
-  read_wait wait;
-  if (auto p = parse_read_wait(req, wait)) return respond(to_response(*p));
-  const global_position min_position = wait.min_position.value_or(0);
-
-  stats_store* store = ctx.stats;
-  // Never a figure from part of the log: 503 with Retry-After until the
-  // store has caught up after the start (the same test as readiness).
-  if (!store->caught_up())
-    return respond(
-        problem_response(problem_kind::overloaded, "the stats are catching up with the log after the start"));
-  auto answer = [store, window, respond](bool reached) {
-    if (!reached) {
-      response res = problem_response(problem_kind::overloaded, "the stats projection has not reached min_position yet");
-      return respond(std::move(res));
-    }
-    respond(json_response(200, stats_json(store->report(window, now_millis()))));
-  };
-  if (min_position == 0 || store->position() >= min_position) return answer(true);
-  store->when_reached(min_position, now_millis() + static_cast<millis>(wait.wait.count()), answer);
-}
 
 // -- /metrics -----------------------------------------------------------------------
 
@@ -171,11 +72,11 @@ void domain_metrics(metrics_writer& m, const stats_counters& c) {
   m.gauge("leadbase_coverage_complete_ratio", "Share of (not erased) leads whose data coverage is 1.0.",
           c.coverage_leads ? static_cast<double>(c.coverage_complete) / n : 0.0);
   m.gauge("leadbase_coverage_mean_ratio", "Mean data coverage of (not erased) leads.",
-          c.coverage_leads ? c.coverage_sum / n : 0.0);
+          c.coverage_leads ? c.coverage_sum() / n : 0.0);
   m.histogram("leadbase_processing_seconds",
               "Signup recorded -> first final state (enriched, final failure, disqualified, nothing to enrich).",
               bounds_of(processing_buckets_s, processing_buckets_s.size()),
-              std::vector<uint64_t>(c.processing_buckets.begin(), c.processing_buckets.end()), c.processing_sum_s);
+              std::vector<uint64_t>(c.processing_buckets.begin(), c.processing_buckets.end()), c.processing_sum_s());
   m.gauge("leadbase_queue_leads", "Leads in the SDR / LDR work queues.", static_cast<double>(c.queue_sdr),
           {{"team", "sdr"}});
   m.gauge("leadbase_queue_leads", "", static_cast<double>(c.queue_ldr), {{"team", "ldr"}});
@@ -312,15 +213,18 @@ double projection_lag_seconds(const api_context& ctx, const projection_progress&
 
 std::vector<projection_progress> projection_rows(api_context& ctx) {
   if (ctx.projections_progress) return ctx.projections_progress();
-  if (!ctx.stats) return {};
-  return {{"stats", ctx.stats->position(), ctx.log ? ctx.log->last_position() : ctx.stats->position(), {},
-           ctx.stats->counters().damaged_events}};
+  if (!ctx.stats_runner) return {};
+  const projections::runner_info i = ctx.stats_runner->info();
+  return {{i.name, i.position, i.head, i.lag_seconds, i.damaged_events}};
 }
 
 std::string render_metrics(api_context& ctx) {
   metrics_writer m;
   m.gauge("leadbase_build_info", "Always 1; the version is a label.", 1, {{"version", "0.1.0"}});
-  if (ctx.stats) domain_metrics(m, ctx.stats->counters());
+  if (ctx.stats) {
+    if (auto c = ctx.stats->counters()) domain_metrics(m, *c);
+    else module_logger("http")->warn("/metrics: cannot read the stats: {}", c.err().message);
+  }
   if (ctx.http_stats) http_metrics(m, ctx.http_stats());
   if (ctx.leads) write_side_metrics(m, *ctx.leads);
   projection_metrics(m, ctx, projection_rows(ctx));
@@ -334,7 +238,6 @@ std::string render_metrics(api_context& ctx) {
 }
 
 void add_ops_routes(router& r, api_context& ctx) {
-  r.add("GET", "/v1/stats", scope::read, [&ctx](request& q, responder s) { get_stats(ctx, q, s); });
   r.add("GET", "/metrics", scope::metrics, [&ctx](request& q, responder s) { get_metrics(ctx, q, s); });
   r.add("GET", "/openapi.json", std::nullopt, [](request& q, responder s) { get_openapi(q, s); });
 }

@@ -62,33 +62,51 @@ void write_info(json_writer& w, const projections::runner_info& i) {
   w.EndObject();
 }
 
+/// The runners the routes manage: the views', then the stats'.
+std::vector<projections::projection_runner*> runners(const api_context& ctx) {
+  std::vector<projections::projection_runner*> out;
+  if (ctx.projections != nullptr) out.push_back(ctx.projections);
+  if (ctx.stats_runner != nullptr) out.push_back(ctx.stats_runner);
+  return out;
+}
+
 void get_projections(api_context& ctx, request&, responder respond) {
   rapidjson::StringBuffer buf;
   json_writer w(buf);
   w.StartObject();
   w.Key("projections");
   w.StartArray();
-  if (ctx.projections != nullptr) write_info(w, ctx.projections->info());
+  for (auto* runner : runners(ctx)) write_info(w, runner->info());
   w.EndArray();
   w.EndObject();
   respond(json_response(200, buf.GetString()));
 }
 
+/// POST /v1/admin/projections/rebuild[?projection=NAME]: every projection, or the one named.
 void post_rebuild(api_context& ctx, request& req, responder respond) {
-  if (ctx.projections == nullptr || ctx.projections->info().state == projections::runner_state::stopped)
-    return respond(to_response(make_problem(problem_kind::overloaded, "the projection runner is not running")));
-  if (const auto* name = req.query_param("projection"); name && *name != ctx.projections->info().name)
+  std::vector<projections::projection_runner*> chosen;
+  const auto* name = req.query_param("projection");
+  for (auto* runner : runners(ctx))
+    if (!name || *name == runner->info().name) chosen.push_back(runner);
+  if (name && chosen.empty())
     return respond(to_response(validation_problem("projection", "no projection of that name")));
-  ctx.projections->rebuild();
-  module_logger("projections")->info("projection rebuild requested by {}", req.principal);
+  if (chosen.empty())
+    return respond(to_response(make_problem(problem_kind::overloaded, "the projection runner is not running")));
+  for (auto* runner : chosen)
+    if (runner->info().state == projections::runner_state::stopped)
+      return respond(to_response(make_problem(problem_kind::overloaded, "the projection runner is not running")));
   rapidjson::StringBuffer buf;
   json_writer w(buf);
   w.StartObject();
   w.Key("projections");
   w.StartArray();
-  auto i = ctx.projections->info();
-  i.state = projections::runner_state::rebuilding;  // the thread picks the request up at once
-  write_info(w, i);
+  for (auto* runner : chosen) {
+    runner->rebuild();
+    module_logger("projections")->info("rebuild of projection {} requested by {}", runner->info().name, req.principal);
+    auto i = runner->info();
+    i.state = projections::runner_state::rebuilding;  // the thread picks the request up at once
+    write_info(w, i);
+  }
   w.EndArray();
   w.EndObject();
   respond(json_response(202, buf.GetString()));
@@ -97,7 +115,7 @@ void post_rebuild(api_context& ctx, request& req, responder respond) {
 } // namespace
 
 readiness projections_readiness(const api_context& ctx) {
-  return check_readiness({ctx.log, ctx.leads, ctx.projections, ctx.stats});
+  return check_readiness({ctx.log, ctx.leads, ctx.projections, ctx.stats_runner});
 }
 
 void add_projection_routes(router& r, api_context& ctx) {

@@ -1,6 +1,6 @@
 #pragma once
-// The seed's four metrics (DOMAIN.md "Monitoring") as a projection over the
-// global log: GET /v1/stats and the domain families of GET /metrics.
+// The seed's four metrics (DOMAIN.md "Monitoring"): the pure part of the stats
+// projection (projections/stats_projection.hpp keeps them in RocksDB).
 //
 // Definitions (exactly DOMAIN.md's, made precise):
 //   signups          a lead counts once, at the recorded_at of its signed_up.
@@ -20,53 +20,22 @@
 //   processing time  signed_up.recorded_at -> recorded_at of the event that first
 //                    put the lead in a final state (lead_state::final_at, set by
 //                    the one fold `evolve`), over the leads that became final in
-//                    the window; mean and nearest-rank p50/p95/p99, exact.
+//                    the window; exact mean, nearest-rank p50/p95/p99 to three
+//                    significant digits (stats_codec.hpp, the histogram).
 //   queues           prioritise() on each lead's latest state: sdr / ldr counts.
 //
-// Operation
-//   `apply` folds each event into the lead's state with `evolve` (the same
-//   fold as everywhere else), derives a compact `lead_summary` from it
-//   (`summarise`, a pure function), and moves the aggregates from the old
-//   summary to the new one. Full lead states are kept only in a bounded LRU
-//   cache of recently touched leads, with personal fields replaced by "*" and
-//   no event-id list; on a miss the state is re-folded from the log through the
-//   `loader` (a signup, version 1, needs none). Windowed figures scan the
-//   summaries (one contiguous array) at request time, so they are exact and
-//   need no per-window bookkeeping; cumulative counters and a processing-time
-//   histogram are kept for /metrics.
-//
-// Memory
-//   Per lead: a 32-byte summary + 8-byte key reference in one array, a 4-byte
-//   slot in an open-addressing index kept at most half full (8 bytes), and the
-//   lead id's characters in an arena: about 50 + id length bytes; with 1M leads
-//   of 10-character ids ≈ 60 MB, up to ≈ 100 MB right after the arrays grow.
-//   The state cache holds at most `state_cache` leads (default 8192, a few KB
-//   each). Without a loader nothing can be re-folded, so the cache is unbounded:
-//   that mode is for tests and small logs only.
-//
-// Concurrency
-//   All members are thread-safe (a shared mutex: readers scan concurrently, one
-//   writer applies). `stats_follower` applies the log on its own thread.
-//
-// Limitations
-//   The projection lives in memory and is rebuilt from the log on start-up:
-//   the follower first loads the whole log lead by lead (one sequential scan,
-//   no re-folds; see load()), then follows it in global order. At most 254 distinct error classes are
-//   tracked; any further class is counted as "other" (bounds label cardinality).
+// The fold: each event is folded into the lead's state with `evolve` (the same
+// fold as everywhere else); `summarise` (pure) derives the compact
+// `lead_summary` the stats keep per lead; `fold_summary` moves the lead's
+// contribution to the totals and to the time buckets from its old summary to
+// its new one. So every figure is a function of the leads' current
+// summaries, whatever the order the leads were folded in.
 #include <array>
-#include <atomic>
-#include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <map>
-#include <memory>
-#include <mutex>
 #include <optional>
-#include <shared_mutex>
 #include <string>
-#include <thread>
-#include <vector>
 
 #include "events/errc.hpp"
 #include "events/event.hpp"
@@ -78,31 +47,29 @@ namespace storage {
 class event_log;
 }
 
-// -- the pure part ------------------------------------------------------------------
-
 enum class queue_team : uint8_t { none = 0, sdr = 1, ldr = 2 };
 
-/// What the stats keep of one lead. 32 bytes.
+/// What the stats keep of one lead.
 struct lead_summary {
   millis signup_at = 0;          ///< recorded_at of signed_up; 0 = no signup yet
   millis final_at = 0;           ///< recorded_at of the first final state; 0 = not yet
   millis enrichment_end_at = 0;  ///< when the enrichment last ended; 0 = never (or no outcome)
-  float coverage = 0;            ///< coverage() of the latest state
+  int64_t coverage_micro = 0;    ///< coverage() of the latest state, in millionths
   lead_status status = lead_status::none;
   enrichment_state enrichment = enrichment_state::not_needed;  ///< overall_enrichment()
-  uint8_t fail_class = 0;        ///< interned error class of the final failure; 0 = none
   queue_team team = queue_team::none;
+  std::string fail_class;        ///< error class of the final failure ("unknown" if none named); empty unless failed
 
   /// The enrichment ended and counts as an outcome (see the file comment).
   bool enrichment_ended() const noexcept {
     return enrichment_end_at != 0 &&
            (enrichment == enrichment_state::succeeded || enrichment == enrichment_state::failed);
   }
+  bool operator==(const lead_summary& o) const noexcept;
 };
 
 /// The summary of `after`, the state just after `e`, given the lead's summary
-/// before it. Pure. `fail_class` is filled with 0; the store interns the class
-/// that `final_failure_class(after)` names.
+/// before it. Pure.
 lead_summary summarise(const lead_summary& before, const lead_state& after, const event& e,
                        const priority_options& priority, const std::string& rules_version);
 
@@ -110,12 +77,14 @@ lead_summary summarise(const lead_summary& before, const lead_state& after, cons
 /// network (by name) whose state is failed; "" when none.
 std::string final_failure_class(const lead_state& s);
 
-// -- the store ------------------------------------------------------------------------
+/// Keeps personal data out of the states the stats cache: they only ask
+/// whether a field is there.
+void strip_personal(lead_state& s);
 
 struct stats_options {
   priority_options priority;
   std::string rules_version = "2026-11-01";
-  std::size_t state_cache = 8192;  ///< full lead states kept (LRU) when a loader is set
+  std::size_t state_cache = 16384;  ///< full lead states kept (LRU) when a loader is set
 };
 
 /// A lead's state folded over its events with position < `before` (a cache miss).
@@ -141,7 +110,8 @@ struct stats_report {
 inline constexpr std::array<double, 16> processing_buckets_s = {0.05, 0.1, 0.25, 0.5, 1,    2.5,  5,     10,
                                                                  30,   60,  120,  300, 900, 3600, 21600, 86400};
 
-/// Cumulative figures and gauges for /metrics.
+/// Cumulative figures and gauges (/metrics; the totals the projection keeps).
+/// Counts are kept with unsigned wrap-around while a lead moves (−1 then +1).
 struct stats_counters {
   global_position position = 0;
   uint64_t signups_total = 0;
@@ -151,98 +121,58 @@ struct stats_counters {
   std::array<uint64_t, 8> leads_by_status{};  ///< index = lead_status
   uint64_t enrichment_pending = 0, enrichment_retrying = 0;
   uint64_t coverage_leads = 0, coverage_complete = 0;
-  double coverage_sum = 0;
+  int64_t coverage_micro_sum = 0;  ///< sum of lead_summary::coverage_micro (exact)
   uint64_t queue_sdr = 0, queue_ldr = 0;
   std::array<uint64_t, processing_buckets_s.size() + 1> processing_buckets{};  ///< cumulative; last = +Inf
-  double processing_sum_s = 0;
+  int64_t processing_sum_ms = 0;
   uint64_t processing_count = 0;
   uint64_t leads = 0;
-  uint64_t damaged_events = 0;  ///< events the log cannot read, skipped (skip_damaged, note_damaged)
-  std::size_t memory_bytes = 0;  ///< estimate of the summaries, index, arena and cache
+  uint64_t damaged_events = 0;   ///< events the log cannot read, skipped (from the runner)
+  std::size_t memory_bytes = 0;  ///< estimate of the state cache
+
+  double coverage_sum() const noexcept { return static_cast<double>(coverage_micro_sum) / 1e6; }
+  double processing_sum_s() const noexcept { return static_cast<double>(processing_sum_ms) / 1000.0; }
 };
 
-class stats_store {
- public:
-  explicit stats_store(stats_options opts = {}, lead_state_loader loader = {});
-  ~stats_store();
-  stats_store(const stats_store&) = delete;
-  stats_store& operator=(const stats_store&) = delete;
+/// One time bucket's windowed facts (stats_codec.hpp stores them per minute
+/// and per hour). Signed: a page adds a lead's new contribution and takes its
+/// old one away.
+struct time_bucket {
+  int64_t signups = 0, succeeded = 0, failed = 0;
+  int64_t processing_count = 0, processing_sum_ms = 0;
+  /// Work-loop hook: contacts logged and meetings booked in the bucket. They
+  /// stay 0 until the events exist (contact_logged); count_work_event is
+  /// where they will be counted.
+  int64_t contacts = 0, meetings_booked = 0;
+  std::map<std::string, int64_t> failed_by_class;
+  std::map<uint16_t, int64_t> processing_hist;  ///< histogram bin (stats_codec.hpp) -> leads
 
-  /// Applies events in global order. An event at or below position() is skipped
-  /// (position 0 = unknown, always applied). Stops at the first event whose
-  /// lead state cannot be loaded and returns that error; the events before it
-  /// stay applied.
-  status apply(const event& e);
-  status apply(const std::vector<event>& events);
-
-  /// Start-up load from a whole-log scan in lead order (storage/lead_scan.hpp):
-  /// applies `e` with no position check. Every figure is per lead or a sum,
-  /// so loading lead by lead gives what applying in global order gives, with
-  /// no lead ever evicted and re-folded. Only into an empty store; then
-  /// finish_load(the scan's last position).
-  status load(const event& e);
-  void finish_load(global_position position);
-
-  /// An event the log cannot read (stored_event::damage) at `position`: it is
-  /// skipped and counted, and position() moves to it when it is the next one.
-  /// Call it in global order, after the events before it were applied.
-  void skip_damaged(global_position position);
-  /// Counts a damaged event met by the start-up load (no position known).
-  void note_damaged();
-
-  global_position position() const noexcept { return position_.load(std::memory_order_acquire); }
-  /// The log's head when the follower started (stats_follower::start): until
-  /// position() reaches it every figure comes from part of the log.
-  void set_start_head(global_position head) noexcept { start_head_.store(head, std::memory_order_release); }
-  /// position() has reached the start head: the figures cover the whole log
-  /// (a store that was never given a start head is complete as it is).
-  bool caught_up() const noexcept { return position() >= start_head_.load(std::memory_order_acquire); }
-  stats_report report(millis window_ms, millis now) const;
-  stats_counters counters() const;
-
-  /// Calls `done(true)` once position() >= target, or `done(false)` once
-  /// `deadline` (wall clock ms) passes first; from the applying thread or the
-  /// caller's. Expired waiters are answered by `expire_waiters` (the follower
-  /// calls it on every poll).
-  void when_reached(global_position target, millis deadline, std::function<void(bool)> done);
-  void expire_waiters(millis now);
-
- private:
-  struct impl;
-  std::unique_ptr<impl> impl_;
-  std::atomic<global_position> position_{0};
-  std::atomic<global_position> start_head_{0};
-  void fire_waiters(millis now);
+  void add(const time_bucket& o, int sign = 1);
+  bool empty() const noexcept;
 };
 
-/// Follows the log on its own thread: reads read_global pages after the
-/// store's position and applies them; polls last_position() when idle. An
-/// event the log cannot read is skipped and counted (skip_damaged), so one bad
-/// record cannot stop the figures; the loader skips such events too.
-class stats_follower {
- public:
-  stats_follower(const storage::event_log& log, stats_store& store,
-                 std::chrono::milliseconds poll = std::chrono::milliseconds(50), std::size_t page = 1000);
-  ~stats_follower();  ///< stop()
-  stats_follower(const stats_follower&) = delete;
-  stats_follower& operator=(const stats_follower&) = delete;
+/// Time bucket deltas of a page, by bucket start (ms since the epoch).
+using bucket_deltas = std::map<millis, time_bucket>;
 
-  void start();
-  void stop();
-  /// Wakes the follower now (e.g. after a commit).
-  void poke();
+/// Moves a lead from summary `before` (nullopt: the stats never saw it) to
+/// `after` because of `e`: the gauges, the cumulative counters and the
+/// minute buckets (`minutes`, keyed by minute start) all follow.
+void fold_summary(const std::optional<lead_summary>& before, const lead_summary& after, const event& e,
+                  stats_counters& c, bucket_deltas& minutes);
 
- private:
-  void run();
-  const storage::event_log& log_;
-  stats_store& store_;
-  std::chrono::milliseconds poll_;
-  std::size_t page_;
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  bool stop_ = false, poked_ = false;
-  std::thread thread_;
-};
+/// Work-loop hook: adds what a work-loop event (contact_logged, a meeting
+/// booked) counts in the time buckets. Counts nothing yet: the events do not
+/// exist on this branch; the engineer who adds them fills this one function.
+void count_work_event(const event& e, bucket_deltas& minutes);
+
+/// Processing-time histogram of the time buckets: values below 1000 ms have a
+/// bin each; above, three significant decimal digits (bin floor at most 1 %
+/// below the value). A nearest-rank percentile is reported as its bin's floor.
+uint16_t processing_bin(int64_t ms) noexcept;
+int64_t processing_bin_floor(uint16_t bin) noexcept;
+
+inline constexpr millis minute_ms = 60'000;
+inline constexpr millis hour_ms = 3'600'000;
 
 /// Parses a window: a positive integer and a unit s, m, h, d or w ("5m", "15m",
 /// "1h", "24h", "7d"), at most 366 days. nullopt for anything else.

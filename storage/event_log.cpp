@@ -415,6 +415,21 @@ result<std::unique_ptr<event_log>> event_log::open(const log_options& opts) {
   for (key_space k : all_key_spaces) descriptors.emplace_back(family_name(k), cf_opts);
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s;
+  // A reader opens only the families the data dir has: one written by an
+  // earlier version lacks the newer ones (e.g. `stats`) until a server
+  // starts on it, and cf() is null for those.
+  std::vector<bool> present(descriptors.size(), true);
+  if (opts.read_only || !opts.secondary_dir.empty()) {
+    std::vector<std::string> names;
+    if (rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(db_opts), opts.dir, &names).ok()) {
+      std::vector<rocksdb::ColumnFamilyDescriptor> existing;
+      for (size_t i = 0; i < descriptors.size(); ++i) {
+        present[i] = std::find(names.begin(), names.end(), descriptors[i].name) != names.end();
+        if (present[i]) existing.push_back(descriptors[i]);
+      }
+      descriptors = std::move(existing);
+    }
+  }
   if (!opts.secondary_dir.empty()) {
     // A secondary keeps every table file it uses open, so a compaction of the
     // primary that deletes one cannot pull it away mid-read.
@@ -428,6 +443,8 @@ result<std::unique_ptr<event_log>> event_log::open(const log_options& opts) {
     s = rocksdb::DB::Open(rocksdb::DBOptions(db_opts), opts.dir, descriptors, &p->cfs, &raw);
   }
   if (!s.ok()) return storage_error(s, "open");
+  for (size_t i = 0; i < present.size(); ++i)
+    if (!present[i]) p->cfs.insert(p->cfs.begin() + static_cast<std::ptrdiff_t>(i), nullptr);
   p->db.reset(raw);
   p->frozen = opts.read_only || !opts.secondary_dir.empty();
   p->write_opts.sync = opts.sync;

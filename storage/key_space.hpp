@@ -20,15 +20,16 @@ enum class key_space : uint8_t {
   work,       ///< [lead_id] -> when the lead owes work
   views,      ///< the read side's rows (projections/view_store.hpp)
   index,      ///< the read side's secondary indexes (projections/view_store.hpp)
+  stats,      ///< the read side's stats: totals, per-lead summaries, time buckets (projections/stats_codec.hpp)
 };
 
-inline constexpr std::size_t key_space_count = 11;
+inline constexpr std::size_t key_space_count = 12;
 
 /// Every key space, in the order the log opens them.
 inline constexpr std::array<key_space, key_space_count> all_key_spaces = {
     key_space::marker, key_space::events, key_space::global, key_space::event_ids,
     key_space::heads,  key_space::keys,   key_space::snapshots, key_space::meta,
-    key_space::work,   key_space::views,  key_space::index};
+    key_space::work,   key_space::views,  key_space::index,     key_space::stats};
 
 /// The column family's name on disk.
 constexpr const char* family_name(key_space k) noexcept {
@@ -44,6 +45,7 @@ constexpr const char* family_name(key_space k) noexcept {
     case key_space::work: return "work";
     case key_space::views: return "views";
     case key_space::index: return "index";
+    case key_space::stats: return "stats";
   }
   return "";
 }

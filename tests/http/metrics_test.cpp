@@ -9,13 +9,16 @@
 #include <fstream>
 #include <iterator>
 #include <regex>
+#include <thread>
 
 #include <rapidjson/document.h>
 
 #include "actors/health.hpp"
 #include "actors/service.hpp"
 #include "http/api.hpp"
-#include "projections/stats.hpp"
+#include "projections/runner.hpp"
+#include "projections/stats_projection.hpp"
+#include "tests/projections/projection_fixture.hpp"
 #include "tests/support/sample_events.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "tests/support/captured_responder.hpp"
@@ -27,35 +30,45 @@ namespace {
 
 constexpr millis t0 = 1'800'000'000'000;
 
-event ev(const std::string& lead, lead_version v, global_position pos, millis at, payload p) {
-  event e;
-  e.meta.lead_id = lead;
-  e.meta.version = v;
-  e.meta.position = pos;
-  e.meta.event_id = lead + "-" + std::to_string(v);
-  e.meta.recorded_at = e.meta.occurred_at = at;
-  e.data = std::move(p);
-  return e;
-}
+/// A stats projection on its own log with a few leads whose ids and emails
+/// must never show up, driven by a started runner. `held`: its first build
+/// waits until `hold` turns false (the runner has not caught up meanwhile).
+struct stats_fixture {
+  test::log_fixture lf;
+  stats_projection stats{*lf.log, stats_options{}, log_state_loader(*lf.log)};
+  std::atomic<bool> hold{false};
+  std::unique_ptr<projections::projection_runner> runner;
 
-/// A stats store with a few leads whose ids and emails must never show up.
-std::unique_ptr<stats_store> populated_stats() {
-  auto s = std::make_unique<stats_store>();
-  std::vector<event> events = {
-      ev("u-secret-1", 1, 1, t0, test::sample_signup()),
-      ev("u-secret-1", 2, 2, t0 + 100, test::sample_qualified()),
-      ev("u-secret-1", 3, 3, t0 + 900, test::sample_failure(true, 1, "timeout")),
-      ev("u-secret-1", 4, 4, t0 + 4000, test::sample_enriched()),
-      ev("u-secret-2", 1, 5, t0, test::sample_signup()),
-      ev("u-secret-2", 2, 6, t0 + 100, test::sample_qualified()),
-      ev("u-secret-2", 3, 7, t0 + 2000, test::sample_failure(false, 6, "not_found")),
-      ev("u-secret-3", 1, 8, t0, test::sample_signup()),
-      ev("u-secret-3", 2, 9, t0 + 100, test::sample_qualified()),
-      ev("u-secret-3", 3, 10, t0 + 2000, test::sample_failure(true, 1, "rate_limited")),
-  };
-  REQUIRE(s->apply(events).ok());
-  return s;
-}
+  explicit stats_fixture(bool held = false) : hold(held) {
+    auto add = [this](const std::string& lead, millis at, payload p) { lf.append(lead, {std::move(p)}, at, at); };
+    add("u-secret-1", t0, test::sample_signup());
+    add("u-secret-1", t0 + 100, test::sample_qualified());
+    add("u-secret-1", t0 + 900, test::sample_failure(true, 1, "timeout"));
+    add("u-secret-1", t0 + 4000, test::sample_enriched());
+    add("u-secret-2", t0, test::sample_signup());
+    add("u-secret-2", t0 + 100, test::sample_qualified());
+    add("u-secret-2", t0 + 2000, test::sample_failure(false, 6, "not_found"));
+    add("u-secret-3", t0, test::sample_signup());
+    add("u-secret-3", t0 + 100, test::sample_qualified());
+    add("u-secret-3", t0 + 2000, test::sample_failure(true, 1, "rate_limited"));
+    auto o = with_stats_rebuild(stats);
+    o.rebuild_beside = [this, build = o.rebuild_beside](const projections::rebuild_progress& progress,
+                                                        const std::atomic<bool>& cancel) {
+      while (hold && !cancel) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      return build(progress, cancel);
+    };
+    auto r = projections::projection_runner::open(*lf.log, stats, o);
+    REQUIRE(r);
+    runner = std::move(*r);
+    REQUIRE(runner->start());
+    if (held) return;
+    for (int i = 0; i < 1000 && !runner->info().caught_up; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    REQUIRE(runner->info().caught_up);
+  }
+};
+
+std::unique_ptr<stats_fixture> populated_stats(bool held = false) { return std::make_unique<stats_fixture>(held); }
 
 route_stats_snapshot route_row(std::string method, std::string pattern, uint64_t ok, uint64_t server_errors) {
   route_stats_snapshot r;
@@ -73,7 +86,7 @@ struct populated {
   test::temp_dir dir;
   std::unique_ptr<storage::event_log> log;
   std::unique_ptr<lead_service> leads;
-  std::unique_ptr<stats_store> stats = populated_stats();
+  std::unique_ptr<stats_fixture> stats = populated_stats();
   api_context ctx;
 
   populated() {
@@ -87,7 +100,8 @@ struct populated {
     leads = std::move(*started);
     ctx.log = log.get();
     ctx.leads = leads.get();
-    ctx.stats = stats.get();
+    ctx.stats = &stats->stats;
+    ctx.stats_runner = stats->runner.get();
     ctx.http_stats = [] {
       return std::vector<route_stats_snapshot>{route_row("GET", "/v1/leads/{lead_id}", 3, 0),
                                                route_row("POST", "/v1/signups", 10, 1),
@@ -269,7 +283,8 @@ response call(router& r, const std::string& method, const std::string& target) {
 TEST_CASE("GET /v1/stats answers API.md's shape; a bad window is 422", "[ops]") {
   auto stats = populated_stats();
   api_context ctx;
-  ctx.stats = stats.get();
+  ctx.stats = &stats->stats;
+  ctx.stats_runner = stats->runner.get();
   router r = make_api_router(ctx);
 
   auto res = call(r, "GET", "/v1/stats?window=7d");
@@ -310,25 +325,62 @@ TEST_CASE("GET /v1/stats answers API.md's shape; a bad window is 422", "[ops]") 
 TEST_CASE("until the stats reach the log's head as of their start, /v1/stats is 503 with Retry-After and the "
           "instance is not ready",
           "[ops][startup]") {
-  auto stats = populated_stats();
+  auto stats = populated_stats(/*held=*/true);  // the first build has not finished
   api_context ctx;
-  ctx.stats = stats.get();
+  ctx.stats = &stats->stats;
+  ctx.stats_runner = stats->runner.get();
   router r = make_api_router(ctx);
-  stats->set_start_head(stats->position() + 1);  // the log had one more event when the store started
-  auto partial = call(r, "GET", "/v1/stats");
-  CHECK(partial.status == 503);
-  CHECK_FALSE(partial.headers.get("Retry-After").empty());
+  for (const char* path : {"/v1/stats", "/v1/stats/series"}) {
+    auto partial = call(r, "GET", path);
+    CHECK(partial.status == 503);
+    CHECK_FALSE(partial.headers.get("Retry-After").empty());
+  }
   test::temp_dir dir;
   storage::log_options o;
   o.dir = dir.str();
   o.sync = false;
   auto log = storage::event_log::open(o);
   REQUIRE(log);
-  const auto verdict = check_readiness({log->get(), nullptr, nullptr, stats.get()});
+  const auto verdict = check_readiness({log->get(), nullptr, nullptr, stats->runner.get()});
   CHECK_FALSE(verdict.ready);
   CHECK(verdict.detail == "the stats are catching up with the log after the start");
 
-  stats->set_start_head(stats->position());
+  stats->hold = false;
+  for (int i = 0; i < 1000 && !stats->runner->info().caught_up; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
   CHECK(call(r, "GET", "/v1/stats").status == 200);
-  CHECK(check_readiness({log->get(), nullptr, nullptr, stats.get()}).ready);
+  CHECK(check_readiness({log->get(), nullptr, nullptr, stats->runner.get()}).ready);
+}
+
+TEST_CASE("GET /v1/stats/series answers API.md's shape; bad bounds are 422 problems", "[ops]") {
+  auto stats = populated_stats();
+  api_context ctx;
+  ctx.stats = &stats->stats;
+  ctx.stats_runner = stats->runner.get();
+  router r = make_api_router(ctx);
+  auto res = call(r, "GET", "/v1/stats/series?window=24h&step=1h");
+  REQUIRE(res.status == 200);
+  rapidjson::Document d;
+  d.Parse(res.body.c_str());
+  REQUIRE_FALSE(d.HasParseError());
+  CHECK(d.MemberCount() == 2);
+  CHECK(d["step_s"].GetInt64() == 3600);
+  REQUIRE(d["points"].IsArray());
+  REQUIRE(d["points"].Size() == 24);
+  for (const auto& p : d["points"].GetArray()) {
+    CHECK(p.MemberCount() == 7);
+    CHECK(p["at"].IsString());
+    for (const char* k : {"signups", "enrichment_succeeded", "enrichment_failed", "contacts", "meetings_booked"})
+      CHECK(p[k].IsInt64());
+    CHECK((p["processing_ms_p95"].IsNull() || p["processing_ms_p95"].IsInt64()));
+  }
+  CHECK(call(r, "GET", "/v1/stats/series").status == 200);  // defaults: 24h, 1h
+  for (const char* bad : {"/v1/stats/series?step=30s", "/v1/stats/series?step=2d", "/v1/stats/series?step=junk",
+                          "/v1/stats/series?window=32d", "/v1/stats/series?window=30m&step=1h",
+                          "/v1/stats/series?window=7d&step=1m", "/v1/stats/series?wait_ms=20000"}) {
+    INFO(bad);
+    auto p = call(r, "GET", bad);
+    CHECK(p.status == 422);
+    CHECK(p.content_type == "application/problem+json");
+  }
 }

@@ -14,7 +14,7 @@
 #include "projections/bulk_rebuild.hpp"
 #include "projections/lead_views.hpp"
 #include "projections/runner.hpp"
-#include "projections/stats.hpp"
+#include "projections/stats_projection.hpp"
 #include "tests/projections/projection_fixture.hpp"
 #include "tests/support/tamper.hpp"
 
@@ -189,7 +189,7 @@ TEST_CASE("projection runner: while pages fail, a waiter is answered at its dead
   (*runner)->stop();
 }
 
-TEST_CASE("stats: the follower skips and counts a damaged event, loaded at start-up or met while following",
+TEST_CASE("stats: the runner skips and records a damaged event, at the first build or met while following",
           "[projections][damage][ops]") {
   test::log_fixture f;
   leads(f, 3);
@@ -197,38 +197,30 @@ TEST_CASE("stats: the follower skips and counts a damaged event, loaded at start
   f.close();
   f.open();
 
-  auto wait_until = [](stats_store& store, global_position n) {
-    std::promise<bool> reached;
-    store.when_reached(n, now_millis() + 5000, [&](bool ok) { reached.set_value(ok); });
-    auto fut = reached.get_future();
-    REQUIRE(fut.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
-    return fut.get();
-  };
-
-  {  // start-up: the whole-log load
-    stats_store store(stats_options{}, log_state_loader(*f.log));
-    stats_follower follower(*f.log, store, std::chrono::milliseconds(5));
-    follower.start();
-    CHECK(wait_until(store, f.log->last_position()));
-    CHECK(store.counters().damaged_events == 1);
-    CHECK(store.counters().signups_total == 2);
-    follower.stop();
-  }
-  {  // following in global order (the store is not empty, so no load)
-    stats_store store(stats_options{}, log_state_loader(*f.log));
-    auto first = f.log->read_global(0, 1, storage::event_log::hashes::skip);
-    REQUIRE(first);
-    REQUIRE(store.apply(first->front().ev).ok());
-    stats_follower follower(*f.log, store, std::chrono::milliseconds(5));
-    follower.start();
-    CHECK(wait_until(store, f.log->last_position()));
-    CHECK(store.counters().damaged_events == 1);
-    CHECK(store.counters().signups_total == 2);
+  {  // the first start: the lead-order build meets the damage and gives up; the pages skip it
+    stats_projection stats(*f.log, stats_options{}, log_state_loader(*f.log));
+    auto runner = projections::projection_runner::open(*f.log, stats, with_stats_rebuild(stats));
+    REQUIRE(runner);
+    REQUIRE((*runner)->start());
+    REQUIRE((*runner)->wait_for(f.log->last_position()));
+    CHECK((*runner)->info().damaged_events == 1);
+    auto c = stats.counters();
+    REQUIRE(c);
+    CHECK(c->signups_total == 2);
     // and it goes on past it
     const auto more = f.append("u-0", {erased{"request", "dpo"}});
-    CHECK(wait_until(store, more));
-    CHECK(store.counters().damaged_events == 1);
-    follower.stop();
+    (*runner)->notify();
+    REQUIRE((*runner)->wait_for(more));
+    CHECK((*runner)->info().damaged_events == 1);
+    (*runner)->stop();
+  }
+  {  // offline: the rebuild falls back to the page replay, which records the damage
+    stats_projection stats(*f.log, stats_options{}, log_state_loader(*f.log));
+    auto runner = projections::projection_runner::open(*f.log, stats, with_stats_rebuild(stats));
+    REQUIRE(runner);
+    REQUIRE((*runner)->rebuild_offline());
+    CHECK((*runner)->info().damaged_events == 1);
+    CHECK(stats.counters()->signups_total == 2);
   }
 }
 

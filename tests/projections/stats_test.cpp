@@ -1,12 +1,15 @@
 // The stats projection: every definition of DOMAIN.md "Monitoring", the
-// bounded state cache (re-folding from a loader), and following a real log.
+// bounded state cache (re-folding from a loader), the time buckets, and the
+// persistent projection under its runner (tests/projections/stats_runner_test.cpp).
 #include <catch2/catch.hpp>
+
+#include <rocksdb/write_batch.h>
 
 #include <future>
 #include <map>
 
 #include "projections/priority.hpp"
-#include "projections/stats.hpp"
+#include "projections/stats_projection.hpp"
 #include "storage/event_log.hpp"
 #include "tests/projections/projection_fixture.hpp"
 #include "tests/support/sample_events.hpp"
@@ -49,14 +52,49 @@ struct log_builder {
 
 enrichment_failed final_failure(const std::string& cls) { return sample_failure(false, 6, cls); }
 
-/// One event appended to `lead` in `f`'s real log, occurred and recorded at `now`.
-void append_at(test::log_fixture& f, const std::string& lead, payload p, millis now) {
-  f.append(lead, {std::move(p)}, now, now);
-}
+/// A stats projection on a real log's `stats` family, fed events directly as
+/// the runner would: one page, one batch, written, then committed().
+struct stats_under_test {
+  test::log_fixture lf;
+  stats_projection proj;
 
-std::unique_ptr<stats_store> applied(const std::vector<event>& events, stats_options o = {},
-                                     lead_state_loader loader = {}) {
-  auto s = std::make_unique<stats_store>(o, std::move(loader));
+  explicit stats_under_test(stats_options o = {}, lead_state_loader loader = {})
+      : proj(*lf.log, std::move(o), std::move(loader)) {}
+
+  /// apply() of one page into a batch; the batch is written only when `write`.
+  status apply(const std::vector<event>& events, bool write = true) {
+    std::vector<storage::stored_event> page;
+    for (const auto& e : events) {
+      storage::stored_event se;
+      se.ev = e;
+      page.push_back(std::move(se));
+    }
+    rocksdb::WriteBatch batch;
+    if (auto s = proj.apply(page, batch); !s) {
+      INFO(s.err().message);
+      return s;
+    }
+    if (!write) return ok();
+    auto st = lf.log->raw_rocksdb()->Write(rocksdb::WriteOptions(), &batch);
+    if (!st.ok()) return error{errc::storage_failure, st.ToString()};
+    proj.committed();
+    return ok();
+  }
+  stats_report report(millis window, millis now) const {
+    auto r = proj.report(window, now);
+    if (!r) FAIL(r.err().message);
+    return *r;
+  }
+  stats_counters counters() const {
+    auto c = proj.counters();
+    REQUIRE(c);
+    return *c;
+  }
+};
+
+std::unique_ptr<stats_under_test> applied(const std::vector<event>& events, stats_options o = {},
+                                          lead_state_loader loader = {}) {
+  auto s = std::make_unique<stats_under_test>(std::move(o), std::move(loader));
   REQUIRE(s->apply(events).ok());
   return s;
 }
@@ -71,7 +109,7 @@ TEST_CASE("stats: success rate counts final outcomes only; retries are not failu
       .add("b", t0 + 9 * sec, final_failure("not_found"));
   b.signup("c", t0).add("c", t0 + 2 * sec, sample_failure(true, 1, "timeout"));  // still retrying
   b.signup("d", t0).add("d", t0 + 3 * sec, sample_enriched());
-  stats_store s(stats_options{});
+  stats_under_test s;
   REQUIRE(s.apply(b.events).ok());
   auto r = s.report(hour, t0 + minute);
   CHECK(r.succeeded == 2);
@@ -93,7 +131,7 @@ TEST_CASE("stats: success rate counts final outcomes only; retries are not failu
   SECTION("a failed lead retried by an admin and then enriched counts as a success") {
     log_builder more = b;
     more.add("b", t0 + 20 * sec, sample_enriched());
-    stats_store s2(stats_options{});
+    stats_under_test s2;
     REQUIRE(s2.apply(more.events).ok());
     auto r2 = s2.report(hour, t0 + minute);
     CHECK(r2.succeeded == 3);
@@ -152,14 +190,14 @@ TEST_CASE("stats: processing time runs from signup recorded_at to the first fina
 
   auto c = applied(b.events)->counters();
   CHECK(c.processing_count == 4);
-  CHECK(c.processing_sum_s == Approx(18.8));
+  CHECK(c.processing_sum_s() == Approx(18.8));
   CHECK(c.processing_buckets[0] == 0);                       // <= 0.05 s
   CHECK(c.processing_buckets[2] == 0);                       // <= 0.25 s
   CHECK(c.processing_buckets[3] == 2);                       // <= 0.5 s: 0.3 and 0.5
   CHECK(c.processing_buckets.back() == 4);
 }
 
-TEST_CASE("stats: processing percentiles are nearest-rank and exact", "[ops]") {
+TEST_CASE("stats: processing percentiles are nearest-rank, to three significant digits", "[ops]") {
   log_builder b;
   for (int i = 1; i <= 100; ++i) {
     std::string lead = "l" + std::to_string(i);
@@ -170,9 +208,13 @@ TEST_CASE("stats: processing percentiles are nearest-rank and exact", "[ops]") {
   CHECK(*r.processing_p50_ms == 50000);
   CHECK(*r.processing_p95_ms == 95000);
   CHECK(*r.processing_p99_ms == 99000);
-  // Only leads that became final in the window: the last 30 s hold leads 71..100.
+  // Only leads that became final in the window, counted to the minute: the
+  // window of 30 s up to t0 + 100 s starts in the minute from t0 + 60 s, which
+  // it takes whole: leads 60..100.
   auto recent = applied(b.events)->report(30 * sec, t0 + 100 * sec);
-  CHECK(*recent.processing_p50_ms == 85000);
+  CHECK(*recent.processing_p50_ms == 80000);
+  // A full minute later than all of them: none.
+  CHECK_FALSE(applied(b.events)->report(minute, t0 + 3 * minute).processing_p50_ms);
 }
 
 TEST_CASE("stats: coverage is the share of complete leads and the mean, erased leads aside", "[ops]") {
@@ -240,7 +282,12 @@ TEST_CASE("stats: a bounded cache re-folds evicted leads through the loader, sam
   };
   stats_options small;
   small.state_cache = 4;
-  auto bounded = applied(b.events, small, loader);
+  // Pages of 10 events, as the runner applies them: a page's states stay, the cache is small.
+  auto bounded = std::make_unique<stats_under_test>(small, loader);
+  for (size_t i = 0; i < b.events.size(); i += 10)
+    REQUIRE(bounded->apply(std::vector<event>(b.events.begin() + static_cast<std::ptrdiff_t>(i),
+                                              b.events.begin() + static_cast<std::ptrdiff_t>(std::min(i + 10, b.events.size()))))
+                .ok());
   auto unbounded = applied(b.events);
   CHECK(loads > 0);
   auto x = bounded->report(hour, t0 + 5 * minute), y = unbounded->report(hour, t0 + 5 * minute);
@@ -260,25 +307,71 @@ TEST_CASE("stats: a bounded cache re-folds evicted leads through the loader, sam
       if (fail) return error{errc::storage_failure, "disk"};
       return loader(lead, before);
     };
-    stats_store s(small, flaky);
-    CHECK_FALSE(s.apply(b.events).ok());
-    const auto stuck = s.position();
-    CHECK(stuck < b.events.size());
+    stats_under_test s(small, flaky);
+    // The signups and qualifications: one page, no load (a page's states are kept).
+    REQUIRE(s.apply(std::vector<event>(b.events.begin(), b.events.begin() + 100)).ok());
+    const std::vector<event> rest(b.events.begin() + 100, b.events.end());
+    CHECK_FALSE(s.apply(rest).ok());
+    CHECK(s.counters().position == 100);  // nothing of the failed page
     fail = false;
-    CHECK(s.apply(b.events).ok());
-    CHECK(s.position() == b.events.size());
+    CHECK(s.apply(rest).ok());
+    CHECK(s.counters().position == b.events.size());
     CHECK(s.report(hour, t0 + 5 * minute).failed == y.failed);
   }
 }
 
-TEST_CASE("stats: events at or below the position are skipped (idempotent replay)", "[ops]") {
+TEST_CASE("stats: a page whose batch was never written, applied again, counts once", "[ops]") {
   log_builder b;
   b.signup("a", t0).add("a", t0 + sec, sample_enriched());
-  stats_store s;
-  REQUIRE(s.apply(b.events).ok());
-  REQUIRE(s.apply(b.events).ok());
+  stats_under_test s;
+  REQUIRE(s.apply({b.events[0]}).ok());
+  const std::vector<event> page(b.events.begin() + 1, b.events.end());
+  REQUIRE(s.apply(page, /*write=*/false).ok());  // the write failed (or the process died)
+  REQUIRE(s.apply(page).ok());                    // the runner applies the page again
   CHECK(s.counters().signups_total == 1);
   CHECK(s.counters().enrichment_succeeded_total == 1);
+  CHECK(s.counters().leads == 1);
+  CHECK(s.report(hour, t0 + minute).succeeded == 1);
+}
+
+TEST_CASE("stats: processing bins keep three significant digits", "[ops]") {
+  for (int64_t v : std::vector<int64_t>{0, 1, 999, 1000, 1234, 50000, 99999, 3'600'000, 86'400'000'000LL}) {
+    const int64_t floor = processing_bin_floor(processing_bin(v));
+    CHECK(floor <= v);
+    CHECK(static_cast<double>(v - floor) <= static_cast<double>(v) / 100.0);
+  }
+  CHECK(processing_bin_floor(processing_bin(1234)) == 1230);
+  CHECK(processing_bin(999) < processing_bin(1000));
+  CHECK(processing_bin(99999) < processing_bin(100000));
+}
+
+TEST_CASE("stats: the series sums the buckets per step", "[ops]") {
+  log_builder b;
+  b.signup("a", t0).add("a", t0 + 2 * sec, sample_enriched());
+  b.signup("b", t0 + hour + minute).add("b", t0 + hour + 2 * minute, final_failure("not_found"));
+  b.signup("c", t0 + hour + minute);
+  auto s = applied(b.events);
+  auto series = s->proj.series(3 * hour, hour, t0 + 2 * hour + 5 * minute);
+  REQUIRE(series);
+  CHECK(series->step_ms == hour);
+  REQUIRE(series->points.size() == 3);
+  CHECK(series->points[0].at == t0);
+  CHECK(series->points[0].signups == 1);
+  CHECK(series->points[0].enrichment_succeeded == 1);
+  CHECK(series->points[0].processing_ms_p95 == 2000);
+  CHECK(series->points[1].at == t0 + hour);
+  CHECK(series->points[1].signups == 2);
+  CHECK(series->points[1].enrichment_failed == 1);
+  CHECK(series->points[1].contacts == 0);
+  CHECK(series->points[2].signups == 0);
+  CHECK_FALSE(series->points[2].processing_ms_p95);
+  CHECK_FALSE(s->proj.series(3 * hour, 30 * sec, t0));  // not whole minutes
+  CHECK_FALSE(s->proj.series(2000 * minute, minute, t0));  // too many points
+  // A step of 5 minutes sums minute buckets.
+  auto fine = s->proj.series(10 * minute, 5 * minute, t0 + 9 * minute);
+  REQUIRE(fine);
+  REQUIRE(fine->points.size() == 2);
+  CHECK(fine->points[0].signups == 1);
 }
 
 TEST_CASE("stats: window parsing", "[ops]") {
@@ -292,131 +385,3 @@ TEST_CASE("stats: window parsing", "[ops]") {
     CHECK_FALSE(parse_window(junk));
 }
 
-TEST_CASE("stats: the follower applies a real log and answers min_position waits", "[ops]") {
-  test::log_fixture lf;
-  auto& log = *lf.log;
-  auto append = [&](const std::string& lead, payload p, millis now) { append_at(lf, lead, std::move(p), now); };
-  append("u-1", sample_signup(), t0);
-  append("u-1", sample_qualified(), t0 + 100);
-  append("u-2", sample_signup(), t0 + 200);
-
-  stats_store store(stats_options{}, log_state_loader(log));
-  stats_follower follower(log, store, std::chrono::milliseconds(5));
-  follower.start();
-  std::promise<bool> reached;
-  store.when_reached(3, t0 * 2, [&](bool ok) { reached.set_value(ok); });
-  auto f = reached.get_future();
-  REQUIRE(f.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
-  CHECK(f.get());
-  // u-1 was evicted? No: a cache miss goes through the log loader either way.
-  append("u-1", sample_enriched(), t0 + 5 * sec);
-  std::promise<bool> later;
-  store.when_reached(4, t0 * 2, [&](bool ok) { later.set_value(ok); });
-  auto g = later.get_future();
-  REQUIRE(g.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
-  CHECK(g.get());
-  auto r = store.report(hour, t0 + minute);
-  CHECK(r.signups_total == 2);
-  CHECK(r.succeeded == 1);
-  REQUIRE(r.processing_p50_ms);
-  CHECK(*r.processing_p50_ms == 5000);
-
-  std::promise<bool> never;
-  store.when_reached(100, 0, [&](bool ok) { never.set_value(ok); });  // deadline passed: answered false
-  auto h = never.get_future();
-  REQUIRE(h.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
-  CHECK_FALSE(h.get());
-  follower.stop();
-}
-
-namespace {
-
-/// Every figure of a report (and the cumulative counters) as one comparable text.
-std::string figures(const stats_store& s, millis window, millis now) {
-  auto r = s.report(window, now);
-  auto c = s.counters();
-  std::string out;
-  auto num = [&](const char* name, double v) { out += std::string(name) + "=" + std::to_string(v) + " "; };
-  auto opt = [&](const char* name, auto v) { out += std::string(name) + "=" + (v ? std::to_string(*v) : "null") + " "; };
-  num("signups", r.signups_total);
-  num("in_window", r.signups_in_window);
-  opt("success", r.success_rate);
-  num("succeeded", r.succeeded);
-  num("failed", r.failed);
-  num("retrying", r.retrying);
-  for (const auto& [cls, n] : r.failures_by_class) num(cls.c_str(), n);
-  opt("complete", r.coverage_complete_ratio);
-  opt("coverage", r.coverage_mean);
-  opt("mean", r.processing_mean_ms);
-  opt("p50", r.processing_p50_ms);
-  opt("p95", r.processing_p95_ms);
-  opt("p99", r.processing_p99_ms);
-  num("sdr", r.queue_sdr);
-  num("ldr", r.queue_ldr);
-  num("position", r.position);
-  num("ok_total", c.enrichment_succeeded_total);
-  num("failed_total", c.enrichment_failed_total);
-  for (const auto& [k, n] : c.failed_attempts_total) num((k.first + (k.second ? "/final" : "/retry")).c_str(), n);
-  for (auto n : c.leads_by_status) num("status", n);
-  num("pending", c.enrichment_pending);
-  num("coverage_leads", c.coverage_leads);
-  num("coverage_sum", c.coverage_sum);
-  for (auto n : c.processing_buckets) num("bucket", n);
-  num("processing_sum", c.processing_sum_s);
-  num("leads", c.leads);
-  return out;
-}
-
-} // namespace
-
-TEST_CASE("stats: the start-up load, lead by lead, gives the figures of following the log in global order",
-          "[ops]") {
-  test::log_fixture lf;
-  auto& log = *lf.log;
-  // Many leads whose events interleave in the global log: signups, retries,
-  // enrichments, final failures of several classes, erasures.
-  auto append = [&](const std::string& lead, payload p, millis now) { append_at(lf, lead, std::move(p), now); };
-  const int n = 300;
-  for (int i = 0; i < n; ++i) append("s-" + std::to_string(i), sample_signup(i % 4 != 0), t0 + i * sec);
-  for (int i = 0; i < n; ++i) append("s-" + std::to_string(i), sample_qualified(i % 9 == 0 ? outcome::disqualified : outcome::qualified), t0 + (n + i) * sec);
-  for (int i = 0; i < n; i += 2) {
-    const std::string lead = "s-" + std::to_string(i);
-    if (i % 6 == 0) append(lead, sample_failure(true, 1), t0 + (2 * n + i) * sec);
-    if (i % 10 == 0) append(lead, final_failure(i % 20 == 0 ? "not_found" : "invalid_response"), t0 + (3 * n + i) * sec);
-    else append(lead, sample_enriched(1000 * i), t0 + (3 * n + i) * sec);
-    if (i % 14 == 0) append(lead, erased{"request", "dpo"}, t0 + (4 * n + i) * sec);
-  }
-
-  // The global-order follow, with a tiny state cache so leads are evicted and re-folded.
-  stats_options small;
-  small.state_cache = 4;
-  stats_store global(small, log_state_loader(log));
-  auto all = log.read_global(0, 100000, storage::event_log::hashes::skip);
-  REQUIRE(all);
-  std::vector<event> events;
-  for (auto& se : *all) events.push_back(se.ev);
-  REQUIRE(global.apply(events).ok());
-
-  // A follower on an empty store loads lead by lead, then follows.
-  stats_store loaded(small, log_state_loader(log));
-  stats_follower follower(log, loaded, std::chrono::milliseconds(5));
-  follower.start();
-  std::promise<bool> reached;
-  loaded.when_reached(log.last_position(), t0 * 2, [&](bool ok) { reached.set_value(ok); });
-  auto f = reached.get_future();
-  REQUIRE(f.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
-  CHECK(f.get());
-  for (millis window : {minute, hour, 24 * hour})
-    CHECK(figures(loaded, window, t0 + 5 * n * sec) == figures(global, window, t0 + 5 * n * sec));
-
-  // And it follows what comes after, as the global-order store does.
-  append("s-1", sample_enriched(77), t0 + 6 * n * sec);
-  auto more = log.read_global(log.last_position() - 1, 10, storage::event_log::hashes::skip);
-  REQUIRE(more);
-  REQUIRE(global.apply(std::vector<event>{more->at(0).ev}).ok());
-  std::promise<bool> later;
-  loaded.when_reached(log.last_position(), t0 * 2, [&](bool ok) { later.set_value(ok); });
-  auto g = later.get_future();
-  REQUIRE(g.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
-  CHECK(figures(loaded, hour, t0 + 6 * n * sec) == figures(global, hour, t0 + 6 * n * sec));
-}
