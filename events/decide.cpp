@@ -150,6 +150,11 @@ result<decision> decide_owed(const lead_state& s, const decide_context& ctx) {
     if (f.what == follow_up::kind::qualify)
       return one_own_event(s, ctx, "qual:", qualify(s.contact, o.qualification, o.disposable_domains));
     const enrich_call call{f.network, f.handle, f.attempt, false};
+    // No provider and a refresh due: nothing to record. A failed refresh keeps
+    // the earlier data and leaves the refresh due, so recording provider_disabled
+    // here appended another one after every append, without end (seen with
+    // claim_bench's leads, enriched over 30 days ago, once a claim woke them).
+    if (!o.has_provider && f.refresh) continue;
     if (!o.has_provider) return one_own_event(s, ctx, "enf:", disabled_outcome(call));
     d.calls.push_back(call);
   }
