@@ -147,13 +147,13 @@ void append(lead_self* self, lead_env* env, std::vector<event> events, std::shar
   req->new_key = st.key_is_new;
   req->events = std::move(events);
   // What the lead will owe after these events goes into the same write, so a
-  // crash can never lose a scheduled retry (the scheduler reads it back).
-  if (env->rules.follow_ups) {
-    lead_state next = st.model;
-    for (const event& ev : req->events) evolve(next, ev);
-    req->update_work = true;
-    req->work_due = next_due(next, env->rules.react);
-  }
+  // crash can never lose a scheduled retry or a claim's lapse (the scheduler
+  // reads it back at start). Without follow-ups only the claim's lapse is owed.
+  lead_state next = st.model;
+  for (const event& ev : req->events) evolve(next, ev);
+  req->work_due = env->rules.follow_ups ? next_due(next, env->rules.react) : claim_lapse(next);
+  // (without follow-ups, an import's appends write no work entry unless a claim was or is owed)
+  req->update_work = env->rules.follow_ups || req->work_due || claim_lapse(st.model);
   // await: the lead takes no other message until its write is answered, so
   // its version never races ahead of the log.
   self->request(env->journal, env->journal_timeout, append_atom::value, journal_request{std::move(req)})
@@ -311,6 +311,24 @@ void on_retry(lead_self* self, lead_env* env, retry_msg& m) {
   reply(m.done, o);
 }
 
+/// A claim, release or contact: decided, appended, and answered with the
+/// lead's state after it (a claim by the owner again: the state as it is).
+void on_work(lead_self* self, lead_env* env, work_msg& m) {
+  auto done = m.done;
+  auto fail = std::make_shared<append_callback>(
+      [done](append_outcome o) { (*done)(work_outcome{std::move(o), std::nullopt}); });
+  if (!begin(self, env, fail)) return;
+  auto& st = self->state;
+  auto d = std::visit([&](const auto& c) { return decide(st.model, command{c}, context(env)); }, m.cmd);
+  if (!d) return reply(fail, failure(d.err()));
+  if (d->duplicate || d->to_append.empty()) return (*done)(work_outcome{answer_of(*d), st.model});
+  auto answered = std::make_shared<append_callback>([self, done](append_outcome o) {
+    if (o.code != errc::success) return (*done)(work_outcome{std::move(o), std::nullopt});
+    (*done)(work_outcome{std::move(o), self->state.model});
+  });
+  carry_out(self, env, std::move(*d), answered);
+}
+
 } // namespace
 
 caf::behavior lead_actor(lead_self* self, std::string lead_id, lead_env* env, caf::actor registry) {
@@ -323,6 +341,7 @@ caf::behavior lead_actor(lead_self* self, std::string lead_id, lead_env* env, ca
       [=](result_atom, enrich_result& r) { on_enrich_result(self, env, r); },
       [=](wake_atom, wake_msg&) { on_wake(self, env); },
       [=](retry_atom, retry_msg& m) { on_retry(self, env, m); },
+      [=](work_atom, work_msg& m) { on_work(self, env, m); },
       [=](stop_atom) {
         self->send(registry, stopped_atom::value, self->state.lead_id);
         self->quit();

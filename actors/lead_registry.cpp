@@ -22,7 +22,7 @@
 namespace leadbase::actors {
 namespace {
 
-using routed = std::variant<append_msg, erase_msg, enrich_result, wake_msg, retry_msg>;
+using routed = std::variant<append_msg, erase_msg, enrich_result, wake_msg, retry_msg, work_msg>;
 
 struct registry_state {
   struct entry {
@@ -56,6 +56,7 @@ void deliver(const caf::actor& target, routed&& m) {
         else if constexpr (std::is_same_v<T, erase_msg>) caf::anon_send(target, erase_atom::value, std::move(x));
         else if constexpr (std::is_same_v<T, enrich_result>) caf::anon_send(target, result_atom::value, std::move(x));
         else if constexpr (std::is_same_v<T, wake_msg>) caf::anon_send(target, wake_atom::value, std::move(x));
+        else if constexpr (std::is_same_v<T, work_msg>) caf::anon_send(target, work_atom::value, std::move(x));
         else caf::anon_send(target, retry_atom::value, std::move(x));
       },
       std::move(m));
@@ -163,6 +164,10 @@ registry_actor::behavior_type registry(registry_self self, lead_env* env, size_t
         route(self, lead_id, std::move(m));
       },
       [=](retry_atom, retry_msg& m) {
+        std::string lead_id = m.lead_id;
+        route(self, lead_id, std::move(m));
+      },
+      [=](work_atom, work_msg& m) {
         std::string lead_id = m.lead_id;
         route(self, lead_id, std::move(m));
       },

@@ -12,6 +12,7 @@
 #include <vector>
 #include <memory>
 #include <string>
+#include <variant>
 
 #include "events/decide.hpp"
 #include "events/errc.hpp"
@@ -28,6 +29,18 @@ struct append_outcome {
 };
 
 using append_callback = std::function<void(append_outcome)>;
+
+/// A person's work on one lead (DOMAIN.md "Working the leads").
+using work_command = std::variant<claim, release, log_contact>;
+
+/// The answer to a work command: the append's outcome and, on success, the
+/// lead's state after it (what the view of the answer shows, without waiting
+/// for the projection).
+struct work_outcome {
+  append_outcome result;
+  std::optional<lead_state> state;
+};
+using work_callback = std::function<void(work_outcome)>;
 
 /// Figures the journal keeps, for /metrics and the benchmarks. Read with relaxed loads.
 struct journal_stats {
@@ -74,6 +87,15 @@ class lead_service {
 
   /// Asks the lead for a new enrichment attempt now.
   virtual void retry_enrichment(std::string lead_id, append_callback done) = 0;
+
+  /// A claim, release or contact for `lead_id`, decided by the lead (events/decide.hpp).
+  /// `done` is called exactly once, on some other thread, after the event is
+  /// durable or the command was refused. The default refuses (for test doubles).
+  virtual void work(std::string lead_id, work_command cmd, work_callback done) {
+    (void)lead_id;
+    (void)cmd;
+    done(work_outcome{append_outcome{errc::internal, "work is not supported here", false, 0, 0}, std::nullopt});
+  }
 
   /// Appends currently waiting for the journal (for backpressure and metrics).
   virtual size_t in_flight() const = 0;

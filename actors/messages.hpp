@@ -63,6 +63,13 @@ struct retry_msg {
   std::shared_ptr<append_callback> done;
 };
 
+/// A claim, release or contact routed to a lead.
+struct work_msg {
+  std::string lead_id;
+  work_command cmd;
+  std::shared_ptr<work_callback> done;
+};
+
 /// A lead's request to the journal, and the journal's answer.
 struct journal_request {
   std::shared_ptr<storage::append_request> request;
@@ -85,6 +92,7 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(leadbase::actors::enrich_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(leadbase::actors::enrich_result)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(leadbase::actors::wake_msg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(leadbase::actors::retry_msg)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(leadbase::actors::work_msg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(leadbase::actors::journal_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(leadbase::actors::journal_reply)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(leadbase::actors::fetched_msg)
@@ -107,5 +115,6 @@ using result_atom = caf::atom_constant<caf::atom("enriched")>;
 using wake_atom = caf::atom_constant<caf::atom("wake")>;
 using schedule_atom = caf::atom_constant<caf::atom("schedule")>;
 using purge_atom = caf::atom_constant<caf::atom("purge")>;
+using work_atom = caf::atom_constant<caf::atom("work")>;
 
 } // namespace leadbase::actors

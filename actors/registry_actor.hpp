@@ -22,6 +22,8 @@ using registry_actor = caf::typed_actor<
     caf::reacts_to<wake_atom, wake_msg>,
     /// A manual enrichment retry for a lead (the facade).
     caf::reacts_to<retry_atom, retry_msg>,
+    /// A claim, release or contact for a lead (the facade); answered through its callback.
+    caf::reacts_to<work_atom, work_msg>,
     /// A lead actor idle after handling this many routed messages; passivated
     /// when nothing routed to it since is still on its way.
     caf::reacts_to<idle_atom, std::string, uint64_t>,

@@ -52,6 +52,7 @@ class caf_lead_service final : public lead_service {
     env_.rules.qualification = opts.qualification;
     env_.rules.disposable_domains = std::move(disposable);
     env_.rules.react.refresh_days = opts.refresh_days;
+    env_.rules.claim_ttl_ms = opts.claim_ttl_ms;
     env_.rules.retry = opts.discovery.retry;
     eraser_ = spawn_eraser(sys_, log);
     env_.journal = spawn_journal(sys_, log, opts.max_batch, stats_, eraser_, opts.journal_timeout);
@@ -106,6 +107,20 @@ class caf_lead_service final : public lead_service {
     auto cb = admit(std::move(done));
     if (!cb) return;
     caf::anon_send(registry_, retry_atom::value, retry_msg{std::move(lead_id), std::move(cb)});
+  }
+
+  void work(std::string lead_id, work_command cmd, work_callback done) override {
+    // Admitted like an append (it is one); `done` hears the state as well.
+    auto state = std::make_shared<std::optional<lead_state>>();
+    auto cb = admit([state, done = std::move(done)](append_outcome o) {
+      done(work_outcome{std::move(o), std::move(*state)});
+    });
+    if (!cb) return;
+    auto answer = std::make_shared<work_callback>([state, cb](work_outcome o) {
+      *state = std::move(o.state);
+      (*cb)(std::move(o.result));
+    });
+    caf::anon_send(registry_, work_atom::value, work_msg{std::move(lead_id), std::move(cmd), std::move(answer)});
   }
 
   std::vector<provider_status> providers() const override {
@@ -185,13 +200,12 @@ result<std::unique_ptr<lead_service>> start_lead_service(storage::event_log& log
     if (!p) return p.err();
     providers.push_back({std::move(*p), opts.discovery.youtube->max_in_flight, opts.provider_queue});
   }
-  // Owed work that cannot be read would be retried never: refuse to start.
-  std::vector<storage::work_entry> owed;
-  if (opts.follow_ups) {
-    auto work = log.scan_work();
-    if (!work) return error{work.err().code, "cannot read owed work (due enrichments and retries): " + work.err().message};
-    owed = std::move(*work);
-  }
+  // Owed work that cannot be read would be done never: refuse to start. The
+  // claims' lapses are owed with or without follow-ups.
+  auto work = log.scan_work();
+  if (!work)
+    return error{work.err().code, "cannot read owed work (due enrichments, retries, claim lapses): " + work.err().message};
+  std::vector<storage::work_entry> owed = std::move(*work);
   return std::unique_ptr<lead_service>(std::make_unique<caf_lead_service>(
       log, opts, std::move(*disposable), std::move(providers), std::move(owed), read_side));
 }

@@ -27,6 +27,7 @@ struct service_options {
   qualification_options qualification;
   discovery::options discovery;   // providers whose section is absent are off
   uint32_t refresh_days = 30;
+  millis claim_ttl_ms = 24LL * 60 * 60 * 1000;  // work.claim_ttl_hours
   size_t provider_queue = 10000;  // requests waiting for a provider call slot before `busy`
 };
 

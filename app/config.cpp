@@ -357,6 +357,17 @@ void read_extras(reader& r, const toml::table& root, config& cfg) {
     r.string(*t, "backup", "dir", cfg.backup.dir, true);
     r.integer(*t, "backup", "keep", cfg.backup.keep, 1, 1000);
   }
+  if (const toml::table* t = r.table(root, "", "work")) {
+    r.only(*t, "work", {"claim_ttl_hours"});
+    double hours = cfg.work.claim_ttl_hours;
+    if (r.number(*t, "work", "claim_ttl_hours", hours)) {
+      // At least a millisecond's worth, at most ten years.
+      if (!(hours * 3600000.0 >= 1.0 && hours <= 87600.0))
+        r.fail("work.claim_ttl_hours", "must be in (0, 87600], got " + format_number(hours));
+      else
+        cfg.work.claim_ttl_hours = hours;
+    }
+  }
 }
 
 /// A file named by a key must be a regular file of at most `max_bytes`: a
@@ -428,7 +439,7 @@ result<config> parse_recording(std::string_view toml_text, std::string_view sour
   reader r;
   r.record_keys(seen_keys);
   r.only(root, "", {"data_dir", "listen", "auth", "durability", "discovery", "qualification",
-                    "priority", "actors", "limits", "storage", "log", "journal", "backup"});
+                    "priority", "actors", "limits", "storage", "log", "journal", "backup", "work"});
   r.string(root, "", "data_dir", cfg.data_dir, true);
   read_listen(r, root, cfg);
   read_auth(r, root, cfg);

@@ -31,7 +31,7 @@
 namespace leadbase {
 
 /// The scopes a bearer token may carry ([auth] tokens = [{ scopes = [...] }]).
-inline constexpr std::array<std::string_view, 5> known_scopes{"ingest", "read", "audit", "admin",
+inline constexpr std::array<std::string_view, 6> known_scopes{"ingest", "read", "work", "audit", "admin",
                                                               "metrics"};
 
 /// The log levels accepted by [log] level (spdlog's names).
@@ -85,6 +85,11 @@ struct backup_options {
   uint32_t keep = 7;              // newest verified backups kept; older ones pruned after a new one verified
 };
 
+/// [work] — working the leads (DOMAIN.md "Working the leads").
+struct work_options {
+  double claim_ttl_hours = 24;  // a claim with no contact by its owner lapses after this (fractional allowed)
+};
+
 /// Everything in the configuration file, with its defaults.
 struct config {
   std::string data_dir = "./data";
@@ -101,6 +106,7 @@ struct config {
   log_options log;                         // [log]
   journal_options journal;                 // [journal]
   backup_options backup;                   // [backup]
+  work_options work;                       // [work]
 };
 
 /// Looks up an environment variable; returns nullptr when unset.

@@ -22,14 +22,17 @@ data_dir = "./data"               # the event log, projections and snapshots
 listen   = "127.0.0.1:8080"       # HOST:PORT, or [IPV6]:PORT such as "[::1]:8080"
 
 [auth]
-# Bearer tokens; scopes: ingest, read, audit, admin, metrics.
+# Bearer tokens; scopes: ingest, read, work, audit, admin, metrics. The token's
+# name is the acting person of the work endpoints (claims, contacts).
 # DEVELOPMENT ONLY: these tokens are public. Never use them in production;
 # generate long random ones (e.g. `openssl rand -hex 32`).
 tokens = [
   { name = "platform", token = "dev-platform-token-0001", scopes = ["ingest"] },
   { name = "sdr-team", token = "dev-sdr-token-0001",      scopes = ["read"] },
   { name = "auditor",  token = "dev-auditor-token-0001",  scopes = ["read", "audit"] },
-  { name = "admin",    token = "dev-admin-token-0001",    scopes = ["admin", "read", "audit", "metrics"] },
+  { name = "admin",    token = "dev-admin-token-0001",    scopes = ["admin", "read", "audit", "metrics", "work"] },
+  { name = "ana",      token = "dev-ana-token-0001",      scopes = ["read", "work"] },
+  { name = "bia",      token = "dev-bia-token-0001",      scopes = ["read", "work"] },
 ]
 
 [durability]
@@ -97,6 +100,9 @@ max_batch = 4096                  # events per synced write batch at most
 [backup]                          # online backups: POST /v1/admin/backups
 dir  = "./backups"                # one sub-directory per backup
 keep = 7                          # newest verified backups kept; older ones pruned after a new one verified
+
+[work]                            # working the leads (claims, contacts)
+claim_ttl_hours = 24              # a claim with no contact by its owner lapses after this (may be fractional)
 )toml";
 }
 

@@ -12,6 +12,7 @@ actors::service_options service_options_from(const config& cfg) {
   so.qualification = cfg.qualification;
   so.discovery = cfg.discovery;
   so.refresh_days = cfg.priority.refresh_days;
+  so.claim_ttl_ms = static_cast<millis>(cfg.work.claim_ttl_hours * 3600000.0);
   return so;
 }
 

@@ -21,6 +21,8 @@ personal_fields personal_of(const event& ev) {
     p.handle = e->handle;
   } else if (auto* f = std::get_if<enrichment_failed>(&ev.data)) {
     p.handle = f->handle;
+  } else if (auto* c = std::get_if<contact_logged>(&ev.data)) {
+    p.note = c->note;
   }
   return p;
 }
@@ -38,6 +40,8 @@ void restore_personal(event& ev, const personal_fields& p) {
     e->handle = p.handle;
   } else if (auto* f = std::get_if<enrichment_failed>(&ev.data)) {
     f->handle = p.handle;
+  } else if (auto* c = std::get_if<contact_logged>(&ev.data)) {
+    c->note = p.note;
   }
 }
 
@@ -58,8 +62,9 @@ std::string encode_personal(const personal_fields& p) {
   flatbuffers::FlatBufferBuilder b(256);
   auto email = opt_string(b, p.email), name = opt_string(b, p.name), phone = opt_string(b, p.phone),
        document = opt_string(b, p.document), instagram = opt_string(b, p.instagram),
-       youtube = opt_string(b, p.youtube), tiktok = opt_string(b, p.tiktok), handle = opt_string(b, p.handle);
-  b.Finish(fb::CreatePersonal(b, email, name, phone, document, instagram, youtube, tiktok, handle));
+       youtube = opt_string(b, p.youtube), tiktok = opt_string(b, p.tiktok), handle = opt_string(b, p.handle),
+       note = opt_string(b, p.note);
+  b.Finish(fb::CreatePersonal(b, email, name, phone, document, instagram, youtube, tiktok, handle, note));
   return finish(b);
 }
 
@@ -70,7 +75,8 @@ result<personal_fields> decode_personal(std::string_view bytes) {
   if (!v.VerifyBuffer<fb::Personal>(nullptr)) return error{errc::corrupt_data, "personal data fails verification"};
   auto* p = flatbuffers::GetRoot<fb::Personal>(bytes.data());
   return personal_fields{str(p->email()),     str(p->name()),    str(p->phone()),  str(p->document()),
-                         str(p->instagram()), str(p->youtube()), str(p->tiktok()), str(p->handle())};
+                         str(p->instagram()), str(p->youtube()), str(p->tiktok()), str(p->handle()),
+                         str(p->note())};
 }
 
 std::string encode_event(const event& ev, std::string_view sealed) {
@@ -145,6 +151,31 @@ std::string encode_event(const event& ev, std::string_view sealed) {
           auto reason = opt_string(b, p.reason), by = opt_string(b, p.requested_by);
           type = fb::Payload::Erased;
           body = fb::CreateErased(b, reason, by).Union();
+        } else if constexpr (std::is_same_v<T, assigned>) {
+          auto owner = opt_string(b, p.owner), by = opt_string(b, p.by), how = b.CreateString(to_string(p.how));
+          fb::AssignedBuilder ab(b);
+          ab.add_owner(owner);
+          ab.add_by(by);
+          ab.add_how(how);
+          if (p.expires_at) ab.add_expires_at_ms(*p.expires_at);
+          type = fb::Payload::Assigned;
+          body = ab.Finish().Union();
+        } else if constexpr (std::is_same_v<T, released>) {
+          auto owner = opt_string(b, p.owner), by = opt_string(b, p.by), why = b.CreateString(to_string(p.reason));
+          type = fb::Payload::Released;
+          body = fb::CreateReleased(b, owner, by, why).Union();
+        } else if constexpr (std::is_same_v<T, contact_logged>) {
+          auto by = opt_string(b, p.by), channel = b.CreateString(to_string(p.channel)),
+               outcome_name = b.CreateString(to_string(p.result));
+          fb::ContactLoggedBuilder cb(b);
+          cb.add_by(by);
+          cb.add_channel(channel);
+          cb.add_outcome(outcome_name);
+          cb.add_contacted_at_ms(p.contacted_at);
+          cb.add_has_note(p.has_note());
+          if (p.claim_expires_at) cb.add_claim_expires_at_ms(*p.claim_expires_at);
+          type = fb::Payload::ContactLogged;
+          body = cb.Finish().Union();
         } else {
           type = fb::Payload::NONE;  // unknown events are never re-encoded
         }
@@ -190,7 +221,7 @@ result<decoded_event> decode_event(std::string_view given) {
   // every writer stores the table, so such a record is damaged (found by
   // fuzz/event_codec_fuzz.cpp: reading it dereferenced a null table).
   const auto type = e->payload_type();
-  if (type >= fb::Payload::SignedUp && type <= fb::Payload::Erased && e->payload() == nullptr)
+  if (type >= fb::Payload::SignedUp && type <= fb::Payload::ContactLogged && e->payload() == nullptr)
     return error{errc::corrupt_data, "stored event has a payload type but no payload"};
   switch (type) {
     case fb::Payload::SignedUp: {
@@ -253,6 +284,32 @@ result<decoded_event> decode_event(std::string_view given) {
     case fb::Payload::Erased: {
       auto* p = e->payload_as_Erased();
       out.ev.data = erased{str(p->reason()), str(p->requested_by())};
+      break;
+    }
+    case fb::Payload::Assigned: {
+      auto* p = e->payload_as_Assigned();
+      assigned a{str(p->owner()), str(p->by()), assign_how_from_string(str(p->how())).value_or(assign_how::claim),
+                 std::nullopt};
+      if (auto r = p->expires_at_ms()) a.expires_at = *r;
+      out.ev.data = std::move(a);
+      break;
+    }
+    case fb::Payload::Released: {
+      auto* p = e->payload_as_Released();
+      out.ev.data = released{str(p->owner()), str(p->by()),
+                             release_reason_from_string(str(p->reason())).value_or(release_reason::by_owner)};
+      break;
+    }
+    case fb::Payload::ContactLogged: {
+      auto* p = e->payload_as_ContactLogged();
+      contact_logged c;
+      c.by = str(p->by());
+      c.channel = contact_channel_from_string(str(p->channel())).value_or(contact_channel::other);
+      c.result = contact_outcome_from_string(str(p->outcome())).value_or(contact_outcome::no_answer);
+      c.contacted_at = p->contacted_at_ms();
+      c.had_note = p->has_note();
+      if (auto r = p->claim_expires_at_ms()) c.claim_expires_at = *r;
+      out.ev.data = std::move(c);
       break;
     }
     default:

@@ -14,9 +14,10 @@ namespace leadbase {
 
 struct personal_fields {
   std::string email, name, phone, document, instagram, youtube, tiktok, handle;
+  std::string note;  // a contact_logged's note
   bool empty() const {
     return email.empty() && name.empty() && phone.empty() && document.empty() && instagram.empty() &&
-           youtube.empty() && tiktok.empty() && handle.empty();
+           youtube.empty() && tiktok.empty() && handle.empty() && note.empty();
   }
 };
 

@@ -73,7 +73,43 @@ struct retry_now {};
 /// and when the scheduler wakes the lead.
 struct run_owed {};
 
+// -- working the lead (DOMAIN.md "Working the leads") -------------------------
+
+/// Who asks: the token's name, and whether it has the `admin` scope.
+struct acting_person {
+  std::string name;
+  bool admin = false;
+};
+
+/// POST /v1/leads/{id}/claim, or one candidate of POST /v1/queue/claim.
+struct claim {
+  acting_person by;
+  std::optional<lead_version> expected_version;
+  std::string correlation_id;
+};
+
+/// POST /v1/leads/{id}/release.
+struct release {
+  acting_person by;
+  std::string correlation_id;
+};
+
+/// POST /v1/leads/{id}/contacts.
+struct log_contact {
+  acting_person by;
+  contact_channel channel = contact_channel::phone;
+  contact_outcome result = contact_outcome::no_answer;
+  std::string note;                    // personal; empty = none
+  std::optional<millis> contacted_at;  // default: now
+  std::optional<lead_version> expected_version;
+  std::string correlation_id;
+};
+
+/// The clock: the claim may have lapsed (the scheduler's wake, run_owed, also
+/// checks this; the command lets a caller ask for it alone).
+struct expire_claim {};
+
 using command = std::variant<ingest, record_fetch, circuit_open, provider_busy, provider_disabled, erase, retry_now,
-                             run_owed>;
+                             run_owed, claim, release, log_contact, expire_claim>;
 
 } // namespace leadbase

@@ -130,9 +130,17 @@ decision one_own_event(const lead_state& state, const decide_context& ctx, const
 /// (the qualification's own append runs the rest); the Creator Discovery calls
 /// that are due, or with no provider at all the final provider_disabled answer;
 /// and a wake-up for what comes due later.
+result<decision> decide_expire(const lead_state& s, const expire_claim&, const decide_context& ctx);
+
 result<decision> decide_owed(const lead_state& s, const decide_context& ctx) {
   const decide_options& o = *ctx.options;
   decision d;
+  // A lapsed claim first (whatever follow_ups says: it is the SDRs' work, not
+  // Creator Discovery's); the release's own append runs the rest.
+  if (auto lapse = claim_lapse(s)) {
+    if (*lapse <= ctx.now) return decide_expire(s, expire_claim{}, ctx);
+    d.wake_at = *lapse;
+  }
   if (!o.follow_ups) return d;
   for (const follow_up& f : pending(s, o.react)) {
     if (f.due > ctx.now) {
@@ -142,6 +150,11 @@ result<decision> decide_owed(const lead_state& s, const decide_context& ctx) {
     if (f.what == follow_up::kind::qualify)
       return one_own_event(s, ctx, "qual:", qualify(s.contact, o.qualification, o.disposable_domains));
     const enrich_call call{f.network, f.handle, f.attempt, false};
+    // No provider and a refresh due: nothing to record. A failed refresh keeps
+    // the earlier data and leaves the refresh due, so recording provider_disabled
+    // here appended another one after every append, without end (seen with
+    // claim_bench's leads, enriched over 30 days ago, once a claim woke them).
+    if (!o.has_provider && f.refresh) continue;
     if (!o.has_provider) return one_own_event(s, ctx, "enf:", disabled_outcome(call));
     d.calls.push_back(call);
   }
@@ -263,6 +276,106 @@ result<decision> decide_retry(const lead_state& s, const retry_now&, const decid
   return d;
 }
 
+
+// -- working the lead --------------------------------------------------------------
+
+/// One work event: the lead's own (its id drawn here, no digest yet), caused by
+/// the lead's latest event and correlated with the request that asked for it.
+result<decision> work_event(const lead_state& s, const decide_context& ctx, const char* prefix,
+                            const std::string& correlation_id, std::optional<lead_version> expected, payload data) {
+  append_command a;
+  a.ev.meta.event_id = own_event_id(prefix, ctx.id_bits, 0);
+  a.ev.meta.lead_id = s.lead_id;
+  a.ev.meta.occurred_at = ctx.now;
+  a.ev.meta.correlation_id = correlation_id.empty() ? s.correlation_id : correlation_id;
+  if (!s.seen.empty()) a.ev.meta.causation_id = s.seen.back().event_id;
+  a.ev.data = std::move(data);
+  a.expected_version = expected;
+  return accept(s, a);
+}
+
+/// What every work command needs first: a lead that signed up and was not erased.
+std::optional<error> workable(const lead_state& s, std::optional<lead_version> expected) {
+  if (s.status == lead_status::none) return error{errc::not_found, "no such lead"};
+  if (s.status == lead_status::erased)
+    return error{errc::lead_erased, "the lead's personal data was erased; it takes no new work"};
+  if (expected && *expected != s.version)
+    return error{errc::conflict, "expected version " + std::to_string(*expected) + " but the lead is at version " +
+                                     std::to_string(s.version)};
+  return std::nullopt;
+}
+
+decision unchanged(const lead_state& s) {
+  decision d;
+  d.duplicate = true;
+  d.version = s.version;
+  d.position = s.position;
+  return d;
+}
+
+/// Only an unassigned, qualified, open lead can be claimed; its owner claiming
+/// it again changes nothing.
+result<decision> decide_claim(const lead_state& s, const claim& cmd, const decide_context& ctx) {
+  if (auto refused = workable(s, cmd.expected_version)) return std::move(*refused);
+  if (cmd.by.name.empty()) return error{errc::validation, "the claim names no person"};
+  if (s.work.owner == cmd.by.name) return unchanged(s);
+  if (!s.work.owner.empty()) return error{errc::conflict, "the lead is claimed by someone else"};
+  if (!s.qualification) return error{errc::conflict, "the lead is not qualified yet"};
+  if (s.qualification->result == outcome::disqualified)
+    return error{errc::conflict, "a disqualified lead cannot be claimed"};
+  if (!s.work.open())
+    return error{errc::conflict, std::string("the lead's work is over (") + to_string(s.work.stage()) + ")"};
+  return work_event(s, ctx, "claim:", cmd.correlation_id, cmd.expected_version,
+                    assigned{cmd.by.name, cmd.by.name, assign_how::claim, ctx.now + ctx.options->claim_ttl_ms});
+}
+
+/// The owner releases, or an admin releases anyone's claim.
+result<decision> decide_release(const lead_state& s, const release& cmd, const decide_context& ctx) {
+  if (auto refused = workable(s, std::nullopt)) return std::move(*refused);
+  if (s.work.owner.empty()) return error{errc::conflict, "the lead has no owner"};
+  const bool own = s.work.owner == cmd.by.name;
+  if (!own && !cmd.by.admin) return error{errc::conflict, "only the lead's owner or an admin may release it"};
+  return work_event(s, ctx, "release:", cmd.correlation_id, std::nullopt,
+                    released{s.work.owner, cmd.by.name, own ? release_reason::by_owner : release_reason::by_admin});
+}
+
+/// The owner (or an admin) logs a contact; only an admin reopens a closed
+/// lead. The owner's contact on a lead still open restarts the claim's TTL.
+result<decision> decide_contact(const lead_state& s, const log_contact& cmd, const decide_context& ctx) {
+  if (auto refused = workable(s, cmd.expected_version)) return std::move(*refused);
+  const bool own = !s.work.owner.empty() && s.work.owner == cmd.by.name;
+  if (!own && !cmd.by.admin) return error{errc::conflict, "only the lead's owner or an admin may log a contact"};
+  if (s.work.closed && !cmd.by.admin) return error{errc::conflict, "a closed lead is reopened only by an admin"};
+  const millis at = cmd.contacted_at.value_or(ctx.now);
+  if (at > ctx.now + contact_clock_skew_ms) return error{errc::validation, "contacted_at is in the future"};
+  contact_logged c;
+  c.by = cmd.by.name;
+  c.channel = cmd.channel;
+  c.result = cmd.result;
+  c.note = cmd.note;
+  c.had_note = !cmd.note.empty();
+  c.contacted_at = at;
+  work_state after = s.work;
+  after.meeting_booked = cmd.result == contact_outcome::meeting_booked || (after.meeting_booked && !closes(cmd.result));
+  after.closed = closes(cmd.result);
+  if (!after.owner.empty() && after.open() && (own || s.work.closed)) c.claim_expires_at = ctx.now + ctx.options->claim_ttl_ms;
+  return work_event(s, ctx, "contact:", cmd.correlation_id, cmd.expected_version, std::move(c));
+}
+
+/// A claim whose time is up releases itself (reason expired), once: the
+/// release leaves no claim to lapse. Anything else is no decision at all.
+result<decision> decide_expire(const lead_state& s, const expire_claim&, const decide_context& ctx) {
+  const auto lapse = claim_lapse(s);
+  if (!lapse) return decision{};
+  if (*lapse > ctx.now) {
+    decision d;
+    d.wake_at = *lapse;
+    return d;
+  }
+  return work_event(s, ctx, "expire:", s.correlation_id, std::nullopt,
+                    released{s.work.owner, system_actor, release_reason::expired});
+}
+
 } // namespace
 
 std::string own_event_id(const char* prefix, uint64_t id_bits, uint32_t index) {
@@ -289,6 +402,10 @@ result<decision> decide(const lead_state& state, const command& cmd, const decid
     result<decision> operator()(const erase& c) const { return decide_erase(s, c, ctx); }
     result<decision> operator()(const retry_now& c) const { return decide_retry(s, c, ctx); }
     result<decision> operator()(const run_owed&) const { return decide_owed(s, ctx); }
+    result<decision> operator()(const claim& c) const { return decide_claim(s, c, ctx); }
+    result<decision> operator()(const release& c) const { return decide_release(s, c, ctx); }
+    result<decision> operator()(const log_contact& c) const { return decide_contact(s, c, ctx); }
+    result<decision> operator()(const expire_claim& c) const { return decide_expire(s, c, ctx); }
   };
   return std::visit(visitor{state, ctx}, cmd);
 }

@@ -23,7 +23,15 @@ struct decide_options {
   domain_list disposable_domains;
   react_options react;
   retry_options retry;
+  /// How long a claim lasts with no contact by its owner (work.claim_ttl_hours).
+  millis claim_ttl_ms = 24LL * 60 * 60 * 1000;
 };
+
+/// The name an expired claim's `released` gives as `by`.
+inline constexpr const char* system_actor = "system";
+
+/// How far in the future a contact's contacted_at may lie (clock skew).
+inline constexpr millis contact_clock_skew_ms = 5 * 60 * 1000;
 
 /// What a decision may depend on besides the state and the command.
 struct decide_context {

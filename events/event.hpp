@@ -140,16 +140,81 @@ struct erased {
   std::string requested_by;
 };
 
+// -- working the lead (DOMAIN.md "Working the leads") -------------------------
+
+/// How a lead got its owner: the owner claimed it, or an admin gave it.
+enum class assign_how : uint8_t { claim, manual };
+/// Why a lead lost its owner.
+enum class release_reason : uint8_t { by_owner, by_admin, expired };
+enum class contact_channel : uint8_t { phone, whatsapp, email, instagram_dm, other };
+enum class contact_outcome : uint8_t {
+  no_answer, connected, meeting_booked, not_interested, wrong_contact, do_not_contact,
+};
+
+/// The stored and shown names ("claim", "by_owner", "instagram_dm", ...).
+const char* to_string(assign_how h) noexcept;
+const char* to_string(release_reason r) noexcept;
+const char* to_string(contact_channel c) noexcept;
+const char* to_string(contact_outcome o) noexcept;
+/// The value of a name; nullopt for a name no value has.
+std::optional<assign_how> assign_how_from_string(std::string_view name) noexcept;
+std::optional<release_reason> release_reason_from_string(std::string_view name) noexcept;
+std::optional<contact_channel> contact_channel_from_string(std::string_view name) noexcept;
+std::optional<contact_outcome> contact_outcome_from_string(std::string_view name) noexcept;
+
+/// Whether a contact with this outcome closes the lead's work (not_interested,
+/// wrong_contact, do_not_contact). meeting_booked ends it too, but is no closing.
+constexpr bool closes(contact_outcome o) noexcept {
+  return o == contact_outcome::not_interested || o == contact_outcome::wrong_contact ||
+         o == contact_outcome::do_not_contact;
+}
+
+/// The lead has an owner now.
+struct assigned {
+  std::string owner;
+  std::string by;  // the owner for a claim, the admin for a manual assignment
+  assign_how how = assign_how::claim;
+  std::optional<millis> expires_at;  // when the claim lapses without a contact (decide: claim TTL)
+};
+
+/// The lead has no owner any more.
+struct released {
+  std::string owner;  // who owned it
+  std::string by;     // who released it ("system" for an expired claim)
+  release_reason reason = release_reason::by_owner;
+};
+
+/// Someone worked the lead: a call, a message, an e-mail.
+struct contact_logged {
+  std::string by;
+  contact_channel channel = contact_channel::phone;
+  contact_outcome result = contact_outcome::no_answer;
+  std::string note;  // personal (sealed in the log); empty = none
+  bool had_note = false;  // stored in the clear, like signed_up's presence flags
+  millis contacted_at = 0;
+  /// The claim's new lapse time when this contact (by the owner, lead still
+  /// open) extended it; absent otherwise.
+  std::optional<millis> claim_expires_at;
+  bool has_note() const { return had_note || !note.empty(); }
+};
+
 /// An event type written by a newer version: kept in the log, skipped by the fold.
 struct unknown_event {
   uint8_t type_tag = 0;
 };
 
-using payload = std::variant<signed_up, qualified, enriched, enrichment_failed, erased, unknown_event>;
+using payload = std::variant<signed_up, qualified, enriched, enrichment_failed, erased, assigned, released,
+                             contact_logged, unknown_event>;
 
 enum class event_type : uint8_t {
-  signed_up = 1, qualified = 2, enriched = 3, enrichment_failed = 4, erased = 5, unknown = 0,
+  signed_up = 1, qualified = 2, enriched = 3, enrichment_failed = 4, erased = 5,
+  assigned = 6, released = 7, contact_logged = 8, unknown = 0,
 };
+
+/// The types only the work commands append (never accepted from ingest).
+constexpr bool is_work_event(event_type t) noexcept {
+  return t == event_type::assigned || t == event_type::released || t == event_type::contact_logged;
+}
 
 const char* to_string(event_type t) noexcept;
 /// Parses the API's type names; nullopt for anything else.

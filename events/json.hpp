@@ -140,6 +140,32 @@ parsed<std::vector<batch_item>> parse_batch(std::string_view body, bool ndjson);
 /// caller sets requested_by (the token's name).
 parsed<erased> parse_erase(std::string_view body);
 
+// -- working the leads (API.md "Working leads") ------------------------------------
+
+/// A contact note's limit, in characters (API.md).
+namespace json_limits {
+inline constexpr size_t note = 2000;
+} // namespace json_limits
+
+/// The POST /v1/leads/{id}/claim body `{"expected_version"?}`; an empty body is `{}`.
+/// The caller sets who claims and the correlation id.
+parsed<claim> parse_claim(std::string_view body);
+
+/// The POST /v1/leads/{id}/contacts body `{"channel","outcome","note"?,
+/// "contacted_at"?,"expected_version"?}`: channel and outcome by their DOMAIN.md
+/// names, note at most 2000 characters (free text rules of events/text.hpp).
+parsed<log_contact> parse_contact(std::string_view body);
+
+/// The POST /v1/queue/claim body `{"team"?,"level"?,"country"?,"creator_tier"?}`
+/// (the queue's filters; level "A" or a comma list "A,B"); an empty body is `{}`.
+struct queue_claim_filters {
+  std::optional<std::string> team;  // "sdr" | "ldr"
+  std::vector<char> levels;
+  std::optional<std::string> country;
+  std::optional<std::string> creator_tier;
+};
+parsed<queue_claim_filters> parse_queue_claim(std::string_view body);
+
 // -- rendering ------------------------------------------------------------------
 
 /// The Writer every render_* function writes to: rapidjson's default

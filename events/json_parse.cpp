@@ -33,6 +33,7 @@
 //                      retryable (bool, default false), next_attempt_at
 //                      (RFC 3339 or null = final): optional.
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdint>
 #include <initializer_list>
@@ -544,6 +545,8 @@ parsed<append_command> parse_event_item(const rapidjson::Value& item) {
     auto t = event_type_from_string(std::string(v->GetString(), v->GetStringLength()));
     if (t == event_type::erased)
       c.fail("type", "erased is not accepted here; use POST /v1/leads/{lead_id}/erase");
+    else if (t && is_work_event(*t))
+      c.fail("type", "work events are not accepted here; use the /v1/leads/{lead_id} work endpoints");
     else if (!t)
       c.fail("type", one_of({"signed_up", "enriched", "enrichment_failed", "qualified"}));
     else
@@ -656,6 +659,95 @@ parsed<erased> parse_erase(std::string_view body) {
   req_string(c, doc, "reason", json_limits::erase_reason, e.reason);
   if (!errors.empty()) return invalid(std::move(errors));
   return e;
+}
+
+// -- working the leads -------------------------------------------------------------
+
+namespace {
+
+/// An object body, or `{}` for an empty one.
+std::optional<parse_failure> object_body(rapidjson::Document& doc, std::string_view body) {
+  if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) body = "{}";
+  if (auto f = parse_document(doc, body, "the body")) return f;
+  if (!doc.IsObject()) return wrong_kind("the body must be a JSON object");
+  return std::nullopt;
+}
+
+void opt_version(const checker& c, const Value& obj, std::optional<lead_version>& out) {
+  if (const Value* v = member(obj, "expected_version"); given(v)) {
+    uint64_t n = 0;
+    if (uint_value(c, "expected_version", *v, UINT64_MAX, n)) out = n;
+  }
+}
+
+template <class E>
+void req_name(const checker& c, const Value& obj, const char* name, std::initializer_list<const char*> options,
+              std::optional<E> (*from)(std::string_view) noexcept, E& out) {
+  std::string text;
+  if (!req_enum(c, obj, name, options, text)) return;
+  if (auto v = from(text)) out = *v;
+}
+
+} // namespace
+
+parsed<claim> parse_claim(std::string_view body) {
+  rapidjson::Document doc;
+  if (auto f = object_body(doc, body)) return std::move(*f);
+  std::vector<field_error> errors;
+  checker c(errors, "");
+  claim out;
+  opt_version(c, doc, out.expected_version);
+  if (!errors.empty()) return invalid(std::move(errors));
+  return out;
+}
+
+parsed<log_contact> parse_contact(std::string_view body) {
+  rapidjson::Document doc;
+  if (auto f = parse_document(doc, body, "the body")) return std::move(*f);
+  if (!doc.IsObject()) return wrong_kind("the body must be a JSON object");
+  std::vector<field_error> errors;
+  checker c(errors, "");
+  log_contact out;
+  req_name(c, doc, "channel", {"phone", "whatsapp", "email", "instagram_dm", "other"}, &contact_channel_from_string,
+           out.channel);
+  req_name(c, doc, "outcome",
+           {"no_answer", "connected", "meeting_booked", "not_interested", "wrong_contact", "do_not_contact"},
+           &contact_outcome_from_string, out.result);
+  opt_string(c, doc, "note", json_limits::note, out.note);
+  opt_time(c, doc, "contacted_at", out.contacted_at);
+  opt_version(c, doc, out.expected_version);
+  if (!errors.empty()) return invalid(std::move(errors));
+  return out;
+}
+
+parsed<queue_claim_filters> parse_queue_claim(std::string_view body) {
+  rapidjson::Document doc;
+  if (auto f = object_body(doc, body)) return std::move(*f);
+  std::vector<field_error> errors;
+  checker c(errors, "");
+  queue_claim_filters out;
+  std::string text;
+  if (member(doc, "team") && given(member(doc, "team")) && req_enum(c, doc, "team", {"sdr", "ldr"}, text))
+    out.team = text;
+  if (opt_string(c, doc, "level", 8, text) && !text.empty()) {
+    for (size_t at = 0; at <= text.size();) {
+      const size_t comma = std::min(text.find(',', at), text.size());
+      std::string item = text.substr(at, comma - at);
+      const char l = item.size() == 1 ? static_cast<char>(std::toupper(static_cast<unsigned char>(item[0]))) : '?';
+      if (l != 'A' && l != 'B' && l != 'C') {
+        c.fail("level", "must be A, B, C or a comma list of them");
+        break;
+      }
+      if (std::find(out.levels.begin(), out.levels.end(), l) == out.levels.end()) out.levels.push_back(l);
+      at = comma + 1;
+    }
+  }
+  if (opt_string(c, doc, "country", json_limits::country, text) && !text.empty()) out.country = text;
+  if (member(doc, "creator_tier") && given(member(doc, "creator_tier")) &&
+      req_enum(c, doc, "creator_tier", {"none", "nano", "micro", "mid", "macro", "mega"}, text))
+    out.creator_tier = text;
+  if (!errors.empty()) return invalid(std::move(errors));
+  return out;
 }
 
 } // namespace leadbase

@@ -138,6 +138,47 @@ void data(json_writer& w, const erased& e, bool) {
   w.EndObject();
 }
 
+void data(json_writer& w, const assigned& a, bool) {
+  w.StartObject();
+  key(w, "owner");
+  str(w, a.owner);
+  key(w, "by");
+  str(w, a.by);
+  key(w, "how");
+  str(w, to_string(a.how));
+  key(w, "expires_at");
+  opt_time(w, a.expires_at);
+  w.EndObject();
+}
+
+void data(json_writer& w, const released& r, bool) {
+  w.StartObject();
+  key(w, "owner");
+  str(w, r.owner);
+  key(w, "by");
+  str(w, r.by);
+  key(w, "reason");
+  str(w, to_string(r.reason));
+  w.EndObject();
+}
+
+void data(json_writer& w, const contact_logged& c, bool erased) {
+  w.StartObject();
+  key(w, "by");
+  str(w, c.by);
+  key(w, "channel");
+  str(w, to_string(c.channel));
+  key(w, "outcome");
+  str(w, to_string(c.result));
+  key(w, "note");
+  personal_optional(w, c.note, erased, c.has_note());
+  key(w, "contacted_at");
+  time_str(w, c.contacted_at);
+  key(w, "claim_expires_at");
+  opt_time(w, c.claim_expires_at);
+  w.EndObject();
+}
+
 void data(json_writer& w, const unknown_event& u, bool) {
   w.StartObject();
   key(w, "type_tag");

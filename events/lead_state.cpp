@@ -29,6 +29,36 @@ const char* to_string(enrichment_state s) noexcept {
   return "not_needed";
 }
 
+const char* to_string(work_stage s) noexcept {
+  switch (s) {
+    case work_stage::unassigned: return "unassigned";
+    case work_stage::assigned: return "assigned";
+    case work_stage::contacted: return "contacted";
+    case work_stage::meeting_booked: return "meeting_booked";
+    case work_stage::closed: return "closed";
+  }
+  return "unassigned";
+}
+
+std::optional<work_stage> work_stage_from_string(std::string_view name) noexcept {
+  for (work_stage s : {work_stage::unassigned, work_stage::assigned, work_stage::contacted, work_stage::meeting_booked,
+                       work_stage::closed})
+    if (name == to_string(s)) return s;
+  return std::nullopt;
+}
+
+work_stage work_state::stage() const noexcept {
+  if (closed) return work_stage::closed;
+  if (meeting_booked) return work_stage::meeting_booked;
+  if (owner.empty()) return work_stage::unassigned;
+  return contacts > 0 ? work_stage::contacted : work_stage::assigned;
+}
+
+std::optional<int64_t> lead_state::first_contact_ms() const noexcept {
+  if (!work.first_contact_at || signup_recorded_at == 0) return std::nullopt;
+  return *work.first_contact_at - signup_recorded_at;
+}
+
 enrichment_state lead_state::overall_enrichment() const noexcept {
   if (enrichment.empty()) return enrichment_state::not_needed;
   bool any_pending = false, any_scheduled = false, any_succeeded = false;
@@ -163,6 +193,36 @@ void apply(lead_state& s, const event&, const erased&) {
     }
   }
   s.status = lead_status::erased;
+}
+
+void apply(lead_state& s, const event& e, const assigned& p) {
+  s.work.owner = p.owner;
+  s.work.claimed_at = e.meta.recorded_at;
+  s.work.claim_expires_at = s.work.open() ? p.expires_at : std::nullopt;
+}
+
+void apply(lead_state& s, const event&, const released&) {
+  s.work.owner.clear();
+  s.work.claimed_at.reset();
+  s.work.claim_expires_at.reset();
+}
+
+void apply(lead_state& s, const event& e, const contact_logged& p) {
+  work_state& w = s.work;
+  ++w.contacts;
+  w.last_contact = contact_summary{p.contacted_at, p.by, p.channel, p.result};
+  if (!w.first_contact_at) w.first_contact_at = e.meta.recorded_at;
+  if (p.result == contact_outcome::meeting_booked) {
+    w.meeting_booked = true;
+    w.closed = false;
+  } else if (closes(p.result)) {
+    w.closed = true;
+    w.meeting_booked = false;
+  } else {
+    w.closed = false;  // reopened (decide lets only an admin do that)
+  }
+  if (p.claim_expires_at) w.claim_expires_at = p.claim_expires_at;
+  if (!w.open() || w.owner.empty()) w.claim_expires_at.reset();  // nothing left to lapse
 }
 
 void apply(lead_state&, const event&, const unknown_event&) {

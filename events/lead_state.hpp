@@ -71,6 +71,38 @@ struct qualification_view {
   millis at = 0;  // recorded_at of the deciding event
 };
 
+/// Where the work on a lead stands (DOMAIN.md "Working the leads"), derived
+/// by the fold: unassigned (no owner) -> assigned -> contacted (a contact, none
+/// closing) -> meeting_booked, or closed (not_interested, wrong_contact,
+/// do_not_contact). meeting_booked and closed leads leave the work queue.
+enum class work_stage : uint8_t { unassigned, assigned, contacted, meeting_booked, closed };
+const char* to_string(work_stage s) noexcept;
+std::optional<work_stage> work_stage_from_string(std::string_view name) noexcept;
+
+/// The latest contact, as the view shows it (the note stays in the event).
+struct contact_summary {
+  millis at = 0;  // contacted_at
+  std::string by;
+  contact_channel channel = contact_channel::phone;
+  contact_outcome result = contact_outcome::no_answer;
+};
+
+/// The `work` part of a lead.
+struct work_state {
+  std::string owner;                       // empty = unassigned
+  std::optional<millis> claimed_at;        // recorded_at of the `assigned`
+  std::optional<millis> claim_expires_at;  // when the claim lapses; none once the lead is no longer open
+  uint32_t contacts = 0;
+  std::optional<contact_summary> last_contact;
+  std::optional<millis> first_contact_at;  // recorded_at of the first contact_logged
+  bool meeting_booked = false;             // the latest deciding contact booked a meeting
+  bool closed = false;                     // the latest deciding contact closed the lead
+
+  work_stage stage() const noexcept;
+  /// Still to be worked: not meeting_booked, not closed.
+  bool open() const noexcept { return !meeting_booked && !closed; }
+};
+
 /// An event this lead has stored: what idempotency by event id needs.
 struct seen_event {
   std::string event_id;
@@ -98,6 +130,10 @@ struct lead_state {
   std::vector<follower_sample> instagram_followers;      // every enrichment, oldest first
   std::optional<millis> final_at;   // recorded_at of the event that first made the lead final
   std::vector<seen_event> seen;     // every stored event id, oldest first
+  work_state work;
+
+  /// first_contact_ms of the view: signup recorded -> first contact recorded.
+  std::optional<int64_t> first_contact_ms() const noexcept;
 
   /// The view's `enrichment.state`, aggregated over networks.
   enrichment_state overall_enrichment() const noexcept;

@@ -60,8 +60,13 @@ bool awaits_answer(const lead_state& s, const react_options& opts, const std::st
   return false;
 }
 
+std::optional<millis> claim_lapse(const lead_state& s) {
+  if (s.version == 0 || s.status == lead_status::erased || s.work.owner.empty() || !s.work.open()) return std::nullopt;
+  return s.work.claim_expires_at;
+}
+
 std::optional<millis> next_due(const lead_state& s, const react_options& opts) {
-  std::optional<millis> due;
+  std::optional<millis> due = claim_lapse(s);
   for (const auto& f : pending(s, opts)) due = due ? std::min(*due, f.due) : f.due;
   return due;
 }

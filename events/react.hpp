@@ -52,7 +52,12 @@ std::vector<follow_up> react(const lead_state& after, const event& e, const reac
 bool awaits_answer(const lead_state& s, const react_options& opts, const std::string& network, uint32_t attempt,
                    millis now);
 
-/// The earliest due time of pending(s), if anything is owed.
+/// When the lead's claim lapses (DOMAIN.md: a claim lasts claim_ttl_hours from
+/// the claim or the owner's last contact): the claim's expiry while the lead
+/// has an owner, is open (neither meeting_booked nor closed) and not erased.
+std::optional<millis> claim_lapse(const lead_state& s);
+
+/// The earliest due time of pending(s) and of claim_lapse(s), if anything is owed.
 std::optional<millis> next_due(const lead_state& s, const react_options& opts);
 
 } // namespace leadbase

@@ -14,6 +14,49 @@ using fbu::str_offset;
 using fbu::strings;
 constexpr auto opt = fbu::opt_string;
 
+flatbuffers::Offset<fb::SnapshotWork> encode_work(fbb& b, const work_state& w) {
+  auto owner = opt(b, w.owner);
+  str_offset by, channel, outcome_name;
+  if (w.last_contact) {
+    by = opt(b, w.last_contact->by);
+    channel = b.CreateString(to_string(w.last_contact->channel));
+    outcome_name = b.CreateString(to_string(w.last_contact->result));
+  }
+  fb::SnapshotWorkBuilder wb(b);
+  wb.add_owner(owner);
+  if (w.claimed_at) wb.add_claimed_at_ms(*w.claimed_at);
+  if (w.claim_expires_at) wb.add_claim_expires_at_ms(*w.claim_expires_at);
+  wb.add_contacts(w.contacts);
+  if (w.last_contact) {
+    wb.add_last_contact_at_ms(w.last_contact->at);
+    wb.add_last_contact_by(by);
+    wb.add_last_contact_channel(channel);
+    wb.add_last_contact_outcome(outcome_name);
+  }
+  if (w.first_contact_at) wb.add_first_contact_at_ms(*w.first_contact_at);
+  wb.add_meeting_booked(w.meeting_booked);
+  wb.add_closed(w.closed);
+  return wb.Finish();
+}
+
+work_state decode_work(const fb::SnapshotWork* x) {
+  work_state w;
+  if (!x) return w;
+  w.owner = str(x->owner());
+  if (auto r = x->claimed_at_ms()) w.claimed_at = *r;
+  if (auto r = x->claim_expires_at_ms()) w.claim_expires_at = *r;
+  w.contacts = x->contacts();
+  if (auto r = x->last_contact_at_ms())
+    w.last_contact = contact_summary{
+        *r, str(x->last_contact_by()),
+        contact_channel_from_string(str(x->last_contact_channel())).value_or(contact_channel::other),
+        contact_outcome_from_string(str(x->last_contact_outcome())).value_or(contact_outcome::no_answer)};
+  if (auto r = x->first_contact_at_ms()) w.first_contact_at = *r;
+  w.meeting_booked = x->meeting_booked();
+  w.closed = x->closed();
+  return w;
+}
+
 } // namespace
 
 std::string encode_snapshot(const lead_state& s) {
@@ -83,6 +126,7 @@ std::string encode_snapshot(const lead_state& s) {
   auto enrichment_v = b.CreateVector(enrichment);
   auto followers_v = b.CreateVector(followers);
   auto seen_v = b.CreateVector(seen);
+  auto work = encode_work(b, s.work);
   fb::LeadSnapshotBuilder sb(b);
   sb.add_lead_id(lead_id);
   sb.add_version(s.version);
@@ -116,6 +160,7 @@ std::string encode_snapshot(const lead_state& s) {
   sb.add_had_instagram(c.has_instagram());
   sb.add_had_youtube(c.has_youtube());
   sb.add_had_tiktok(c.has_tiktok());
+  sb.add_work(work);
   b.Finish(sb.Finish());
   return std::string(reinterpret_cast<const char*>(b.GetBufferPointer()), b.GetSize());
 }
@@ -206,6 +251,7 @@ result<lead_state> decode_snapshot(std::string_view bytes) {
       se.position = e->position();
       s.seen.push_back(std::move(se));
     }
+  s.work = decode_work(x->work());
   return s;
 }
 

@@ -149,6 +149,9 @@ void add_feed_stream_routes(router& r, api_context& ctx);
 /// GET /v1/leads (the work queue and search) and, when ctx.views is set,
 /// GET /v1/leads/{id} from the projection (scope read); both take min_position/wait_ms.
 void add_queue_routes(router& r, api_context& ctx);
+/// GET /v1/whoami (any token); POST /v1/queue/claim, POST /v1/leads/{id}/claim,
+/// /release, /contacts (scope work; the acting person is the token's name).
+void add_work_routes(router& r, api_context& ctx);
 /// POST /v1/admin/projections/rebuild, GET /v1/admin/projections (scope admin).
 void add_projection_routes(router& r, api_context& ctx);
 /// POST /v1/admin/backups, GET /v1/admin/backups (scope admin).
@@ -190,6 +193,7 @@ inline router make_api_router(api_context& ctx) {
   add_stats_routes(r, ctx);
   add_feed_stream_routes(r, ctx);
   add_queue_routes(r, ctx);
+  add_work_routes(r, ctx);
   add_projection_routes(r, ctx);
   add_backup_routes(r, ctx);
   add_alert_routes(r, ctx);

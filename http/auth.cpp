@@ -11,12 +11,14 @@ const char* to_string(scope s) noexcept {
     case scope::audit: return "audit";
     case scope::admin: return "admin";
     case scope::metrics: return "metrics";
+    case scope::work: return "work";
+    case scope::authenticated: return "authenticated";
   }
   return "unknown";
 }
 
 std::optional<scope> parse_scope(std::string_view name) noexcept {
-  for (auto s : {scope::ingest, scope::read, scope::audit, scope::admin, scope::metrics})
+  for (auto s : {scope::ingest, scope::read, scope::audit, scope::admin, scope::metrics, scope::work})
     if (name == to_string(s)) return s;
   return std::nullopt;
 }
@@ -99,7 +101,7 @@ auth_result authorize(const token_table& table, std::string_view authorization,
   if (!token) return {auth_outcome::unauthorized, nullptr};
   const principal* who = table.find(*token);
   if (!who) return {auth_outcome::unauthorized, nullptr};
-  if (!who->scopes.contains(*required)) return {auth_outcome::forbidden, who};
+  if (*required != scope::authenticated && !who->scopes.contains(*required)) return {auth_outcome::forbidden, who};
   return {auth_outcome::ok, who};
 }
 

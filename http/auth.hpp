@@ -17,9 +17,11 @@
 
 namespace leadbase::http {
 
-enum class scope : uint8_t { ingest, read, audit, admin, metrics };
+/// The scopes a token may have; `authenticated` is no scope of a token but what
+/// a route requires when any valid token will do (GET /v1/whoami).
+enum class scope : uint8_t { ingest, read, audit, admin, metrics, work, authenticated };
 
-/// "ingest", "read", "audit", "admin", "metrics".
+/// "ingest", "read", "audit", "admin", "metrics", "work" ("authenticated").
 const char* to_string(scope s) noexcept;
 std::optional<scope> parse_scope(std::string_view name) noexcept;
 

@@ -62,6 +62,13 @@ struct request {
   std::string correlation_id;
   /// The name of the authenticated token ("platform", …); empty on public routes.
   std::string principal;
+  /// The authenticated token's scopes, by name ("read", "work", …); empty on public routes.
+  std::vector<std::string> scopes;
+  bool has_scope(std::string_view name) const noexcept {
+    for (const auto& s : scopes)
+      if (s == name) return true;
+    return false;
+  }
   std::string remote_address;  ///< "ip:port" of the peer.
   bool keep_alive = true;      ///< What the client asked for (HTTP/1.1 default: true).
 

@@ -130,7 +130,11 @@ gate_verdict check_request_head(request_head head, const router& routes, const t
 
   auto a = authorize(tokens, rq.authorization(), r.required_scope);
   if (a.outcome != auth_outcome::ok) return refuse(to_response(auth_problem(a, r.required_scope)));
-  if (a.who) rq.principal = a.who->name;
+  if (a.who) {
+    rq.principal = a.who->name;
+    for (auto s : {scope::ingest, scope::read, scope::audit, scope::admin, scope::metrics, scope::work})
+      if (a.who->scopes.contains(s)) rq.scopes.emplace_back(to_string(s));
+  }
 
   if (head.content_length && *head.content_length > body_limit)
     return refuse(to_response(make_problem(problem_kind::payload_too_large,

@@ -60,6 +60,29 @@ void respond_error(const responder& respond, const error& err, const char* what)
 
 // -- GET /v1/leads ---------------------------------------------------------------------
 
+/// `owner` (a name, `me` = the token's name, `none` = unassigned) and `stage`
+/// (a comma list of work stages; absent: all but meeting_booked and closed).
+std::optional<problem> parse_work_filters(const request& req, queue_query& q) {
+  if (const auto* v = req.query_param("owner")) {
+    if (*v == "none") q.owner = std::string();
+    else if (*v == "me") q.owner = req.principal;
+    else if (v->empty() || v->size() > 200) return validation_problem("owner", "must be a name, me or none");
+    else q.owner = *v;
+  }
+  if (const auto* v = req.query_param("stage")) {
+    for (size_t at = 0; at <= v->size();) {
+      const size_t comma = std::min(v->find(',', at), v->size());
+      auto stage = work_stage_from_string(lower(v->substr(at, comma - at)));
+      if (!stage)
+        return validation_problem("stage", "must be a comma list of unassigned, assigned, contacted, "
+                                           "meeting_booked, closed");
+      if (std::find(q.stages.begin(), q.stages.end(), *stage) == q.stages.end()) q.stages.push_back(*stage);
+      at = comma + 1;
+    }
+  }
+  return std::nullopt;
+}
+
 /// Every filter of API.md; the first bad one is named in a 422.
 std::optional<problem> parse_queue(const request& req, queue_query& q) {
   if (const auto* v = req.query_param("team")) {
@@ -136,6 +159,7 @@ std::optional<problem> parse_queue(const request& req, queue_query& q) {
     if (!s) return validation_problem("sort", "must be one of -score, score, -signed_up_at, signed_up_at, -followers");
     q.sort = *s;
   }
+  if (auto p = parse_work_filters(req, q)) return p;
   uint64_t limit = q.limit;
   if (auto p = uint_param(req, "limit", limit, 1, max_limit)) return p;
   q.limit = static_cast<size_t>(limit);

@@ -52,6 +52,8 @@ struct index_attrs {
   lead_status status = lead_status::none;
   char level = 'C';
   std::string team, tier, country;
+  std::string owner;  // empty = unassigned
+  work_stage stage = work_stage::unassigned;
 };
 
 void put_short(std::string& out, const std::string& s) {
@@ -69,7 +71,7 @@ bool get_short(std::string_view in, size_t& at, std::string& out) {
   return true;
 }
 
-constexpr char attrs_version = 1;
+constexpr char attrs_version = 2;  // 2: owner and stage
 
 std::string encode_attrs(const index_attrs& a) {
   std::string out;
@@ -83,6 +85,8 @@ std::string encode_attrs(const index_attrs& a) {
   put_short(out, a.team);
   put_short(out, a.tier);
   put_short(out, a.country);
+  put_short(out, a.owner);
+  out.push_back(static_cast<char>(a.stage));
   return out;
 }
 
@@ -94,7 +98,11 @@ bool decode_attrs(std::string_view in, index_attrs& a) {
   a.status = static_cast<lead_status>(static_cast<uint8_t>(in[25]));
   a.level = in[26];
   size_t at = 27;
-  return get_short(in, at, a.team) && get_short(in, at, a.tier) && get_short(in, at, a.country);
+  if (!(get_short(in, at, a.team) && get_short(in, at, a.tier) && get_short(in, at, a.country) &&
+        get_short(in, at, a.owner) && at < in.size()))
+    return false;
+  a.stage = static_cast<work_stage>(static_cast<uint8_t>(in[at]));
+  return true;
 }
 
 std::string upper_ascii(std::string s) {
@@ -112,15 +120,20 @@ const network_profile* reach_profile(const lead_state& s) {
   return nullptr;
 }
 
+/// Queued leads, and disqualified ones (listed with status=disqualified, never
+/// claimable: score 0, level '-', no team).
 std::optional<index_attrs> attrs_of(const lead_state& s, const lead_views_options& o) {
   auto p = prioritise(s, o.priority, o.rules_version);
-  if (!p) return std::nullopt;
+  const bool disqualified = s.status == lead_status::disqualified && !s.personal_erased;
+  if (!p && !disqualified) return std::nullopt;
   index_attrs a;
-  a.score10 = std::isfinite(p->score) ? std::llround(p->score * 10.0) : 0;
+  a.score10 = p && std::isfinite(p->score) ? std::llround(p->score * 10.0) : 0;
   a.signed_up_at = s.signed_up_at;
   a.status = s.status;
-  a.level = p->level;
-  a.team = p->team;
+  a.level = p ? p->level : '-';
+  if (p) a.team = p->team;
+  a.owner = s.work.owner;
+  a.stage = s.work.stage();
   a.country = upper_ascii(s.contact.country);
   if (const auto* prof = reach_profile(s)) {
     a.followers = prof->followers;
@@ -362,6 +375,12 @@ bool descending(queue_sort s) {
 }
 
 bool matches(const queue_query& q, const index_attrs& a) {
+  // Disqualified leads are listed only when asked for by status.
+  if (!q.status && a.status == lead_status::disqualified) return false;
+  if (q.owner && a.owner != *q.owner) return false;
+  if (q.stages.empty() ? (a.stage == work_stage::meeting_booked || a.stage == work_stage::closed)
+                       : std::find(q.stages.begin(), q.stages.end(), a.stage) == q.stages.end())
+    return false;
   if (q.team && a.team != *q.team) return false;
   if (!q.levels.empty() && std::find(q.levels.begin(), q.levels.end(), a.level) == q.levels.end()) return false;
   if (q.status && a.status != *q.status) return false;
@@ -498,7 +517,7 @@ lead_views::lead_views(storage::event_log& log, lead_views_options opts)
 
 std::string lead_views::fingerprint() const {
   const auto& p = opts_.priority;
-  return "lead_views/3 weights " + std::to_string(p.weight_reach) + "," + std::to_string(p.weight_engagement) +
+  return "lead_views/4 weights " + std::to_string(p.weight_reach) + "," + std::to_string(p.weight_engagement) +
          "," + std::to_string(p.weight_activity) + "," + std::to_string(p.weight_completeness) + " thresholds " +
          std::to_string(p.threshold_a) + "," + std::to_string(p.threshold_b) + " rules " + opts_.rules_version;
 }

@@ -27,7 +27,8 @@
 //          boundary keys in the MANIFEST, which compaction does not rewrite, so a
 //          plaintext key could outlive an erasure there (values are compacted away).
 //   Only leads in a queue (prioritise() gives a value: qualified, not
-//   disqualified, not erased) have index keys. The value of every index key holds
+//   disqualified, not erased), and disqualified leads not erased (listed only
+//   with status=disqualified: score 0, level '-', no team), have index keys. The value of every index key holds
 //   what the other filters need (status, level, team, tier, country, followers,
 //   signed_up_at, score), so a page reads no view row it does not return.
 //   When a lead's row changes the keys of its old row that the new row has not
@@ -103,6 +104,8 @@ struct queue_query {
   std::optional<millis> signed_up_after;    ///< inclusive (signed_up_at >= it)
   std::optional<millis> signed_up_before;   ///< exclusive (signed_up_at < it)
   std::string q;                            ///< prefix of name, email or handle; empty = none
+  std::optional<std::string> owner;         ///< the owner's name; "" = unassigned
+  std::vector<work_stage> stages;           ///< empty = every stage but meeting_booked and closed
   queue_sort sort = queue_sort::score_desc;
   size_t limit = 50;
   std::string cursor;  ///< as returned in next_cursor; empty = first page

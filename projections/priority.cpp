@@ -106,6 +106,12 @@ std::optional<priority_view> prioritise(const lead_state& s, const priority_opti
 
   priority_view v;
   v.score = std::round(raw * 10.0) / 10.0;
+  const auto tenth = [](double x) { return std::round(x * 10.0) / 10.0; };
+  v.components.reach = tenth(opts.weight_reach * reach);
+  v.components.engagement = tenth(opts.weight_engagement * engagement);
+  v.components.activity = tenth(opts.weight_activity * activity);
+  v.components.completeness =
+      tenth(v.score - v.components.reach - v.components.engagement - v.components.activity);
   // The level follows the score as shown: a lead displayed at 70.0 is an A.
   v.level = v.score >= opts.threshold_a ? 'A' : v.score >= opts.threshold_b ? 'B' : 'C';
   // SDRs work enriched A/B leads; C, never-enriched (nothing to enrich, still

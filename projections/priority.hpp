@@ -9,8 +9,16 @@
 
 namespace leadbase {
 
+/// The score's four parts, in points (DOMAIN.md "Priority breakdown"): each
+/// rounded to one decimal, completeness taking the rounding remainder, so that
+/// they add up to the score as shown.
+struct priority_components {
+  double reach = 0, engagement = 0, activity = 0, completeness = 0;
+};
+
 struct priority_view {
   double score = 0;           // 0-100, rounded to one decimal
+  priority_components components;
   char level = 'C';           // 'A', 'B' or 'C'
   std::string team;           // "sdr" or "ldr"
   std::string rules_version;  // the qualification rules version in force

@@ -4,6 +4,7 @@
 #include "projections/view_json.hpp"
 
 #include "events/json_write.hpp"
+#include "events/react.hpp"
 
 namespace leadbase::projections {
 namespace {
@@ -67,6 +68,75 @@ void enrichment(json_writer& w, const lead_state& s) {
   w.EndObject();
 }
 
+void components(json_writer& w, const priority_components& c) {
+  w.StartObject();
+  key(w, "reach");
+  number(w, c.reach);
+  key(w, "engagement");
+  number(w, c.engagement);
+  key(w, "activity");
+  number(w, c.activity);
+  key(w, "completeness");
+  number(w, c.completeness);
+  w.EndObject();
+}
+
+/// `priority`: {"score","level","team","rules_version","components"}, or null.
+void priority_part(json_writer& w, const std::optional<priority_view>& priority) {
+  if (!priority) return (void)w.Null();
+  w.StartObject();
+  key(w, "score");
+  number(w, priority->score);
+  key(w, "level");
+  const char level[2] = {priority->level, '\0'};
+  str(w, level);
+  key(w, "team");
+  opt_str(w, priority->team);
+  key(w, "rules_version");
+  opt_str(w, priority->rules_version);
+  key(w, "components");
+  components(w, priority->components);
+  w.EndObject();
+}
+
+/// `work`: {"owner","stage","claimed_at","claim_expires_at","contacts",
+/// "last_contact":{"at","by","channel","outcome"}|null,"first_contact_ms"}.
+void work(json_writer& w, const lead_state& s) {
+  const work_state& x = s.work;
+  w.StartObject();
+  key(w, "owner");
+  opt_str(w, x.owner);
+  key(w, "stage");
+  str(w, to_string(x.stage()));
+  key(w, "claimed_at");
+  opt_time(w, x.claimed_at);
+  key(w, "claim_expires_at");
+  opt_time(w, claim_lapse(s));
+  key(w, "contacts");
+  w.Uint(x.contacts);
+  key(w, "last_contact");
+  if (const auto& c = x.last_contact) {
+    w.StartObject();
+    key(w, "at");
+    time_str(w, c->at);
+    key(w, "by");
+    str(w, c->by);
+    key(w, "channel");
+    str(w, to_string(c->channel));
+    key(w, "outcome");
+    str(w, to_string(c->result));
+    w.EndObject();
+  } else {
+    w.Null();
+  }
+  key(w, "first_contact_ms");
+  if (auto ms = s.first_contact_ms())
+    w.Int64(*ms);
+  else
+    w.Null();
+  w.EndObject();
+}
+
 } // namespace
 
 view_scores score_view(const lead_state& s, const view_settings& settings) {
@@ -74,7 +144,6 @@ view_scores score_view(const lead_state& s, const view_settings& settings) {
 }
 
 void render_view(json_writer& w, const lead_state& s, const view_scores& scores) {
-  const std::optional<priority_view>& priority = scores.priority;
   const bool erased = s.personal_erased;
   w.StartObject();
   key(w, "lead_id");
@@ -128,21 +197,10 @@ void render_view(json_writer& w, const lead_state& s, const view_scores& scores)
   enrichment(w, s);
 
   key(w, "priority");
-  if (priority) {
-    w.StartObject();
-    key(w, "score");
-    number(w, priority->score);
-    key(w, "level");
-    const char level[2] = {priority->level, '\0'};
-    str(w, level);
-    key(w, "team");
-    opt_str(w, priority->team);
-    key(w, "rules_version");
-    opt_str(w, priority->rules_version);
-    w.EndObject();
-  } else {
-    w.Null();
-  }
+  priority_part(w, scores.priority);
+
+  key(w, "work");
+  work(w, s);
 
   key(w, "coverage");
   number(w, scores.coverage);

@@ -661,7 +661,7 @@ TEST_CASE("config: the dev config file equals default_config_toml() and parses",
   CHECK(validate_for_serve(c).ok());
   CHECK(c.listen_host == "127.0.0.1");
   CHECK(c.listen_port == 8080);
-  REQUIRE(c.tokens.size() == 4);
+  REQUIRE(c.tokens.size() == 6);
   std::map<std::string, token_entry> by_token;
   for (const auto& t : c.tokens)
     by_token[t.token] = t;
@@ -669,7 +669,9 @@ TEST_CASE("config: the dev config file equals default_config_toml() and parses",
   CHECK(by_token.at("dev-sdr-token-0001").scopes == std::set<std::string>{"read"});
   CHECK(by_token.at("dev-auditor-token-0001").scopes == std::set<std::string>{"read", "audit"});
   CHECK(by_token.at("dev-admin-token-0001").scopes
-        == std::set<std::string>{"admin", "read", "audit", "metrics"});
+        == std::set<std::string>{"admin", "read", "audit", "metrics", "work"});
+  CHECK(by_token.at("dev-ana-token-0001").scopes == std::set<std::string>{"read", "work"});
+  CHECK(by_token.at("dev-bia-token-0001").scopes == std::set<std::string>{"read", "work"});
   REQUIRE(c.discovery.instagram);
   CHECK(c.discovery.instagram->base_url == "http://127.0.0.1:9090/v21.0");
   REQUIRE(c.discovery.youtube);
@@ -687,6 +689,29 @@ TEST_CASE("config: the dev config file equals default_config_toml() and parses",
   CHECK(c.limits.max_in_flight_appends == d.limits.max_in_flight_appends);
   CHECK(c.log.level == d.log.level);
   CHECK(c.journal.max_batch == d.journal.max_batch);
+  CHECK(c.work.claim_ttl_hours == d.work.claim_ttl_hours);
+}
+
+TEST_CASE("config: work.claim_ttl_hours, fractional, within (0, 87600]", "[config][work]") {
+  const std::string auth = "[auth]\ntokens = [{ name = \"a\", token = \"aaaaaaaaaaaaaaaa\", scopes = [\"work\"] }]\n";
+  auto dflt = parse_config(auth, "test");
+  REQUIRE(dflt);
+  CHECK(dflt->work.claim_ttl_hours == 24);
+  auto half = parse_config(auth + "[work]\nclaim_ttl_hours = 0.5\n", "test");
+  REQUIRE(half);
+  CHECK(half->work.claim_ttl_hours == 0.5);
+  auto whole = parse_config(auth + "[work]\nclaim_ttl_hours = 48\n", "test");
+  REQUIRE(whole);
+  CHECK(whole->work.claim_ttl_hours == 48);
+  for (const char* bad : {"0", "-1", "87601", "\"24\"", "nan"}) {
+    INFO(bad);
+    auto r = parse_config(auth + "[work]\nclaim_ttl_hours = " + bad + "\n", "test");
+    REQUIRE_FALSE(r);
+    CHECK(r.err().message.find("work.claim_ttl_hours") != std::string::npos);
+  }
+  auto unknown = parse_config(auth + "[work]\nclaim_ttl = 1\n", "test");
+  REQUIRE_FALSE(unknown);
+  CHECK(unknown.err().message.find("work.claim_ttl") != std::string::npos);
 }
 
 // -- refusals at start-up (issue 10, item 14) -------------------------------------

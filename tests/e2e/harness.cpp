@@ -91,7 +91,8 @@ std::string base_config(const fs::path& data_dir) {
   auto b = dev.find("\n[auth]\n");
   auto e = dev.find("\n[durability]", b == std::string::npos ? 0 : b);
   std::string auth = (b != std::string::npos && e != std::string::npos) ? dev.substr(b + 1, e - b) : "";
-  if (auth.find(ingest_token) == std::string::npos || auth.find(admin_token) == std::string::npos) {
+  if (auth.find(ingest_token) == std::string::npos || auth.find(admin_token) == std::string::npos ||
+      auth.find(ana_token) == std::string::npos) {
     auth =
         "[auth]\n"
         "tokens = [\n"
@@ -99,7 +100,9 @@ std::string base_config(const fs::path& data_dir) {
         "  { name = \"sdr-team\", token = \"dev-sdr-token-0001\", scopes = [\"read\"] },\n"
         "  { name = \"auditor\", token = \"dev-auditor-token-0001\", scopes = [\"read\", \"audit\"] },\n"
         "  { name = \"admin\", token = \"dev-admin-token-0001\", scopes = [\"admin\", \"read\", \"audit\", "
-        "\"metrics\"] },\n"
+        "\"metrics\", \"work\"] },\n"
+        "  { name = \"ana\", token = \"dev-ana-token-0001\", scopes = [\"read\", \"work\"] },\n"
+        "  { name = \"bia\", token = \"dev-bia-token-0001\", scopes = [\"read\", \"work\"] },\n"
         "]\n";
   }
   std::string out = "# written by tests/e2e/harness.cpp\n";

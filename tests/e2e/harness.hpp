@@ -44,7 +44,9 @@ namespace leadbase::e2e {
 inline constexpr const char* ingest_token = "dev-platform-token-0001";   // ingest
 inline constexpr const char* read_token = "dev-sdr-token-0001";          // read
 inline constexpr const char* audit_token = "dev-auditor-token-0001";     // read, audit
-inline constexpr const char* admin_token = "dev-admin-token-0001";       // admin, read, audit, metrics
+inline constexpr const char* admin_token = "dev-admin-token-0001";       // admin, read, audit, metrics, work
+inline constexpr const char* ana_token = "dev-ana-token-0001";           // read, work (an SDR named "ana")
+inline constexpr const char* bia_token = "dev-bia-token-0001";           // read, work (an SDR named "bia")
 
 using header_pairs = std::vector<std::pair<std::string, std::string>>;
 

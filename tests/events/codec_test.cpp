@@ -133,6 +133,44 @@ TEST_CASE("erased round trip", "[codec]") {
   CHECK(g.requested_by == "dpo@x");
 }
 
+TEST_CASE("work events round trip; a contact's note only in the sealed part", "[codec][work]") {
+  event a = round_trip(make_event("u-1", "e6", assigned{"ana", "boss", assign_how::manual, 1764400000000}, 6));
+  const auto& ga = std::get<assigned>(a.data);
+  CHECK(ga.owner == "ana");
+  CHECK(ga.by == "boss");
+  CHECK(ga.how == assign_how::manual);
+  CHECK(ga.expires_at == 1764400000000);
+  event r = round_trip(make_event("u-1", "e7", released{"ana", "system", release_reason::expired}, 7));
+  const auto& gr = std::get<released>(r.data);
+  CHECK(gr.owner == "ana");
+  CHECK(gr.by == "system");
+  CHECK(gr.reason == release_reason::expired);
+  contact_logged c;
+  c.by = "ana";
+  c.channel = contact_channel::instagram_dm;
+  c.result = contact_outcome::do_not_contact;
+  c.note = "asked never to be called: NOTE-SECRET";
+  c.contacted_at = 1764331300000;
+  const event in = make_event("u-1", "e8", c, 8);
+  const std::string bytes = encode_event(in, "sealed");
+  CHECK(bytes.find("NOTE-SECRET") == std::string::npos);
+  event out = round_trip(in);
+  const auto& gc = std::get<contact_logged>(out.data);
+  CHECK(gc.by == "ana");
+  CHECK(gc.channel == contact_channel::instagram_dm);
+  CHECK(gc.result == contact_outcome::do_not_contact);
+  CHECK(gc.note == c.note);
+  CHECK(gc.has_note());
+  CHECK(gc.contacted_at == c.contacted_at);
+  CHECK_FALSE(gc.claim_expires_at);
+  // Without the sealed part (the key destroyed), the note is gone but known to have been there.
+  auto bare = decode_event(bytes);
+  REQUIRE(bare);
+  const auto& gb = std::get<contact_logged>(bare->ev.data);
+  CHECK(gb.note.empty());
+  CHECK(gb.has_note());
+}
+
 TEST_CASE("corrupt bytes are refused, not crashed on", "[codec]") {
   std::string bytes = encode_event(make_event("u-1", "e1", test::sample_signup(), 1), "");
   CHECK_FALSE(decode_event(bytes.substr(0, bytes.size() / 2)));

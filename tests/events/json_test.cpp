@@ -622,7 +622,7 @@ TEST_CASE("the current view has API.md's shape, key by key", "[json]") {
   auto v = doc_of(projections::view_json(s, projections::view_scores{pv, 0.89}));
   using keys = std::set<std::string>;
   CHECK(keys_of(v) == keys{"lead_id", "version", "status", "signed_up_at", "updated_at", "contact", "qualification",
-                           "social", "enrichment", "priority", "coverage", "processing_ms"});
+                           "social", "enrichment", "priority", "work", "coverage", "processing_ms"});
   CHECK(std::string(v["lead_id"].GetString()) == "u-88121");
   CHECK(v["version"].IsUint64());
   CHECK(v["version"].GetUint64() == 3);
@@ -669,7 +669,14 @@ TEST_CASE("the current view has API.md's shape, key by key", "[json]") {
   CHECK(en["next_attempt_at"].IsNull());
 
   const auto& p = v["priority"];
-  CHECK(keys_of(p) == keys{"score", "level", "team", "rules_version"});
+  CHECK(keys_of(p) == keys{"score", "level", "team", "rules_version", "components"});
+  CHECK(keys_of(p["components"]) == keys{"reach", "engagement", "activity", "completeness"});
+  const auto& w = v["work"];
+  CHECK(keys_of(w) == keys{"owner", "stage", "claimed_at", "claim_expires_at", "contacts", "last_contact",
+                           "first_contact_ms"});
+  CHECK(w["owner"].IsNull());
+  CHECK(std::string(w["stage"].GetString()) == "unassigned");
+  CHECK(w["last_contact"].IsNull());
   CHECK(p["score"].GetDouble() == 71.4);
   CHECK(std::string(p["level"].GetString()) == "A");
   CHECK(std::string(p["team"].GetString()) == "sdr");

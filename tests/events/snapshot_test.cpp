@@ -61,6 +61,21 @@ void check_same(const lead_state& a, const lead_state& b) {
   }
   REQUIRE(a.instagram_followers.size() == b.instagram_followers.size());
   CHECK(a.final_at == b.final_at);
+  CHECK(a.work.owner == b.work.owner);
+  CHECK(a.work.claimed_at == b.work.claimed_at);
+  CHECK(a.work.claim_expires_at == b.work.claim_expires_at);
+  CHECK(a.work.contacts == b.work.contacts);
+  CHECK(a.work.first_contact_at == b.work.first_contact_at);
+  CHECK(a.work.meeting_booked == b.work.meeting_booked);
+  CHECK(a.work.closed == b.work.closed);
+  CHECK(a.work.stage() == b.work.stage());
+  REQUIRE(a.work.last_contact.has_value() == b.work.last_contact.has_value());
+  if (a.work.last_contact) {
+    CHECK(a.work.last_contact->at == b.work.last_contact->at);
+    CHECK(a.work.last_contact->by == b.work.last_contact->by);
+    CHECK(a.work.last_contact->channel == b.work.last_contact->channel);
+    CHECK(a.work.last_contact->result == b.work.last_contact->result);
+  }
   REQUIRE(a.seen.size() == b.seen.size());
   for (size_t i = 0; i < a.seen.size(); ++i) {
     CHECK(a.seen[i].event_id == b.seen[i].event_id);
@@ -119,6 +134,33 @@ TEST_CASE("an erased and a disqualified state snapshot too", "[snapshot]") {
   lead_state d = fold("u-1", std::vector<event>{make_event("u-1", "e1", test::sample_signup(), 1),
                                                make_event("u-1", "e2", test::sample_qualified(outcome::disqualified), 2)});
   check_same(d, *decode_snapshot(encode_snapshot(d)));
+}
+
+TEST_CASE("the work part snapshots too, at every split", "[snapshot][work]") {
+  auto es = history();
+  contact_logged c;
+  c.by = "ana";
+  c.channel = contact_channel::instagram_dm;
+  c.result = contact_outcome::connected;
+  c.note = "likes reels";
+  c.contacted_at = 1764331300000;
+  c.claim_expires_at = 1764431300000;
+  es.push_back(make_event("u-1", "e7", assigned{"ana", "ana", assign_how::claim, 1764400000000}, 7));
+  es.push_back(make_event("u-1", "e8", c, 8));
+  c.result = contact_outcome::meeting_booked;
+  c.claim_expires_at.reset();
+  es.push_back(make_event("u-1", "e9", c, 9));
+  es.push_back(make_event("u-1", "e10", released{"ana", "boss", release_reason::by_admin}, 10));
+  const lead_state full = fold("u-1", es);
+  CHECK(full.work.stage() == work_stage::meeting_booked);
+  for (size_t split = 6; split <= es.size(); ++split) {
+    lead_state head = fold("u-1", std::vector<event>(es.begin(), es.begin() + static_cast<std::ptrdiff_t>(split)));
+    auto s = decode_snapshot(encode_snapshot(head));
+    REQUIRE(s);
+    check_same(head, *s);
+    for (size_t i = split; i < es.size(); ++i) evolve(*s, es[i]);
+    check_same(full, *s);
+  }
 }
 
 TEST_CASE("corrupt snapshots are refused", "[snapshot]") {
