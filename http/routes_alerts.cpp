@@ -13,7 +13,9 @@
 #include "events/time.hpp"
 #include "http/api.hpp"
 #include "http/problem.hpp"
-#include "projections/stats.hpp"
+#include "actors/health.hpp"
+#include "projections/runner.hpp"
+#include "projections/stats_projection.hpp"
 #include "storage/backup_service.hpp"
 
 namespace leadbase::http {
@@ -22,18 +24,28 @@ namespace {
 bool ingest_route(const std::string& pattern) { return pattern == "/v1/signups" || pattern == "/v1/events"; }
 
 void stats_figures(api_context& ctx, alerts::figures& f) {
-  f.stats_ready = ctx.stats != nullptr && ctx.stats->caught_up();
+  f.stats_ready = ctx.stats != nullptr && ctx.stats_runner != nullptr && stats_readiness(*ctx.stats_runner).ready;
   if (!f.stats_ready) return;
   for (const auto& r : alerts::rule_table()) {
     if (r.window == 0 || f.stats.count(r.window)) continue;
-    const stats_report rep = ctx.stats->report(r.window, f.now);
+    auto report = ctx.stats->report(r.window, f.now);
+    if (!report) {
+      f.stats_ready = false;  // unreadable stats: no alert is decided on them
+      return;
+    }
+    const stats_report& rep = *report;
     alerts::figures::windowed w;
     w.enrichment_success_rate = rep.success_rate;
     if (rep.processing_p95_ms) w.processing_p95_s = static_cast<double>(*rep.processing_p95_ms) / 1000.0;
     w.signups = rep.signups_in_window;
     f.stats.emplace(r.window, w);
   }
-  f.enrichment_retrying = ctx.stats->counters().enrichment_retrying;
+  auto counters = ctx.stats->counters();
+  if (!counters) {
+    f.stats_ready = false;
+    return;
+  }
+  f.enrichment_retrying = counters->enrichment_retrying;
 }
 
 void render_alert(json_writer& w, const alerts::active_alert& a) {

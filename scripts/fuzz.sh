@@ -92,6 +92,10 @@ if [[ "$which" == all ]]; then
   for t in "${targets[@]}"; do run_one "$t" "$secs" "$@" || failed=1; done
   exit "$failed"
 fi
-printf '%s\n' "${targets[@]}" | grep -qx -- "$which" || { echo "fuzz.sh: no target '$which' (have: ${targets[*]})" >&2; exit 2; }
+# A loop, not `printf | grep -q`: under pipefail grep -q's early exit can kill
+# printf with SIGPIPE and fail a name that is there (seen in CI).
+known=0
+for t in "${targets[@]}"; do [[ "$t" == "$which" ]] && known=1; done
+((known)) || { echo "fuzz.sh: no target '$which' (have: ${targets[*]})" >&2; exit 2; }
 build_targets "fuzz_$which" || exit 2
 run_one "$which" "$secs" "$@"
