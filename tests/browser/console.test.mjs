@@ -169,7 +169,7 @@ try {
   });
 
   await run('the SDR sorts by a column header and narrows by date, followers, owner and stage', async () => {
-    const times = () => page.$$eval('#queue-rows tr td:nth-child(14) span', (ss) => ss.map((s) => s.title));
+    const times = () => page.$$eval('#queue-rows td.signed span', (ss) => ss.map((s) => s.title));
     await page.click('th[data-sort=signed_up_at]');   // from newest-first: oldest first
     await page.waitForFunction(() => /sort=signed_up_at/.test(location.hash));
     await page.waitForFunction(() => /\d+ leads?/.test(document.querySelector('#queue-count').textContent));
@@ -178,7 +178,7 @@ try {
     assert.match(await page.textContent('th[data-sort=signed_up_at]'), /▲/);
     await page.click('th[data-sort=score]');
     await page.waitForFunction(() => !/sort=/.test(location.hash) && /\d+ leads?/.test(document.querySelector('#queue-count').textContent));
-    const scores = await page.$$eval('#queue-rows tr td:nth-child(4)', (tds) => tds.map((td) => Number(td.textContent)));
+    const scores = await page.$$eval('#queue-rows td.score', (tds) => tds.map((td) => Number(td.textContent)));
     assert.deepEqual(scores, [...scores].sort((a, b) => b - a), 'highest score first');
     await page.fill('#filters input[name=signed_up_after]', '2026-11-28');
     await page.fill('#filters input[name=max_followers]', '100000000');
