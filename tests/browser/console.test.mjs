@@ -354,6 +354,9 @@ try {
     await page.waitForSelector('#breakers [data-provider=instagram]');
     assert.match(await page.textContent('#breakers'), /instagram closed/);
     assert.match(await page.textContent('#alerts-panel'), /alert/i);
+    // the work figures of GET /v1/stats are drawn exactly when the server has them
+    const stats = (await api('/v1/stats?window=1h', TOKENS.admin)).body;
+    assert.equal(!!(await page.$('#work-stats')), !!(stats && stats.work), 'the work panel follows the stats\' work block');
     await page.waitForSelector('#feed-panel[data-live=yes]', { timeout: 15000 });
     await page.waitForFunction(() => document.querySelectorAll('#feed-list li:not(.note)').length > 0, null, { timeout: 15000 });
     await shot(page, '06-metrics');
