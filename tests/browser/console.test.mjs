@@ -344,6 +344,8 @@ try {
     assert.match(no.stdout + no.stderr, /BROKEN/);
   });
 
+  const feedRequests = [];
+  page.on('request', (r) => { if (/\/v1\/feed/.test(r.url())) feedRequests.push({ url: r.url(), headers: r.headers() }); });
   await run('an admin opens the metrics: trend charts, alerts, breakers and the live feed', async () => {
     await signIn(page, TOKENS.admin, 'admin');
     await page.click('#tab-metrics');
@@ -378,6 +380,23 @@ try {
     assert.notEqual(await page.getAttribute('svg.gauge', 'data-tone'), 'arc-ok', 'no green gauge while a breaker is open');
     assert.match(await page.textContent('#success-why'), /instagram breaker open/);
     await shot(page, '11-breaker-open');
+  });
+
+  await run('the live feed is one Server-Sent Events stream, resumed with Last-Event-ID, never polled', async () => {
+    assert.ok(feedRequests.every((r) => r.url.includes('/v1/feed/stream')), 'no polling of GET /v1/feed: ' +
+      feedRequests.map((r) => r.url).join(' '));
+    assert.equal(feedRequests.length, 1, 'one stream while the metrics are open');
+    assert.equal(feedRequests[0].headers.authorization, 'Bearer ' + TOKENS.admin, 'the stream sends the bearer header');
+    const last = Number((await page.textContent('#feed-list li:first-child span')).replace('#', ''));
+    await page.click('#tab-queue');
+    await page.click('#tab-metrics');
+    await page.waitForFunction(() => document.querySelector('#feed-panel').dataset.live === 'yes');
+    for (let i = 0; i < 100 && feedRequests.length < 2; i++) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(feedRequests.length, 2, 'one new stream after coming back');
+    const again = feedRequests[1];
+    assert.ok(again.url.includes('/v1/feed/stream'));
+    // the retries of the failing leads keep adding events: at least the last one shown before leaving
+    assert.ok(Number(again.headers['last-event-id']) >= last, `resumed after #${last}: ${again.headers['last-event-id']}`);
   });
 
   await run('no Content-Security-Policy violation anywhere', async () => {
