@@ -182,7 +182,7 @@ try {
     assert.deepEqual(scores, [...scores].sort((a, b) => b - a), 'highest score first');
     await page.fill('#filters input[name=signed_up_after]', '2026-11-28');
     await page.fill('#filters input[name=max_followers]', '100000000');
-    await page.selectOption('#filters select[name=owner]', 'none');
+    await page.fill('#filters input[name=owner]', 'none');
     await page.selectOption('#filters select[name=stage]', 'unassigned');
     await page.click('#filters button[type=submit]');
     await page.waitForFunction(() => ['signed_up_after=2026-11-28', 'max_followers=100000000', 'owner=none', 'stage=unassigned', 'team=sdr']
