@@ -236,6 +236,12 @@ try {
       await p.waitForSelector('#queue-rows button.claim', { timeout: 15000 });
       assert.match(await p.textContent('#token-state'), new RegExp(name + ' · read, work'));
     }
+    // an A lead is never an LDR lead (only leads without enrichment data go to LDR, and they score C): 204
+    await ana.selectOption('#claimnext select[name=team]', 'ldr');
+    await ana.selectOption('#claimnext select[name=level]', 'A');
+    await ana.click('#claim-next');
+    await ana.waitForFunction(() => /Nothing left to claim/.test(document.querySelector('#claim-result').textContent));
+    await ana.selectOption('#claimnext select[name=level]', '');
     await ana.selectOption('#claimnext select[name=team]', 'sdr');
     await ana.click('#claim-next');
     await ana.waitForFunction(() => location.hash.startsWith('#/lead/'));
