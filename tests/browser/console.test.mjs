@@ -354,6 +354,9 @@ try {
   page.on('request', (r) => { if (/\/v1\/feed/.test(r.url())) feedRequests.push({ url: r.url(), headers: r.headers() }); });
   await run('an admin opens the metrics: trend charts, alerts, breakers and the live feed', async () => {
     await signIn(page, TOKENS.admin, 'admin');
+    // still on demo-ana's page: with admin, the whole log's verification comes from the backups
+    await page.waitForFunction(() => /whole log: no verified backup yet|whole log verified/.test(
+      (document.querySelector('#log-verified') || {}).textContent || ''), null, { timeout: 15000 });
     await page.click('#tab-metrics');
     await page.waitForFunction(() => location.hash.startsWith('#/metrics'));
     await page.waitForFunction(() => document.querySelector('#metrics-grid').children.length > 0, null,
