@@ -167,6 +167,17 @@ void render_view(json_writer& w, const lead_state& s, const view_scores& scores)
   personal_optional(w, s.contact.phone, erased, s.contact.has_phone());
   key(w, "country");
   opt_str(w, s.contact.country);
+  // The signup's handles (personal data, like phone): TikTok has no provider,
+  // so this is where a team finds it; "[erased]" or null after an erasure.
+  key(w, "handles");
+  w.StartObject();
+  key(w, "instagram");
+  personal_optional(w, s.contact.social.instagram, erased, s.contact.has_instagram());
+  key(w, "youtube");
+  personal_optional(w, s.contact.social.youtube, erased, s.contact.has_youtube());
+  key(w, "tiktok");
+  personal_optional(w, s.contact.social.tiktok, erased, s.contact.has_tiktok());
+  w.EndObject();
   w.EndObject();
 
   key(w, "qualification");

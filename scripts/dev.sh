@@ -120,11 +120,13 @@ leadbase is running (Ctrl-C to stop)
   API        $base/openapi.json
   simulator  http://127.0.0.1:$SIM_PORT (Creator Discovery stand-in)
   data       $DATA (logs: $DATA/leadbase.log, $DATA/simulator.log)
-  demo tokens (public, development only; config/leadbase.dev.toml):
-    dev-platform-token-0001  ingest
-    dev-sdr-token-0001       read
-    dev-auditor-token-0001   read, audit
-    dev-admin-token-0001     admin, read, audit, metrics
+  demo tokens (public, development only; config/leadbase.dev.toml), name: token  scopes
+    platform: dev-platform-token-0001  ingest
+    sdr-team: dev-sdr-token-0001       read (the queue, read only)
+    ana:      dev-ana-token-0001       read, work (an SDR: claim next, my leads, log contacts)
+    bia:      dev-bia-token-0001       read, work (a second SDR: try claiming ana's lead)
+    auditor:  dev-auditor-token-0001   read, audit (history, as-of, export, live feed)
+    admin:    dev-admin-token-0001     admin, read, audit, metrics, work (alerts, breakers)
   try:
     curl -s $base/v1/leads/demo-ana -H 'Authorization: Bearer dev-sdr-token-0001'
     curl -s '$base/v1/leads?team=sdr' -H 'Authorization: Bearer dev-sdr-token-0001'

@@ -554,6 +554,14 @@ TEST_CASE("erase: every personal field that had a value reads \"[erased]\" (phon
                                   "52998224725", "xavierlima"),
                       ingest_token)
               .status == 202);
+  {  // before: the view has the signup's handles (TikTok's only there: it has no provider)
+    auto before = parse_json(get_view(c, lead, settle(c, lead)).body);
+    INFO(to_json(before));
+    const auto& hs = obj(obj(before, "contact"), "handles");
+    CHECK(str(hs, "instagram") == "xavierlima");
+    CHECK(str(hs, "youtube") == "@xavierlima");
+    CHECK(str(hs, "tiktok") == "xavierlima");
+  }
   auto er = c.post_json("/v1/leads/" + lead + "/erase", "{\"reason\":\"LGPD\"}", admin_token);
   REQUIRE(er.status == 200);
   auto h = get_json(c, "/v1/leads/" + lead + "/history", audit_token);
@@ -567,4 +575,8 @@ TEST_CASE("erase: every personal field that had a value reads \"[erased]\" (phon
   auto v = parse_json(get_view(c, lead, num(parse_json(er.body), "position")).body);
   INFO(to_json(v));
   CHECK(str(obj(v, "contact"), "phone") == "[erased]");
+  for (const char* n : {"instagram", "youtube", "tiktok"}) {
+    INFO(n);
+    CHECK(str(obj(obj(v, "contact"), "handles"), n) == "[erased]");
+  }
 }

@@ -631,8 +631,10 @@ TEST_CASE("the current view has API.md's shape, key by key", "[json]") {
   CHECK(std::string(v["updated_at"].GetString()) == format_time(1'795'000'000'412));
 
   const auto& contact = v["contact"];
-  CHECK(keys_of(contact) == keys{"email", "name", "phone", "country"});
+  CHECK(keys_of(contact) == keys{"email", "name", "phone", "country", "handles"});
   CHECK(std::string(contact["email"].GetString()) == "ana@exemplo.com.br");
+  CHECK(keys_of(contact["handles"]) == keys{"instagram", "youtube", "tiktok"});
+  CHECK(std::string(contact["handles"]["instagram"].GetString()) == s.contact.social.instagram);
   CHECK(std::string(contact["country"].GetString()) == "BR");
 
   const auto& q = v["qualification"];
@@ -762,6 +764,8 @@ TEST_CASE("erased personal data renders as [erased], never as a value", "[json]"
     CHECK(std::string(v["contact"]["name"].GetString()) == erased_marker);
     CHECK(std::string(v["social"]["instagram"]["handle"].GetString()) == erased_marker);
     CHECK(v["social"]["instagram"]["followers"].GetInt64() == 48210);  // not personal
+    for (const char* n : {"instagram", "youtube", "tiktok"})  // the signup's handles: gone, never a leftover
+      CHECK((v["contact"]["handles"][n].IsNull() || std::string(v["contact"]["handles"][n].GetString()) == erased_marker));
     for (const char* secret : {"ana@exemplo", "Ana Souza", "+5511912345678", "anasouza"})
       CHECK(text.find(secret) == std::string::npos);
   }
