@@ -11,7 +11,11 @@
 //          scope "*" every queued lead; the score index (the default sort, the one
 //                SDR/LDR teams page with a team or level filter) also has
 //                "t<team>" ("tsdr", "tldr") and "l<level>" ("lA"…), so those
-//                filters are prefix scans; other sorts walk "*" and filter
+//                filters are prefix scans; other sorts walk "*" and filter.
+//                "u" (score only): the claimable leads (unassigned, not
+//                disqualified, work not over), the candidates of "claim next"
+//                (claim_candidates()), so a claim never steps over leads
+//                already taken
 //          a<lead_id>                                   -> index_attrs (for searches)
 //          q<bucket:8><lead_id>\0<token hash:8>         -> token
 //          token: lower-cased (ASCII and Latin-1 letters) full name, each further
@@ -146,6 +150,16 @@ class lead_views final : public projection {
   /// One queue page. errc::validation for a cursor that is not ours, was made
   /// for another sort, or whose walk ended (idle, evicted, an erasure, a restart).
   result<queue_page> query(const queue_query& q) const;
+  /// Candidates for "claim next" (actors/claim_next.hpp): the ids of up to
+  /// `limit` claimable leads (unassigned, not disqualified, work not over)
+  /// matching q's other filters, best score first, strictly after the sort key
+  /// `after` (empty: from the top). Read as the index is now: no walk, no
+  /// snapshot kept, no view row decoded. `next_after` continues; nullopt at the end.
+  struct candidate_page {
+    std::vector<std::string> ids;
+    std::optional<std::string> next_after;
+  };
+  result<candidate_page> claim_candidates(const queue_query& q, const std::string& after, size_t limit) const;
   /// Cursor walks open now.
   size_t open_walks() const { return walks_.size(); }
   /// Ends every cursor walk, releasing its snapshot: before the log closes.
