@@ -439,18 +439,20 @@ result<std::optional<lead_state>> read_row(rocksdb::DB* db, rocksdb::ColumnFamil
 /// examined, and whether entries are left after it.
 struct index_walk {
   std::vector<std::string> ids;
+  std::string first_suffix;  // of the first entry examined (a live one: iterators skip tombstones)
   std::string last_suffix;
   bool more = false;
   size_t examined = 0;
 };
 
-/// Walks the index scope(s) of q's sort in order, strictly after `after`,
-/// under `ro` (a walk's snapshot, or none), examining at most `cap` entries.
+/// Walks the index scope(s) of q's sort in order, strictly after `after` (or
+/// from it, `inclusive`), under `ro` (a walk's snapshot, or none), examining
+/// at most `cap` entries.
 /// `claimable_only` walks the scope of unassigned, claimable leads instead of
 /// the sort's own (score sort only).
 result<index_walk> walk_index(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* index, const rocksdb::ReadOptions& ro,
                               const queue_query& q, const std::optional<std::string>& after, size_t limit,
-                              size_t cap, bool claimable_only) {
+                              size_t cap, bool claimable_only, bool inclusive = false) {
   const bool desc = descending(q.sort);
   const char dim = claimable_only ? dim_score : dim_of(q.sort);
   index_walk w;
@@ -494,12 +496,12 @@ result<index_walk> walk_index(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* inde
     if (!desc) {
       std::string target = after ? std::max(sc->prefix + *after, sc->lower) : sc->lower;
       it.Seek(target);
-      if (after && it.Valid() && it.key().ToStringView() == sc->prefix + *after) it.Next();
+      if (after && !inclusive && it.Valid() && it.key().ToStringView() == sc->prefix + *after) it.Next();
     } else {
       std::string target = after ? std::min(sc->prefix + *after, sc->upper) : sc->upper;
       it.SeekForPrev(target);
       while (it.Valid() && (it.key().ToStringView() >= std::string_view(sc->upper) ||
-                            (after && it.key().ToStringView() == sc->prefix + *after)))
+                            (after && !inclusive && it.key().ToStringView() == sc->prefix + *after)))
         it.Prev();
     }
     if (!it.status().ok()) return storage_error(it.status(), "queue index seek");
@@ -517,7 +519,7 @@ result<index_walk> walk_index(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* inde
       capped = true;
       break;
     }
-    ++w.examined;
+    if (w.examined++ == 0) w.first_suffix.assign(best->suffix());
     w.last_suffix.assign(best->suffix());
     index_attrs a;
     if (!decode_attrs(best->it->value().ToStringView(), a)) return error{errc::corrupt_data, "corrupt index value"};
@@ -726,11 +728,26 @@ status lead_views::apply(const std::vector<storage::stored_event>& events, rocks
     auto s = batch.Put(views, k, *v);
     if (!s.ok()) return storage_error(s, "batch view");
   }
+  static const std::string claimable_prefix = index_prefix(dim_score, std::string_view(&claimable_scope, 1));
   for (const auto& [k, v] : index_ops) {
+    if (v && k.compare(0, claimable_prefix.size(), claimable_prefix) == 0) {
+      std::string_view suffix = std::string_view(k).substr(claimable_prefix.size());
+      if (!pending_raise_ || std::string_view(*pending_raise_) < suffix) pending_raise_ = std::string(suffix);
+    }
     auto s = v ? batch.Put(index, k, *v) : batch.Delete(index, k);
     if (!s.ok()) return storage_error(s, "batch index");
   }
   return ok();
+}
+
+void lead_views::committed() {
+  if (pending_raise_) hint_.raise(*pending_raise_);
+  pending_raise_.reset();
+}
+
+void lead_views::replaced() {
+  pending_raise_.reset();
+  hint_.reset();
 }
 
 lead_views::lead_rows lead_views::rows_of(const lead_state& s) const {
@@ -899,12 +916,17 @@ result<lead_views::candidate_page> lead_views::claim_candidates(const queue_quer
   cq.owner = std::string();  // the scope holds unassigned leads only; the filters say so again
   cq.stages.clear();
   cq.status.reset();
-  std::optional<std::string> from;
-  if (!after.empty()) from = after;
+  // A first page starts at the hint (claim_hint.hpp: above it are only the
+  // tombstones of leads claimed before), the next ones after the last entry.
+  const bool first_page = after.empty();
+  const claim_hint::seen hint = first_page ? hint_.read() : claim_hint::seen{};
+  const std::optional<std::string> from = first_page ? hint.from : std::optional<std::string>(after);
   limit = std::max<size_t>(limit, 1);
   auto w = walk_index(log_.raw_rocksdb(), index, rocksdb::ReadOptions(), cq, from, limit,
-                      std::max(limit * opts_.scan_cap_factor, opts_.min_scan_cap), /*claimable_only=*/true);
+                      std::max(limit * opts_.scan_cap_factor, opts_.min_scan_cap), /*claimable_only=*/true,
+                      /*inclusive=*/first_page);
   if (!w) return w.err();
+  if (first_page && !w->first_suffix.empty()) hint_.found(hint, w->first_suffix);
   candidate_page page;
   page.ids = std::move(w->ids);
   if (w->more && !w->last_suffix.empty()) page.next_after = std::move(w->last_suffix);

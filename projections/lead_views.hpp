@@ -79,6 +79,7 @@
 
 #include "events/errc.hpp"
 #include "events/lead_state.hpp"
+#include "projections/claim_hint.hpp"
 #include "projections/priority.hpp"
 #include "projections/queue_walks.hpp"
 #include "projections/runner.hpp"
@@ -142,6 +143,10 @@ class lead_views final : public projection {
   std::string fingerprint() const override;
   status apply(const std::vector<storage::stored_event>& events, rocksdb::WriteBatch& batch) override;
   status clear(rocksdb::WriteBatch& batch) override;
+  /// Raises the claim hint to the best claimable entry the last batch wrote.
+  void committed() override;
+  /// Resets the claim hint: the store was replaced.
+  void replaced() override;
 
   // -- reads (any thread) --------------------------------------------------------
 
@@ -190,6 +195,8 @@ class lead_views final : public projection {
   mutable std::mutex erased_mutex_;
   std::map<std::string, std::vector<std::string>> erased_keys_;  ///< lead -> q keys to compact
   mutable queue_walks walks_;
+  mutable claim_hint hint_;                     ///< where claim_candidates starts (claim_hint.hpp)
+  std::optional<std::string> pending_raise_;   ///< apply() → committed(), on the runner's thread
 };
 
 // -- key helpers (exposed for tests and tools) --------------------------------------

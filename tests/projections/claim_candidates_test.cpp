@@ -115,3 +115,25 @@ TEST_CASE("claim candidates never step over leads already taken", "[projections]
   REQUIRE(page->ids.size() == 1);
   CHECK(page->ids.front() == "c-34");
 }
+
+TEST_CASE("claim candidates start below the leads claimed before, and see a lead released above them",
+          "[projections][work]") {
+  claim_fixture fx;
+  auto first = [&] {
+    auto page = fx.views.claim_candidates(queue_query{}, "", 1);
+    REQUIRE(page);
+    REQUIRE(page->ids.size() == 1);
+    return page->ids.front();
+  };
+  CHECK(first() == "c-34");  // and the hint now sits at c-34
+  // Claim the next three through the log, as the lead actor would.
+  for (const char* id : {"c-34", "c-33", "c-32"}) fx.f.append(id, {assigned{"bia", "bia", assign_how::claim, {}}});
+  REQUIRE(fx.runner->catch_up());
+  CHECK(first() == "c-31");
+  // A lead released above the hint is the best candidate again.
+  fx.f.append("c-38", {released{"ana", "ana", release_reason::by_owner}});
+  REQUIRE(fx.runner->catch_up());
+  CHECK(first() == "c-38");
+  const auto all = fx.candidates(queue_query{}, 2);
+  CHECK(all == fx.queue(queue_query{}));
+}
