@@ -9,6 +9,7 @@
 #include <optional>
 #include <vector>
 
+#include "actors/claim_reservations.hpp"
 #include "actors/service.hpp"
 #include "app/commands.hpp"
 #include "app/config.hpp"
@@ -137,6 +138,8 @@ int run_serve(const serve_args& args) {
   ctx.stats_runner = stats_tail;
   ctx.projections = runner->get();
   ctx.views = &views;
+  actors::claim_reservations claims;
+  ctx.claims = &claims;
   ctx.max_stream_subscribers = cfg->limits.max_stream_subscribers;
   // /metrics: leadbase_projection_* for both projections (position, head, lag)
   // and leadbase_damaged_events (events each skipped as unreadable).

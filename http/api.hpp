@@ -26,6 +26,9 @@ class stats_projection;  // projections/stats_projection.hpp
 namespace leadbase::storage {
 class backup_service;  // storage/backup_service.hpp
 }
+namespace leadbase::actors {
+class claim_reservations;  // actors/claim_reservations.hpp
+}
 namespace leadbase::projections {
 class projection_runner;  // projections/runner.hpp
 class lead_views;         // projections/lead_views.hpp
@@ -88,6 +91,9 @@ struct api_context {
   /// folds the stream per request and GET /v1/leads answers 503.
   projections::projection_runner* projections = nullptr;
   projections::lead_views* views = nullptr;
+  /// The leads concurrent "claim next" calls hold (actors/claim_reservations.hpp);
+  /// null: every lost race goes through the lead's actor (slower, still correct).
+  actors::claim_reservations* claims = nullptr;
 
   // -- backups (routes_backups.cpp) ----------------------------------------------
   /// POST/GET /v1/admin/backups and leadbase_backup_*; null: 503 (figures 0).

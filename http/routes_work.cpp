@@ -13,6 +13,7 @@
 #include "http/problem.hpp"
 #include "http/view_response.hpp"
 #include "projections/lead_views.hpp"
+#include "projections/runner.hpp"
 
 namespace leadbase::http {
 namespace {
@@ -51,11 +52,12 @@ void post_queue_claim(api_context& ctx, request& req, responder respond) {
   q.country = parsed->country;
   q.creator_tier = parsed->creator_tier;
   auto answer = view_answer(ctx, respond);
-  actors::claim_next(*ctx.leads, *ctx.views, std::move(q), person_of(req), req.correlation_id,
-                     [answer, respond](work_outcome o) {
-                       if (o.result.code == errc::success && !o.state) return respond(empty_response(204));
-                       answer(std::move(o));
-                     });
+  const actors::claim_desk desk{*ctx.leads, *ctx.views, ctx.claims,
+                                ctx.projections ? ctx.projections->position() : global_position{0}};
+  actors::claim_next(desk, std::move(q), person_of(req), req.correlation_id, [answer, respond](work_outcome o) {
+    if (o.result.code == errc::success && !o.state) return respond(empty_response(204));
+    answer(std::move(o));
+  });
 }
 
 void post_claim(api_context& ctx, request& req, responder respond) {

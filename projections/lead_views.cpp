@@ -31,6 +31,8 @@ using storage::storage_error;
 constexpr char dim_score = 'S';
 constexpr char dim_signup = 'T';
 constexpr char dim_followers = 'F';
+/// The score scope of the leads "claim next" may hand out (claimable()).
+constexpr char claimable_scope = 'u';
 constexpr uint64_t sign_bit = uint64_t{1} << 63;
 
 /// Order-preserving 8 bytes for a signed value.
@@ -142,6 +144,16 @@ std::optional<index_attrs> attrs_of(const lead_state& s, const lead_views_option
   return a;
 }
 
+/// Unassigned, not disqualified, work not over: what "claim next" hands out
+/// (the Decider's decide_claim has the last word). Such a lead has one more
+/// key, in the score scope 'u', so a claim's walk never steps over the leads
+/// already taken (claim_bench: after 20,000 claims a walk of the '*' scope
+/// read 20,000 entries to find one).
+bool claimable(const index_attrs& a) {
+  return a.status != lead_status::disqualified && a.owner.empty() && a.stage != work_stage::meeting_booked &&
+         a.stage != work_stage::closed;
+}
+
 std::string dim_value(char dim, const index_attrs& a) {
   switch (dim) {
     case dim_score: return ordered(a.score10);
@@ -250,8 +262,8 @@ using entries = std::vector<entry>;
 
 /// Appends the sort, filter and attrs keys of a queued lead (the part of
 /// index_entries that depends on its attributes), sorted by key:
-///   a<id> < iF*\0… < iS*\0… < iSl<level>\0… < iSt<team>\0… < iT*\0…
-/// ('a' < 'i'; 'F' < 'S' < 'T'; '*' < 'l' < 't'), so no sort is needed.
+///   a<id> < iF*\0… < iS*\0… < iSl<level>\0… < iSt<team>\0… < iSu\0… < iT*\0…
+/// ('a' < 'i'; 'F' < 'S' < 'T'; '*' < 'l' < 't' < 'u'), so no sort is needed.
 void append_attr_entries(const index_attrs& a, std::string_view lead_id, entries& out) {
   const std::string value = encode_attrs(a);
   out.emplace_back(attrs_key(lead_id), value);
@@ -275,6 +287,7 @@ void append_attr_entries(const index_attrs& a, std::string_view lead_id, entries
   sort_key(dim_score, "*", a.score10);
   sort_key(dim_score, std::string_view(level_scope, 2), a.score10);
   sort_key(dim_score, team_scope, a.score10);
+  if (claimable(a)) sort_key(dim_score, std::string_view(&claimable_scope, 1), a.score10);
   sort_key(dim_signup, "*", a.signed_up_at);
 }
 
@@ -421,6 +434,109 @@ result<std::optional<lead_state>> read_row(rocksdb::DB* db, rocksdb::ColumnFamil
   return decode_row(s, bytes);
 }
 
+/// What one walk of the queue index found: the ids of up to `limit` matching
+/// leads in sort order, the sort key (value:8 + lead id) of the last entry
+/// examined, and whether entries are left after it.
+struct index_walk {
+  std::vector<std::string> ids;
+  std::string first_suffix;  // of the first entry examined (a live one: iterators skip tombstones)
+  std::string last_suffix;
+  bool more = false;
+  size_t examined = 0;
+};
+
+/// Walks the index scope(s) of q's sort in order, strictly after `after` (or
+/// from it, `inclusive`), under `ro` (a walk's snapshot, or none), examining
+/// at most `cap` entries.
+/// `claimable_only` walks the scope of unassigned, claimable leads instead of
+/// the sort's own (score sort only).
+result<index_walk> walk_index(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* index, const rocksdb::ReadOptions& ro,
+                              const queue_query& q, const std::optional<std::string>& after, size_t limit,
+                              size_t cap, bool claimable_only, bool inclusive = false) {
+  const bool desc = descending(q.sort);
+  const char dim = claimable_only ? dim_score : dim_of(q.sort);
+  index_walk w;
+  std::vector<std::string> scopes;
+  if (claimable_only) {
+    scopes.push_back(std::string(1, claimable_scope));  // only the score sort has it
+  } else if (dim != dim_score) {
+    scopes.push_back("*");  // only the score index has team and level scopes
+  } else if (!q.levels.empty()) {
+    for (char l : q.levels) {
+      std::string s = std::string("l") + l;
+      if (std::find(scopes.begin(), scopes.end(), s) == scopes.end()) scopes.push_back(std::move(s));
+    }
+  } else if (q.team) {
+    scopes.push_back("t" + *q.team);
+  } else {
+    scopes.push_back("*");
+  }
+  // Range filters on the sorted value become seek bounds.
+  std::optional<std::string> lo, hi;  // value:8 bounds, hi exclusive
+  if (dim == dim_signup) {
+    if (q.signed_up_after) lo = ordered(*q.signed_up_after);
+    if (q.signed_up_before) hi = ordered(*q.signed_up_before);
+  } else if (dim == dim_followers) {
+    if (q.min_followers) lo = ordered(*q.min_followers);
+    if (q.max_followers && *q.max_followers < INT64_MAX) hi = ordered(*q.max_followers + 1);
+  }
+  std::vector<std::unique_ptr<scope_scan>> scans;
+  for (const auto& scope : scopes) {
+    auto sc = std::make_unique<scope_scan>();
+    sc->prefix = index_prefix(dim, scope);
+    sc->lower = sc->prefix + (lo ? *lo : std::string());
+    sc->upper = hi ? sc->prefix + *hi : prefix_successor(sc->prefix);
+    sc->lower_s = rocksdb::Slice(sc->lower);
+    sc->upper_s = rocksdb::Slice(sc->upper);
+    rocksdb::ReadOptions sro = ro;
+    sro.iterate_lower_bound = &sc->lower_s;
+    sro.iterate_upper_bound = &sc->upper_s;
+    sc->it.reset(db->NewIterator(sro, index));
+    auto& it = *sc->it;
+    if (!desc) {
+      std::string target = after ? std::max(sc->prefix + *after, sc->lower) : sc->lower;
+      it.Seek(target);
+      if (after && !inclusive && it.Valid() && it.key().ToStringView() == sc->prefix + *after) it.Next();
+    } else {
+      std::string target = after ? std::min(sc->prefix + *after, sc->upper) : sc->upper;
+      it.SeekForPrev(target);
+      while (it.Valid() && (it.key().ToStringView() >= std::string_view(sc->upper) ||
+                            (after && !inclusive && it.key().ToStringView() == sc->prefix + *after)))
+        it.Prev();
+    }
+    if (!it.status().ok()) return storage_error(it.status(), "queue index seek");
+    scans.push_back(std::move(sc));
+  }
+  bool capped = false;
+  for (;;) {
+    scope_scan* best = nullptr;
+    for (auto& sc : scans) {
+      if (!sc->it->Valid()) continue;
+      if (!best || (desc ? sc->suffix() > best->suffix() : sc->suffix() < best->suffix())) best = sc.get();
+    }
+    if (!best || w.ids.size() >= limit) break;
+    if (w.examined >= cap) {
+      capped = true;
+      break;
+    }
+    if (w.examined++ == 0) w.first_suffix.assign(best->suffix());
+    w.last_suffix.assign(best->suffix());
+    index_attrs a;
+    if (!decode_attrs(best->it->value().ToStringView(), a)) return error{errc::corrupt_data, "corrupt index value"};
+    if (matches(q, a)) w.ids.push_back(w.last_suffix.substr(8));
+    if (desc)
+      best->it->Prev();
+    else
+      best->it->Next();
+  }
+  w.more = capped;
+  for (auto& sc : scans) {
+    if (!sc->it->status().ok()) return storage_error(sc->it->status(), "queue index scan");
+    w.more |= sc->it->Valid();
+  }
+  return w;
+}
+
 } // namespace
 
 // -- names ------------------------------------------------------------------------------
@@ -517,7 +633,7 @@ lead_views::lead_views(storage::event_log& log, lead_views_options opts)
 
 std::string lead_views::fingerprint() const {
   const auto& p = opts_.priority;
-  return "lead_views/4 weights " + std::to_string(p.weight_reach) + "," + std::to_string(p.weight_engagement) +
+  return "lead_views/5 weights " + std::to_string(p.weight_reach) + "," + std::to_string(p.weight_engagement) +
          "," + std::to_string(p.weight_activity) + "," + std::to_string(p.weight_completeness) + " thresholds " +
          std::to_string(p.threshold_a) + "," + std::to_string(p.threshold_b) + " rules " + opts_.rules_version;
 }
@@ -612,11 +728,26 @@ status lead_views::apply(const std::vector<storage::stored_event>& events, rocks
     auto s = batch.Put(views, k, *v);
     if (!s.ok()) return storage_error(s, "batch view");
   }
+  static const std::string claimable_prefix = index_prefix(dim_score, std::string_view(&claimable_scope, 1));
   for (const auto& [k, v] : index_ops) {
+    if (v && k.compare(0, claimable_prefix.size(), claimable_prefix) == 0) {
+      std::string_view suffix = std::string_view(k).substr(claimable_prefix.size());
+      if (!pending_raise_ || std::string_view(*pending_raise_) < suffix) pending_raise_ = std::string(suffix);
+    }
     auto s = v ? batch.Put(index, k, *v) : batch.Delete(index, k);
     if (!s.ok()) return storage_error(s, "batch index");
   }
   return ok();
+}
+
+void lead_views::committed() {
+  if (pending_raise_) hint_.raise(*pending_raise_);
+  pending_raise_.reset();
+}
+
+void lead_views::replaced() {
+  pending_raise_.reset();
+  hint_.reset();
 }
 
 lead_views::lead_rows lead_views::rows_of(const lead_state& s) const {
@@ -746,86 +877,12 @@ result<queue_page> lead_views::query(const queue_query& q) const {
     for (size_t h = 0; h < hits.size() && h < limit; ++h) ids.push_back(hits[h].substr(8));
     if (hits.size() > limit) page.next_cursor = next_cursor(hits[limit - 1]);
   } else {
-    // -- the queue: walk the index scope(s) in sort order -----------------------------
-    std::vector<std::string> scopes;
-    if (dim != dim_score) {
-      scopes.push_back("*");  // only the score index has team and level scopes
-    } else if (!q.levels.empty()) {
-      for (char l : q.levels) {
-        std::string s = std::string("l") + l;
-        if (std::find(scopes.begin(), scopes.end(), s) == scopes.end()) scopes.push_back(std::move(s));
-      }
-    } else if (q.team) {
-      scopes.push_back("t" + *q.team);
-    } else {
-      scopes.push_back("*");
-    }
-    // Range filters on the sorted value become seek bounds.
-    std::optional<std::string> lo, hi;  // value:8 bounds, hi exclusive
-    if (dim == dim_signup) {
-      if (q.signed_up_after) lo = ordered(*q.signed_up_after);
-      if (q.signed_up_before) hi = ordered(*q.signed_up_before);
-    } else if (dim == dim_followers) {
-      if (q.min_followers) lo = ordered(*q.min_followers);
-      if (q.max_followers && *q.max_followers < INT64_MAX) hi = ordered(*q.max_followers + 1);
-    }
-    std::vector<std::unique_ptr<scope_scan>> scans;
-    for (const auto& scope : scopes) {
-      auto sc = std::make_unique<scope_scan>();
-      sc->prefix = index_prefix(dim, scope);
-      sc->lower = sc->prefix + (lo ? *lo : std::string());
-      sc->upper = hi ? sc->prefix + *hi : prefix_successor(sc->prefix);
-      sc->lower_s = rocksdb::Slice(sc->lower);
-      sc->upper_s = rocksdb::Slice(sc->upper);
-      rocksdb::ReadOptions sro = ro;
-      sro.iterate_lower_bound = &sc->lower_s;
-      sro.iterate_upper_bound = &sc->upper_s;
-      sc->it.reset(db->NewIterator(sro, index));
-      auto& it = *sc->it;
-      if (!desc) {
-        std::string target = after ? std::max(sc->prefix + *after, sc->lower) : sc->lower;
-        it.Seek(target);
-        if (after && it.Valid() && it.key().ToStringView() == sc->prefix + *after) it.Next();
-      } else {
-        std::string target = after ? std::min(sc->prefix + *after, sc->upper) : sc->upper;
-        it.SeekForPrev(target);
-        while (it.Valid() && (it.key().ToStringView() >= std::string_view(sc->upper) ||
-                              (after && it.key().ToStringView() == sc->prefix + *after)))
-          it.Prev();
-      }
-      if (!it.status().ok()) return storage_error(it.status(), "queue index seek");
-      scans.push_back(std::move(sc));
-    }
-    const size_t cap = std::max(limit * opts_.scan_cap_factor, opts_.min_scan_cap);
-    std::string last_suffix;
-    bool capped = false;
-    for (;;) {
-      scope_scan* best = nullptr;
-      for (auto& sc : scans) {
-        if (!sc->it->Valid()) continue;
-        if (!best || (desc ? sc->suffix() > best->suffix() : sc->suffix() < best->suffix())) best = sc.get();
-      }
-      if (!best || ids.size() >= limit) break;
-      if (page.examined >= cap) {
-        capped = true;
-        break;
-      }
-      ++page.examined;
-      last_suffix.assign(best->suffix());
-      index_attrs a;
-      if (!decode_attrs(best->it->value().ToStringView(), a)) return error{errc::corrupt_data, "corrupt index value"};
-      if (matches(q, a)) ids.push_back(last_suffix.substr(8));
-      if (desc)
-        best->it->Prev();
-      else
-        best->it->Next();
-    }
-    bool more = false;
-    for (auto& sc : scans) {
-      if (!sc->it->status().ok()) return storage_error(sc->it->status(), "queue index scan");
-      more |= sc->it->Valid();
-    }
-    if ((capped || more) && !last_suffix.empty()) page.next_cursor = next_cursor(last_suffix);
+    auto w = walk_index(db, index, ro, q, after, limit, std::max(limit * opts_.scan_cap_factor, opts_.min_scan_cap),
+                        /*claimable_only=*/false);
+    if (!w) return w.err();
+    page.examined = w->examined;
+    ids = std::move(w->ids);
+    if (w->more && !w->last_suffix.empty()) page.next_cursor = next_cursor(w->last_suffix);
   }
 
   // The page's rows in one MultiGet: it batches the block lookups of keys
@@ -847,6 +904,32 @@ result<queue_page> lead_views::query(const queue_query& q) const {
     // Gone (a rebuild without the lead) or erased since the walk began: in no queue now.
     if (*row && !(*row)->personal_erased) page.items.push_back(std::move(**row));
   }
+  return page;
+}
+
+result<lead_views::candidate_page> lead_views::claim_candidates(const queue_query& q, const std::string& after,
+                                                               size_t limit) const {
+  auto* index = log_.cf(storage::key_space::index);
+  if (!index) return error{errc::internal, "the log has no index family"};
+  queue_query cq = q;
+  cq.sort = queue_sort::score_desc;
+  cq.owner = std::string();  // the scope holds unassigned leads only; the filters say so again
+  cq.stages.clear();
+  cq.status.reset();
+  // A first page starts at the hint (claim_hint.hpp: above it are only the
+  // tombstones of leads claimed before), the next ones after the last entry.
+  const bool first_page = after.empty();
+  const claim_hint::seen hint = first_page ? hint_.read() : claim_hint::seen{};
+  const std::optional<std::string> from = first_page ? hint.from : std::optional<std::string>(after);
+  limit = std::max<size_t>(limit, 1);
+  auto w = walk_index(log_.raw_rocksdb(), index, rocksdb::ReadOptions(), cq, from, limit,
+                      std::max(limit * opts_.scan_cap_factor, opts_.min_scan_cap), /*claimable_only=*/true,
+                      /*inclusive=*/first_page);
+  if (!w) return w.err();
+  if (first_page && !w->first_suffix.empty()) hint_.found(hint, w->first_suffix);
+  candidate_page page;
+  page.ids = std::move(w->ids);
+  if (w->more && !w->last_suffix.empty()) page.next_after = std::move(w->last_suffix);
   return page;
 }
 

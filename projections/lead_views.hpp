@@ -11,7 +11,11 @@
 //          scope "*" every queued lead; the score index (the default sort, the one
 //                SDR/LDR teams page with a team or level filter) also has
 //                "t<team>" ("tsdr", "tldr") and "l<level>" ("lA"…), so those
-//                filters are prefix scans; other sorts walk "*" and filter
+//                filters are prefix scans; other sorts walk "*" and filter.
+//                "u" (score only): the claimable leads (unassigned, not
+//                disqualified, work not over), the candidates of "claim next"
+//                (claim_candidates()), so a claim never steps over leads
+//                already taken
 //          a<lead_id>                                   -> index_attrs (for searches)
 //          q<bucket:8><lead_id>\0<token hash:8>         -> token
 //          token: lower-cased (ASCII and Latin-1 letters) full name, each further
@@ -75,6 +79,7 @@
 
 #include "events/errc.hpp"
 #include "events/lead_state.hpp"
+#include "projections/claim_hint.hpp"
 #include "projections/priority.hpp"
 #include "projections/queue_walks.hpp"
 #include "projections/runner.hpp"
@@ -138,6 +143,10 @@ class lead_views final : public projection {
   std::string fingerprint() const override;
   status apply(const std::vector<storage::stored_event>& events, rocksdb::WriteBatch& batch) override;
   status clear(rocksdb::WriteBatch& batch) override;
+  /// Raises the claim hint to the best claimable entry the last batch wrote.
+  void committed() override;
+  /// Resets the claim hint: the store was replaced.
+  void replaced() override;
 
   // -- reads (any thread) --------------------------------------------------------
 
@@ -146,6 +155,16 @@ class lead_views final : public projection {
   /// One queue page. errc::validation for a cursor that is not ours, was made
   /// for another sort, or whose walk ended (idle, evicted, an erasure, a restart).
   result<queue_page> query(const queue_query& q) const;
+  /// Candidates for "claim next" (actors/claim_next.hpp): the ids of up to
+  /// `limit` claimable leads (unassigned, not disqualified, work not over)
+  /// matching q's other filters, best score first, strictly after the sort key
+  /// `after` (empty: from the top). Read as the index is now: no walk, no
+  /// snapshot kept, no view row decoded. `next_after` continues; nullopt at the end.
+  struct candidate_page {
+    std::vector<std::string> ids;
+    std::optional<std::string> next_after;
+  };
+  result<candidate_page> claim_candidates(const queue_query& q, const std::string& after, size_t limit) const;
   /// Cursor walks open now.
   size_t open_walks() const { return walks_.size(); }
   /// Ends every cursor walk, releasing its snapshot: before the log closes.
@@ -176,6 +195,8 @@ class lead_views final : public projection {
   mutable std::mutex erased_mutex_;
   std::map<std::string, std::vector<std::string>> erased_keys_;  ///< lead -> q keys to compact
   mutable queue_walks walks_;
+  mutable claim_hint hint_;                     ///< where claim_candidates starts (claim_hint.hpp)
+  std::optional<std::string> pending_raise_;   ///< apply() → committed(), on the runner's thread
 };
 
 // -- key helpers (exposed for tests and tools) --------------------------------------

@@ -344,6 +344,7 @@ void projection_runner::rebuild_beside_now() {
   }
   position_.store(r->position, std::memory_order_release);
   pending_since_ = -1;
+  proj_.replaced();
   {
     std::lock_guard<std::mutex> lock(mutex_);
     rebuild_error_.clear();
@@ -435,6 +436,7 @@ status projection_runner::clear_now() {
   if (!s.ok()) return storage_error(s, "clear projection");
   position_.store(0, std::memory_order_release);
   pending_since_ = -1;
+  proj_.replaced();
   std::lock_guard<std::mutex> lock(damage_mutex_);
   damaged_count_ = 0;
   damaged_.clear();
@@ -448,6 +450,7 @@ status projection_runner::rebuild_offline(const std::function<void(global_positi
     pending_since_ = -1;
     if (reached) {
       position_.store(reached->position, std::memory_order_release);
+      proj_.replaced();
       // The new projection came with its own damage records (what its build skipped).
       if (auto s = load_damage(); !s) return s;
       if (reached->cleanup) return reached->cleanup();

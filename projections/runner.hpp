@@ -83,6 +83,9 @@ class projection {
   virtual status clear(rocksdb::WriteBatch& batch) = 0;
   /// Called after a batch from apply() was written.
   virtual void committed() {}
+  /// Called after the whole store was replaced or cleared (a rebuild switched
+  /// in, a replay from 0): what the projection cached about it is stale.
+  virtual void replaced() {}
 };
 
 /// The meta keys a runner keeps for a projection: its position and its settings.
