@@ -105,11 +105,18 @@ struct log_contact {
   std::string correlation_id;
 };
 
+/// POST /v1/leads/{id}/assign (scope admin): an admin hands the lead to `owner`.
+struct assign {
+  acting_person by;   // the admin
+  std::string owner;  // the person who gets the lead
+  std::string correlation_id;
+};
+
 /// The clock: the claim may have lapsed (the scheduler's wake, run_owed, also
 /// checks this; the command lets a caller ask for it alone).
 struct expire_claim {};
 
 using command = std::variant<ingest, record_fetch, circuit_open, provider_busy, provider_disabled, erase, retry_now,
-                             run_owed, claim, release, log_contact, expire_claim>;
+                             run_owed, claim, release, log_contact, expire_claim, assign>;
 
 } // namespace leadbase

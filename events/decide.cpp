@@ -362,6 +362,37 @@ result<decision> decide_contact(const lead_state& s, const log_contact& cmd, con
   return work_event(s, ctx, "contact:", cmd.correlation_id, cmd.expected_version, std::move(c));
 }
 
+/// An admin hands the lead to `owner` (DOMAIN.md "Working the leads": an
+/// `assigned` with how manual). A lead someone else owns changes hands in one
+/// atomic append: `released` (by the admin, reason by_admin) then `assigned`.
+/// A meeting_booked or closed lead can be handed over: its stage stays and
+/// nothing lapses; on an open lead the assignment lapses like a claim.
+result<decision> decide_assign(const lead_state& s, const assign& cmd, const decide_context& ctx) {
+  if (auto refused = workable(s, std::nullopt)) return std::move(*refused);
+  if (!cmd.by.admin) return error{errc::conflict, "only an admin may assign a lead"};
+  if (cmd.owner.empty()) return error{errc::validation, "the assignment names no owner"};
+  if (s.work.owner == cmd.owner) return unchanged(s);
+  if (!s.qualification) return error{errc::conflict, "the lead is not qualified yet"};
+  if (s.qualification->result == outcome::disqualified)
+    return error{errc::conflict, "a disqualified lead cannot be assigned"};
+  std::optional<millis> expires;
+  if (s.work.open()) expires = ctx.now + ctx.options->claim_ttl_ms;
+  assigned a{cmd.owner, cmd.by.name, assign_how::manual, expires};
+  if (s.work.owner.empty()) return work_event(s, ctx, "assign:", cmd.correlation_id, std::nullopt, std::move(a));
+  auto d = work_event(s, ctx, "release:", cmd.correlation_id, std::nullopt,
+                      released{s.work.owner, cmd.by.name, release_reason::by_admin});
+  if (!d) return d;
+  lead_state after = s;
+  for (const event& ev : d->to_append) evolve(after, ev);
+  decide_context next = ctx;
+  next.id_bits = ctx.id_bits + 1;  // the second event's id differs from the first's
+  auto second = work_event(after, next, "assign:", cmd.correlation_id, std::nullopt, std::move(a));
+  if (!second) return second;
+  for (event& ev : second->to_append) d->to_append.push_back(std::move(ev));
+  d->version = second->version;
+  return d;
+}
+
 /// A claim whose time is up releases itself (reason expired), once: the
 /// release leaves no claim to lapse. Anything else is no decision at all.
 result<decision> decide_expire(const lead_state& s, const expire_claim&, const decide_context& ctx) {
@@ -406,6 +437,7 @@ result<decision> decide(const lead_state& state, const command& cmd, const decid
     result<decision> operator()(const release& c) const { return decide_release(s, c, ctx); }
     result<decision> operator()(const log_contact& c) const { return decide_contact(s, c, ctx); }
     result<decision> operator()(const expire_claim& c) const { return decide_expire(s, c, ctx); }
+    result<decision> operator()(const assign& c) const { return decide_assign(s, c, ctx); }
   };
   return std::visit(visitor{state, ctx}, cmd);
 }

@@ -156,6 +156,11 @@ parsed<claim> parse_claim(std::string_view body);
 /// names, note at most 2000 characters (free text rules of events/text.hpp).
 parsed<log_contact> parse_contact(std::string_view body);
 
+/// The POST /v1/leads/{id}/assign body `{"owner"}`: a person's name, 1 to 200
+/// characters (free text rules of events/text.hpp). The caller sets who assigns
+/// and the correlation id.
+parsed<assign> parse_assign(std::string_view body);
+
 /// The POST /v1/queue/claim body `{"team"?,"level"?,"country"?,"creator_tier"?}`
 /// (the queue's filters; level "A" or a comma list "A,B"); an empty body is `{}`.
 struct queue_claim_filters {

@@ -720,6 +720,19 @@ parsed<log_contact> parse_contact(std::string_view body) {
   return out;
 }
 
+parsed<assign> parse_assign(std::string_view body) {
+  rapidjson::Document doc;
+  if (auto f = object_body(doc, body)) return std::move(*f);
+  std::vector<field_error> errors;
+  checker c(errors, "");
+  assign out;
+  if (req_string(c, doc, "owner", json_limits::name, out.owner) &&
+      out.owner.find_first_not_of(" \t") == std::string::npos)
+    c.fail("owner", "must not be blank");
+  if (!errors.empty()) return invalid(std::move(errors));
+  return out;
+}
+
 parsed<queue_claim_filters> parse_queue_claim(std::string_view body) {
   rapidjson::Document doc;
   if (auto f = object_body(doc, body)) return std::move(*f);

@@ -6,7 +6,9 @@
 //               enrichment_failures_total{error_class,final}; enrichment_pending_leads;
 //               enrichment_retrying_leads; leads{status}; coverage_complete_ratio;
 //               coverage_mean_ratio; processing_seconds (histogram); queue_leads{team};
-//               stats_leads; stats_memory_bytes
+//               stats_leads; stats_memory_bytes; work_leads{stage};
+//               contacts_total{outcome}; claims_expired_total;
+//               first_contact_seconds (histogram)
 //   HTTP (RED)  http_requests_total{method,route,status_class};
 //               http_request_duration_seconds{method,route} (histogram)
 //   write side  journal_batch_appends (histogram); journal_write_duration_seconds
@@ -49,6 +51,23 @@ std::vector<double> bounds_of(const std::array<double, N>& a, size_t take) {
   return std::vector<double>(a.begin(), a.begin() + static_cast<std::ptrdiff_t>(take));
 }
 
+/// The work loop (DOMAIN.md "Working the leads"): stages, contacts, expired
+/// claims, first contact time. Labels are closed sets of names, never a person.
+void work_metrics(metrics_writer& m, const stats_counters& c) {
+  for (size_t i = 0; i < work_stages; ++i)
+    m.gauge("leadbase_work_leads", i == 0 ? "Leads (signed up, not erased) by work stage now." : "",
+            static_cast<double>(c.work_stage_leads[i]), {{"stage", to_string(static_cast<work_stage>(i))}});
+  for (size_t i = 0; i < contact_outcomes; ++i)
+    m.counter("leadbase_contacts_total", i == 0 ? "Contacts logged, by outcome." : "",
+              static_cast<double>(c.contacts_total[i]), {{"outcome", to_string(static_cast<contact_outcome>(i))}});
+  m.counter("leadbase_claims_expired_total", "Claims that lapsed without a contact (released, reason expired).",
+            static_cast<double>(c.claims_expired_total));
+  m.histogram("leadbase_first_contact_seconds", "Signup recorded -> the lead's first contact logged.",
+              bounds_of(first_contact_buckets_s, first_contact_buckets_s.size()),
+              std::vector<uint64_t>(c.first_contact_buckets.begin(), c.first_contact_buckets.end()),
+              c.first_contact_sum_s());
+}
+
 void domain_metrics(metrics_writer& m, const stats_counters& c) {
   m.counter("leadbase_signups_total", "Signups processed (leads whose signed_up was applied).",
             static_cast<double>(c.signups_total));
@@ -80,6 +99,7 @@ void domain_metrics(metrics_writer& m, const stats_counters& c) {
   m.gauge("leadbase_queue_leads", "Leads in the SDR / LDR work queues.", static_cast<double>(c.queue_sdr),
           {{"team", "sdr"}});
   m.gauge("leadbase_queue_leads", "", static_cast<double>(c.queue_ldr), {{"team", "ldr"}});
+  work_metrics(m, c);
   m.gauge("leadbase_stats_leads", "Leads tracked by the stats projection.", static_cast<double>(c.leads));
   m.gauge("leadbase_stats_memory_bytes", "Estimated memory of the stats projection.",
           static_cast<double>(c.memory_bytes));

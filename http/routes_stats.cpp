@@ -1,4 +1,4 @@
-// GET /v1/stats (the seed's four metrics) and GET /v1/stats/series (per-step
+// GET /v1/stats (the seed's four metrics and the work figures) and GET /v1/stats/series (per-step
 // points for charts), scope read, from the stats projection
 // (projections/stats_projection.hpp). Never a figure from part of the log:
 // 503 with Retry-After until the stats runner caught up after the start
@@ -25,6 +25,40 @@ void write_optional(json_writer& w, const std::optional<double>& v) {
 void write_optional(json_writer& w, const std::optional<int64_t>& v) {
   if (v) w.Int64(*v);
   else w.Null();
+}
+
+/// "work": the stages now, the window's expired claims, contacts by outcome
+/// and first contact time.
+void work_json(json_writer& w, const stats_report& r) {
+  w.Key("work");
+  w.StartObject();
+  w.Key("claimed");
+  w.Uint64(r.work_claimed);
+  w.Key("contacted");
+  w.Uint64(r.work_contacted);
+  w.Key("meeting_booked");
+  w.Uint64(r.work_meeting_booked);
+  w.Key("closed");
+  w.Uint64(r.work_closed);
+  w.Key("expired_claims");
+  w.Uint64(r.expired_claims);
+  w.Key("by_outcome");
+  w.StartObject();
+  for (const auto& [outcome, n] : r.contacts_by_outcome) {
+    w.Key(outcome.c_str(), static_cast<rapidjson::SizeType>(outcome.size()));
+    w.Uint64(n);
+  }
+  w.EndObject();
+  w.Key("first_contact_ms");
+  w.StartObject();
+  w.Key("mean");
+  write_optional(w, r.first_contact_mean_ms);
+  w.Key("p50");
+  write_optional(w, r.first_contact_p50_ms);
+  w.Key("p95");
+  write_optional(w, r.first_contact_p95_ms);
+  w.EndObject();
+  w.EndObject();
 }
 
 std::string stats_json(const stats_report& r) {
@@ -81,6 +115,7 @@ std::string stats_json(const stats_report& r) {
   w.Key("ldr");
   w.Uint64(r.queue_ldr);
   w.EndObject();
+  work_json(w, r);
   w.EndObject();
   return buf.GetString();
 }

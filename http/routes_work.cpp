@@ -1,5 +1,6 @@
 // Working the leads (API.md "Working leads"; scope work, the acting person is
-// the token's name): who am I, claim next, claim, release, log a contact.
+// the token's name): who am I, claim next, claim, release, log a contact; and
+// an admin's assignment of a lead to a named person.
 // Parse, call the write side (the lead decides, events/decide.hpp), render.
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
@@ -91,6 +92,19 @@ void post_contact(api_context& ctx, request& req, responder respond) {
   });
 }
 
+/// POST /v1/leads/{id}/assign (scope admin): 200 with the view; the same owner
+/// again answers the view as it is, nothing appended.
+void post_assign(api_context& ctx, request& req, responder respond) {
+  const std::string& lead_id = req.path_param("lead_id");
+  if (!is_valid_id(lead_id)) return respond(to_response(validation_problem("lead_id", "not a valid id")));
+  auto parsed = parse_assign(req.body);
+  if (!parsed) return respond(to_response(problem_from(parsed.failure())));
+  assign a = std::move(*parsed);
+  a.by = person_of(req);
+  a.correlation_id = req.correlation_id;
+  ctx.leads->work(lead_id, std::move(a), view_answer(ctx, respond));
+}
+
 } // namespace
 
 void add_work_routes(router& r, api_context& ctx) {
@@ -103,6 +117,8 @@ void add_work_routes(router& r, api_context& ctx) {
         [&ctx](request& q, responder s) { post_release(ctx, q, std::move(s)); });
   r.add("POST", "/v1/leads/{lead_id}/contacts", scope::work,
         [&ctx](request& q, responder s) { post_contact(ctx, q, std::move(s)); });
+  r.add("POST", "/v1/leads/{lead_id}/assign", scope::admin,
+        [&ctx](request& q, responder s) { post_assign(ctx, q, std::move(s)); });
 }
 
 } // namespace leadbase::http

@@ -11,7 +11,7 @@ namespace leadbase {
 bool lead_summary::operator==(const lead_summary& o) const noexcept {
   return signup_at == o.signup_at && final_at == o.final_at && enrichment_end_at == o.enrichment_end_at &&
          coverage_micro == o.coverage_micro && status == o.status && enrichment == o.enrichment && team == o.team &&
-         fail_class == o.fail_class;
+         fail_class == o.fail_class && stage == o.stage && first_contact_at == o.first_contact_at;
 }
 
 std::string final_failure_class(const lead_state& s) {
@@ -41,6 +41,8 @@ lead_summary summarise(const lead_summary& before, const lead_state& after, cons
     out.fail_class = final_failure_class(after);
     if (out.fail_class.empty()) out.fail_class = "unknown";
   }
+  out.stage = after.work.stage();
+  out.first_contact_at = after.work.first_contact_at.value_or(0);
   if (auto p = prioritise(after, priority, rules_version))
     out.team = p->team == "sdr" ? queue_team::sdr : queue_team::ldr;
   return out;
@@ -79,11 +81,20 @@ void time_bucket::add(const time_bucket& o, int sign) {
     if (auto& v = failed_by_class[cls]; (v += sign * n) == 0) failed_by_class.erase(cls);
   for (const auto& [bin, n] : o.processing_hist)
     if (auto& v = processing_hist[bin]; (v += sign * n) == 0) processing_hist.erase(bin);
+  expired_claims += sign * o.expired_claims;
+  for (const auto& [outcome, n] : o.contacts_by_outcome)
+    if (auto& v = contacts_by_outcome[outcome]; (v += sign * n) == 0) contacts_by_outcome.erase(outcome);
+  first_contact_count += sign * o.first_contact_count;
+  first_contact_sum_ms += sign * o.first_contact_sum_ms;
+  for (const auto& [bin, n] : o.first_contact_hist)
+    if (auto& v = first_contact_hist[bin]; (v += sign * n) == 0) first_contact_hist.erase(bin);
 }
 
 bool time_bucket::empty() const noexcept {
   return signups == 0 && succeeded == 0 && failed == 0 && processing_count == 0 && processing_sum_ms == 0 &&
-         contacts == 0 && meetings_booked == 0 && failed_by_class.empty() && processing_hist.empty();
+         contacts == 0 && meetings_booked == 0 && failed_by_class.empty() && processing_hist.empty() &&
+         expired_claims == 0 && contacts_by_outcome.empty() && first_contact_count == 0 && first_contact_sum_ms == 0 &&
+         first_contact_hist.empty();
 }
 
 uint16_t processing_bin(int64_t ms) noexcept {
@@ -129,6 +140,14 @@ void contribute(const lead_summary& s, int sign, bucket_deltas& minutes) {
     const uint16_t bin = processing_bin(took);
     if (auto& v = b.processing_hist[bin]; (v += sign) == 0) b.processing_hist.erase(bin);
   }
+  if (s.signup_at != 0 && s.first_contact_at != 0) {
+    time_bucket& b = minutes[minute_of(s.first_contact_at)];
+    const int64_t took = s.first_contact_at - s.signup_at;
+    b.first_contact_count += sign;
+    b.first_contact_sum_ms += sign * took;
+    const uint16_t bin = processing_bin(took);
+    if (auto& v = b.first_contact_hist[bin]; (v += sign) == 0) b.first_contact_hist.erase(bin);
+  }
 }
 
 /// Adds (sign +1) or removes (-1) a summary's contribution to the gauges.
@@ -145,6 +164,8 @@ void account(const lead_summary& s, int sign, stats_counters& c) {
       c.coverage_micro_sum += sign * s.coverage_micro;
     }
   }
+  if (s.signup_at != 0 && s.status != lead_status::erased)
+    add(c.work_stage_leads[static_cast<size_t>(s.stage) % work_stages]);
   if (s.team == queue_team::sdr) add(c.queue_sdr);
   if (s.team == queue_team::ldr) add(c.queue_ldr);
 }
@@ -165,6 +186,15 @@ void count_transitions(const lead_summary& before, const lead_summary& after, co
     c.processing_sum_ms += took;
     ++c.processing_count;
   }
+  if (before.first_contact_at == 0 && after.first_contact_at != 0 && after.signup_at != 0) {
+    const int64_t took = after.first_contact_at - after.signup_at;
+    const double secs = static_cast<double>(took) / 1000.0;
+    for (size_t b = 0; b < first_contact_buckets_s.size(); ++b)
+      if (secs <= first_contact_buckets_s[b]) ++c.first_contact_buckets[b];
+    ++c.first_contact_buckets.back();
+    c.first_contact_sum_ms += took;
+    ++c.first_contact_count;
+  }
   if (const auto* f = std::get_if<enrichment_failed>(&e.data)) {
     const bool final = !(f->retryable && f->next_attempt_at);
     ++c.failed_attempts_total[{to_string(f->error_class), final}];
@@ -173,14 +203,18 @@ void count_transitions(const lead_summary& before, const lead_summary& after, co
 
 } // namespace
 
-void count_work_event(const event& e, bucket_deltas& minutes) {
-  // Nothing yet: when contact_logged exists, e.g.
-  //   if (auto* c = std::get_if<contact_logged>(&e.data)) {
-  //     minutes[minute_of(e.meta.recorded_at)].contacts += 1;
-  //     if (c->outcome == "meeting_booked") minutes[minute_of(e.meta.recorded_at)].meetings_booked += 1;
-  //   }
-  (void)e;
-  (void)minutes;
+void count_work_event(const event& e, stats_counters& c, bucket_deltas& minutes) {
+  if (const auto* contact = std::get_if<contact_logged>(&e.data)) {
+    time_bucket& b = minutes[minute_of(e.meta.recorded_at)];
+    b.contacts += 1;
+    if (contact->result == contact_outcome::meeting_booked) b.meetings_booked += 1;
+    const std::string outcome = to_string(contact->result);
+    if (auto& v = b.contacts_by_outcome[outcome]; ++v == 0) b.contacts_by_outcome.erase(outcome);
+    ++c.contacts_total[static_cast<size_t>(contact->result) % contact_outcomes];
+  } else if (const auto* rel = std::get_if<released>(&e.data); rel && rel->reason == release_reason::expired) {
+    minutes[minute_of(e.meta.recorded_at)].expired_claims += 1;
+    ++c.claims_expired_total;
+  }
 }
 
 void fold_summary(const std::optional<lead_summary>& before, const lead_summary& after, const event& e,
@@ -195,7 +229,7 @@ void fold_summary(const std::optional<lead_summary>& before, const lead_summary&
     contribute(old, -1, minutes);
     contribute(after, +1, minutes);
   }
-  count_work_event(e, minutes);
+  count_work_event(e, c, minutes);
   if (e.meta.position > c.position) c.position = e.meta.position;
 }
 

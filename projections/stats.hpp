@@ -23,6 +23,20 @@
 //                    the window; exact mean, nearest-rank p50/p95/p99 to three
 //                    significant digits (stats_codec.hpp, the histogram).
 //   queues           prioritise() on each lead's latest state: sdr / ldr counts.
+//   work (DOMAIN.md "Working the leads")
+//                    stages: gauges over every lead that signed up and is not
+//                    erased, by work_state::stage() of its latest state
+//                    (claimed = stage assigned: owned, no contact yet). An
+//                    erased lead is worked no more: it leaves the stages.
+//                    contacts: each contact_logged counts once, at its
+//                    recorded_at, by outcome (meetings booked = outcome
+//                    meeting_booked). expired claims: each `released` with
+//                    reason expired, at its recorded_at. first contact time:
+//                    signed_up.recorded_at -> the first contact_logged's
+//                    recorded_at (lead_state::first_contact_ms), over the leads
+//                    whose first contact falls in the window; mean, p50, p95
+//                    like processing time. An erasure takes back none of
+//                    these windowed facts (like a signup's).
 //
 // The fold: each event is folded into the lead's state with `evolve` (the same
 // fold as everywhere else); `summarise` (pure) derives the compact
@@ -59,6 +73,8 @@ struct lead_summary {
   enrichment_state enrichment = enrichment_state::not_needed;  ///< overall_enrichment()
   queue_team team = queue_team::none;
   std::string fail_class;        ///< error class of the final failure ("unknown" if none named); empty unless failed
+  work_stage stage = work_stage::unassigned;  ///< work_state::stage() of the latest state
+  millis first_contact_at = 0;   ///< recorded_at of the first contact_logged; 0 = none yet
 
   /// The enrichment ended and counts as an outcome (see the file comment).
   bool enrichment_ended() const noexcept {
@@ -103,8 +119,23 @@ struct stats_report {
   std::optional<double> processing_mean_ms;                      ///< null when none became final
   std::optional<int64_t> processing_p50_ms, processing_p95_ms, processing_p99_ms;
   uint64_t queue_sdr = 0, queue_ldr = 0;
+  /// Work stages now (not windowed): claimed = stage assigned.
+  uint64_t work_claimed = 0, work_contacted = 0, work_meeting_booked = 0, work_closed = 0;
+  uint64_t expired_claims = 0;                   ///< in the window
+  std::map<std::string, uint64_t> contacts_by_outcome;  ///< in the window; every outcome, 0 included
+  std::optional<double> first_contact_mean_ms;   ///< null when no first contact in the window
+  std::optional<int64_t> first_contact_p50_ms, first_contact_p95_ms;
   global_position position = 0;  ///< the last event applied
 };
+
+/// First-contact-time histogram bounds (seconds) for /metrics: a minute to a week.
+inline constexpr std::array<double, 12> first_contact_buckets_s = {60,    300,   900,    1800,   3600,   7200,
+                                                                    14400, 28800, 86400, 172800, 345600, 604800};
+
+/// Outcomes of contact_logged, as an index (contact_outcome's values).
+inline constexpr size_t contact_outcomes = 6;
+/// Work stages, as an index (work_stage's values).
+inline constexpr size_t work_stages = 5;
 
 /// Processing-time histogram bounds (seconds) for /metrics.
 inline constexpr std::array<double, 16> processing_buckets_s = {0.05, 0.1, 0.25, 0.5, 1,    2.5,  5,     10,
@@ -127,11 +158,20 @@ struct stats_counters {
   int64_t processing_sum_ms = 0;
   uint64_t processing_count = 0;
   uint64_t leads = 0;
+  // Work (stats format 2): stage gauges by work_stage (not erased leads),
+  // contacts by outcome, expired claims, first contact time (histogram).
+  std::array<uint64_t, work_stages> work_stage_leads{};
+  std::array<uint64_t, contact_outcomes> contacts_total{};
+  uint64_t claims_expired_total = 0;
+  std::array<uint64_t, first_contact_buckets_s.size() + 1> first_contact_buckets{};  ///< cumulative; last = +Inf
+  int64_t first_contact_sum_ms = 0;
+  uint64_t first_contact_count = 0;
   uint64_t damaged_events = 0;   ///< events the log cannot read, skipped (from the runner)
   std::size_t memory_bytes = 0;  ///< estimate of the state cache
 
   double coverage_sum() const noexcept { return static_cast<double>(coverage_micro_sum) / 1e6; }
   double processing_sum_s() const noexcept { return static_cast<double>(processing_sum_ms) / 1000.0; }
+  double first_contact_sum_s() const noexcept { return static_cast<double>(first_contact_sum_ms) / 1000.0; }
 };
 
 /// One time bucket's windowed facts (stats_codec.hpp stores them per minute
@@ -140,12 +180,17 @@ struct stats_counters {
 struct time_bucket {
   int64_t signups = 0, succeeded = 0, failed = 0;
   int64_t processing_count = 0, processing_sum_ms = 0;
-  /// Work-loop hook: contacts logged and meetings booked in the bucket. They
-  /// stay 0 until the events exist (contact_logged); count_work_event is
-  /// where they will be counted.
+  /// Contacts logged and meetings booked (contacts with outcome
+  /// meeting_booked) in the bucket (count_work_event).
   int64_t contacts = 0, meetings_booked = 0;
   std::map<std::string, int64_t> failed_by_class;
   std::map<uint16_t, int64_t> processing_hist;  ///< histogram bin (stats_codec.hpp) -> leads
+  // Work (stats format 2): claims that expired, contacts by outcome name, and
+  // the leads whose first contact fell in the bucket with its time.
+  int64_t expired_claims = 0;
+  std::map<std::string, int64_t> contacts_by_outcome;
+  int64_t first_contact_count = 0, first_contact_sum_ms = 0;
+  std::map<uint16_t, int64_t> first_contact_hist;  ///< processing_bin of the time -> leads
 
   void add(const time_bucket& o, int sign = 1);
   bool empty() const noexcept;
@@ -160,10 +205,10 @@ using bucket_deltas = std::map<millis, time_bucket>;
 void fold_summary(const std::optional<lead_summary>& before, const lead_summary& after, const event& e,
                   stats_counters& c, bucket_deltas& minutes);
 
-/// Work-loop hook: adds what a work-loop event (contact_logged, a meeting
-/// booked) counts in the time buckets. Counts nothing yet: the events do not
-/// exist on this branch; the engineer who adds them fills this one function.
-void count_work_event(const event& e, bucket_deltas& minutes);
+/// What a work event counts once, as an event (not through the summaries): a
+/// contact_logged (contacts, by outcome, meetings booked) and a `released`
+/// whose claim expired, in the counters and in its minute bucket.
+void count_work_event(const event& e, stats_counters& c, bucket_deltas& minutes);
 
 /// Processing-time histogram of the time buckets: values below 1000 ms have a
 /// bin each; above, three significant decimal digits (bin floor at most 1 %

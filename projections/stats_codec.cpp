@@ -5,7 +5,13 @@
 namespace leadbase::stats_codec {
 namespace {
 
-constexpr char format_version = 1;
+/// 2 appends the work figures to each value (a summary's stage and first
+/// contact, the totals' work counters, a bucket's work facts). Values of
+/// format 1 still decode (the work figures zero) so that the stats serve
+/// until the rebuild a new fingerprint asks for (stats_projection.cpp)
+/// replaces them.
+constexpr char format_version = 2;
+constexpr char oldest_format = 1;
 
 class writer {
  public:
@@ -24,7 +30,13 @@ class writer {
 
 class reader {
  public:
-  explicit reader(std::string_view in) : in_(in) { ok_ = !in_.empty() && in_[0] == format_version; pos_ = 1; }
+  explicit reader(std::string_view in) : in_(in) {
+    ok_ = !in_.empty() && in_[0] >= oldest_format && in_[0] <= format_version;
+    version_ = ok_ ? in_[0] : 0;
+    pos_ = 1;
+  }
+  /// The value's format; the fields a format appended are read only when it has them.
+  char version() const noexcept { return version_; }
   uint64_t u64() {
     if (!need(8)) return 0;
     uint64_t v = storage::keys::read_be64(in_, pos_);
@@ -51,6 +63,7 @@ class reader {
   std::string_view in_;
   size_t pos_ = 0;
   bool ok_ = false;
+  char version_ = 0;
 };
 
 std::string keyed(char gen, char kind, std::string_view rest) {
@@ -86,6 +99,8 @@ std::string encode(const lead_summary& s) {
   w.byte(static_cast<uint8_t>(s.enrichment));
   w.byte(static_cast<uint8_t>(s.team));
   w.str(s.fail_class);
+  w.byte(static_cast<uint8_t>(s.stage));
+  w.i64(s.first_contact_at);
   return w.take();
 }
 
@@ -100,6 +115,10 @@ std::optional<lead_summary> decode_summary(std::string_view v) {
   s.enrichment = static_cast<enrichment_state>(r.byte());
   s.team = static_cast<queue_team>(r.byte());
   s.fail_class = r.str();
+  if (r.version() >= 2) {
+    s.stage = static_cast<work_stage>(r.byte() % work_stages);
+    s.first_contact_at = r.i64();
+  }
   if (!r.done()) return std::nullopt;
   return s;
 }
@@ -120,6 +139,12 @@ std::string encode(const stats_counters& c) {
     w.byte(key.second ? 1 : 0);
     w.u64(n);
   }
+  for (uint64_t v : c.work_stage_leads) w.u64(v);
+  for (uint64_t v : c.contacts_total) w.u64(v);
+  w.u64(c.claims_expired_total);
+  for (uint64_t v : c.first_contact_buckets) w.u64(v);
+  w.i64(c.first_contact_sum_ms);
+  w.u64(c.first_contact_count);
   return w.take();
 }
 
@@ -140,6 +165,14 @@ std::optional<stats_counters> decode_counters(std::string_view v) {
     const bool final = r.byte() != 0;
     c.failed_attempts_total[{std::move(cls), final}] = r.u64();
   }
+  if (r.version() >= 2) {
+    for (uint64_t& x : c.work_stage_leads) x = r.u64();
+    for (uint64_t& x : c.contacts_total) x = r.u64();
+    c.claims_expired_total = r.u64();
+    for (uint64_t& x : c.first_contact_buckets) x = r.u64();
+    c.first_contact_sum_ms = r.i64();
+    c.first_contact_count = r.u64();
+  }
   if (!r.done()) return std::nullopt;
   return c;
 }
@@ -156,6 +189,19 @@ std::string encode(const time_bucket& b) {
   }
   w.u64(b.processing_hist.size());
   for (const auto& [bin, n] : b.processing_hist) {
+    w.u64(bin);
+    w.i64(n);
+  }
+  w.i64(b.expired_claims);
+  w.u64(b.contacts_by_outcome.size());
+  for (const auto& [outcome, n] : b.contacts_by_outcome) {
+    w.str(outcome);
+    w.i64(n);
+  }
+  w.i64(b.first_contact_count);
+  w.i64(b.first_contact_sum_ms);
+  w.u64(b.first_contact_hist.size());
+  for (const auto& [bin, n] : b.first_contact_hist) {
     w.u64(bin);
     w.i64(n);
   }
@@ -177,6 +223,21 @@ std::optional<time_bucket> decode_bucket(std::string_view v) {
   for (uint64_t i = 0; i < bins && i < 100000; ++i) {
     const auto bin = static_cast<uint16_t>(r.u64());
     b.processing_hist[bin] = r.i64();
+  }
+  if (r.version() >= 2) {
+    b.expired_claims = r.i64();
+    const uint64_t outcomes = r.u64();
+    for (uint64_t i = 0; i < outcomes && i < 100000; ++i) {
+      std::string outcome = r.str();
+      b.contacts_by_outcome[std::move(outcome)] = r.i64();
+    }
+    b.first_contact_count = r.i64();
+    b.first_contact_sum_ms = r.i64();
+    const uint64_t fc_bins = r.u64();
+    for (uint64_t i = 0; i < fc_bins && i < 100000; ++i) {
+      const auto bin = static_cast<uint16_t>(r.u64());
+      b.first_contact_hist[bin] = r.i64();
+    }
   }
   if (!r.done()) return std::nullopt;
   return b;

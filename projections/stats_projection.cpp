@@ -79,6 +79,24 @@ std::optional<int64_t> percentile(const std::map<uint16_t, int64_t>& hist, int64
   return hist.empty() ? std::nullopt : std::optional<int64_t>(processing_bin_floor(hist.rbegin()->first));
 }
 
+/// The work part of a report: stages from the totals, the rest from the window's sum.
+void work_figures(const stats_counters& c, const time_bucket& w, stats_report& r) {
+  r.work_claimed = c.work_stage_leads[static_cast<size_t>(work_stage::assigned)];
+  r.work_contacted = c.work_stage_leads[static_cast<size_t>(work_stage::contacted)];
+  r.work_meeting_booked = c.work_stage_leads[static_cast<size_t>(work_stage::meeting_booked)];
+  r.work_closed = c.work_stage_leads[static_cast<size_t>(work_stage::closed)];
+  r.expired_claims = static_cast<uint64_t>(std::max<int64_t>(w.expired_claims, 0));
+  for (size_t i = 0; i < contact_outcomes; ++i) r.contacts_by_outcome[to_string(static_cast<contact_outcome>(i))] = 0;
+  for (const auto& [outcome, n] : w.contacts_by_outcome)
+    if (n > 0) r.contacts_by_outcome[outcome] = static_cast<uint64_t>(n);
+  if (w.first_contact_count > 0) {
+    r.first_contact_mean_ms =
+        static_cast<double>(w.first_contact_sum_ms) / static_cast<double>(w.first_contact_count);
+    r.first_contact_p50_ms = percentile(w.first_contact_hist, w.first_contact_count, 50);
+    r.first_contact_p95_ms = percentile(w.first_contact_hist, w.first_contact_count, 95);
+  }
+}
+
 } // namespace
 
 struct stats_projection::impl {
@@ -209,7 +227,9 @@ stats_projection::~stats_projection() = default;
 
 std::string stats_projection::fingerprint() const {
   const auto& p = impl_->opts.priority;
-  return "stats/1 weights " + std::to_string(p.weight_reach) + "," + std::to_string(p.weight_engagement) + "," +
+  // stats/2: the work figures (stats_codec format 2); a data dir built by
+  // stats/1 is rebuilt at the first start (projections/runner.cpp).
+  return "stats/2 weights " + std::to_string(p.weight_reach) + "," + std::to_string(p.weight_engagement) + "," +
          std::to_string(p.weight_activity) + "," + std::to_string(p.weight_completeness) + " thresholds " +
          std::to_string(p.threshold_a) + "," + std::to_string(p.threshold_b) + " rules " + impl_->opts.rules_version;
 }
@@ -306,6 +326,7 @@ result<stats_report> stats_projection::report(millis window_ms, millis now) cons
     r.processing_p95_ms = percentile(w->processing_hist, w->processing_count, 95);
     r.processing_p99_ms = percentile(w->processing_hist, w->processing_count, 99);
   }
+  work_figures(*c, *w, r);
   return r;
 }
 

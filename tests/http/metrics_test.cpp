@@ -51,6 +51,15 @@ struct stats_fixture {
     add("u-secret-3", t0, test::sample_signup());
     add("u-secret-3", t0 + 100, test::sample_qualified());
     add("u-secret-3", t0 + 2000, test::sample_failure(true, 1, "rate_limited"));
+    // Work: ana claims u-secret-1 and books a meeting; u-secret-3's claim lapses.
+    add("u-secret-1", t0 + 5000, assigned{"ana-secret", "ana-secret", assign_how::claim, t0 + 10000});
+    contact_logged met;
+    met.by = "ana-secret";
+    met.result = contact_outcome::meeting_booked;
+    met.contacted_at = t0 + 6000;
+    add("u-secret-1", t0 + 6000, met);
+    add("u-secret-3", t0 + 5000, assigned{"ana-secret", "ana-secret", assign_how::claim, t0 + 8000});
+    add("u-secret-3", t0 + 8000, released{"ana-secret", "system", release_reason::expired});
     auto o = with_stats_rebuild(stats);
     o.rebuild_beside = [this, build = o.rebuild_beside](const projections::rebuild_progress& progress,
                                                         const std::atomic<bool>& cancel) {
@@ -214,7 +223,7 @@ TEST_CASE("GET /metrics renders every family without lead data; promtool check m
            "leadbase_lead_actors_live ",
            "leadbase_log_writable 1\n",
            "leadbase_write_actors_up 1\n",
-           "leadbase_projection_position{projection=\"stats\"} 10\n",
+           "leadbase_projection_position{projection=\"stats\"} 14\n",
            "leadbase_projection_lag_events{projection=\"stats\"} 0\n",
            "leadbase_projection_lag_seconds{projection=\"stats\"} 0\n",
            "leadbase_provider_calls_total{provider=\"instagram\"} 12\n",
@@ -222,6 +231,14 @@ TEST_CASE("GET /metrics renders every family without lead data; promtool check m
            "leadbase_provider_circuit_state{provider=\"instagram\",state=\"open\"} 1\n",
            "leadbase_provider_circuit_state{provider=\"instagram\",state=\"closed\"} 0\n",
            "leadbase_test_contributed 42\n",
+           "leadbase_work_leads{stage=\"meeting_booked\"} 1\n",
+           "leadbase_work_leads{stage=\"unassigned\"} 2\n",
+           "leadbase_work_leads{stage=\"assigned\"} 0\n",
+           "leadbase_contacts_total{outcome=\"meeting_booked\"} 1\n",
+           "leadbase_contacts_total{outcome=\"no_answer\"} 0\n",
+           "leadbase_claims_expired_total 1\n",
+           "# TYPE leadbase_first_contact_seconds histogram\n",
+           "leadbase_first_contact_seconds_count 1\n",
        }) {
     INFO(needle);
     CHECK(text.find(needle) != std::string::npos);
@@ -230,6 +247,7 @@ TEST_CASE("GET /metrics renders every family without lead data; promtool check m
   CHECK(text.find("u-secret") == std::string::npos);
   CHECK(text.find("anasouza") == std::string::npos);
   CHECK(text.find("exemplo.com") == std::string::npos);
+  CHECK(text.find("ana-secret") == std::string::npos);  // no person's name either
   // Counters end in _total.
   size_t at = 0;
   while ((at = text.find("# TYPE ", at)) != std::string::npos) {
@@ -293,7 +311,7 @@ TEST_CASE("GET /v1/stats answers API.md's shape; a bad window is 422", "[ops]") 
   d.Parse(res.body.c_str());
   REQUIRE_FALSE(d.HasParseError());
   REQUIRE(d.IsObject());
-  CHECK(d.MemberCount() == 5);
+  CHECK(d.MemberCount() == 6);
   CHECK(d["signups"]["total"].GetUint64() == 3);
   CHECK(d["signups"].HasMember("in_window"));
   const auto& en = d["enrichment"];
@@ -303,6 +321,15 @@ TEST_CASE("GET /v1/stats answers API.md's shape; a bad window is 422", "[ops]") 
   for (const char* k : {"complete_ratio", "mean"}) CHECK(d["coverage"].HasMember(k));
   for (const char* k : {"mean", "p50", "p95", "p99"}) CHECK(d["processing_ms"].HasMember(k));
   for (const char* k : {"sdr", "ldr"}) CHECK(d["queues"][k].IsUint64());
+  const auto& work = d["work"];
+  REQUIRE(work.IsObject());
+  CHECK(work.MemberCount() == 7);
+  for (const char* k : {"claimed", "contacted", "closed", "expired_claims"}) CHECK(work[k].IsUint64());
+  CHECK(work["meeting_booked"].GetUint64() == 1);  // a gauge: not windowed (the events lie in 2027)
+  REQUIRE(work["by_outcome"].IsObject());
+  CHECK(work["by_outcome"].MemberCount() == 6);
+  for (const auto& m : work["by_outcome"].GetObject()) CHECK(m.value.IsUint64());
+  for (const char* k : {"mean", "p50", "p95"}) CHECK(work["first_contact_ms"].HasMember(k));
 
   for (const char* bad : {"/v1/stats?window=junk", "/v1/stats?window=0m", "/v1/stats?window=1y",
                           "/v1/stats?min_position=x", "/v1/stats?wait_ms=20000"}) {

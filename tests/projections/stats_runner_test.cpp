@@ -10,6 +10,7 @@
 #include "projections/runner.hpp"
 #include "projections/stats_codec.hpp"
 #include "projections/stats_projection.hpp"
+#include "storage/keys.hpp"
 #include "tests/projections/projection_fixture.hpp"
 #include "tests/support/sample_events.hpp"
 
@@ -29,7 +30,8 @@ void append_at(test::log_fixture& f, const std::string& lead, payload p, millis 
 }
 
 /// Many leads whose events interleave in the global log: signups, retries,
-/// enrichments, final failures of several classes, erasures.
+/// enrichments, final failures of several classes, erasures; and the work
+/// loop: claims, contacts of several outcomes, claims that lapse.
 void busy_log(test::log_fixture& lf, int n) {
   auto append = [&](const std::string& lead, payload p, millis now) { append_at(lf, lead, std::move(p), now); };
   for (int i = 0; i < n; ++i) append("s-" + std::to_string(i), sample_signup(i % 4 != 0), t0 + i * sec);
@@ -42,6 +44,22 @@ void busy_log(test::log_fixture& lf, int n) {
     if (i % 10 == 0) append(lead, sample_failure(false, 6, i % 20 == 0 ? "not_found" : "invalid_response"), t0 + (3 * n + i) * sec);
     else append(lead, sample_enriched(1000 * i), t0 + (3 * n + i) * sec);
     if (i % 14 == 0) append(lead, erased{"request", "dpo"}, t0 + (4 * n + i) * sec);
+  }
+  for (int i = 1; i < n; i += 3) {
+    const std::string lead = "s-" + std::to_string(i);
+    const millis at = t0 + (4 * n + i) * sec;
+    append(lead, assigned{"ana", "ana", assign_how::claim, at + hour}, at + 100);
+    auto contact = [&](contact_outcome o, millis when) {
+      contact_logged c;
+      c.by = "ana";
+      c.result = o;
+      c.contacted_at = when;
+      append(lead, c, when);
+    };
+    if (i % 2 == 1) contact(contact_outcome::no_answer, at + 200);
+    if (i % 5 == 0) contact(contact_outcome::meeting_booked, at + 300);
+    if (i % 11 == 0) contact(contact_outcome::not_interested, at + 400);
+    if (i % 7 == 1) append(lead, released{"ana", "system", release_reason::expired}, at + 600);
   }
 }
 
@@ -82,7 +100,23 @@ std::string figures(const stats_projection& s, millis window, millis now) {
   for (auto n : c->processing_buckets) num("bucket", n);
   num("processing_sum", c->processing_sum_s());
   num("leads", c->leads);
+  num("claimed", r->work_claimed);
+  num("contacted", r->work_contacted);
+  num("meeting_booked", r->work_meeting_booked);
+  num("closed", r->work_closed);
+  num("expired", r->expired_claims);
+  for (const auto& [o, n] : r->contacts_by_outcome) num(o, n);
+  opt("fc_mean", r->first_contact_mean_ms);
+  opt("fc_p50", r->first_contact_p50_ms);
+  opt("fc_p95", r->first_contact_p95_ms);
+  for (auto n : c->work_stage_leads) num("stage", n);
+  for (auto n : c->contacts_total) num("contacts", n);
+  num("expired_total", c->claims_expired_total);
+  for (auto n : c->first_contact_buckets) num("fc_bucket", n);
+  num("fc_sum", c->first_contact_sum_s());
   for (const auto& p : series->points) {
+    num("contacts", p.contacts);
+    num("meetings", p.meetings_booked);
     num("at", p.at);
     num("s", p.signups);
     num("ok", p.enrichment_succeeded);
@@ -237,4 +271,51 @@ TEST_CASE("stats runner: a data dir without the stats is built whole at the firs
     CHECK(all_figures(stats, t0 + 200 * sec) == before);
   }
   (*runner)->stop();
+}
+
+TEST_CASE("stats runner: stats built by an earlier format (stats/1) are rebuilt at the first start, the same as fresh",
+          "[ops][stats][work]") {
+  test::log_fixture lf;
+  busy_log(lf, 60);
+  const millis now = t0 + 300 * sec;
+  {
+    stats_projection stats(*lf.log, stats_options{}, log_state_loader(*lf.log));
+    auto runner = projections::projection_runner::open(*lf.log, stats, with_stats_rebuild(stats));
+    REQUIRE(runner);
+    REQUIRE((*runner)->catch_up());
+  }
+  // As an older leadbase left it: its fingerprint, and totals of format 1 (no work figures).
+  auto* meta = lf.log->cf(storage::key_space::meta);
+  auto* cf = lf.log->cf(storage::key_space::stats);
+  const std::string old_fingerprint = "stats/1 weights 40,30,20,10 thresholds 70,40 rules 2026-11-01";
+  REQUIRE(lf.log->raw_rocksdb()->Put(rocksdb::WriteOptions(), meta, projections::fingerprint_key("stats"), old_fingerprint).ok());
+  auto keys = test::family_contents(*lf.log, storage::key_space::stats);
+  const char gen = keys.count(std::string(stats_codec::generation_key))
+                       ? keys.at(std::string(stats_codec::generation_key)).at(0)
+                       : 'a';
+  std::string v1(1, '\1');
+  for (int i = 0; i < 14 + 8 + 17 + 1; ++i) v1 += storage::keys::be64(0);  // 12 u64, 2 i64, statuses, buckets, no classes
+  REQUIRE(stats_codec::decode_counters(v1));
+  REQUIRE(lf.log->raw_rocksdb()->Put(rocksdb::WriteOptions(), cf, stats_codec::totals_key(gen), v1).ok());
+  lf.close();
+  lf.open();
+  stats_projection stats(*lf.log, stats_options{}, log_state_loader(*lf.log));
+  auto runner = projections::projection_runner::open(*lf.log, stats, with_stats_rebuild(stats));
+  REQUIRE(runner);
+  REQUIRE((*runner)->start());
+  for (int i = 0; i < 500 && !(*runner)->info().caught_up; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  REQUIRE((*runner)->info().caught_up);
+  (*runner)->stop();
+  std::string stored;  // (the column family handles of before the reopen are gone)
+  REQUIRE(lf.log->raw_rocksdb()
+              ->Get(rocksdb::ReadOptions(), lf.log->cf(storage::key_space::meta), projections::fingerprint_key("stats"),
+                    &stored)
+              .ok());
+  CHECK(stored == stats.fingerprint());
+  const std::string rebuilt = all_figures(stats, now);
+  auto r = stats.report(hour, now);
+  REQUIRE(r);
+  CHECK(r->work_meeting_booked > 0);  // the work figures are there again
+  CHECK(r->work_contacted > 0);
+  CHECK(fresh_build(lf, stats_options{}, now) == rebuilt);
 }
