@@ -434,6 +434,40 @@ result<std::optional<lead_state>> read_row(rocksdb::DB* db, rocksdb::ColumnFamil
   return decode_row(s, bytes);
 }
 
+/// One scope's iterator, bounded by lo/hi (value:8 bounds, hi exclusive) and
+/// positioned at its first entry after `after` (or at it, `inclusive`) in the
+/// walk's direction.
+result<std::unique_ptr<scope_scan>> open_scope(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* index,
+                                               const rocksdb::ReadOptions& ro, std::string prefix,
+                                               const std::optional<std::string>& lo,
+                                               const std::optional<std::string>& hi,
+                                               const std::optional<std::string>& after, bool inclusive, bool desc) {
+  auto sc = std::make_unique<scope_scan>();
+  sc->prefix = std::move(prefix);
+  sc->lower = sc->prefix + (lo ? *lo : std::string());
+  sc->upper = hi ? sc->prefix + *hi : prefix_successor(sc->prefix);
+  sc->lower_s = rocksdb::Slice(sc->lower);
+  sc->upper_s = rocksdb::Slice(sc->upper);
+  rocksdb::ReadOptions sro = ro;
+  sro.iterate_lower_bound = &sc->lower_s;
+  sro.iterate_upper_bound = &sc->upper_s;
+  sc->it.reset(db->NewIterator(sro, index));
+  auto& it = *sc->it;
+  if (!desc) {
+    std::string target = after ? std::max(sc->prefix + *after, sc->lower) : sc->lower;
+    it.Seek(target);
+    if (after && !inclusive && it.Valid() && it.key().ToStringView() == sc->prefix + *after) it.Next();
+  } else {
+    std::string target = after ? std::min(sc->prefix + *after, sc->upper) : sc->upper;
+    it.SeekForPrev(target);
+    while (it.Valid() && (it.key().ToStringView() >= std::string_view(sc->upper) ||
+                          (after && !inclusive && it.key().ToStringView() == sc->prefix + *after)))
+      it.Prev();
+  }
+  if (!it.status().ok()) return storage_error(it.status(), "queue index seek");
+  return sc;
+}
+
 /// What one walk of the queue index found: the ids of up to `limit` matching
 /// leads in sort order, the sort key (value:8 + lead id) of the last entry
 /// examined, and whether entries are left after it.
@@ -482,30 +516,9 @@ result<index_walk> walk_index(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* inde
   }
   std::vector<std::unique_ptr<scope_scan>> scans;
   for (const auto& scope : scopes) {
-    auto sc = std::make_unique<scope_scan>();
-    sc->prefix = index_prefix(dim, scope);
-    sc->lower = sc->prefix + (lo ? *lo : std::string());
-    sc->upper = hi ? sc->prefix + *hi : prefix_successor(sc->prefix);
-    sc->lower_s = rocksdb::Slice(sc->lower);
-    sc->upper_s = rocksdb::Slice(sc->upper);
-    rocksdb::ReadOptions sro = ro;
-    sro.iterate_lower_bound = &sc->lower_s;
-    sro.iterate_upper_bound = &sc->upper_s;
-    sc->it.reset(db->NewIterator(sro, index));
-    auto& it = *sc->it;
-    if (!desc) {
-      std::string target = after ? std::max(sc->prefix + *after, sc->lower) : sc->lower;
-      it.Seek(target);
-      if (after && !inclusive && it.Valid() && it.key().ToStringView() == sc->prefix + *after) it.Next();
-    } else {
-      std::string target = after ? std::min(sc->prefix + *after, sc->upper) : sc->upper;
-      it.SeekForPrev(target);
-      while (it.Valid() && (it.key().ToStringView() >= std::string_view(sc->upper) ||
-                            (after && !inclusive && it.key().ToStringView() == sc->prefix + *after)))
-        it.Prev();
-    }
-    if (!it.status().ok()) return storage_error(it.status(), "queue index seek");
-    scans.push_back(std::move(sc));
+    auto sc = open_scope(db, index, ro, index_prefix(dim, scope), lo, hi, after, inclusive, desc);
+    if (!sc) return sc.err();
+    scans.push_back(std::move(*sc));
   }
   bool capped = false;
   for (;;) {
