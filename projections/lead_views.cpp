@@ -890,8 +890,18 @@ result<queue_page> lead_views::query(const queue_query& q) const {
     for (size_t h = 0; h < hits.size() && h < limit; ++h) ids.push_back(hits[h].substr(8));
     if (hits.size() > limit) page.next_cursor = next_cursor(hits[limit - 1]);
   } else {
+    // Unassigned leads in the default stages, best first (what an SDR looks at
+    // before claiming): the claimable scope holds exactly those, without the
+    // leads already taken, and a first page starts at the claim hint (below
+    // the tombstones of the leads claimed before; claim_hint.hpp). A lead
+    // claimed after the walk's snapshot was taken may be left out: it is no
+    // longer unassigned.
+    const bool claimable_view = dim == dim_score && q.owner && q.owner->empty() && q.stages.empty() &&
+                                (!q.status || *q.status != lead_status::disqualified);
+    const bool from_hint = claimable_view && desc && !after;
+    if (from_hint) after = hint_.read().from;
     auto w = walk_index(db, index, ro, q, after, limit, std::max(limit * opts_.scan_cap_factor, opts_.min_scan_cap),
-                        /*claimable_only=*/false);
+                        claimable_view, /*inclusive=*/from_hint);
     if (!w) return w.err();
     page.examined = w->examined;
     ids = std::move(w->ids);

@@ -137,3 +137,21 @@ TEST_CASE("claim candidates start below the leads claimed before, and see a lead
   const auto all = fx.candidates(queue_query{}, 2);
   CHECK(all == fx.queue(queue_query{}));
 }
+
+TEST_CASE("the unassigned queue reads the claimable scope: a page never steps over leads already taken",
+          "[projections][work]") {
+  lead_views_options o;
+  o.scan_cap_factor = 1;
+  o.min_scan_cap = 1;  // one index entry a page
+  claim_fixture fx(o);
+  queue_query q;
+  q.owner = std::string();
+  q.limit = 1;
+  auto page = fx.views.query(q);
+  REQUIRE(page);
+  REQUIRE(page->items.size() == 1);
+  CHECK(page->items.front().lead_id == "c-34");
+  CHECK(page->examined == 1);
+  // The whole walk is still the reference's (queue_test.cpp checks every filter).
+  CHECK(fx.candidates(queue_query{}, 3) == fx.queue(queue_query{}));
+}
