@@ -87,7 +87,7 @@ bool is_rate_limit_code(int64_t code) {
   return code == 4 || code == 17 || code == 32 || code == 613 || (code >= 80001 && code <= 80008);
 }
 
-/// DOMAIN.md "Failures and resilience", for a Graph error object.
+/// docs/domain.md "Failures, backoff and the circuit breaker", for a Graph error object.
 failure classify_graph_error(const http_response& res, const json& err) {
   const auto code = graph_int(err, "code");
   const auto subcode = graph_int(err, "error_subcode");
