@@ -1,6 +1,6 @@
 #pragma once
 // leadbase errors as caf::error values, so actor replies carry the project's
-// one error enum (STYLE.md rule 5) instead of `bool`: a handler returns
+// one error enum (events/errc.hpp) instead of `bool`: a handler returns
 // to_caf(err) and the requester's error handler reads it back with
 // from_caf(). Errors CAF raises itself (a request timeout, a receiver that is
 // down) have another category and read back as `otherwise`.

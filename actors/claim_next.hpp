@@ -1,5 +1,5 @@
 #pragma once
-// "Claim next" (API.md POST /v1/queue/claim): the best unassigned lead that
+// "Claim next" (docs/http-api.md POST /v1/queue/claim): the best unassigned lead that
 // matches the filters, in queue order, claimed through its own actor. The
 // queue (the current-view projection) may be a little behind the leads: a
 // candidate someone else claimed meanwhile answers 409 and the next one is

@@ -83,6 +83,79 @@ void start(enrichment_self self, slot& s, enrich_request req) {
   });
 }
 
+/// A request: refused when the network has no provider, dropped when this lead
+/// already has a call owed, else started, queued, or pushed back when full.
+void on_enrich(enrichment_self self, enrich_request& req) {
+  auto it = self->state.slots.find(req.network);
+  if (it == self->state.slots.end()) {
+    enrich_result r;
+    r.request = std::move(req);
+    r.what = enrich_result::kind::disabled;
+    return answer(self, std::move(r));
+  }
+  slot& s = it->second;
+  if (!s.owed.insert(req.lead_id).second) {
+    log()->debug("a {} call for this lead is already queued or in flight; its answer goes to the lead",
+                 req.network);
+    return;
+  }
+  if (s.in_flight < s.max_in_flight) {
+    start(self, s, std::move(req));
+  } else if (s.queue.size() < s.max_queue) {
+    s.queue.push_back(std::move(req));
+  } else {
+    s.owed.erase(req.lead_id);
+    enrich_result r;  // push back: the lead tries again later, nothing is lost
+    r.request = std::move(req);
+    r.what = enrich_result::kind::busy;
+    answer(self, std::move(r));
+  }
+  publish(self, it->first, s);
+}
+
+/// Counts a provider's answer and tells the breaker what it says about the
+/// provider (not about the lead: a not_found means the provider works).
+void record_outcome(enrichment_self self, slot& s, const std::string& network, const discovery::fetch_result& fr) {
+  const millis now = now_millis();
+  {
+    std::lock_guard<std::mutex> guard(self->state.status->mutex);
+    auto& st = status_of(self, network);
+    if (fr.ok()) ++st.successes;
+    else ++st.failures[discovery::to_string(fr.error().kind)];
+  }
+  if (fr.ok()) {
+    s.breaker->on_success(now);
+  } else if (fr.error().kind == discovery::error_class::auth_error) {
+    s.breaker->trip(now);  // every call would fail: stop calling
+  } else if (discovery::is_breaker_failure(fr.error().kind)) {
+    s.breaker->on_failure(now);
+  } else {
+    s.breaker->on_success(now);  // e.g. not_found: the provider works
+  }
+}
+
+/// A provider's answer (sent back from its I/O thread): recorded, handed to the
+/// lead through the registry, and its place in flight given to the next queued call.
+void on_fetched(enrichment_self self, fetched_msg& m) {
+  auto it = self->state.slots.find(m.request.network);
+  if (it == self->state.slots.end()) return;
+  slot& s = it->second;
+  --s.in_flight;
+  s.owed.erase(m.request.lead_id);
+  record_outcome(self, s, m.request.network, *m.result);
+  enrich_result r;
+  r.request = std::move(m.request);
+  r.what = enrich_result::kind::fetched;
+  r.fetched = std::move(m.result);
+  answer(self, std::move(r));
+  while (s.in_flight < s.max_in_flight && !s.queue.empty()) {
+    enrich_request next = std::move(s.queue.front());
+    s.queue.pop_front();
+    start(self, s, std::move(next));
+  }
+  publish(self, it->first, s);
+}
+
 enrichment_actor::behavior_type enrichment(enrichment_self self, std::shared_ptr<std::vector<provider_slot_config>> providers,
                          discovery::breaker_options breaker, registry_actor registry,
                          std::shared_ptr<enrichment_status> status) {
@@ -103,67 +176,8 @@ enrichment_actor::behavior_type enrichment(enrichment_self self, std::shared_ptr
   // The providers go with the state: each joins its I/O thread when destroyed,
   // and a result still on its way is sent to an actor that is gone (dropped).
   return {
-      [=](enrich_atom, enrich_request& req) {
-        auto it = self->state.slots.find(req.network);
-        if (it == self->state.slots.end()) {
-          enrich_result r;
-          r.request = std::move(req);
-          r.what = enrich_result::kind::disabled;
-          return answer(self, std::move(r));
-        }
-        slot& s = it->second;
-        if (!s.owed.insert(req.lead_id).second) {
-          log()->debug("a {} call for this lead is already queued or in flight; its answer goes to the lead",
-                       req.network);
-          return;
-        }
-        if (s.in_flight < s.max_in_flight) {
-          start(self, s, std::move(req));
-        } else if (s.queue.size() < s.max_queue) {
-          s.queue.push_back(std::move(req));
-        } else {
-          s.owed.erase(req.lead_id);
-          enrich_result r;  // push back: the lead tries again later, nothing is lost
-          r.request = std::move(req);
-          r.what = enrich_result::kind::busy;
-          answer(self, std::move(r));
-        }
-        publish(self, it->first, s);
-      },
-      [=](fetched_atom, fetched_msg& m) {
-        auto it = self->state.slots.find(m.request.network);
-        if (it == self->state.slots.end()) return;
-        slot& s = it->second;
-        --s.in_flight;
-        s.owed.erase(m.request.lead_id);
-        const millis now = now_millis();
-        {
-          std::lock_guard<std::mutex> guard(self->state.status->mutex);
-          auto& st = status_of(self, m.request.network);
-          if (m.result->ok()) ++st.successes;
-          else ++st.failures[discovery::to_string(m.result->error().kind)];
-        }
-        if (m.result->ok()) {
-          s.breaker->on_success(now);
-        } else if (m.result->error().kind == discovery::error_class::auth_error) {
-          s.breaker->trip(now);  // every call would fail: stop calling
-        } else if (discovery::is_breaker_failure(m.result->error().kind)) {
-          s.breaker->on_failure(now);
-        } else {
-          s.breaker->on_success(now);  // e.g. not_found: the provider works
-        }
-        enrich_result r;
-        r.request = std::move(m.request);
-        r.what = enrich_result::kind::fetched;
-        r.fetched = std::move(m.result);
-        answer(self, std::move(r));
-        while (s.in_flight < s.max_in_flight && !s.queue.empty()) {
-          enrich_request next = std::move(s.queue.front());
-          s.queue.pop_front();
-          start(self, s, std::move(next));
-        }
-        publish(self, it->first, s);
-      },
+      [=](enrich_atom, enrich_request& req) { on_enrich(self, req); },
+      [=](fetched_atom, fetched_msg& m) { on_fetched(self, m); },
   };
 }
 

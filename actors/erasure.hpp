@@ -1,5 +1,5 @@
 #pragma once
-// Erasure (LGPD art. 18, API.md), the whole protocol, behind lead_service::erase:
+// Erasure (LGPD art. 18, docs/http-api.md), the whole protocol, behind lead_service::erase:
 //   1. the lead appends `erased` (actors/lead_actor.cpp: decide, journal);
 //   2. the journal deletes the lead's data key, in order with the appends
 //      (actors/journal.cpp, storage::event_log::delete_key);

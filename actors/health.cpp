@@ -7,7 +7,7 @@
 namespace leadbase {
 namespace {
 
-/// How far behind the log a projection may be and still serve (API.md, /readyz).
+/// How far behind the log a projection may be and still serve (docs/http-api.md, /readyz).
 constexpr double ready_lag_s = 5.0;
 
 readiness not_ready(std::string why) { return {false, std::move(why)}; }

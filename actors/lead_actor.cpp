@@ -245,7 +245,7 @@ void on_append(lead_self* self, lead_env* env, append_msg& m) {
   carry_out(self, env, std::move(*d), m.done);
 }
 
-/// Erasure answers only once the key is gone from every file (API.md): the
+/// Erasure answers only once the key is gone from every file (docs/http-api.md): the
 /// `erased` event first, then the key's destruction.
 void on_erase(lead_self* self, lead_env* env, erase_msg& m) {
   auto& st = self->state;

@@ -1,5 +1,5 @@
 #pragma once
-// One actor per lead: the imperative shell around the Decider (DESIGN.md).
+// One actor per lead: the imperative shell around the Decider (docs/design.md).
 // receive a message -> command -> decide (events/decide.hpp) -> journal append
 // -> evolve -> reply -> what the lead owes next. Every rule is in decide; the
 // actor keeps the I/O, the lead's data key and its mailbox discipline.
@@ -30,7 +30,7 @@ struct lead_env {
   std::chrono::milliseconds journal_timeout{30000};
   uint32_t snapshot_every = 50;  // events between two snapshots of a lead; 0 = never
   std::atomic<size_t> live_leads{0};
-  // -- what a lead does after its signup (DOMAIN.md): the Decider's settings --
+  // -- what a lead does after its signup (docs/domain.md): the Decider's settings --
   decide_options rules;          // rules.has_provider: set when `enrichment` is
   enrichment_actor enrichment;   // null: no provider at all
   scheduler_actor scheduler;

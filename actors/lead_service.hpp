@@ -30,7 +30,7 @@ struct append_outcome {
 
 using append_callback = std::function<void(append_outcome)>;
 
-/// A person's work on one lead (DOMAIN.md "Working the leads").
+/// A person's work on one lead (docs/domain.md "Working the leads").
 using work_command = std::variant<claim, release, log_contact, assign>;
 
 /// The answer to a work command: the append's outcome and, on success, the

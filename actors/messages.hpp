@@ -5,7 +5,7 @@
 //
 // Every message here is local to one node and carries callbacks or pointers,
 // so they are registered as unsafe (never serialized). A multi-node setup
-// (DESIGN.md, scaling) would give the routed ones an inspect() instead.
+// (docs/design.md, "Planned") would give the routed ones an inspect() instead.
 #include <caf/all.hpp>
 
 #include "actors/lead_service.hpp"

@@ -1,4 +1,4 @@
-// `leadbase backup` and `leadbase restore` (API.md, command line): the offline
+// `leadbase backup` and `leadbase restore` (docs/cli.md): the offline
 // side of storage/backup.hpp. A running server backs up through
 // POST /v1/admin/backups instead; both write the same layout, so `restore`
 // takes either.

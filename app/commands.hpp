@@ -1,5 +1,5 @@
 #pragma once
-// The sub-commands of `leadbase` (API.md, command line). Each returns the
+// The sub-commands of `leadbase` (docs/cli.md). Each returns the
 // process exit code: 0 success, 1 failure (with a one-line reason on stderr),
 // 2 bad usage.
 #include <cstddef>

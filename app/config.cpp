@@ -327,7 +327,7 @@ void read_extras(reader& r, const toml::table& root, config& cfg) {
     r.integer(*t, "limits", "io_threads", cfg.limits.io_threads, 1, 256);
     r.integer(*t, "limits", "header_timeout_ms", cfg.limits.header_timeout_ms, 100, 600000);
     r.integer(*t, "limits", "idle_timeout_ms", cfg.limits.idle_timeout_ms, 100, 3600000);
-    // At least one whole body (1 MiB, API.md) must fit, else no POST could pass.
+    // At least one whole body (1 MiB, docs/http-api.md) must fit, else no POST could pass.
     r.integer(*t, "limits", "max_body_bytes_in_flight", cfg.limits.max_body_bytes_in_flight, 1 << 20);
     r.integer(*t, "limits", "max_output_bytes_in_flight", cfg.limits.max_output_bytes_in_flight, 1 << 20);
     r.integer(*t, "limits", "max_stream_subscribers", cfg.limits.max_stream_subscribers, 1);

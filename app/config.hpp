@@ -1,5 +1,5 @@
 #pragma once
-// The configuration file (API.md "Configuration file (TOML)"), parsed and
+// The configuration file (docs/configuration.md), parsed and
 // validated in one place. The option structs of the other layers are composed
 // here, not redefined: discovery::options, qualification_options,
 // priority_options.
@@ -85,7 +85,7 @@ struct backup_options {
   uint32_t keep = 7;              // newest verified backups kept; older ones pruned after a new one verified
 };
 
-/// [work] — working the leads (DOMAIN.md "Working the leads").
+/// [work] — working the leads (docs/domain.md "Working the leads").
 struct work_options {
   double claim_ttl_hours = 24;  // a claim with no contact by its owner lapses after this (fractional allowed)
 };

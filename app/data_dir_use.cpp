@@ -1,6 +1,6 @@
 // The one line every command that must write into a data dir says when a
 // running server is using it, naming the HTTP call that does the job instead
-// (API.md command line: rebuild, import, restore, backup).
+// (docs/cli.md: rebuild, import, restore, backup).
 #include <filesystem>
 
 #include "app/commands.hpp"

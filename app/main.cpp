@@ -1,4 +1,4 @@
-// leadbase: one executable, sub-commands (API.md "Command line").
+// leadbase: one executable, sub-commands (docs/cli.md).
 #include <CLI/CLI.hpp>
 
 #include <iostream>
@@ -101,7 +101,7 @@ int main(int argc, char** argv) {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     int code = cli.exit(e);
-    return code == 0 ? 0 : 2;  // --help and --version exit 0; bad usage 2 (API.md)
+    return code == 0 ? 0 : 2;  // --help and --version exit 0; bad usage 2 (docs/cli.md)
   }
   if (cli.get_subcommands().empty()) {
     std::cerr << "leadbase: a command is required (see leadbase --help)\n";

@@ -1,5 +1,5 @@
 #pragma once
-// The audit documents (API.md, integrity): history, replay and the state as of
+// The audit documents (docs/http-api.md, "Audit"): history, replay and the state as of
 // a time of one lead (audit/lead_audit.hpp computes them), and the JSON of
 // damaged records and integrity verdicts they share with the feed and its
 // stream:

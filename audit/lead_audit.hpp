@@ -1,5 +1,5 @@
 #pragma once
-// The audit of one lead (API.md, integrity), the one home of what the HTTP
+// The audit of one lead (docs/http-api.md, "Audit"), the one home of what the HTTP
 // audit routes (GET /v1/leads/{id}/history, /state?as_of=, /replay) and
 // `leadbase replay` compute: the lead's chain read with every damaged record
 // in its place, the verdict on it (storage/chain_check.hpp), and the pure fold

@@ -5,7 +5,7 @@
 //    personal fields, hash chain, both indexes, head and key), events/s and
 //    microseconds per synced batch; beside `db_bench fillrandom --sync=1` at the
 //    same batch size and number of batches, run as a child of this program,
-//    interleaved with ours. DESIGN.md target: within 2x of db_bench.
+//    interleaved with ours. docs/performance.md target: within 2x of db_bench.
 // 2. The whole in-process write path through actors::start_lead_service
 //    (registry -> lead actor -> decide -> journal group commit -> callback),
 //    keeping K appends in flight (64 and 256), for comparison.
@@ -305,7 +305,7 @@ int main(int argc, char** argv) {
     }
   }
 
-  std::printf("\n-- ratios (leadbase events/s / db_bench keys/s at the same batch size; DESIGN.md: within 2x, i.e. >= 0.50x) --\n");
+  std::printf("\n-- ratios (leadbase events/s / db_bench keys/s at the same batch size; docs/performance.md: within 2x, i.e. >= 0.50x) --\n");
   for (const auto& [db, ours] : rows) {
     if (!db.ok || !ours.ok) continue;
     std::printf("  batch %-4d leadbase %9.0f events/s vs db_bench %9.0f keys/s -> %s   (per synced batch: %.0f us vs %.0f us -> %s)\n",

@@ -8,7 +8,7 @@
 // the ratio is the fold's own cost. Then the same events as stored bytes
 // (events/codec.hpp encode_event, personal fields sealed): decode_event + fold,
 // and decode + hash chain + unseal + fold (the per-event CPU work of
-// event_log::read_stream, without RocksDB). DESIGN.md: millions of events per
+// event_log::read_stream, without RocksDB). docs/performance.md: millions of events per
 // second per core; target here > 5M events/s for the fold.
 //
 // Rates are by thread CPU time (best of --repeat), so other processes on the

@@ -158,7 +158,7 @@ int main(int argc, char** argv) {
   const double ingest_nosync = unsynced.signups.ok ? unsynced.signups.good_per_sec() : 0;
   const double healthz = synced.healthz.ok ? synced.healthz.good_per_sec() : 0;
   std::printf("\n-- ratios --\n");
-  std::printf("  ingest(sync=true)  / healthz  = %s   (DESIGN.md: at least 0.5 of a plain static-200 server)\n",
+  std::printf("  ingest(sync=true)  / healthz  = %s   (docs/performance.md: at least 0.5 of a plain static-200 server)\n",
               bench::fmt_ratio(ingest, healthz).c_str());
   std::printf("  ingest(sync=false) / healthz  = %s   (CPU-bound: HTTP + JSON + actors + RocksDB without fsync)\n",
               bench::fmt_ratio(ingest_nosync, healthz).c_str());

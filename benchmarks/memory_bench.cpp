@@ -5,7 +5,7 @@
 // ingests N signups — N distinct leads — through POST /v1/signups with wrk
 // (keep-alive, many connections), waits until idle lead actors have passivated,
 // then reads VmRSS from /proc/PID/status and prints it beside the target
-// (DESIGN.md: 1M leads stored, RSS under 512 MiB) and beside the RSS right after
+// (docs/performance.md: 1M leads stored, RSS under 512 MiB) and beside the RSS right after
 // start. VmHWM (the peak) is printed too.
 //
 // By default the server runs with [durability] sync = false: fsync does not
@@ -166,7 +166,7 @@ int main(int argc, char** argv) {
   std::printf("  RSS right after ingest            %8.1f MiB\n", mib(rss_after_ingest));
   std::printf("  RSS after idle passivation        %8.1f MiB   <- the figure\n", mib(rss));
   std::printf("  peak RSS (VmHWM)                  %8.1f MiB\n", mib(hwm));
-  std::printf("  target (DESIGN.md, 1M leads)      %8.1f MiB\n", target_mib);
+  std::printf("  target (docs/performance.md, 1M leads)      %8.1f MiB\n", target_mib);
   std::printf("\n-- ratios --\n");
   std::printf("  RSS after passivation / target    = %s  (<= 1.00x meets it%s)\n",
               bench::fmt_ratio(mib(rss), target_mib).c_str(),

@@ -264,7 +264,7 @@ int main(int argc, char** argv) {
   std::printf("  (client p50/p99 from wrk include queueing: %d connections kept busy give a latency of about\n"
               "   %d / throughput; the server columns are its own request-duration histogram, bucket bounds\n"
               "   0.1, 0.25, 0.5, 1, 2.5, 5, 10 ms; CPU/req is the server process's CPU time per request.\n"
-              "   DESIGN.md targets server time: < 1 ms for a lead, a few ms for a page.)\n",
+              "   docs/performance.md targets server time: < 1 ms for a lead, a few ms for a page.)\n",
               connections, connections);
   std::printf("\n-- memory --\n");
   std::printf("  RSS when caught up                %8.1f MiB\n", mib(rss_ready));

@@ -25,7 +25,7 @@
 //              spread over the cores: what any rebuild must do before it
 //              builds a single row or sorts a single index entry
 // The scan runs before and after the rebuild; the faster is the reference.
-// DESIGN.md: projection rebuild at least half the speed of a plain scan (>= 0.5x).
+// docs/performance.md: projection rebuild at least half the speed of a plain scan (>= 0.5x).
 // Rates by wall time (the target) and by CPU time (the machine is shared): the
 // scan's is its thread's; the rebuild's is the whole process's while it runs,
 // since it uses several threads.
@@ -340,7 +340,7 @@ int main(int argc, char** argv) {
 
   const double ref_wall = std::max(scan1.per_wall(), scan2.per_wall());
   const double ref_cpu = std::max(scan1.per_cpu(), scan2.per_cpu());
-  std::printf("\n-- ratios (rebuild / plain scan; DESIGN.md target >= 0.50x) --\n");
+  std::printf("\n-- ratios (rebuild / plain scan; docs/performance.md target >= 0.50x) --\n");
   std::printf("  by wall time   = %s  (%.0f vs %.0f events/s)\n", bench::fmt_ratio(rb.per_wall(), ref_wall).c_str(),
               rb.per_wall(), ref_wall);
   std::printf("  by CPU time    = %s  (%.0f vs %.0f events/s; the rebuild's over all its threads)\n",

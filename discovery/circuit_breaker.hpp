@@ -1,8 +1,8 @@
 #pragma once
-// A circuit breaker per Creator Discovery provider (DOMAIN.md "Failures and
-// resilience"): after too many failures it stops calling a provider that is
-// down, so leads fail fast as `provider_unavailable` and are rescheduled
-// instead of piling up timeouts against it.
+// A circuit breaker per Creator Discovery provider (docs/domain.md "Failures,
+// backoff and the circuit breaker"): after too many failures it stops calling
+// a provider that is down, so leads fail fast as `provider_unavailable` and are
+// rescheduled instead of piling up timeouts against it.
 //
 // Operation:
 //   closed    every call goes out; outcomes fill a sliding window of the last

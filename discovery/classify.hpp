@@ -10,7 +10,7 @@
 
 namespace leadbase::discovery {
 
-/// The longest wait a provider may impose (DOMAIN.md: "at most 1 h").
+/// The longest wait a provider may impose (docs/domain.md: "at most 1 h").
 inline constexpr millis max_retry_after_ms = 3600 * 1000;
 
 /// No complete HTTP answer: timeout -> timeout; refused, unreachable, TLS and

@@ -368,7 +368,7 @@ struct call : std::enable_shared_from_this<call> {
   }
 
   void do_read() {
-    parser.emplace();  // a fresh parser per message (STYLE.md §4)
+    parser.emplace();  // a fresh parser per message
     parser->body_limit(owner.opts.body_limit);
     parser->header_limit(64 * 1024);
     conn->lowest().expires_at(deadline);

@@ -87,7 +87,7 @@ bool is_rate_limit_code(int64_t code) {
   return code == 4 || code == 17 || code == 32 || code == 613 || (code >= 80001 && code <= 80008);
 }
 
-/// DOMAIN.md "Failures and resilience", for a Graph error object.
+/// docs/domain.md "Failures, backoff and the circuit breaker", for a Graph error object.
 failure classify_graph_error(const http_response& res, const json& err) {
   const auto code = graph_int(err, "code");
   const auto subcode = graph_int(err, "error_subcode");
@@ -126,6 +126,60 @@ failure classify_graph_error(const http_response& res, const json& err) {
 
 fetch_result invalid(std::string code, std::string detail) {
   return make_failure(error_class::invalid_response, std::move(code), std::move(detail));
+}
+
+/// One media item. An absent field is reported in `missing` (once per answer,
+/// not once per post); a field of the wrong type is a shape error that fails
+/// the whole answer, since a provider that changed its types cannot be trusted
+/// for the other fields either.
+std::optional<shape_error> read_post(const json& item, post& p, std::vector<std::string>& missing) {
+  if (!item.IsObject()) return shape_error{"a media item is not an object"};
+  if (has(item, "timestamp")) {
+    if (!item["timestamp"].IsString()) return shape_error{"timestamp is not a string"};
+    p.timestamp = parse_time(item["timestamp"].GetString());
+  }
+  if (!p.timestamp) add_missing(missing, "timestamp");
+  if (has(item, "like_count")) {
+    const json& v = item["like_count"];
+    if (!v.IsInt64() || v.GetInt64() < 0) return shape_error{"like_count is not a count"};
+    p.likes = v.GetInt64();
+  }  // absent = hidden likes, reported as likes_hidden, not as missing
+  if (has(item, "comments_count")) {
+    const json& v = item["comments_count"];
+    if (!v.IsInt64() || v.GetInt64() < 0) return shape_error{"comments_count is not a count"};
+    p.comments = v.GetInt64();
+  } else {
+    add_missing(missing, "comments_count");
+  }
+  for (auto [name, field] : {std::pair{"media_type", &post::media_type},
+                             std::pair{"media_product_type", &post::media_product_type}}) {
+    if (!has(item, name)) continue;
+    if (!item[name].IsString()) return shape_error{std::string(name) + " is not a string"};
+    p.*field = item[name].GetString();
+  }
+  if (p.media_type.empty()) add_missing(missing, "media_type");
+  return std::nullopt;
+}
+
+/// business_discovery.media: at most `media_limit` posts (absent: none, and
+/// "media" is missing).
+std::optional<shape_error> read_media(const json& bd, uint32_t media_limit, std::vector<post>& posts,
+                                      std::vector<std::string>& missing) {
+  if (!has(bd, "media")) {
+    missing.emplace_back("media");
+    return std::nullopt;
+  }
+  const json& media = bd["media"];
+  if (!media.IsObject()) return shape_error{"media is not an object"};
+  auto data = media.FindMember("data");
+  if (data == media.MemberEnd() || !data->value.IsArray()) return shape_error{"media.data is not an array"};
+  for (const auto& item : data->value.GetArray()) {
+    if (posts.size() >= media_limit) break;  // the API honours limit(N); do not trust it blindly
+    post p;
+    if (auto e = read_post(item, p, missing)) return e;
+    posts.push_back(std::move(p));
+  }
+  return std::nullopt;
 }
 
 } // namespace
@@ -167,44 +221,7 @@ fetch_result interpret_instagram(const http_response& res, const std::string& us
   if (bad) return invalid("bad_shape", bad->what);
 
   std::vector<post> posts;
-  if (!has(bd, "media")) {
-    out.missing_fields.emplace_back("media");
-  } else {
-    const json& media = bd["media"];
-    if (!media.IsObject()) return invalid("bad_shape", "media is not an object");
-    auto data = media.FindMember("data");
-    if (data == media.MemberEnd() || !data->value.IsArray()) return invalid("bad_shape", "media.data is not an array");
-    for (const auto& item : data->value.GetArray()) {
-      if (posts.size() >= media_limit) break;  // the API honours limit(N); do not trust it blindly
-      if (!item.IsObject()) return invalid("bad_shape", "a media item is not an object");
-      post p;
-      if (has(item, "timestamp")) {
-        if (!item["timestamp"].IsString()) return invalid("bad_shape", "timestamp is not a string");
-        p.timestamp = parse_time(item["timestamp"].GetString());
-      }
-      if (!p.timestamp) add_missing(out.missing_fields, "timestamp");
-      if (has(item, "like_count")) {
-        const json& v = item["like_count"];
-        if (!v.IsInt64() || v.GetInt64() < 0) return invalid("bad_shape", "like_count is not a count");
-        p.likes = v.GetInt64();
-      }  // absent = hidden likes, reported as likes_hidden, not as missing
-      if (has(item, "comments_count")) {
-        const json& v = item["comments_count"];
-        if (!v.IsInt64() || v.GetInt64() < 0) return invalid("bad_shape", "comments_count is not a count");
-        p.comments = v.GetInt64();
-      } else {
-        add_missing(out.missing_fields, "comments_count");
-      }
-      for (auto [name, field] : {std::pair{"media_type", &post::media_type},
-                                 std::pair{"media_product_type", &post::media_product_type}}) {
-        if (!has(item, name)) continue;
-        if (!item[name].IsString()) return invalid("bad_shape", std::string(name) + " is not a string");
-        p.*field = item[name].GetString();
-      }
-      if (p.media_type.empty()) add_missing(out.missing_fields, "media_type");
-      posts.push_back(std::move(p));
-    }
-  }
+  if (auto e = read_media(bd, media_limit, posts, out.missing_fields)) return invalid("bad_shape", e->what);
 
   out.followers = followers.value_or(0);
   out.follows = follows.value_or(0);

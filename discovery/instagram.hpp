@@ -1,7 +1,7 @@
 #pragma once
-// Instagram through the Graph API Business Discovery endpoint (DOMAIN.md):
+// Instagram through the Graph API Business Discovery endpoint (docs/domain.md):
 // one GET per handle, answered as an `enriched` payload with the derived
-// metrics, or as a failure classified by the DOMAIN.md error table.
+// metrics, or as a failure classified by the docs/domain.md error table.
 #include <memory>
 #include <string>
 #include <string_view>

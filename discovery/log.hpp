@@ -1,6 +1,6 @@
 #pragma once
-// The module's one spdlog logger (STYLE.md rule 12). Handles and tokens are
-// personal or secret: log them at debug or below only (DOMAIN.md, last line).
+// The module's one spdlog logger (events/logging.hpp). Handles and tokens are
+// personal or secret: log them at debug or below only (docs/domain.md).
 #include <memory>
 
 #include "events/logging.hpp"

@@ -1,5 +1,5 @@
 #pragma once
-// The derived metrics of DOMAIN.md "Creator Discovery", as pure functions of
+// The derived metrics of docs/domain.md "Creator Discovery (enrichment)", as pure functions of
 // what a provider returned, so they can be tested without any network and
 // every provider (and the simulator's tests) computes them the same way.
 #include <cstdint>

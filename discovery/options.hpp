@@ -1,5 +1,5 @@
 #pragma once
-// Creator Discovery settings ([discovery.*] in the config file, API.md).
+// Creator Discovery settings ([discovery.*] in the config file, docs/configuration.md).
 #include <cstdint>
 #include <optional>
 #include <string>

@@ -1,5 +1,5 @@
 #pragma once
-// The provider interface of Creator Discovery (DOMAIN.md): one implementation
+// The provider interface of Creator Discovery (docs/domain.md): one implementation
 // per social network, each asking the real API over HTTP. A provider makes ONE
 // call per fetch; retries, backoff, the circuit breaker and concurrency limits
 // are layered on top by the caller, which is why every failure comes back
@@ -17,7 +17,7 @@
 
 namespace leadbase::discovery {
 
-/// The error classes of DOMAIN.md "Failures and resilience": events/event.hpp's
+/// The error classes of docs/domain.md "Failures, backoff and the circuit breaker": events/event.hpp's
 /// failure_class. A provider produces only the first six; provider_unavailable
 /// (the breaker's fail-fast) and provider_disabled are the caller's.
 using error_class = failure_class;

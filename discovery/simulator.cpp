@@ -1,4 +1,4 @@
-// The simulator's HTTP server: Beast's async session shape (STYLE.md §2b) on
+// The simulator's HTTP server: Beast's async session shape (as http/server.cpp) on
 // its own io_context. What to answer is decided in simulator_answers.cpp.
 #include "discovery/simulator.hpp"
 
@@ -61,7 +61,7 @@ class session : public std::enable_shared_from_this<session> {
 
  private:
   void do_read() {
-    parser_.emplace();  // a fresh parser per message (STYLE.md §4)
+    parser_.emplace();  // a fresh parser per message
     parser_->body_limit(64 * 1024);
     parser_->header_limit(64 * 1024);
     stream_.expires_after(std::chrono::seconds(30));  // idle keep-alive connections go away

@@ -1,5 +1,5 @@
 #pragma once
-// A local stand-in for the provider APIs (API.md `leadbase simulate-discovery`):
+// A local stand-in for the provider APIs (docs/cli.md `leadbase simulate-discovery`):
 // a real HTTP/1.1 server that answers the Instagram Graph API Business
 // Discovery call and the YouTube Data API v3 channels call with the same
 // paths, JSON and error codes, deterministically per handle. The demo, the

@@ -20,7 +20,7 @@ bool is_quota_reason(const std::string& r) {
          r == "dailyLimitExceeded";
 }
 
-/// A Google error object -> the DOMAIN.md class.
+/// A Google error object -> the docs/domain.md class.
 failure classify_google_error(const http_response& res, const json& err) {
   unsigned status = res.status;
   if (auto c = err.FindMember("code"); c != err.MemberEnd() && c->value.IsUint() && status < 400)

@@ -1,7 +1,7 @@
 #pragma once
-// YouTube through the Data API v3 channels.list call (DOMAIN.md, "Other
-// networks"): subscriber, view and video counts for a handle, as an `enriched`
-// payload, or a failure classified by the DOMAIN.md error table.
+// YouTube through the Data API v3 channels.list call (docs/domain.md "Creator
+// Discovery (enrichment)"): subscriber, view and video counts for a handle, as
+// an `enriched` payload, or a failure classified by the docs/domain.md table.
 #include <memory>
 #include <string>
 #include <string_view>

@@ -362,7 +362,7 @@ result<decision> decide_contact(const lead_state& s, const log_contact& cmd, con
   return work_event(s, ctx, "contact:", cmd.correlation_id, cmd.expected_version, std::move(c));
 }
 
-/// An admin hands the lead to `owner` (DOMAIN.md "Working the leads": an
+/// An admin hands the lead to `owner` (docs/domain.md "Working the leads": an
 /// `assigned` with how manual). A lead someone else owns changes hands in one
 /// atomic append: `released` (by the admin, reason by_admin) then `assigned`.
 /// A meeting_booked or closed lead can be handed over: its stage stays and

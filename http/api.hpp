@@ -1,5 +1,5 @@
 #pragma once
-// The leadbase HTTP API (API.md): which routes exist and what they need.
+// The leadbase HTTP API (docs/http-api.md): which routes exist and what they need.
 // Each group of routes lives in its own routes_*.cpp; this header wires them.
 #include <chrono>
 #include <condition_variable>

@@ -4,7 +4,7 @@
 // its errc (problem.hpp's one table); an accepted one is an object with the
 // route's own string members first, then "version" and "position" of the
 // event in the log, and "duplicate": true when the event was already there
-// (an idempotent retry, API.md).
+// (an idempotent retry, docs/http-api.md).
 #include <initializer_list>
 #include <string>
 #include <string_view>

@@ -1,5 +1,5 @@
 #pragma once
-// Bearer-token authentication with scopes (API.md "HTTP conventions").
+// Bearer-token authentication with scopes (docs/http-api.md "Conventions").
 //
 // Operation: the table keeps only SHA-256 digests of the configured tokens. A
 // presented token is hashed and compared against every entry in constant time

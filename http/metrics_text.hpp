@@ -10,7 +10,7 @@
 // whose type contradicts their family's, are dropped (counted in dropped()).
 // Label values and HELP text are escaped as the format requires.
 //
-// House rules for names (API.md): prefix `leadbase_`, base units (seconds,
+// House rules for names (docs/http-api.md): prefix `leadbase_`, base units (seconds,
 // bytes), counters end in `_total`; never a lead's id, email or handle in a label.
 //
 // Concurrency: one writer per thread; not thread-safe.

@@ -1,9 +1,9 @@
 #pragma once
-// RFC 9457 problem documents as API.md "HTTP conventions" defines them:
+// RFC 9457 problem documents as docs/http-api.md "Conventions" defines them:
 //   Content-Type: application/problem+json
 //   {"type":"urn:leadbase:problem:KIND","title":…,"status":…,"detail":…,
 //    "errors":[{"field":…,"message":…}]}      (errors only when there are some)
-// and the one table that maps leadbase::errc to an HTTP status (STYLE.md rule 5).
+// and the one table that maps leadbase::errc to an HTTP status (events/errc.hpp).
 #include <string>
 #include <vector>
 

@@ -1,6 +1,6 @@
 #pragma once
 // The query parameters several routes share, parsed once, with one rule each
-// and one wording of its 422 problem (API.md, HTTP conventions):
+// and one wording of its 422 problem (docs/http-api.md, "Conventions"):
 //   integers    decimal digits only (no sign, no space), within the route's
 //               bounds: "must be a non-negative integer", or "must be an
 //               integer from MIN to MAX" when the route bounds it;

@@ -45,7 +45,7 @@ void take_head(request_head& head, gate_verdict& v) {
   rq.keep_alive = head.keep_alive;
   rq.remote_address = std::move(head.remote_address);
   rq.path = rq.target.substr(0, rq.target.find('?'));
-  // A malformed id is replaced and the new one returned (API.md "Tracing"):
+  // A malformed id is replaced and the new one returned (docs/http-api.md "Tracing"):
   // refusing it would turn a tracing detail into an outage, probes included.
   const std::string* cid = rq.headers.find("X-Correlation-Id");
   if (cid && is_valid_id(*cid)) {

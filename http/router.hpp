@@ -94,7 +94,7 @@ using handler = std::function<void(request&, responder)>;
 
 /// Latency histogram upper bounds in seconds (Prometheus-style, cumulative on export).
 /// Starts at 100 µs: a read served from the projection takes tens of µs, and
-/// DESIGN.md's "well under a millisecond" cannot be read off a first bucket of 0.5 ms.
+/// the read target (docs/performance.md: p99 < 1 ms) cannot be read off a first bucket of 0.5 ms.
 inline constexpr std::array<double, 14> latency_buckets_s = {0.0001, 0.00025, 0.0005, 0.001, 0.0025,
                                                               0.005,  0.01,    0.025,  0.05,  0.1,
                                                               0.25,   0.5,     1.0,    5.0};

@@ -1,4 +1,4 @@
-// GET / (public): the web console for SDRs and auditors (API.md), one
+// GET / (public): the web console for SDRs and auditors (docs/http-api.md), one
 // self-contained page, web/console.html compiled into the binary at build time
 // (cmake/embed_text.cmake).
 //

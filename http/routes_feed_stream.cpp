@@ -1,5 +1,5 @@
 // GET /v1/feed/stream?after=N (scope audit): the global feed as Server-Sent
-// Events (API.md). Each event is one message, `id:` = its global position and
+// Events (docs/http-api.md). Each event is one message, `id:` = its global position and
 // `data:` = the same JSON as an element of GET /v1/feed. A client resumes with
 // `Last-Event-ID` (which wins over `after`).
 //

@@ -51,7 +51,7 @@ std::vector<double> bounds_of(const std::array<double, N>& a, size_t take) {
   return std::vector<double>(a.begin(), a.begin() + static_cast<std::ptrdiff_t>(take));
 }
 
-/// The work loop (DOMAIN.md "Working the leads"): stages, contacts, expired
+/// The work loop (docs/domain.md "Working the leads"): stages, contacts, expired
 /// claims, first contact time. Labels are closed sets of names, never a person.
 void work_metrics(metrics_writer& m, const stats_counters& c) {
   for (size_t i = 0; i < work_stages; ++i)

@@ -83,8 +83,9 @@ std::optional<problem> parse_work_filters(const request& req, queue_query& q) {
   return std::nullopt;
 }
 
-/// Every filter of API.md; the first bad one is named in a 422.
-std::optional<problem> parse_queue(const request& req, queue_query& q) {
+/// `team`, `level` (a comma list of A, B, C), `status`, `creator_tier` and
+/// `country`: what the lead is, as the views index it.
+std::optional<problem> parse_lead_filters(const request& req, queue_query& q) {
   if (const auto* v = req.query_param("team")) {
     std::string t = lower(*v);
     if (t != "sdr" && t != "ldr") return validation_problem("team", "must be sdr or ldr");
@@ -131,6 +132,11 @@ std::optional<problem> parse_queue(const request& req, queue_query& q) {
       return validation_problem("country", "must be a country code such as BR");
     q.country = *v;
   }
+  return std::nullopt;
+}
+
+/// The ranges: `min_followers`/`max_followers` and `signed_up_after`/`signed_up_before`.
+std::optional<problem> parse_range_filters(const request& req, queue_query& q) {
   for (const char* name : {"min_followers", "max_followers"}) {
     if (const auto* v = req.query_param(name)) {
       // Follower counts are int64 in the views: a larger bound is no count at all.
@@ -148,6 +154,15 @@ std::optional<problem> parse_queue(const request& req, queue_query& q) {
       (std::string(name) == "signed_up_after" ? q.signed_up_after : q.signed_up_before) = *t;
     }
   }
+  return std::nullopt;
+}
+
+/// Every filter of GET /v1/leads (docs/http-api.md, "Queries"); the first bad
+/// one is named in a 422. The helpers run in the order the parameters were
+/// always checked, so a request with two bad parameters still names the same one.
+std::optional<problem> parse_queue(const request& req, queue_query& q) {
+  if (auto p = parse_lead_filters(req, q)) return p;
+  if (auto p = parse_range_filters(req, q)) return p;
   if (const auto* v = req.query_param("q")) {
     if (v->size() > max_q) return validation_problem("q", "must be at most 254 characters");
     if (projections::view_keys::normalise_search(*v).empty())

@@ -1,4 +1,4 @@
-// Working the leads (API.md "Working leads"; scope work, the acting person is
+// Working the leads (docs/http-api.md "Working leads"; scope work, the acting person is
 // the token's name): who am I, claim next, claim, release, log a contact; and
 // an admin's assignment of a lead to a named person.
 // Parse, call the write side (the lead decides, events/decide.hpp), render.

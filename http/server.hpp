@@ -1,5 +1,5 @@
 #pragma once
-// The Boost.Beast HTTP/1.1 server (STYLE.md §2b, §4). Beast and Asio stay in
+// The Boost.Beast HTTP/1.1 server. Beast and Asio stay in
 // the server's own files (server.cpp: acceptor, threads, stop; session_read.cpp
 // and session_write.cpp: one connection; stream_queue.*: a streamed answer's
 // queue; their internal headers server_core.hpp and session.hpp): this header
@@ -30,7 +30,7 @@
 //   while stopping. HEAD is answered by a GET route, without the body.
 //
 // X-Correlation-Id: when present and matching [A-Za-z0-9._:-]{1,64} it is used;
-// when absent or malformed a random 16-hex-digit id is made (API.md: "else a
+// when absent or malformed a random 16-hex-digit id is made (docs/http-api.md: "else a
 // new one is made and returned"). Either way it is in request::correlation_id
 // and in every response.
 //
@@ -59,7 +59,7 @@ struct server_options {
   std::string host = "127.0.0.1";
   uint16_t port = 0;  ///< 0: the OS picks one; see server::port().
   unsigned io_threads = 2;
-  std::size_t body_limit = 1024 * 1024;  ///< 1 MiB → 413 beyond (API.md)
+  std::size_t body_limit = 1024 * 1024;  ///< 1 MiB → 413 beyond (docs/http-api.md)
   std::size_t header_limit = 16 * 1024;
   /// A request header must be complete this long after the connection opened
   /// (or, on a keep-alive connection, after its first byte); else it is closed.

@@ -1,6 +1,6 @@
 #pragma once
-// The current-view projection and the SDR/LDR work queue (API.md GET /v1/leads,
-// GET /v1/leads/{id}; DOMAIN.md prioritisation).
+// The current-view projection and the SDR/LDR work queue (docs/http-api.md GET /v1/leads,
+// GET /v1/leads/{id}; docs/domain.md prioritisation).
 //
 // Operation: keys (all written by the projection runner, one WriteBatch a page)
 //   views  v/<lead_id>                                 -> encode_snapshot(lead_state), the folded view
@@ -91,7 +91,7 @@ class Snapshot;
 
 namespace leadbase::projections {
 
-/// How the queue is ordered (API.md `sort`).
+/// How the queue is ordered (docs/http-api.md `sort`).
 enum class queue_sort : uint8_t { score_desc, score_asc, signed_up_desc, signed_up_asc, followers_desc };
 /// "-score", "score", "-signed_up_at", "signed_up_at", "-followers".
 const char* to_string(queue_sort s) noexcept;

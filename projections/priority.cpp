@@ -9,7 +9,7 @@ namespace leadbase {
 namespace {
 
 /// The engagement rate that earns full marks (6 %) and the weekly posting
-/// cadence that does (5 posts): DOMAIN.md "Prioritisation".
+/// cadence that does (5 posts): docs/domain.md "Prioritisation".
 constexpr double full_engagement_rate = 0.06;
 constexpr double full_posts_per_week = 5.0;
 /// log10 of the follower count that earns full reach marks (1M).

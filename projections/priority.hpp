@@ -1,5 +1,5 @@
 #pragma once
-// Prioritisation (DOMAIN.md): score, level and team from a lead's current
+// Prioritisation (docs/domain.md): score, level and team from a lead's current
 // state. Pure functions; the weights and thresholds come from the config.
 #include <optional>
 #include <string>
@@ -9,7 +9,7 @@
 
 namespace leadbase {
 
-/// The score's four parts, in points (DOMAIN.md "Priority breakdown"): each
+/// The score's four parts, in points (docs/domain.md "Prioritisation"): each
 /// rounded to one decimal, completeness taking the rounding remainder, so that
 /// they add up to the score as shown.
 struct priority_components {
@@ -24,7 +24,7 @@ struct priority_view {
   std::string rules_version;  // the qualification rules version in force
 };
 
-/// Share of the nine coverage fields present (DOMAIN.md): email, name, phone,
+/// Share of the nine coverage fields present (docs/domain.md): email, name, phone,
 /// country, instagram handle, followers, engagement_rate, posts_per_week, content_mix.
 double coverage(const lead_state& s) noexcept;
 

@@ -1,5 +1,5 @@
 #pragma once
-// [priority] settings (API.md, DOMAIN.md "Prioritisation").
+// [priority] settings (docs/configuration.md, docs/domain.md "Prioritisation").
 #include <cstdint>
 
 namespace leadbase {

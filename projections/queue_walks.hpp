@@ -1,5 +1,5 @@
 #pragma once
-// Queue cursors and the walks they continue (API.md GET /v1/leads: "a cursor
+// Queue cursors and the walks they continue (docs/http-api.md GET /v1/leads: "a cursor
 // is opaque, stable under concurrent writes (no item twice, none skipped that
 // existed when the walk began)").
 //

@@ -1,5 +1,5 @@
 #pragma once
-// The projection runner (DESIGN.md, the read path): tails the global log from
+// The projection runner (docs/design.md, the read path): tails the global log from
 // its checkpoint and applies every event to one projection, exactly once.
 //
 // Operation

@@ -1,8 +1,8 @@
 #pragma once
-// The seed's four metrics (DOMAIN.md "Monitoring"): the pure part of the stats
+// The seed's four metrics (docs/domain.md "Monitoring"): the pure part of the stats
 // projection (projections/stats_projection.hpp keeps them in RocksDB).
 //
-// Definitions (exactly DOMAIN.md's, made precise):
+// Definitions (exactly docs/domain.md's, made precise):
 //   signups          a lead counts once, at the recorded_at of its signed_up.
 //   enrichment       a lead's enrichment *ends* when its overall enrichment
 //                    state (lead_state::overall_enrichment) turns succeeded or
@@ -23,7 +23,7 @@
 //                    the window; exact mean, nearest-rank p50/p95/p99 to three
 //                    significant digits (stats_codec.hpp, the histogram).
 //   queues           prioritise() on each lead's latest state: sdr / ldr counts.
-//   work (DOMAIN.md "Working the leads")
+//   work (docs/domain.md "Working the leads")
 //                    stages: gauges over every lead that signed up and is not
 //                    erased, by work_state::stage() of its latest state
 //                    (claimed = stage assigned: owned, no contact yet). An
@@ -109,7 +109,7 @@ using lead_state_loader = std::function<result<lead_state>(const std::string& le
 /// The loader that reads the lead's stream from the log.
 lead_state_loader log_state_loader(const storage::event_log& log);
 
-/// GET /v1/stats (API.md), for one window.
+/// GET /v1/stats (docs/http-api.md), for one window.
 struct stats_report {
   uint64_t signups_total = 0, signups_in_window = 0;
   std::optional<double> success_rate;  ///< null when no enrichment ended in the window

@@ -58,7 +58,7 @@ struct stats_series {
   std::vector<stats_point> points;  ///< oldest first; the last holds `now`
 };
 
-/// Series bounds (API.md): step a whole number of minutes from 1 min to 1 day,
+/// Series bounds (docs/http-api.md): step a whole number of minutes from 1 min to 1 day,
 /// window from one step to 31 days, at most max_series_points points.
 inline constexpr millis min_series_step = minute_ms;
 inline constexpr millis max_series_step = 24 * hour_ms;

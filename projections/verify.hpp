@@ -1,5 +1,5 @@
 #pragma once
-// Checking a projection against the log (API.md `leadbase verify`): every row
+// Checking a projection against the log (docs/cli.md `leadbase verify`): every row
 // of the current-view projection (lead_views, `v/<lead_id>`) must equal a fresh
 // fold of that lead's stream from the log.
 //

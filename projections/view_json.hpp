@@ -1,5 +1,5 @@
 #pragma once
-// A lead's view as the API shows it (API.md, GET /v1/leads/{id}): the read
+// A lead's view as the API shows it (docs/http-api.md, GET /v1/leads/{id}): the read
 // side's document. Its priority and coverage are derived here, from the lead's
 // state and the view_settings, in one place, so every reader (GET /v1/leads,
 // GET /v1/leads/{id}, the state as of a time, replay over HTTP and

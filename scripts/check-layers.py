@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Fails when a layer includes a layer above it (DESIGN.md, README "Layout").
+"""Fails when a layer includes a layer above it (docs/design.md "Layers", README "Layout").
 
 CMake gives every library the repository root as include path, so nothing else
 stops `events/x.cpp` from including "http/y.hpp". The layers, lowest first:

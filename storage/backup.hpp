@@ -1,5 +1,5 @@
 #pragma once
-// Backups of the event log (API.md: POST /v1/admin/backups, `leadbase backup`,
+// Backups of the event log (docs/http-api.md: POST /v1/admin/backups; docs/cli.md: `leadbase backup`,
 // `leadbase restore`).
 //
 // Layout of a backup root (the config's [backup] dir, or `backup --to`):

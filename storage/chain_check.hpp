@@ -1,5 +1,5 @@
 #pragma once
-// The integrity verdict on one lead's chain (API.md, integrity): every event
+// The integrity verdict on one lead's chain (docs/http-api.md, "Audit"): every event
 // readable, versions 1, 2, 3 ... without a gap, each event's prev_hash the hash
 // of the one before it (zeros for version 1), and the last event the lead's
 // head (same version, same hash). The head is what makes a change to, or the

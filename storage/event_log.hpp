@@ -49,7 +49,7 @@
 //   (storage/rocksdb_logger.hpp): its LOG file is what aborted the process on
 //   a full disk.
 //
-// Limitations: positions are per node (DESIGN.md, scaling).
+// Limitations: positions are per node (docs/design.md, "Planned").
 #include <array>
 #include <functional>
 #include <memory>
@@ -282,7 +282,7 @@ class event_log {
   rocksdb::ColumnFamilyHandle* cf(key_space k) const noexcept;
   /// The RocksDB instance itself: the escape hatch for the few stores that
   /// use RocksDB's own batch, snapshot, SST-ingest and checkpoint APIs on the
-  /// families they own (projections/view_store, projections/bulk_rebuild,
+  /// families they own (projections/lead_views, projections/bulk_rebuild,
   /// projections/runner's checkpoints, storage/lead_scan, storage/backup) and
   /// for tests that damage a record on purpose. Anything else reads and writes
   /// through the calls above.

@@ -1,5 +1,5 @@
 #pragma once
-// The per-lead hash chain (API.md, integrity): each event's hash is SHA-256
+// The per-lead hash chain (docs/http-api.md, "Audit"): each event's hash is SHA-256
 // over the previous event's hash and the event's stored bytes; the first
 // event's prev_hash is 32 zero bytes.
 #include <string>

@@ -18,8 +18,8 @@ enum class key_space : uint8_t {
   snapshots,  ///< [lead_id] -> a folded state
   meta,       ///< projection checkpoints, fingerprints, damage records
   work,       ///< [lead_id] -> when the lead owes work
-  views,      ///< the read side's rows (projections/view_store.hpp)
-  index,      ///< the read side's secondary indexes (projections/view_store.hpp)
+  views,      ///< the read side's rows (their keys: projections/lead_views.hpp)
+  index,      ///< the read side's secondary indexes (their keys: projections/lead_views.hpp)
   stats,      ///< the read side's stats: totals, per-lead summaries, time buckets (projections/stats_codec.hpp)
 };
 

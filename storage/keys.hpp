@@ -1,7 +1,7 @@
 #pragma once
-// Key encoding for every column family, in one place (DESIGN.md). Numbers are
+// Key encoding for every column family, in one place (docs/design.md). Numbers are
 // fixed-width big-endian so that RocksDB's bytewise order is numeric order;
-// lead ids never contain 0x00 (API.md id syntax), so `lead 0x00 version`
+// lead ids never contain 0x00 (docs/http-api.md id syntax), so `lead 0x00 version`
 // keeps a lead's events together, in version order, and apart from any other
 // lead whose id merely starts with the same characters.
 //

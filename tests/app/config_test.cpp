@@ -1,4 +1,4 @@
-// app/config: parsing and validating the configuration file (API.md).
+// app/config: parsing and validating the configuration file (docs/configuration.md).
 #include <catch2/catch.hpp>
 
 #include <cstdio>
@@ -20,7 +20,7 @@ namespace {
 /// An environment with nothing set, so the developer's real one never leaks in.
 const env_lookup no_env = [](const char*) -> const char* { return nullptr; };
 
-/// The example from API.md "Configuration file (TOML)", with real-looking values.
+/// The example of docs/configuration.md, with real-looking values.
 const char* const api_md_example = R"toml(
 data_dir = "./data"
 listen   = "127.0.0.1:8080"
@@ -158,7 +158,7 @@ std::string read_file(const std::string& path) {
 
 } // namespace
 
-TEST_CASE("config: the API.md example parses, every value lands in the struct", "[config]") {
+TEST_CASE("config: the docs/configuration.md example parses, every value lands in the struct", "[config]") {
   auto r = parse(api_md_example);
   INFO((r.ok() ? std::string{} : r.err().message));
   REQUIRE(r.ok());

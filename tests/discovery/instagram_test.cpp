@@ -200,7 +200,7 @@ TEST_CASE("instagram: every error class from the simulator", "[discovery][instag
   REQUIRE(fetch_sync(*ig, "fixture_basic").ok());
 }
 
-TEST_CASE("instagram: retryable flags follow DOMAIN.md", "[discovery][instagram]") {
+TEST_CASE("instagram: retryable flags follow docs/domain.md", "[discovery][instagram]") {
   REQUIRE(is_retryable(error_class::timeout));
   REQUIRE(is_retryable(error_class::rate_limited));
   REQUIRE(is_retryable(error_class::provider_error));
@@ -325,7 +325,7 @@ TEST_CASE("instagram: handles are validated before any request", "[discovery][in
   REQUIRE(instagram_username(" @Ana.Souza_1 ") == "Ana.Souza_1");
 }
 
-TEST_CASE("instagram: the request is URL-encoded as DOMAIN.md shows", "[discovery][instagram]") {
+TEST_CASE("instagram: the request is URL-encoded as docs/domain.md shows", "[discovery][instagram]") {
   instagram_options o;
   o.base_url = "http://127.0.0.1:9/v21.0";
   o.ig_user_id = "17841400000000000";
@@ -364,7 +364,7 @@ TEST_CASE("instagram: bad options are refused at creation", "[discovery][instagr
 
 // -- the classification table on hand-made answers --------------------------------
 
-TEST_CASE("instagram: Graph error codes map to the DOMAIN.md classes", "[discovery][instagram]") {
+TEST_CASE("instagram: Graph error codes map to the docs/domain.md classes", "[discovery][instagram]") {
   auto body = [](const std::string& inner) { return "{\"error\":{" + inner + "}}"; };
   for (int code : {4, 17, 32, 613, 80001, 80004, 80008}) {
     INFO(code);

@@ -1,4 +1,4 @@
-// The derived metrics of DOMAIN.md, as pure functions.
+// The derived metrics of docs/domain.md, as pure functions.
 #include <catch2/catch.hpp>
 
 #include "discovery/metrics.hpp"

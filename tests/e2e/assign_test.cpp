@@ -1,4 +1,4 @@
-// End to end, an admin's assignment (API.md "Working leads": POST
+// End to end, an admin's assignment (docs/http-api.md "Working leads": POST
 // /v1/leads/{id}/assign, scope admin): who may, the body, taking a lead over in
 // one append (released + assigned), a worked-out lead handed over with its
 // stage kept, the leads that cannot be assigned, and a manual assignment

@@ -1,4 +1,4 @@
-// End-to-end: the command line beside a running server (API.md command line).
+// End-to-end: the command line beside a running server (docs/cli.md).
 // `replay` and `verify` read a consistent read-only view of a data dir a
 // server is writing; `rebuild`, `import`, `restore` and `backup` refuse it
 // with one line that names the server's lock and the HTTP way to do the job.

@@ -1,4 +1,4 @@
-// End-to-end: backups (API.md "Operations" and command line). An online backup
+// End-to-end: backups (docs/http-api.md "Operations" and docs/cli.md). An online backup
 // is taken while ingest goes on, verified, listed and counted in /metrics; one
 // taken after an erasure holds none of the erased values; `leadbase restore`
 // puts a backup into a new data dir that `verify` passes and a server serves,

@@ -76,7 +76,7 @@ inline std::string media_type_of(const std::string& ct) {
   return mt;
 }
 
-/// A problem document of that status and kind (API.md "HTTP conventions").
+/// A problem document of that status and kind (docs/http-api.md "Conventions").
 inline void check_problem(const http_response& r, int status, const std::string& kind) {
   INFO("response " << r.status << ": " << r.body);
   CHECK(r.status == status);
@@ -114,7 +114,7 @@ inline void check_healthy(const server_process& srv) {
 }
 
 /// GET /v1/leads/{lead} once the projections have reached `min_position`
-/// (API.md read-your-writes).
+/// (docs/http-api.md read-your-writes).
 inline http_response get_view(http_client& c, const std::string& lead, long long min_position,
                               const char* token = read_token) {
   std::string target = "/v1/leads/" + lead;

@@ -1,4 +1,4 @@
-// End-to-end: the ingest endpoints (API.md "HTTP conventions", "Ingest")
+// End-to-end: the ingest endpoints (docs/http-api.md "Conventions", "Ingest")
 // against the real `leadbase serve` process, every status code they list.
 #include <mutex>
 #include <string>
@@ -536,7 +536,7 @@ TEST_CASE("X-Correlation-Id is echoed and stored as the event's correlation_id",
     CHECK(r.header("X-Correlation-Id") == cid);
   }
   {
-    // One that breaks the id syntax is replaced by a new one (API.md: "else a
+    // One that breaks the id syntax is replaced by a new one (docs/http-api.md: "else a
     // new one is made and returned"), which is returned and stored.
     const std::string lead = uid("u");
     auto r = c.post_json("/v1/signups", signup_body(uid("sg"), lead), ingest_token,

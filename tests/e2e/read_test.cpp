@@ -1,4 +1,4 @@
-// End-to-end: the read side (API.md "Queries", "Audit", erase in
+// End-to-end: the read side (docs/http-api.md "Queries", "Audit", erase in
 // "Operations") against the real `leadbase serve` process.
 #include <regex>
 #include <set>
@@ -45,7 +45,7 @@ std::string qualified_item(const std::string& event_id, const std::string& lead,
          at + "\",\"data\":{\"outcome\":\"" + outcome + "\",\"reasons\":[],\"decided_by\":\"maria.sdr\"}}";
 }
 
-/// Checks the view document key by key (API.md GET /v1/leads/{lead_id}).
+/// Checks the view document key by key (docs/http-api.md GET /v1/leads/{lead_id}).
 void check_view_shape(const rapidjson::Value& v) {
   INFO("view: " << to_json(v));
   static const std::set<std::string> statuses{"signed_up", "qualified", "disqualified", "enriching",
@@ -541,7 +541,7 @@ TEST_CASE("POST /v1/leads/{id}/erase: personal data unreadable everywhere, chain
 
 TEST_CASE("erase: every personal field that had a value reads \"[erased]\" (phone, document, handles)",
           "[e2e]") {
-  // API.md: after an erasure the personal data (email, name, phone, document,
+  // docs/http-api.md: after an erasure the personal data (email, name, phone, document,
   // handles) is unreadable everywhere; events/json.hpp: erased_marker is what
   // an erased personal field is shown as, everywhere. Email and name follow
   // that; phone, document and the handles come back as null, which hides

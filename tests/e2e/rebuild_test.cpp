@@ -1,5 +1,5 @@
 // End-to-end: POST /v1/admin/projections/rebuild while the service serves
-// (API.md "Operations"): every lead keeps reading 200 and the queue keeps
+// (docs/http-api.md "Operations"): every lead keeps reading 200 and the queue keeps
 // walking whole while the new projection is built; it is then in place.
 #include <chrono>
 #include <set>

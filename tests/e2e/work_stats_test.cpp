@@ -1,4 +1,4 @@
-// End to end, the work figures (API.md "Operations"): claims, contacts and a
+// End to end, the work figures (docs/http-api.md "Operations"): claims, contacts and a
 // meeting booked show in GET /v1/stats (work), GET /v1/stats/series (contacts,
 // meetings_booked) and GET /metrics; a lapsed claim counts as expired.
 #include <chrono>

@@ -1,4 +1,4 @@
-// End to end, the SDR work loop (API.md "Working leads"): whoami, claim,
+// End to end, the SDR work loop (docs/http-api.md "Working leads"): whoami, claim,
 // release, contacts, claim next (with many clients racing), the queue's owner
 // and stage filters, a claim lapsing across a SIGKILL, and an erased note
 // gone from the data dir.

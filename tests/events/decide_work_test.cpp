@@ -1,4 +1,4 @@
-// The work rules (DOMAIN.md "Working the leads"): claim, release, log_contact
+// The work rules (docs/domain.md "Working the leads"): claim, release, log_contact
 // and expire_claim as decide() sees them, and the fold's `work` part and stage.
 // Pure: no actors, no clock but the context's.
 #include "events/json.hpp"

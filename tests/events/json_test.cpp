@@ -591,7 +591,7 @@ TEST_CASE("enriched, enrichment_failed and qualified data round-trip", "[json]")
 
 // -- rendering ------------------------------------------------------------------------------------
 
-TEST_CASE("event data has the keys of API.md's history section", "[json]") {
+TEST_CASE("event data has the keys of docs/http-api.md's history section", "[json]") {
   using keys = std::set<std::string>;
   auto data_keys = [](payload p) { return keys_of(doc_of(event_data_json(make_event(std::move(p), 1, 1)))); };
   CHECK(data_keys(sample_signup()) ==
@@ -611,7 +611,7 @@ TEST_CASE("event data has the keys of API.md's history section", "[json]") {
   CHECK(failed["retryable"].IsFalse());
 }
 
-TEST_CASE("the current view has API.md's shape, key by key", "[json]") {
+TEST_CASE("the current view has docs/http-api.md's shape, key by key", "[json]") {
   lead_state s = fold(std::string("u-88121"), enriched_stream());
   REQUIRE(s.status == lead_status::enriched);
   priority_view pv;

@@ -1,4 +1,4 @@
-// The qualification rules (DOMAIN.md "Qualification"): every predicate at its
+// The qualification rules (docs/domain.md "Qualification"): every predicate at its
 // edges, every reason code on and off, the domain lists and their file loader.
 #include "events/qualification.hpp"
 

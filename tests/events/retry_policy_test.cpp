@@ -1,4 +1,4 @@
-// The retry policy (DOMAIN.md "Failures and resilience"): which classes retry,
+// The retry policy (docs/domain.md "Failures, backoff and the circuit breaker"): which classes retry,
 // the attempt limit, the full-jitter schedule with fixed random values, and the
 // server-given wait that wins over it. No sleeps: delays are numbers.
 #include "events/retry_policy.hpp"

@@ -298,7 +298,7 @@ response call(router& r, const std::string& method, const std::string& target) {
 
 } // namespace
 
-TEST_CASE("GET /v1/stats answers API.md's shape; a bad window is 422", "[ops]") {
+TEST_CASE("GET /v1/stats answers docs/http-api.md's shape; a bad window is 422", "[ops]") {
   auto stats = populated_stats();
   api_context ctx;
   ctx.stats = &stats->stats;
@@ -379,7 +379,7 @@ TEST_CASE("until the stats reach the log's head as of their start, /v1/stats is 
   CHECK(check_readiness({log->get(), nullptr, nullptr, stats->runner.get()}).ready);
 }
 
-TEST_CASE("GET /v1/stats/series answers API.md's shape; bad bounds are 422 problems", "[ops]") {
+TEST_CASE("GET /v1/stats/series answers docs/http-api.md's shape; bad bounds are 422 problems", "[ops]") {
   auto stats = populated_stats();
   api_context ctx;
   ctx.stats = &stats->stats;

@@ -6,7 +6,7 @@
 using namespace leadbase::http;
 using leadbase::errc;
 
-TEST_CASE("problem documents have the API.md shape", "[http]") {
+TEST_CASE("problem documents have the docs/http-api.md shape", "[http]") {
   auto p = validation_problem("email", "too \"long\"\n\x01");
   auto r = to_response(p);
   CHECK(r.status == 422);

@@ -333,7 +333,7 @@ TEST_CASE("correlation id: echoed, generated, or replaced when malformed", "[htt
   auto problem404 = c.request("GET", "/nope", "", {{"X-Correlation-Id", "trace-1"}});
   CHECK(problem404.header("X-Correlation-Id") == "trace-1");
 
-  // API.md: "else a new one is made and returned" -- never a 422, on any route.
+  // docs/http-api.md: "else a new one is made and returned" -- never a 422, on any route.
   auto bad = c.request("GET", "/cid", "", {{"X-Correlation-Id", "has space"}});
   CHECK(bad.status == 200);
   auto fresh = bad.header("X-Correlation-Id");

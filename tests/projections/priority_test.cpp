@@ -1,4 +1,4 @@
-// Prioritisation (DOMAIN.md): coverage, every score component at its edges,
+// Prioritisation (docs/domain.md): coverage, every score component at its edges,
 // levels at the thresholds, teams, and the leads that are in no queue. Leads are
 // built by folding real events, so the tests also pin the contract with the fold.
 #include "projections/priority.hpp"

@@ -1,4 +1,4 @@
-// Queue cursors under concurrent writes (API.md GET /v1/leads: "a cursor is
+// Queue cursors under concurrent writes (docs/http-api.md GET /v1/leads: "a cursor is
 // opaque, stable under concurrent writes (no item twice, none skipped that
 // existed when the walk began)"): walks of every sort, filtered and searched,
 // while scores and followers change and new leads arrive between pages; and

@@ -1,4 +1,4 @@
-// The stats projection: every definition of DOMAIN.md "Monitoring", the
+// The stats projection: every definition of docs/domain.md "Monitoring", the
 // bounded state cache (re-folding from a loader), the time buckets, and the
 // persistent projection under its runner (tests/projections/stats_runner_test.cpp).
 #include <catch2/catch.hpp>
