@@ -445,17 +445,8 @@ struct index_walk {
   size_t examined = 0;
 };
 
-/// Walks the index scope(s) of q's sort in order, strictly after `after` (or
-/// from it, `inclusive`), under `ro` (a walk's snapshot, or none), examining
-/// at most `cap` entries.
-/// `claimable_only` walks the scope of unassigned, claimable leads instead of
-/// the sort's own (score sort only).
-result<index_walk> walk_index(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* index, const rocksdb::ReadOptions& ro,
-                              const queue_query& q, const std::optional<std::string>& after, size_t limit,
-                              size_t cap, bool claimable_only, bool inclusive = false) {
-  const bool desc = descending(q.sort);
-  const char dim = claimable_only ? dim_score : dim_of(q.sort);
-  index_walk w;
+/// The index scopes a walk of dimension `dim` merges for q's filters.
+std::vector<std::string> scopes_of(const queue_query& q, char dim, bool claimable_only) {
   std::vector<std::string> scopes;
   if (claimable_only) {
     scopes.push_back(std::string(1, claimable_scope));  // only the score sort has it
@@ -471,6 +462,21 @@ result<index_walk> walk_index(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* inde
   } else {
     scopes.push_back("*");
   }
+  return scopes;
+}
+
+/// Walks the index scope(s) of q's sort in order, strictly after `after` (or
+/// from it, `inclusive`), under `ro` (a walk's snapshot, or none), examining
+/// at most `cap` entries.
+/// `claimable_only` walks the scope of unassigned, claimable leads instead of
+/// the sort's own (score sort only).
+result<index_walk> walk_index(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* index, const rocksdb::ReadOptions& ro,
+                              const queue_query& q, const std::optional<std::string>& after, size_t limit,
+                              size_t cap, bool claimable_only, bool inclusive = false) {
+  const bool desc = descending(q.sort);
+  const char dim = claimable_only ? dim_score : dim_of(q.sort);
+  index_walk w;
+  const std::vector<std::string> scopes = scopes_of(q, dim, claimable_only);
   // Range filters on the sorted value become seek bounds.
   std::optional<std::string> lo, hi;  // value:8 bounds, hi exclusive
   if (dim == dim_signup) {
