@@ -726,8 +726,7 @@ parsed<assign> parse_assign(std::string_view body) {
   std::vector<field_error> errors;
   checker c(errors, "");
   assign out;
-  if (req_string(c, doc, "owner", json_limits::name, out.owner) &&
-      out.owner.find_first_not_of(" \t") == std::string::npos)
+  if (req_string(c, doc, "owner", json_limits::name, out.owner) && !has_visible(out.owner))
     c.fail("owner", "must not be blank");
   if (!errors.empty()) return invalid(std::move(errors));
   return out;
