@@ -131,6 +131,12 @@ TEST_CASE("claim, contacts, release on a named lead: who may do what, and the vi
   check_problem(long_note, 422, "validation");
   CHECK(contains(error_fields(long_note), "note"));
   check_problem(c.post_json("/v1/leads/" + lead + "/contacts", "nope", ana_token), 400, "bad_request");
+  // A contact time ahead of the server's clock is a validation error like the others: it names the field.
+  auto ahead = c.post_json("/v1/leads/" + lead + "/contacts",
+                           R"({"channel":"phone","outcome":"connected","contacted_at":"2099-01-01T00:00:00.000Z"})",
+                           ana_token);
+  check_problem(ahead, 422, "validation");
+  CHECK(error_fields(ahead) == std::vector<std::string>{"contacted_at"});
   auto logged = c.post_json("/v1/leads/" + lead + "/contacts", contact_body("whatsapp", "connected", "call at 5"),
                             ana_token);
   auto ld = json_of(logged);
