@@ -349,3 +349,41 @@ TEST_CASE("an erased lead's contact note is in no file of the data dir", "[e2e][
   CHECK(after.body.find(note) == std::string::npos);
   CHECK(after.body.find("\"note\":\"[erased]\"") != std::string::npos);
 }
+
+TEST_CASE("an erased lead's notes, logged by its owner, an admin and the person it was assigned to, are gone",
+          "[e2e][work]") {
+  server_process srv;
+  srv.start();
+  auto c = srv.client();
+  const std::string lead = uid("na");
+  signup(c, lead);
+  const std::string suffix = unique_suffix();
+  const std::vector<std::string> notes = {"owner-note-" + suffix, "admin-note-" + suffix, "assignee-note-" + suffix};
+  REQUIRE(c.post_json("/v1/leads/" + lead + "/claim", "{}", ana_token).status == 200);
+  REQUIRE(c.post_json("/v1/leads/" + lead + "/contacts", contact_body("phone", "no_answer", notes[0]), ana_token)
+              .status == 201);
+  REQUIRE(c.post_json("/v1/leads/" + lead + "/contacts", contact_body("email", "connected", notes[1]), admin_token)
+              .status == 201);
+  // Taken over by an admin (released + assigned in one append), then worked by bia.
+  REQUIRE(c.post_json("/v1/leads/" + lead + "/assign", "{\"owner\":\"bia\"}", admin_token).status == 200);
+  REQUIRE(c.post_json("/v1/leads/" + lead + "/contacts", contact_body("whatsapp", "meeting_booked", notes[2]),
+                      bia_token)
+              .status == 201);
+  const std::string before = c.get("/v1/leads/" + lead + "/history", audit_token).body;
+  for (const auto& n : notes) CHECK(before.find(n) != std::string::npos);
+  REQUIRE(c.post_json("/v1/leads/" + lead + "/erase", "{\"reason\":\"lgpd\"}", admin_token).status == 200);
+  for (const auto& n : notes)
+    for (const auto& p : files_containing(srv.data_dir(), n)) FAIL_CHECK(n << " found in " << p);
+  for (const std::string path : {"/history", "/replay", "/history?include=stored"}) {
+    const std::string body = c.get("/v1/leads/" + lead + path, audit_token).body;
+    for (const auto& n : notes) CHECK(body.find(n) == std::string::npos);
+  }
+  const std::string feed = c.get("/v1/feed?after=0&limit=1000", audit_token).body;
+  for (const auto& n : notes) CHECK(feed.find(n) == std::string::npos);
+  const std::string after = c.get("/v1/leads/" + lead + "/history", audit_token).body;
+  size_t erased = 0;
+  for (size_t at = after.find("\"note\":\"[erased]\""); at != std::string::npos;
+       at = after.find("\"note\":\"[erased]\"", at + 1))
+    ++erased;
+  CHECK(erased == notes.size());
+}
