@@ -387,3 +387,41 @@ TEST_CASE("an erased lead's notes, logged by its owner, an admin and the person 
     ++erased;
   CHECK(erased == notes.size());
 }
+
+TEST_CASE("a contact restarts the claim's lapse durably: after a SIGKILL the old lapse does not fire, the new one once",
+          "[e2e][work]") {
+  server_options opts;
+  opts.extra_toml = "\n[work]\nclaim_ttl_hours = 0.002\n";  // 7.2 s
+  server_process srv(opts);
+  srv.start();
+  auto c = srv.client();
+  const std::string lead = uid("rs");
+  signup(c, lead);
+  const auto t0 = std::chrono::steady_clock::now();
+  REQUIRE(c.post_json("/v1/leads/" + lead + "/claim", "{}", ana_token).status == 200);
+  std::this_thread::sleep_until(t0 + std::chrono::seconds(3));
+  REQUIRE(c.post_json("/v1/leads/" + lead + "/contacts", contact_body("phone", "no_answer"), ana_token).status ==
+          201);  // lapses now at t0 + 10.2 s
+  srv.kill();
+  std::this_thread::sleep_until(t0 + std::chrono::milliseconds(7800));  // past the claim's first lapse
+  srv.restart();
+  c.set_port(srv.port());
+  auto releases = [&] {
+    auto d = parse_json(c.get("/v1/leads/" + lead + "/history", audit_token).body);
+    int n = 0;
+    for (const auto& e : arr(d, "events").GetArray()) n += str(e, "type") == "released" ? 1 : 0;
+    return n;
+  };
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  if (std::chrono::steady_clock::now() < t0 + std::chrono::milliseconds(9700)) CHECK(releases() == 0);
+  auto v = json_of(c.get("/v1/leads/" + lead, read_token));
+  if (std::chrono::steady_clock::now() < t0 + std::chrono::milliseconds(9700)) CHECK(str(obj(v, "work"), "owner") == "ana");
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  int n = 0;
+  while ((n = releases()) == 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  CHECK(std::chrono::steady_clock::now() >= t0 + std::chrono::milliseconds(10000));
+  REQUIRE(n == 1);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  CHECK(releases() == 1);
+}
