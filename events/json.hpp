@@ -151,6 +151,10 @@ inline constexpr size_t note = 2000;
 /// The caller sets who claims and the correlation id.
 parsed<claim> parse_claim(std::string_view body);
 
+/// The POST /v1/leads/{id}/release body: no fields, so empty or a JSON object
+/// (anything else is refused, not ignored). The caller sets who releases.
+parsed<release> parse_release(std::string_view body);
+
 /// The POST /v1/leads/{id}/contacts body `{"channel","outcome","note"?,
 /// "contacted_at"?,"expected_version"?}`: channel and outcome by their DOMAIN.md
 /// names, note at most 2000 characters (free text rules of events/text.hpp).

@@ -701,6 +701,12 @@ parsed<claim> parse_claim(std::string_view body) {
   return out;
 }
 
+parsed<release> parse_release(std::string_view body) {
+  rapidjson::Document doc;
+  if (auto f = object_body(doc, body)) return std::move(*f);
+  return release{};
+}
+
 parsed<log_contact> parse_contact(std::string_view body) {
   rapidjson::Document doc;
   if (auto f = parse_document(doc, body, "the body")) return std::move(*f);

@@ -75,7 +75,12 @@ void post_claim(api_context& ctx, request& req, responder respond) {
 void post_release(api_context& ctx, request& req, responder respond) {
   const std::string& lead_id = req.path_param("lead_id");
   if (!is_valid_id(lead_id)) return respond(to_response(validation_problem("lead_id", "not a valid id")));
-  ctx.leads->work(lead_id, release{person_of(req), req.correlation_id}, view_answer(ctx, respond));
+  auto parsed = parse_release(req.body);
+  if (!parsed) return respond(to_response(problem_from(parsed.failure())));
+  release r = std::move(*parsed);
+  r.by = person_of(req);
+  r.correlation_id = req.correlation_id;
+  ctx.leads->work(lead_id, std::move(r), view_answer(ctx, respond));
 }
 
 void post_contact(api_context& ctx, request& req, responder respond) {

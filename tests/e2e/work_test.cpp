@@ -169,6 +169,11 @@ TEST_CASE("claim, contacts, release on a named lead: who may do what, and the vi
   CHECK(contains(types, "contact_logged"));
   CHECK(str(h, "integrity") == "verified");
 
+  // A release takes no fields, but a body that is not a JSON object is refused, not ignored: nothing changes.
+  check_problem(c.post_json("/v1/leads/" + lead + "/release", "nope", ana_token), 400, "bad_request");
+  check_problem(c.post_json("/v1/leads/" + lead + "/release", "[]", ana_token), 400, "bad_request");
+  CHECK(c.get("/v1/leads/" + lead + "/history", audit_token).body.find("\"type\":\"released\"") == std::string::npos);
+
   // The owner releases: unassigned again, back in the queue.
   auto rel = c.post_json("/v1/leads/" + lead + "/release", "", ana_token);
   auto rv = json_of(rel);
