@@ -161,7 +161,8 @@ parsed<release> parse_release(std::string_view body);
 parsed<log_contact> parse_contact(std::string_view body);
 
 /// The POST /v1/leads/{id}/assign body `{"owner"}`: a person's name, 1 to 200
-/// characters (free text rules of events/text.hpp). The caller sets who assigns
+/// characters (free text rules of events/text.hpp), not blank, and not `me` or
+/// `none` (the queue's owner filter reads those as the caller and unassigned). The caller sets who assigns
 /// and the correlation id.
 parsed<assign> parse_assign(std::string_view body);
 

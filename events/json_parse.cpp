@@ -732,8 +732,12 @@ parsed<assign> parse_assign(std::string_view body) {
   std::vector<field_error> errors;
   checker c(errors, "");
   assign out;
-  if (req_string(c, doc, "owner", json_limits::name, out.owner) && !has_visible(out.owner))
-    c.fail("owner", "must not be blank");
+  if (req_string(c, doc, "owner", json_limits::name, out.owner)) {
+    if (!has_visible(out.owner))
+      c.fail("owner", "must not be blank");
+    else if (out.owner == "me" || out.owner == "none")  // GET /v1/leads?owner= reads them as the caller, unassigned
+      c.fail("owner", "must not be \"me\" or \"none\" (the queue's owner filter reserves them)");
+  }
   if (!errors.empty()) return invalid(std::move(errors));
   return out;
 }

@@ -177,7 +177,9 @@ TEST_CASE("parse_assign: the body names the owner", "[json][work]") {
                                  R"({"owner":")" + std::string(201, 'x') + R"("})",
                                  // blank in Unicode terms too: no-break, ideographic, thin spaces
                                  std::string("{\"owner\":\"\xC2\xA0\"}"), std::string("{\"owner\":\"\xE3\x80\x80\"}"),
-                                 std::string("{\"owner\":\" \xE2\x80\x89 \"}")}) {
+                                 std::string("{\"owner\":\" \xE2\x80\x89 \"}"),
+                                 // the queue's owner filter reads these two as the caller and unassigned
+                                 std::string(R"({"owner":"me"})"), std::string(R"({"owner":"none"})")}) {
     INFO(body);
     auto bad = parse_assign(body);
     REQUIRE_FALSE(bad);
