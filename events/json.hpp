@@ -151,13 +151,18 @@ inline constexpr size_t note = 2000;
 /// The caller sets who claims and the correlation id.
 parsed<claim> parse_claim(std::string_view body);
 
+/// The POST /v1/leads/{id}/release body: no fields, so empty or a JSON object
+/// (anything else is refused, not ignored). The caller sets who releases.
+parsed<release> parse_release(std::string_view body);
+
 /// The POST /v1/leads/{id}/contacts body `{"channel","outcome","note"?,
 /// "contacted_at"?,"expected_version"?}`: channel and outcome by their DOMAIN.md
 /// names, note at most 2000 characters (free text rules of events/text.hpp).
 parsed<log_contact> parse_contact(std::string_view body);
 
 /// The POST /v1/leads/{id}/assign body `{"owner"}`: a person's name, 1 to 200
-/// characters (free text rules of events/text.hpp). The caller sets who assigns
+/// characters (free text rules of events/text.hpp), not blank, and not `me` or
+/// `none` (the queue's owner filter reads those as the caller and unassigned). The caller sets who assigns
 /// and the correlation id.
 parsed<assign> parse_assign(std::string_view body);
 

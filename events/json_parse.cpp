@@ -701,6 +701,12 @@ parsed<claim> parse_claim(std::string_view body) {
   return out;
 }
 
+parsed<release> parse_release(std::string_view body) {
+  rapidjson::Document doc;
+  if (auto f = object_body(doc, body)) return std::move(*f);
+  return release{};
+}
+
 parsed<log_contact> parse_contact(std::string_view body) {
   rapidjson::Document doc;
   if (auto f = parse_document(doc, body, "the body")) return std::move(*f);
@@ -726,9 +732,12 @@ parsed<assign> parse_assign(std::string_view body) {
   std::vector<field_error> errors;
   checker c(errors, "");
   assign out;
-  if (req_string(c, doc, "owner", json_limits::name, out.owner) &&
-      out.owner.find_first_not_of(" \t") == std::string::npos)
-    c.fail("owner", "must not be blank");
+  if (req_string(c, doc, "owner", json_limits::name, out.owner)) {
+    if (!has_visible(out.owner))
+      c.fail("owner", "must not be blank");
+    else if (out.owner == "me" || out.owner == "none")  // GET /v1/leads?owner= reads them as the caller, unassigned
+      c.fail("owner", "must not be \"me\" or \"none\" (the queue's owner filter reserves them)");
+  }
   if (!errors.empty()) return invalid(std::move(errors));
   return out;
 }

@@ -169,6 +169,15 @@ size_t code_point_count(std::string_view utf8) noexcept {
   return n;
 }
 
+bool has_visible(std::string_view s) noexcept {
+  for (size_t i = 0; i < s.size();) {
+    char32_t c = 0;
+    if (!decode(s, i, c)) return false;
+    if (is_visible(c)) return true;
+  }
+  return false;
+}
+
 std::string text_field_error(std::string_view s, size_t max_chars) {
   if (auto f = find_text_fault(s)) return describe(*f);
   if (code_point_count(s) > max_chars) return "must be at most " + std::to_string(max_chars) + " characters";

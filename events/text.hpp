@@ -54,6 +54,11 @@ std::string describe(const text_fault& f);
 /// Characters in a well-formed UTF-8 string (what the field limits count).
 size_t code_point_count(std::string_view utf8) noexcept;
 
+/// Whether well-formed `s` shows anything: at least one character that is no
+/// whitespace (U+0020, U+00A0, U+2000-U+200A, U+3000, ...), no control and no
+/// invisible or format character (the rules above). "", " ", "\u00A0\u3000": false.
+bool has_visible(std::string_view s) noexcept;
+
 /// The field error for free text of at most `max_chars` characters, or "" when
 /// it is fine (length first, then find_text_fault).
 std::string text_field_error(std::string_view s, size_t max_chars);

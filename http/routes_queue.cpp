@@ -13,6 +13,7 @@
 
 #include "events/json.hpp"
 #include "events/logging.hpp"
+#include "events/text.hpp"
 #include "events/time.hpp"
 #include "http/api.hpp"
 #include "http/problem.hpp"
@@ -66,7 +67,9 @@ std::optional<problem> parse_work_filters(const request& req, queue_query& q) {
   if (const auto* v = req.query_param("owner")) {
     if (*v == "none") q.owner = std::string();
     else if (*v == "me") q.owner = req.principal;
-    else if (v->empty() || v->size() > 200) return validation_problem("owner", "must be a name, me or none");
+    // A name as an assignment takes it: 1 to 200 characters (not bytes).
+    else if (v->empty() || code_point_count(*v) > json_limits::name)
+      return validation_problem("owner", "must be a name, me or none");
     else q.owner = *v;
   }
   if (const auto* v = req.query_param("stage")) {

@@ -75,7 +75,12 @@ void post_claim(api_context& ctx, request& req, responder respond) {
 void post_release(api_context& ctx, request& req, responder respond) {
   const std::string& lead_id = req.path_param("lead_id");
   if (!is_valid_id(lead_id)) return respond(to_response(validation_problem("lead_id", "not a valid id")));
-  ctx.leads->work(lead_id, release{person_of(req), req.correlation_id}, view_answer(ctx, respond));
+  auto parsed = parse_release(req.body);
+  if (!parsed) return respond(to_response(problem_from(parsed.failure())));
+  release r = std::move(*parsed);
+  r.by = person_of(req);
+  r.correlation_id = req.correlation_id;
+  ctx.leads->work(lead_id, std::move(r), view_answer(ctx, respond));
 }
 
 void post_contact(api_context& ctx, request& req, responder respond) {
@@ -87,6 +92,10 @@ void post_contact(api_context& ctx, request& req, responder respond) {
   c.by = person_of(req);
   c.correlation_id = req.correlation_id;
   ctx.leads->work(lead_id, std::move(c), [respond, lead_id](work_outcome o) {
+    // The Decider's one validation of a contact is its time (at most 5 minutes
+    // ahead of the server's clock): a 422 names the field like the parser's.
+    if (o.result.code == errc::validation)
+      return respond(to_response(validation_problem("contacted_at", o.result.message)));
     if (o.result.code != errc::success) return respond(append_problem(o.result));
     respond(json_response(201, append_document(o.result, {{"lead_id", lead_id}})));
   });

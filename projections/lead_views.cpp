@@ -73,7 +73,26 @@ bool get_short(std::string_view in, size_t& at, std::string& out) {
   return true;
 }
 
-constexpr char attrs_version = 2;  // 2: owner and stage
+/// A string of up to 65535 bytes behind a 2-byte length: an owner's name is
+/// up to 200 characters, so up to 800 bytes (put_short would cut it).
+void put_long(std::string& out, const std::string& s) {
+  const size_t n = std::min<size_t>(s.size(), 0xffff);
+  out.push_back(static_cast<char>(n >> 8));
+  out.push_back(static_cast<char>(n & 0xff));
+  out.append(s, 0, n);
+}
+
+bool get_long(std::string_view in, size_t& at, std::string& out) {
+  if (at + 2 > in.size()) return false;
+  const size_t n = (size_t{static_cast<uint8_t>(in[at])} << 8) | static_cast<uint8_t>(in[at + 1]);
+  at += 2;
+  if (at + n > in.size()) return false;
+  out.assign(in.substr(at, n));
+  at += n;
+  return true;
+}
+
+constexpr char attrs_version = 3;  // 2: owner and stage; 3: the owner behind a 2-byte length
 
 std::string encode_attrs(const index_attrs& a) {
   std::string out;
@@ -87,7 +106,7 @@ std::string encode_attrs(const index_attrs& a) {
   put_short(out, a.team);
   put_short(out, a.tier);
   put_short(out, a.country);
-  put_short(out, a.owner);
+  put_long(out, a.owner);
   out.push_back(static_cast<char>(a.stage));
   return out;
 }
@@ -101,7 +120,7 @@ bool decode_attrs(std::string_view in, index_attrs& a) {
   a.level = in[26];
   size_t at = 27;
   if (!(get_short(in, at, a.team) && get_short(in, at, a.tier) && get_short(in, at, a.country) &&
-        get_short(in, at, a.owner) && at < in.size()))
+        get_long(in, at, a.owner) && at < in.size()))
     return false;
   a.stage = static_cast<work_stage>(static_cast<uint8_t>(in[at]));
   return true;
@@ -479,17 +498,8 @@ struct index_walk {
   size_t examined = 0;
 };
 
-/// Walks the index scope(s) of q's sort in order, strictly after `after` (or
-/// from it, `inclusive`), under `ro` (a walk's snapshot, or none), examining
-/// at most `cap` entries.
-/// `claimable_only` walks the scope of unassigned, claimable leads instead of
-/// the sort's own (score sort only).
-result<index_walk> walk_index(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* index, const rocksdb::ReadOptions& ro,
-                              const queue_query& q, const std::optional<std::string>& after, size_t limit,
-                              size_t cap, bool claimable_only, bool inclusive = false) {
-  const bool desc = descending(q.sort);
-  const char dim = claimable_only ? dim_score : dim_of(q.sort);
-  index_walk w;
+/// The index scopes a walk of dimension `dim` merges for q's filters.
+std::vector<std::string> scopes_of(const queue_query& q, char dim, bool claimable_only) {
   std::vector<std::string> scopes;
   if (claimable_only) {
     scopes.push_back(std::string(1, claimable_scope));  // only the score sort has it
@@ -505,6 +515,21 @@ result<index_walk> walk_index(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* inde
   } else {
     scopes.push_back("*");
   }
+  return scopes;
+}
+
+/// Walks the index scope(s) of q's sort in order, strictly after `after` (or
+/// from it, `inclusive`), under `ro` (a walk's snapshot, or none), examining
+/// at most `cap` entries.
+/// `claimable_only` walks the scope of unassigned, claimable leads instead of
+/// the sort's own (score sort only).
+result<index_walk> walk_index(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* index, const rocksdb::ReadOptions& ro,
+                              const queue_query& q, const std::optional<std::string>& after, size_t limit,
+                              size_t cap, bool claimable_only, bool inclusive = false) {
+  const bool desc = descending(q.sort);
+  const char dim = claimable_only ? dim_score : dim_of(q.sort);
+  index_walk w;
+  const std::vector<std::string> scopes = scopes_of(q, dim, claimable_only);
   // Range filters on the sorted value become seek bounds.
   std::optional<std::string> lo, hi;  // value:8 bounds, hi exclusive
   if (dim == dim_signup) {
@@ -646,7 +671,7 @@ lead_views::lead_views(storage::event_log& log, lead_views_options opts)
 
 std::string lead_views::fingerprint() const {
   const auto& p = opts_.priority;
-  return "lead_views/5 weights " + std::to_string(p.weight_reach) + "," + std::to_string(p.weight_engagement) +
+  return "lead_views/6 weights " + std::to_string(p.weight_reach) + "," + std::to_string(p.weight_engagement) +
          "," + std::to_string(p.weight_activity) + "," + std::to_string(p.weight_completeness) + " thresholds " +
          std::to_string(p.threshold_a) + "," + std::to_string(p.threshold_b) + " rules " + opts_.rules_version;
 }

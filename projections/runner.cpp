@@ -415,10 +415,12 @@ result<size_t> projection_runner::step() {
   // which the next run applies again. The log's own synced writes sync the WAL.
   s = log_.raw_rocksdb()->Write(rocksdb::WriteOptions(), &batch);
   if (!s.ok()) return storage_error(s, "write projection page");
+  // The projection's in-memory part (the claim hint, the stats cache) first:
+  // a reader that sees the position (min_position, claim next) sees the page.
+  proj_.committed();
   position_.store(last, std::memory_order_release);
   pending_since_ = next_pending;
   remember_damage(found);
-  proj_.committed();
   return page_events;
 }
 

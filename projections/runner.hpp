@@ -81,7 +81,8 @@ class projection {
   virtual status apply(const std::vector<storage::stored_event>& events, rocksdb::WriteBatch& batch) = 0;
   /// Adds the deletion of every key it owns to `batch`.
   virtual status clear(rocksdb::WriteBatch& batch) = 0;
-  /// Called after a batch from apply() was written.
+  /// Called after a batch from apply() was written, before the runner's
+  /// position() says so (a reader that waited for the position sees it).
   virtual void committed() {}
   /// Called after the whole store was replaced or cleared (a rebuild switched
   /// in, a replay from 0): what the projection cached about it is stale.

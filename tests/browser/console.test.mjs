@@ -270,9 +270,16 @@ try {
     assert.match(await ana.textContent('#work-stage'), /assigned/);
     await ana.selectOption('#contact-form select[name=channel]', 'whatsapp');
     await ana.selectOption('#contact-form select[name=outcome]', 'connected');
-    await ana.fill('#contact-form textarea[name=note]', 'talked, call back Monday');
+    // A textarea invites line breaks; the API takes a note on one line (no control characters).
+    await ana.fill('#contact-form textarea[name=note]', 'talked,\ncall back\tMonday\r\n');
     await ana.click('#contact-form button[type=submit]');
-    await ana.waitForFunction(() => /contacted/.test(document.querySelector('#work-stage').textContent), null, { timeout: 15000 });
+    await ana.waitForFunction(() => /contacted/.test(document.querySelector('#work-stage').textContent) ||
+      /\browmsg bad\b/.test((document.querySelector('#lead-body .rowmsg.bad') || {}).className || ''), null, { timeout: 15000 });
+    assert.equal(await ana.$('#lead-body .rowmsg.bad'), null, 'no error logging a multi-line note');
+    assert.match(await ana.textContent('#work-stage'), /contacted/);
+    const logged = (await api('/v1/leads/' + encodeURIComponent(claimedId) + '/history', TOKENS.auditor)).body;
+    assert.ok(logged.events.some((e) => e.type === 'contact_logged' && e.data.note === 'talked, call back Monday'),
+      'the note on one line, its breaks as spaces');
     assert.match(await ana.textContent('#lead-body'), /whatsapp · connected · by ana/);
     await shot(ana, '09-ana-contact');
     await ana.click('#tab-queue');

@@ -2,7 +2,8 @@
 // /v1/leads/{id}/assign, scope admin): who may, the body, taking a lead over in
 // one append (released + assigned), a worked-out lead handed over with its
 // stage kept, the leads that cannot be assigned, and a manual assignment
-// lapsing like a claim across a SIGKILL.
+// lapsing like a claim across a SIGKILL, and the owner filter finding the
+// longest names an assignment takes.
 #include <chrono>
 #include <string>
 #include <thread>
@@ -188,4 +189,27 @@ TEST_CASE("a manual assignment lapses after claim_ttl_hours, across a SIGKILL, o
   c.set_port(srv.port());
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   CHECK(count_of(history(c, lead), "released") == 1);
+}
+
+TEST_CASE("the owner filter finds a lead assigned to a name of 200 characters, not only of 200 bytes",
+          "[e2e][work]") {
+  server_process srv;
+  srv.start();
+  auto c = srv.client();
+  const std::string lead = uid("along");
+  signup(c, lead);
+  std::string name, query;  // 150 × "é": 150 characters, 300 bytes
+  for (int i = 0; i < 150; ++i) {
+    name += "\xC3\xA9";
+    query += "%C3%A9";
+  }
+  REQUIRE(assign(c, lead, owner_body(name)).status == 200);
+  const long long head = head_of_position(c, lead);
+  auto r = c.get("/v1/leads?owner=" + query + "&min_position=" + std::to_string(head) + "&wait_ms=10000", read_token);
+  auto d = json_of(r);
+  REQUIRE(r.status == 200);
+  REQUIRE(arr(d, "items").Size() == 1);
+  CHECK(str(arr(d, "items")[0], "lead_id") == lead);
+  // 201 characters is over the limit of a name, as for the assignment itself.
+  check_problem(c.get("/v1/leads?owner=" + query + std::string(51, 'x'), read_token), 422, "validation");
 }

@@ -131,6 +131,12 @@ TEST_CASE("claim, contacts, release on a named lead: who may do what, and the vi
   check_problem(long_note, 422, "validation");
   CHECK(contains(error_fields(long_note), "note"));
   check_problem(c.post_json("/v1/leads/" + lead + "/contacts", "nope", ana_token), 400, "bad_request");
+  // A contact time ahead of the server's clock is a validation error like the others: it names the field.
+  auto ahead = c.post_json("/v1/leads/" + lead + "/contacts",
+                           R"({"channel":"phone","outcome":"connected","contacted_at":"2099-01-01T00:00:00.000Z"})",
+                           ana_token);
+  check_problem(ahead, 422, "validation");
+  CHECK(error_fields(ahead) == std::vector<std::string>{"contacted_at"});
   auto logged = c.post_json("/v1/leads/" + lead + "/contacts", contact_body("whatsapp", "connected", "call at 5"),
                             ana_token);
   auto ld = json_of(logged);
@@ -162,6 +168,11 @@ TEST_CASE("claim, contacts, release on a named lead: who may do what, and the vi
   CHECK(contains(types, "assigned"));
   CHECK(contains(types, "contact_logged"));
   CHECK(str(h, "integrity") == "verified");
+
+  // A release takes no fields, but a body that is not a JSON object is refused, not ignored: nothing changes.
+  check_problem(c.post_json("/v1/leads/" + lead + "/release", "nope", ana_token), 400, "bad_request");
+  check_problem(c.post_json("/v1/leads/" + lead + "/release", "[]", ana_token), 400, "bad_request");
+  CHECK(c.get("/v1/leads/" + lead + "/history", audit_token).body.find("\"type\":\"released\"") == std::string::npos);
 
   // The owner releases: unassigned again, back in the queue.
   auto rel = c.post_json("/v1/leads/" + lead + "/release", "", ana_token);
@@ -342,4 +353,80 @@ TEST_CASE("an erased lead's contact note is in no file of the data dir", "[e2e][
   auto after = c.get("/v1/leads/" + lead + "/history", audit_token);
   CHECK(after.body.find(note) == std::string::npos);
   CHECK(after.body.find("\"note\":\"[erased]\"") != std::string::npos);
+}
+
+TEST_CASE("an erased lead's notes, logged by its owner, an admin and the person it was assigned to, are gone",
+          "[e2e][work]") {
+  server_process srv;
+  srv.start();
+  auto c = srv.client();
+  const std::string lead = uid("na");
+  signup(c, lead);
+  const std::string suffix = unique_suffix();
+  const std::vector<std::string> notes = {"owner-note-" + suffix, "admin-note-" + suffix, "assignee-note-" + suffix};
+  REQUIRE(c.post_json("/v1/leads/" + lead + "/claim", "{}", ana_token).status == 200);
+  REQUIRE(c.post_json("/v1/leads/" + lead + "/contacts", contact_body("phone", "no_answer", notes[0]), ana_token)
+              .status == 201);
+  REQUIRE(c.post_json("/v1/leads/" + lead + "/contacts", contact_body("email", "connected", notes[1]), admin_token)
+              .status == 201);
+  // Taken over by an admin (released + assigned in one append), then worked by bia.
+  REQUIRE(c.post_json("/v1/leads/" + lead + "/assign", "{\"owner\":\"bia\"}", admin_token).status == 200);
+  REQUIRE(c.post_json("/v1/leads/" + lead + "/contacts", contact_body("whatsapp", "meeting_booked", notes[2]),
+                      bia_token)
+              .status == 201);
+  const std::string before = c.get("/v1/leads/" + lead + "/history", audit_token).body;
+  for (const auto& n : notes) CHECK(before.find(n) != std::string::npos);
+  REQUIRE(c.post_json("/v1/leads/" + lead + "/erase", "{\"reason\":\"lgpd\"}", admin_token).status == 200);
+  for (const auto& n : notes)
+    for (const auto& p : files_containing(srv.data_dir(), n)) FAIL_CHECK(n << " found in " << p);
+  for (const std::string path : {"/history", "/replay", "/history?include=stored"}) {
+    const std::string body = c.get("/v1/leads/" + lead + path, audit_token).body;
+    for (const auto& n : notes) CHECK(body.find(n) == std::string::npos);
+  }
+  const std::string feed = c.get("/v1/feed?after=0&limit=1000", audit_token).body;
+  for (const auto& n : notes) CHECK(feed.find(n) == std::string::npos);
+  const std::string after = c.get("/v1/leads/" + lead + "/history", audit_token).body;
+  size_t erased = 0;
+  for (size_t at = after.find("\"note\":\"[erased]\""); at != std::string::npos;
+       at = after.find("\"note\":\"[erased]\"", at + 1))
+    ++erased;
+  CHECK(erased == notes.size());
+}
+
+TEST_CASE("a contact restarts the claim's lapse durably: after a SIGKILL the old lapse does not fire, the new one once",
+          "[e2e][work]") {
+  server_options opts;
+  opts.extra_toml = "\n[work]\nclaim_ttl_hours = 0.002\n";  // 7.2 s
+  server_process srv(opts);
+  srv.start();
+  auto c = srv.client();
+  const std::string lead = uid("rs");
+  signup(c, lead);
+  const auto t0 = std::chrono::steady_clock::now();
+  REQUIRE(c.post_json("/v1/leads/" + lead + "/claim", "{}", ana_token).status == 200);
+  std::this_thread::sleep_until(t0 + std::chrono::seconds(3));
+  REQUIRE(c.post_json("/v1/leads/" + lead + "/contacts", contact_body("phone", "no_answer"), ana_token).status ==
+          201);  // lapses now at t0 + 10.2 s
+  srv.kill();
+  std::this_thread::sleep_until(t0 + std::chrono::milliseconds(7800));  // past the claim's first lapse
+  srv.restart();
+  c.set_port(srv.port());
+  auto releases = [&] {
+    auto d = parse_json(c.get("/v1/leads/" + lead + "/history", audit_token).body);
+    int n = 0;
+    for (const auto& e : arr(d, "events").GetArray()) n += str(e, "type") == "released" ? 1 : 0;
+    return n;
+  };
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  if (std::chrono::steady_clock::now() < t0 + std::chrono::milliseconds(9700)) CHECK(releases() == 0);
+  auto v = json_of(c.get("/v1/leads/" + lead, read_token));
+  if (std::chrono::steady_clock::now() < t0 + std::chrono::milliseconds(9700)) CHECK(str(obj(v, "work"), "owner") == "ana");
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  int n = 0;
+  while ((n = releases()) == 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  CHECK(std::chrono::steady_clock::now() >= t0 + std::chrono::milliseconds(10000));
+  REQUIRE(n == 1);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  CHECK(releases() == 1);
 }

@@ -174,7 +174,12 @@ TEST_CASE("parse_assign: the body names the owner", "[json][work]") {
   CHECK(ok->owner == "bia");
   for (const std::string& body : {std::string("{}"), std::string(""), std::string(R"({"owner":""})"),
                                  std::string(R"({"owner":"   "})"), std::string(R"({"owner":42})"),
-                                 R"({"owner":")" + std::string(201, 'x') + R"("})"}) {
+                                 R"({"owner":")" + std::string(201, 'x') + R"("})",
+                                 // blank in Unicode terms too: no-break, ideographic, thin spaces
+                                 std::string("{\"owner\":\"\xC2\xA0\"}"), std::string("{\"owner\":\"\xE3\x80\x80\"}"),
+                                 std::string("{\"owner\":\" \xE2\x80\x89 \"}"),
+                                 // the queue's owner filter reads these two as the caller and unassigned
+                                 std::string(R"({"owner":"me"})"), std::string(R"({"owner":"none"})")}) {
     INFO(body);
     auto bad = parse_assign(body);
     REQUIRE_FALSE(bad);
