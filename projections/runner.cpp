@@ -342,9 +342,11 @@ void projection_runner::rebuild_beside_now() {
     rebuild_error_ = r.err().message;
     return;
   }
+  // Before the new position is announced: a reader that waited for it must
+  // find what the projection caches about the store (the claim hint) reset.
+  proj_.replaced();
   position_.store(r->position, std::memory_order_release);
   pending_since_ = -1;
-  proj_.replaced();
   {
     std::lock_guard<std::mutex> lock(mutex_);
     rebuild_error_.clear();
@@ -436,9 +438,9 @@ status projection_runner::clear_now() {
   if (!s.ok()) return storage_error(s, "batch damage records delete");
   s = log_.raw_rocksdb()->Write(rocksdb::WriteOptions(), &batch);
   if (!s.ok()) return storage_error(s, "clear projection");
+  proj_.replaced();
   position_.store(0, std::memory_order_release);
   pending_since_ = -1;
-  proj_.replaced();
   std::lock_guard<std::mutex> lock(damage_mutex_);
   damaged_count_ = 0;
   damaged_.clear();
@@ -451,8 +453,8 @@ status projection_runner::rebuild_offline(const std::function<void(global_positi
     auto reached = opts_.rebuild_beside(progress, never);
     pending_since_ = -1;
     if (reached) {
-      position_.store(reached->position, std::memory_order_release);
       proj_.replaced();
+      position_.store(reached->position, std::memory_order_release);
       // The new projection came with its own damage records (what its build skipped).
       if (auto s = load_damage(); !s) return s;
       if (reached->cleanup) return reached->cleanup();
