@@ -68,6 +68,15 @@ std::string lead_of(const std::string& text) {
   return end == std::string::npos ? std::string{} : text.substr(start, end - start);
 }
 
+/// Adds one client's answers to the run's (under the caller's lock).
+void merge_into(run_result& out, const run_result& mine) {
+  out.latencies_ms.insert(out.latencies_ms.end(), mine.latencies_ms.begin(), mine.latencies_ms.end());
+  out.claimed.insert(out.claimed.end(), mine.claimed.begin(), mine.claimed.end());
+  if (out.first_failure.empty()) out.first_failure = mine.first_failure;
+  out.failures += mine.failures;
+  out.none_left += mine.none_left;
+}
+
 /// `clients` threads sending `method path` until `duration` seconds passed.
 run_result drive(uint16_t port, int clients, double duration, const std::string& method, const std::string& path,
                  const std::vector<std::string>& tokens, bool claims, bool keep_alive) {
@@ -98,11 +107,7 @@ run_result drive(uint16_t port, int clients, double duration, const std::string&
         }
       }
       std::lock_guard<std::mutex> g(mutex);
-      out.latencies_ms.insert(out.latencies_ms.end(), mine.latencies_ms.begin(), mine.latencies_ms.end());
-      out.claimed.insert(out.claimed.end(), mine.claimed.begin(), mine.claimed.end());
-      if (out.first_failure.empty()) out.first_failure = mine.first_failure;
-      out.failures += mine.failures;
-      out.none_left += mine.none_left;
+      merge_into(out, mine);
     });
   }
   for (auto& th : threads) th.join();
@@ -144,11 +149,7 @@ run_result drive_paced(uint16_t port, int clients, double duration, double rate,
         }
       }
       std::lock_guard<std::mutex> g(mutex);
-      out.latencies_ms.insert(out.latencies_ms.end(), mine.latencies_ms.begin(), mine.latencies_ms.end());
-      out.claimed.insert(out.claimed.end(), mine.claimed.begin(), mine.claimed.end());
-      if (out.first_failure.empty()) out.first_failure = mine.first_failure;
-      out.failures += mine.failures;
-      out.none_left += mine.none_left;
+      merge_into(out, mine);
     });
   }
   for (auto& th : threads) th.join();
