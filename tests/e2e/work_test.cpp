@@ -5,11 +5,13 @@
 #include <atomic>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "events/time.hpp"
 #include "tests/e2e/checks.hpp"
 
 using namespace leadbase::e2e;
@@ -429,4 +431,19 @@ TEST_CASE("a contact restarts the claim's lapse durably: after a SIGKILL the old
   REQUIRE(n == 1);
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   CHECK(releases() == 1);
+  // On any machine speed: the release came a whole TTL after the contact (the
+  // restarted lapse), not a TTL after the claim (the old one), by the log's own clock.
+  auto d = parse_json(c.get("/v1/leads/" + lead + "/history", audit_token).body);
+  std::optional<leadbase::millis> claimed_at, contacted_at, released_at;
+  for (const auto& e : arr(d, "events").GetArray()) {
+    const auto at = leadbase::parse_time(str(e, "recorded_at"));
+    if (str(e, "type") == "assigned") claimed_at = at;
+    if (str(e, "type") == "contact_logged") contacted_at = at;
+    if (str(e, "type") == "released") released_at = at;
+  }
+  REQUIRE(claimed_at);
+  REQUIRE(contacted_at);
+  REQUIRE(released_at);
+  CHECK(*contacted_at - *claimed_at >= 2500);
+  CHECK(*released_at >= *contacted_at + 7200);
 }
