@@ -9,30 +9,11 @@
 #include <thread>
 #include <vector>
 
-#include "tests/e2e/checks.hpp"
+#include "tests/e2e/work_fixture.hpp"
 
 using namespace leadbase::e2e;
 
 namespace {
-
-std::string uid(const std::string& prefix) { return prefix + "-" + unique_suffix(); }
-
-rapidjson::Document json_of(const http_response& r) {
-  INFO(r.status << " " << r.body.substr(0, 2000));
-  return parse_json(r.body);
-}
-
-/// Signs a lead up with a phone (no provider: qualified in the same append).
-void signup(http_client& c, const std::string& lead, const std::string& email = {}) {
-  const std::string body = "{\"event_id\":\"" + uid("sg") + "\",\"lead_id\":\"" + lead +
-                           "\",\"occurred_at\":\"2026-11-28T12:00:00.000Z\",\"email\":\"" +
-                           (email.empty() ? lead + "@exemplo.com.br" : email) + "\",\"name\":\"Lead " + lead +
-                           "\",\"phone\":\"+5511912345678\",\"country\":\"BR\"}";
-  auto r = c.post_json("/v1/signups", body, ingest_token);
-  INFO(r.body);
-  REQUIRE(r.status == 202);
-  settle(c, lead);
-}
 
 http_response assign(http_client& c, const std::string& lead, const std::string& body,
                      const char* token = admin_token) {
@@ -40,25 +21,6 @@ http_response assign(http_client& c, const std::string& lead, const std::string&
 }
 
 std::string owner_body(const std::string& owner) { return "{\"owner\":\"" + owner + "\"}"; }
-
-/// The events of the lead's history.
-rapidjson::Document history(http_client& c, const std::string& lead) {
-  return json_of(c.get("/v1/leads/" + lead + "/history", audit_token));
-}
-
-/// The position of the lead's last event.
-long long head_of_position(http_client& c, const std::string& lead) {
-  long long last = 0;
-  const auto h = history(c, lead);
-  for (const auto& e : arr(h, "events").GetArray()) last = num(e, "position");
-  return last;
-}
-
-int count_of(const rapidjson::Document& h, const std::string& type) {
-  int n = 0;
-  for (const auto& e : arr(h, "events").GetArray()) n += str(e, "type") == type ? 1 : 0;
-  return n;
-}
 
 } // namespace
 
@@ -136,7 +98,7 @@ TEST_CASE("POST /v1/leads/{id}/assign: an admin hands a lead over", "[e2e][work]
   CHECK(is_null(obj(vh, "work"), "claim_expires_at"));
   CHECK(num(obj(vh, "work"), "contacts") == 1);
   // The view projection agrees.
-  auto view = json_of(get_view(c, lead, head_of_position(c, lead)));
+  auto view = json_of(get_view(c, lead, head_of(c, lead)));
   CHECK(str(obj(view, "work"), "owner") == "ana");
   CHECK(str(obj(view, "work"), "stage") == "meeting_booked");
 }
@@ -204,7 +166,7 @@ TEST_CASE("the owner filter finds a lead assigned to a name of 200 characters, n
     query += "%C3%A9";
   }
   REQUIRE(assign(c, lead, owner_body(name)).status == 200);
-  const long long head = head_of_position(c, lead);
+  const long long head = head_of(c, lead);
   auto r = c.get("/v1/leads?owner=" + query + "&min_position=" + std::to_string(head) + "&wait_ms=10000", read_token);
   auto d = json_of(r);
   REQUIRE(r.status == 200);

@@ -5,28 +5,12 @@
 #include <string>
 #include <thread>
 
-#include "tests/e2e/checks.hpp"
+#include "tests/e2e/work_fixture.hpp"
 
 using namespace leadbase::e2e;
 
 namespace {
 
-std::string uid(const std::string& prefix) { return prefix + "-" + unique_suffix(); }
-
-rapidjson::Document json_of(const http_response& r) {
-  INFO(r.status << " " << r.body.substr(0, 2000));
-  return parse_json(r.body);
-}
-
-void signup(http_client& c, const std::string& lead) {
-  const std::string body = "{\"event_id\":\"" + uid("sg") + "\",\"lead_id\":\"" + lead +
-                           "\",\"occurred_at\":\"2026-11-28T12:00:00.000Z\",\"email\":\"" + lead +
-                           "@exemplo.com.br\",\"name\":\"Lead " + lead + "\",\"phone\":\"+5511912345678\"}";
-  auto r = c.post_json("/v1/signups", body, ingest_token);
-  INFO(r.body);
-  REQUIRE(r.status == 202);
-  settle(c, lead);
-}
 
 /// Logs a contact; returns its position.
 long long contact(http_client& c, const std::string& lead, const std::string& outcome, const char* token) {

@@ -12,42 +12,11 @@
 #include <vector>
 
 #include "events/time.hpp"
-#include "tests/e2e/checks.hpp"
+#include "tests/e2e/work_fixture.hpp"
 
 using namespace leadbase::e2e;
 
 namespace {
-
-std::string uid(const std::string& prefix) { return prefix + "-" + unique_suffix(); }
-
-rapidjson::Document json_of(const http_response& r) {
-  INFO(r.status << " " << r.body.substr(0, 2000));
-  return parse_json(r.body);
-}
-
-/// A signup with a phone (a contact channel: the rules qualify it).
-std::string workable_signup(const std::string& lead, const std::string& email = {}, const std::string& country = "BR") {
-  return "{\"event_id\":\"" + uid("sg") + "\",\"lead_id\":\"" + lead +
-         "\",\"occurred_at\":\"2026-11-28T12:00:00.000Z\",\"email\":\"" +
-         (email.empty() ? lead + "@exemplo.com.br" : email) + "\",\"name\":\"Lead " + lead +
-         "\",\"phone\":\"+5511912345678\",\"country\":\"" + country + "\"}";
-}
-
-/// Signs a lead up (no provider: qualified in the same append); returns its last position.
-long long signup(http_client& c, const std::string& lead, const std::string& email = {}) {
-  auto r = c.post_json("/v1/signups", workable_signup(lead, email), ingest_token);
-  INFO(r.body);
-  REQUIRE(r.status == 202);
-  return settle(c, lead);
-}
-
-/// The position of the lead's last event (from its history).
-long long head_of(http_client& c, const std::string& lead) {
-  auto h = json_of(c.get("/v1/leads/" + lead + "/history", audit_token));
-  long long last = 0;
-  for (const auto& e : arr(h, "events").GetArray()) last = num(e, "position");
-  return last;
-}
 
 /// The lead ids of GET /v1/leads?QUERY once the queue has reached `min_position`.
 std::vector<std::string> queue_ids(http_client& c, const std::string& query, long long min_position,
