@@ -348,6 +348,9 @@ result<decision> decide_contact(const lead_state& s, const log_contact& cmd, con
   if (s.work.closed && !cmd.by.admin) return error{errc::conflict, "a closed lead is reopened only by an admin"};
   const millis at = cmd.contacted_at.value_or(ctx.now);
   if (at > ctx.now + contact_clock_skew_ms) return error{errc::validation, "contacted_at is in the future"};
+  // No one contacted the creator before they signed up: an earlier time is a
+  // typo or a wrong clock, and would skew the time-to-first-contact figures.
+  if (at < s.signed_up_at) return error{errc::validation, "contacted_at is before the lead signed up"};
   contact_logged c;
   c.by = cmd.by.name;
   c.channel = cmd.channel;

@@ -93,7 +93,8 @@ void post_contact(api_context& ctx, request& req, responder respond) {
   c.correlation_id = req.correlation_id;
   ctx.leads->work(lead_id, std::move(c), [respond, lead_id](work_outcome o) {
     // The Decider's one validation of a contact is its time (at most 5 minutes
-    // ahead of the server's clock): a 422 names the field like the parser's.
+    // ahead of the server's clock, not before the signup): a 422 names the
+    // field like the parser's.
     if (o.result.code == errc::validation)
       return respond(to_response(validation_problem("contacted_at", o.result.message)));
     if (o.result.code != errc::success) return respond(append_problem(o.result));

@@ -108,6 +108,12 @@ TEST_CASE("claim, contacts, release on a named lead: who may do what, and the vi
                            ana_token);
   check_problem(ahead, 422, "validation");
   CHECK(error_fields(ahead) == std::vector<std::string>{"contacted_at"});
+  // So is one before the creator signed up (the signup occurred 2026-11-28T12:00Z).
+  auto before = c.post_json("/v1/leads/" + lead + "/contacts",
+                            R"({"channel":"phone","outcome":"connected","contacted_at":"2020-01-01T00:00:00.000Z"})",
+                            ana_token);
+  check_problem(before, 422, "validation");
+  CHECK(error_fields(before) == std::vector<std::string>{"contacted_at"});
   auto logged = c.post_json("/v1/leads/" + lead + "/contacts", contact_body("whatsapp", "connected", "call at 5"),
                             ana_token);
   auto ld = json_of(logged);

@@ -211,6 +211,12 @@ TEST_CASE("decide(log_contact): contacted_at and expected_version", "[decide][wo
   auto future = decide(s, cmd, context_at(o));
   REQUIRE_FALSE(future);
   CHECK(future.err().code == errc::validation);
+  cmd.contacted_at = s.signed_up_at - 1;  // before the creator signed up
+  auto before_signup = decide(s, cmd, context_at(o));
+  REQUIRE_FALSE(before_signup);
+  CHECK(before_signup.err().code == errc::validation);
+  cmd.contacted_at = s.signed_up_at;
+  CHECK(decide(s, cmd, context_at(o)));
   cmd.contacted_at.reset();
   cmd.expected_version = s.version + 1;
   auto stale = decide(s, cmd, context_at(o));
