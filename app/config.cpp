@@ -146,6 +146,11 @@ void read_auth(reader& r, const toml::table& root, config& cfg) {
     token_entry e;
     if (!r.string(*t, p, "name", e.name, true) || !r.string(*t, p, "token", e.token, true))
       return;
+    // The name is the person a claim, a contact or an assignment names.
+    if (std::string why = person_name_error(e.name, json_limits::name); !why.empty()) {
+      r.fail(p + ".name", why);
+      return;
+    }
     if (e.token.size() < 16) {
       r.fail(p + ".token", "must be at least 16 characters, got " + std::to_string(e.token.size()));
       return;

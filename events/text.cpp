@@ -184,6 +184,14 @@ std::string text_field_error(std::string_view s, size_t max_chars) {
   return {};
 }
 
+std::string person_name_error(std::string_view name, size_t max_chars) {
+  if (std::string why = text_field_error(name, max_chars); !why.empty()) return why;
+  if (!has_visible(name)) return "must not be blank";
+  // GET /v1/leads?owner= reads them as the caller and as unassigned.
+  if (name == "me" || name == "none") return "must not be \"me\" or \"none\" (the queue's owner filter reserves them)";
+  return {};
+}
+
 namespace {
 
 /// The Latin letter (lower case) `c` is drawn like, for the letters of

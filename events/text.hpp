@@ -63,6 +63,12 @@ bool has_visible(std::string_view s) noexcept;
 /// it is fine (length first, then find_text_fault).
 std::string text_field_error(std::string_view s, size_t max_chars);
 
+/// The field error for a person's name (a token's `name`, an assignment's
+/// `owner`: what a lead's `work.owner` holds), or "" when it is fine: free
+/// text of at most `max_chars` characters, not blank, and neither of the
+/// owner filter's reserved words `me` and `none`.
+std::string person_name_error(std::string_view name, size_t max_chars);
+
 /// Whether `name` reads as the rules engine's own decider "rules" (events/
 /// qualification.cpp writes decided_by = "rules"): compared after dropping
 /// whitespace, format and invisible characters and combining marks, ignoring

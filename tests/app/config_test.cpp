@@ -416,6 +416,13 @@ TEST_CASE("config: an impossible value names its key", "[config]") {
       {"[auth]\ntokens = [{ name = \"a\", " + tok + ", scopes = [] }]", "auth.tokens[0].scopes"},
       {"[auth]\ntokens = [{ name = \"\", " + tok + ", scopes = [\"read\"] }]", "auth.tokens[0].name"},
       {"[auth]\ntokens = [{ " + tok + ", scopes = [\"read\"] }]", "auth.tokens[0].name"},
+      // A token's name is the person claims and contacts name: the owner rules.
+      {"[auth]\ntokens = [{ name = \" \\u00A0\\u3000\", " + tok + ", scopes = [\"work\"] }]", "auth.tokens[0].name"},
+      {"[auth]\ntokens = [{ name = \"me\", " + tok + ", scopes = [\"work\"] }]", "auth.tokens[0].name"},
+      {"[auth]\ntokens = [{ name = \"none\", " + tok + ", scopes = [\"work\"] }]", "auth.tokens[0].name"},
+      {"[auth]\ntokens = [{ name = \"" + std::string(201, 'x') + "\", " + tok + ", scopes = [\"work\"] }]",
+       "auth.tokens[0].name"},
+      {"[auth]\ntokens = [{ name = \"a\\u0007b\", " + tok + ", scopes = [\"work\"] }]", "auth.tokens[0].name"},
       {"[auth]\ntokens = [{ name = \"a\", scopes = [\"read\"] }]", "auth.tokens[0].token"},
       {"[auth]\ntokens = [{ name = \"a\", " + tok + " }]", "auth.tokens[0].scopes"},
       {"[auth]\ntokens = [\n{ name = \"a\", token = \"aaaaaaaaaaaaaaaa\", scopes = [\"read\"] },\n"
