@@ -270,8 +270,16 @@ try {
     assert.match(await ana.textContent('#work-stage'), /assigned/);
     await ana.selectOption('#contact-form select[name=channel]', 'whatsapp');
     await ana.selectOption('#contact-form select[name=outcome]', 'connected');
+    // The note's limit counts characters as the API does: 2000 emoji (4000 UTF-16 units) fit, 2001 do not.
+    await ana.fill('#contact-form textarea[name=note]', '\u{1F4DE}'.repeat(2000));
+    assert.match(await ana.textContent('#note-count'), /^2000 \/ 2000$/);
+    assert.equal(await ana.$eval('#contact-form button[type=submit]', (b) => b.disabled), false);
+    await ana.fill('#contact-form textarea[name=note]', '\u{1F4DE}'.repeat(2001));
+    assert.match(await ana.textContent('#note-count'), /too long/);
+    assert.equal(await ana.$eval('#contact-form button[type=submit]', (b) => b.disabled), true);
     // A textarea invites line breaks; the API takes a note on one line (no control characters).
     await ana.fill('#contact-form textarea[name=note]', 'talked,\ncall back\tMonday\r\n');
+    assert.equal(await ana.$eval('#contact-form button[type=submit]', (b) => b.disabled), false);
     await ana.click('#contact-form button[type=submit]');
     await ana.waitForFunction(() => /contacted/.test(document.querySelector('#work-stage').textContent) ||
       /\browmsg bad\b/.test((document.querySelector('#lead-body .rowmsg.bad') || {}).className || ''), null, { timeout: 15000 });
