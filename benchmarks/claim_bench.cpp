@@ -4,6 +4,8 @@
 // 10th disqualified, an enriched for every 4th) written straight into a temp
 // data dir and rebuilt offline, then `leadbase serve` (the dev config, providers
 // off, sync on) on it. After /readyz:
+//   reference  fdatasync of a 600-byte append in the data dir, at --rate (the
+//              disk's floor under a claim, which waits for one such sync)
 //   reference  GET /healthz                       (no auth, no storage)
 //   reference  GET /v1/leads?owner=none&limit=50  (the queue page a claim reads first)
 //   measured   POST /v1/queue/claim {}            (candidates from the claimable index
@@ -36,6 +38,7 @@
 #include "app/config.hpp"
 #include "benchmarks/bench_leads.hpp"
 #include "benchmarks/bench_util.hpp"
+#include "benchmarks/fsync_reference.hpp"
 #include "benchmarks/keepalive_client.hpp"
 #include "projections/lead_views.hpp"
 #include "projections/runner.hpp"
@@ -241,6 +244,12 @@ int main(int argc, char** argv) {
   // First, below saturation: claims offered at --rate a second (before the
   // saturating runs, whose backlog of projection work would still be applied
   // during it).
+  // The floor: the disk's own fdatasync at the same rate, on the data dir's file system.
+  const bench::fsync_figures sync_floor = bench::measure_fsync(data, rate, std::min(duration, 5.0));
+  if (sync_floor.ok)
+    std::printf("%-34s %9.0f syncs/s  p50 %7.2f ms   p99 %7.2f ms   (%zu syncs: the floor under every claim)\n",
+                "reference fdatasync (600 B append)", rate, percentile(sync_floor.latencies_ms, 0.5),
+                percentile(sync_floor.latencies_ms, 0.99), sync_floor.latencies_ms.size());
   std::printf("-- kept-alive connections, claims offered at %.0f/s in all\n", rate);
   const run_result paced = drive_paced(port, clients, duration, rate, sdr_tokens);
   print_run("POST /v1/queue/claim (paced)", paced);
