@@ -2,6 +2,7 @@
 // Kept in one translation unit on purpose: Beast + Asio + SSL headers cost far
 // more compile time than the rest of discovery/ together.
 #include "discovery/http_client.hpp"
+#include "discovery/io_loop.hpp"
 #include "events/thread_name.hpp"
 
 #include <algorithm>
@@ -224,19 +225,7 @@ struct http_client::impl {
 
   impl(base_url b, http_client_options o) : base(std::move(b)), opts(std::move(o)) {}
 
-  void run() {
-    for (;;) {
-      try {
-        ioc.run();
-        return;
-      } catch (const std::exception& e) {
-        // A callback threw: log and keep serving the other calls.
-        logger()->error("http client: callback threw: {}", e.what());
-      } catch (...) {
-        logger()->error("http client: callback threw a non-standard exception");
-      }
-    }
-  }
+  void run() { run_io_loop(ioc, *logger(), "http client"); }
 
   std::unique_ptr<connection> take_idle() {
     const auto now = clock_type::now();

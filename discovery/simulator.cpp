@@ -1,6 +1,7 @@
 // The simulator's HTTP server: Beast's async session shape (as http/server.cpp) on
 // its own io_context. What to answer is decided in simulator_answers.cpp.
 #include "discovery/simulator.hpp"
+#include "discovery/io_loop.hpp"
 
 #include <csignal>
 #include <cstdio>
@@ -166,16 +167,7 @@ struct simulator::impl {
     });
   }
 
-  void run() {
-    for (;;) {
-      try {
-        ioc.run();
-        return;
-      } catch (const std::exception& e) {
-        logger()->error("simulator: handler threw: {}", e.what());
-      }
-    }
-  }
+  void run() { run_io_loop(ioc, *logger(), "simulator"); }
 };
 
 simulator::simulator(simulator_options opts) : impl_(std::make_shared<impl>()) {

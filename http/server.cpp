@@ -1,6 +1,7 @@
 // The server (http/server.hpp): the acceptor, connection admission, the I/O
 // threads, start and the graceful stop. A connection is a session (http/session.hpp).
 #include "http/server.hpp"
+#include "discovery/io_loop.hpp"
 
 #include "http/session.hpp"
 
@@ -83,16 +84,7 @@ struct server::impl {
 
   void io_thread() {
     tl_io_owner = this;
-    for (;;) {
-      try {
-        ioc_.run();
-        break;
-      } catch (const std::exception& e) {
-        http_log()->error("I/O thread caught: {}", e.what());
-      } catch (...) {
-        http_log()->error("I/O thread caught an unknown exception");
-      }
-    }
+    discovery::run_io_loop(ioc_, *http_log(), "HTTP I/O thread");
   }
 
   void do_accept() {
