@@ -10,14 +10,12 @@
 #include <variant>
 #include <vector>
 
+#include "events/strong_count.hpp"
+
 namespace leadbase {
 
 /// Milliseconds since the Unix epoch, UTC. Every time in the model is one.
 using millis = int64_t;
-/// A lead's per-stream version: 1 for its first event.
-using lead_version = uint64_t;
-/// A position in the global log: 1 for the first event ever stored, no gaps.
-using global_position = uint64_t;
 /// SHA-256 of a stored event (hash chain link).
 using hash256 = std::array<uint8_t, 32>;
 /// Keyed digest of a command's content, for idempotency by event id.

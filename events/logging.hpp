@@ -6,6 +6,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "events/strong_count.hpp"
+
 namespace leadbase {
 
 /// The module's logger, created on first use with the default logger's sinks
@@ -13,3 +15,12 @@ namespace leadbase {
 std::shared_ptr<spdlog::logger> module_logger(const std::string& name);
 
 } // namespace leadbase
+
+/// Versions and positions log as their numbers.
+template <class Tag>
+struct fmt::formatter<leadbase::strong_count<Tag>> : fmt::formatter<uint64_t> {
+  template <class Context>
+  auto format(leadbase::strong_count<Tag> c, Context& ctx) const {
+    return fmt::formatter<uint64_t>::format(c.value(), ctx);
+  }
+};

@@ -226,7 +226,7 @@ class feed_hub : public std::enable_shared_from_this<feed_hub> {
 
 void get_feed_stream(api_context& ctx, const std::shared_ptr<feed_hub>& hub, request& req, responder respond) {
   if (ctx.log == nullptr) return respond(problem_response(problem_kind::overloaded, "the log is not open"));
-  global_position after = 0;
+  uint64_t after = 0;  // a query parameter's number until it is read as a position
   if (!req.last_event_id().empty()) {
     auto position = parse_uint(req.last_event_id());
     if (!position)

@@ -72,7 +72,7 @@ void get_feed(api_context& ctx, request& req, responder respond) {
   if (auto p = uint_param(req, "limit", limit, 1, max_feed_page)) return respond(to_response(*p));
   auto events = ctx.log->read_global(after, limit, storage::event_log::hashes::compute, storage::on_damage::mark);
   if (!events) return respond(problem_response(events.err()));
-  global_position next = events->empty() ? after : events->back().ev.meta.position;
+  global_position next = events->empty() ? global_position{after} : events->back().ev.meta.position;
   respond(json_response(200, audit::feed_document(*events, next)));
 }
 

@@ -155,7 +155,7 @@ void write_side_metrics(metrics_writer& m, const lead_service& leads) {
 }
 
 void projection_metrics(metrics_writer& m, api_context& ctx, std::vector<projection_progress> rows) {
-  const global_position head = ctx.log ? ctx.log->last_position() : 0;
+  const global_position head = ctx.log ? ctx.log->last_position() : global_position{0};
   if (ctx.log) m.gauge("leadbase_log_head_position", "Position of the newest event in the log.", static_cast<double>(head));
   if (ctx.log)
     m.gauge("leadbase_log_writable",

@@ -500,7 +500,7 @@ runner_info projection_runner::info() const {
   i.state = state_.load();
   i.failed = failed_.load();
   // Latched: a later online rebuild serves the old projection whole meanwhile.
-  if (!caught_up_ && i.state == runner_state::running && i.position >= start_head_) caught_up_ = true;
+  if (!caught_up_ && i.state == runner_state::running && i.position >= start_head_.load()) caught_up_ = true;
   i.caught_up = caught_up_;
   {
     std::lock_guard<std::mutex> lock(damage_mutex_);

@@ -125,7 +125,7 @@ std::optional<lead_summary> decode_summary(std::string_view v) {
 
 std::string encode(const stats_counters& c) {
   writer w;
-  for (uint64_t v : {c.position, c.signups_total, c.enrichment_succeeded_total, c.enrichment_failed_total,
+  for (uint64_t v : {uint64_t{c.position}, c.signups_total, c.enrichment_succeeded_total, c.enrichment_failed_total,
                      c.enrichment_pending, c.enrichment_retrying, c.coverage_leads, c.coverage_complete,
                      c.queue_sdr, c.queue_ldr, c.processing_count, c.leads})
     w.u64(v);
@@ -151,7 +151,8 @@ std::string encode(const stats_counters& c) {
 std::optional<stats_counters> decode_counters(std::string_view v) {
   reader r(v);
   stats_counters c;
-  for (uint64_t* f : {&c.position, &c.signups_total, &c.enrichment_succeeded_total, &c.enrichment_failed_total,
+  c.position = r.u64();
+  for (uint64_t* f : {&c.signups_total, &c.enrichment_succeeded_total, &c.enrichment_failed_total,
                       &c.enrichment_pending, &c.enrichment_retrying, &c.coverage_leads, &c.coverage_complete,
                       &c.queue_sdr, &c.queue_ldr, &c.processing_count, &c.leads})
     *f = r.u64();

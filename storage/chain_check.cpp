@@ -26,7 +26,7 @@ chain_verdict check_chain(const chain_read& chain) {
     expected = s.hash;
     version = at;
   }
-  if (!chain.head_damage.empty()) return bad(version == 0 ? 1 : version, "the lead's head: " + chain.head_damage);
+  if (!chain.head_damage.empty()) return bad(version == 0 ? lead_version{1} : version, "the lead's head: " + chain.head_damage);
   if (!chain.last) {
     if (chain.events.empty()) return {};
     return bad(1, "the lead has events but no head");

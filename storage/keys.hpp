@@ -13,6 +13,8 @@
 #include <string>
 #include <string_view>
 
+#include "events/strong_count.hpp"
+
 namespace leadbase::storage::keys {
 
 /// Whether `lead_id` may head a key: not empty and no byte below 0x20 - in
@@ -79,7 +81,7 @@ inline std::string lead_upper_bound(std::string_view lead_id) {
 }
 
 /// Splits an event key; false if it is not one.
-inline bool split_event_key(std::string_view key, std::string_view& lead_id, uint64_t& version) {
+inline bool split_event_key(std::string_view key, std::string_view& lead_id, lead_version& version) {
   if (key.size() < 10 || key[key.size() - 9] != '\0') return false;
   lead_id = key.substr(0, key.size() - 9);
   version = read_be64(key, key.size() - 8);

@@ -99,7 +99,7 @@ TEST_CASE("the runner applies every event exactly once across a crash during a p
   const global_position head = f.log->last_position();
   REQUIRE(head > 100);
 
-  for (global_position crash_at : {global_position{1}, global_position{37}, head / 2, head}) {
+  for (global_position crash_at : {global_position{1}, global_position{37}, global_position{head / 2}, head}) {
     INFO("crash before committing the page that ends at or after " << crash_at);
     {
       lead_views views(*f.log, {});
@@ -268,7 +268,7 @@ class watching_projection final : public projection {
   }
   status clear(rocksdb::WriteBatch& batch) override { return inner_.clear(batch); }
   void committed() override {
-    seen.emplace_back(runner ? runner->position() : 0, page_last);
+    seen.emplace_back(runner ? runner->position() : global_position{0}, page_last);
     inner_.committed();
   }
   projection_runner* runner = nullptr;

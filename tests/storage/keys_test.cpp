@@ -33,7 +33,7 @@ TEST_CASE("a lead's events sort by version and stay together", "[keys]") {
 
 TEST_CASE("event keys split back", "[keys]") {
   std::string_view lead;
-  uint64_t version = 0;
+  leadbase::lead_version version = 0;
   auto k = event_key("u-88121", 42);
   REQUIRE(split_event_key(k, lead, version));
   CHECK(lead == "u-88121");

@@ -12,7 +12,7 @@ inline event make_event(const std::string& lead_id, const std::string& event_id,
   e.meta.lead_id = lead_id;
   e.meta.event_id = event_id;
   e.meta.version = version;
-  e.meta.position = version;
+  e.meta.position = version.value();  // one lead per test log: its versions are the positions
   e.meta.occurred_at = 1764331200000;  // 2025-11-28T12:00:00Z
   e.meta.recorded_at = recorded_at ? recorded_at : 1764331200000 + static_cast<millis>(version) * 1000;
   e.data = std::move(data);
