@@ -23,7 +23,7 @@ using ingest = append_command;
 
 /// One call to Creator Discovery: what a lead asks for, and what an answer is about.
 struct enrich_call {
-  std::string network;
+  leadbase::network network = leadbase::network::unknown;
   std::string handle;
   uint32_t attempt = 1;  // the call's number in this enrichment cycle
   bool manual = false;   // asked for by a person (retry_now), not owed by pending()

@@ -23,6 +23,23 @@ using hash256 = std::array<uint8_t, 32>;
 /// Keyed digest of a command's content, for idempotency by event id.
 using content_digest = std::array<uint8_t, 32>;
 
+/// A social network a lead gives a handle on (docs/domain.md "Events",
+/// `social`). Instagram and YouTube are enriched (enrichable_networks in
+/// events/lead_state.hpp); TikTok is only a contact handle, though the API
+/// still takes `enriched` and `enrichment_failed` events pushed for it.
+/// Stored and shown by name (to_string); `unknown` stands for a stored name
+/// this version does not know. Declared in the names' alphabetical order, so
+/// a map keyed by network lists them as the names sorted did.
+enum class network : uint8_t { instagram, tiktok, youtube, unknown };
+
+/// Every network, for tables and tests.
+inline constexpr network all_networks[] = {network::instagram, network::tiktok, network::youtube, network::unknown};
+
+/// The stored name ("instagram", "tiktok", "youtube", "unknown").
+const char* to_string(network n) noexcept;
+/// The network of a stored name; nullopt for a name no network has.
+std::optional<network> network_from_string(std::string_view name) noexcept;
+
 struct social_handles {
   std::string instagram; // empty = absent
   std::string youtube;
@@ -73,7 +90,7 @@ struct content_mix {
 };
 
 struct enriched {
-  std::string network;  // "instagram", "youtube"
+  leadbase::network network = leadbase::network::unknown;
   std::string handle;   // personal
   int64_t followers = 0;
   int64_t follows = 0;
@@ -126,7 +143,7 @@ constexpr bool counts_as_call(failure_class c) noexcept {
 }
 
 struct enrichment_failed {
-  std::string network;
+  leadbase::network network = leadbase::network::unknown;
   std::string handle;  // personal
   uint32_t attempt = 0;      // the call's number in its cycle (for a fail-fast: the call it stood for)
   failure_class error_class = failure_class::provider_error;

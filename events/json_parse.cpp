@@ -344,8 +344,14 @@ void qualified_fields(const checker& c, const Value& obj, qualified& q) {
 
 constexpr std::initializer_list<const char*> networks = {"instagram", "youtube", "tiktok"};
 
+/// The required `network` of an enriched or enrichment_failed body.
+void req_network(const checker& c, const Value& obj, network& out) {
+  std::string name;
+  if (req_enum(c, obj, "network", networks, name)) out = network_from_string(name).value_or(network::unknown);
+}
+
 void enriched_fields(const checker& c, const Value& obj, enriched& e) {
-  req_enum(c, obj, "network", networks, e.network);
+  req_network(c, obj, e.network);
   req_string(c, obj, "handle", json_limits::handle, e.handle);
   req_count(c, obj, "followers", e.followers);
   std::optional<int64_t> n;
@@ -371,7 +377,7 @@ void enriched_fields(const checker& c, const Value& obj, enriched& e) {
 }
 
 void enrichment_failed_fields(const checker& c, const Value& obj, enrichment_failed& f) {
-  req_enum(c, obj, "network", networks, f.network);
+  req_network(c, obj, f.network);
   req_string(c, obj, "handle", json_limits::handle, f.handle);
   if (const Value* v = member(obj, "attempt"); given(v)) {
     uint64_t a = 0;

@@ -127,10 +127,10 @@ void apply(lead_state& s, const event& e, const qualified& p) {
   // Which networks to enrich follows from which handles the signup had (its
   // presence flags), not from their values: a stream whose key was destroyed
   // folds to the same state as the live lead did.
-  for (const char* network : enrichable_networks) {
-    const bool had = std::string_view(network) == "instagram" ? s.contact.has_instagram() : s.contact.has_youtube();
+  for (network net : enrichable_networks) {
+    const bool had = net == network::instagram ? s.contact.has_instagram() : s.contact.has_youtube();
     if (!had) continue;
-    s.enrichment.try_emplace(network);  // pending unless already tracked
+    s.enrichment.try_emplace(net);  // pending unless already tracked
   }
 }
 
@@ -156,7 +156,7 @@ void apply(lead_state& s, const event& e, const enriched& p) {
   prog.next_attempt_at.reset();
   prog.last_error.reset();  // the view's last_error is about the current cycle
   prog.last_success_at = p.fetched_at;
-  if (p.network == "instagram") s.instagram_followers.push_back({p.fetched_at, p.followers});
+  if (p.network == network::instagram) s.instagram_followers.push_back({p.fetched_at, p.followers});
   (void)e;
 }
 

@@ -29,7 +29,7 @@ const char* to_string(enrichment_state s) noexcept;
 
 /// The networks Creator Discovery enriches; TikTok is not among them (its
 /// Display API needs the creator's own sign-in, see README).
-inline constexpr const char* enrichable_networks[] = {"instagram", "youtube"};
+inline constexpr network enrichable_networks[] = {network::instagram, network::youtube};
 
 /// The latest data of one network, from its newest `enriched` event.
 struct network_profile {
@@ -123,10 +123,9 @@ struct lead_state {
   std::string correlation_id;       // the signup's: what the lead's own follow-ups carry
   bool personal_erased = false;
   std::optional<qualification_view> qualification;
-  // By network. std::less<>: find("instagram") compares without building a
-  // std::string (the projections look these up for every lead they touch).
-  std::map<std::string, network_profile, std::less<>> social;
-  std::map<std::string, network_enrichment, std::less<>> enrichment;  // empty = nothing to enrich
+  // By network, in the order of their names (see `network`).
+  std::map<network, network_profile> social;
+  std::map<network, network_enrichment> enrichment;  // empty = nothing to enrich
   std::vector<follower_sample> instagram_followers;      // every enrichment, oldest first
   std::optional<millis> final_at;   // recorded_at of the event that first made the lead final
   std::vector<seen_event> seen;     // every stored event id, oldest first

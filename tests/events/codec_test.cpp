@@ -85,7 +85,7 @@ TEST_CASE("enriched round trip, with and without optional metrics", "[codec]") {
   x.views = 123456;
   event out = round_trip(make_event("u-1", "e3", x, 3));
   const auto& y = std::get<enriched>(out.data);
-  CHECK(y.network == "instagram");
+  CHECK(y.network == network::instagram);
   CHECK(y.handle == "anasouza");
   CHECK(y.followers == 48210);
   CHECK(y.follows == 512);
@@ -116,7 +116,7 @@ TEST_CASE("enrichment_failed round trip, retryable and final", "[codec]") {
     auto f = test::sample_failure(retryable, 4, "rate_limited");
     event out = round_trip(make_event("u-1", "e4", f, 4));
     const auto& g = std::get<enrichment_failed>(out.data);
-    CHECK(g.network == "instagram");
+    CHECK(g.network == network::instagram);
     CHECK(g.handle == "anasouza");
     CHECK(g.attempt == 4);
     CHECK(g.error_class == failure_class::rate_limited);

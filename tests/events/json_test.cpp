@@ -114,7 +114,7 @@ signed_up sample_signup() {
 
 enriched sample_enriched() {
   enriched e;
-  e.network = "instagram";
+  e.network = network::instagram;
   e.handle = "anasouza";
   e.followers = 48210;
   e.follows = 512;
@@ -564,7 +564,7 @@ TEST_CASE("enriched, enrichment_failed and qualified data round-trip", "[json]")
     CHECK(a.missing_fields == b.missing_fields);
   }
   SECTION("enrichment_failed") {
-    enrichment_failed f{"instagram", "ana", 3, failure_class::timeout, "", true, 1'795'000'300'000};
+    enrichment_failed f{network::instagram, "ana", 3, failure_class::timeout, "", true, 1'795'000'300'000};
     event ev = make_event(f, 4, 1);
     auto r = parse_event_item(item("enrichment_failed", event_data_json(ev)));
     REQUIRE(r.ok());
@@ -604,7 +604,7 @@ TEST_CASE("event data has the keys of docs/http-api.md's history section", "[jso
         keys{"network", "handle", "attempt", "error_class", "provider_code", "retryable", "next_attempt_at"});
   CHECK(data_keys(erased{"lgpd", "admin"}) == keys{"reason", "requested_by"});
 
-  auto failed = doc_of(event_data_json(make_event(enrichment_failed{"instagram", "a", 6, failure_class::not_found, "110",
+  auto failed = doc_of(event_data_json(make_event(enrichment_failed{network::instagram, "a", 6, failure_class::not_found, "110",
                                                                     false, std::nullopt}, 1, 1)));
   CHECK(failed["next_attempt_at"].IsNull());
   CHECK(failed["attempt"].IsUint());
@@ -710,7 +710,7 @@ TEST_CASE("a fresh lead's view: nulls where nothing is known yet", "[json]") {
 TEST_CASE("a scheduled retry shows its error and time in the view", "[json]") {
   auto events = enriched_stream();
   events.pop_back();
-  events.push_back(make_event(enrichment_failed{"instagram", "anasouza", 1, failure_class::rate_limited, "4", true,
+  events.push_back(make_event(enrichment_failed{network::instagram, "anasouza", 1, failure_class::rate_limited, "4", true,
                                                 1'795'000'060'000},
                               3, 1'795'000'000'300));
   lead_state s = fold(std::string("u-88121"), events);
