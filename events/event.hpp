@@ -89,8 +89,9 @@ struct content_mix {
   double image = 0, video = 0, carousel = 0, reels = 0;
 };
 
-struct enriched {
-  leadbase::network network = leadbase::network::unknown;
+/// One network's data as a provider answered it: an `enriched` event but for
+/// its network, and what the lead's state keeps of each network's newest one.
+struct network_profile {
   std::string handle;   // personal
   int64_t followers = 0;
   int64_t follows = 0;
@@ -104,6 +105,12 @@ struct enriched {
   millis fetched_at = 0;
   std::vector<std::string> missing_fields;
   std::optional<int64_t> views;
+};
+
+/// A network's profile, and which network it is: the fold keeps the profile
+/// part as it is (lead_state::social).
+struct enriched : network_profile {
+  leadbase::network network = leadbase::network::unknown;
 };
 
 /// Why an enrichment attempt failed (DOMAIN.md "Failures and resilience"). The

@@ -135,20 +135,7 @@ void apply(lead_state& s, const event& e, const qualified& p) {
 }
 
 void apply(lead_state& s, const event& e, const enriched& p) {
-  network_profile& prof = s.social[p.network];
-  prof.handle = p.handle;
-  prof.followers = p.followers;
-  prof.follows = p.follows;
-  prof.media_count = p.media_count;
-  prof.engagement_rate = p.engagement_rate;
-  prof.posts_per_week = p.posts_per_week;
-  prof.mix = p.mix;
-  prof.creator_tier = p.creator_tier;
-  prof.likes_hidden = p.likes_hidden;
-  prof.provider = p.provider;
-  prof.fetched_at = p.fetched_at;
-  prof.missing_fields = p.missing_fields;
-  prof.views = p.views;
+  s.social[p.network] = static_cast<const network_profile&>(p);
   network_enrichment& prog = s.enrichment[p.network];
   prog.state = enrichment_state::succeeded;
   ++prog.attempts;

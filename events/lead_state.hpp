@@ -31,23 +31,6 @@ const char* to_string(enrichment_state s) noexcept;
 /// Display API needs the creator's own sign-in, see README).
 inline constexpr network enrichable_networks[] = {network::instagram, network::youtube};
 
-/// The latest data of one network, from its newest `enriched` event.
-struct network_profile {
-  std::string handle;
-  int64_t followers = 0;
-  int64_t follows = 0;
-  int64_t media_count = 0;
-  std::optional<double> engagement_rate;
-  std::optional<double> posts_per_week;
-  content_mix mix;
-  std::string creator_tier;
-  bool likes_hidden = false;
-  std::string provider;
-  millis fetched_at = 0;
-  std::vector<std::string> missing_fields;
-  std::optional<int64_t> views;
-};
-
 /// Where the enrichment of one network stands.
 struct network_enrichment {
   enrichment_state state = enrichment_state::pending;
@@ -123,7 +106,8 @@ struct lead_state {
   std::string correlation_id;       // the signup's: what the lead's own follow-ups carry
   bool personal_erased = false;
   std::optional<qualification_view> qualification;
-  // By network, in the order of their names (see `network`).
+  // By network, in the order of their names (see `network`); `social` holds
+  // each network's newest `enriched` profile.
   std::map<network, network_profile> social;
   std::map<network, network_enrichment> enrichment;  // empty = nothing to enrich
   std::vector<follower_sample> instagram_followers;      // every enrichment, oldest first

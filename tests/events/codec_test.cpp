@@ -111,6 +111,19 @@ TEST_CASE("enriched round trip, with and without optional metrics", "[codec]") {
   CHECK_FALSE(z.views);
 }
 
+TEST_CASE("a network is stored by its name; a name this version does not know reads as unknown", "[codec]") {
+  for (network n : all_networks) CHECK(network_from_string(to_string(n)) == n);
+  for (const char* name : {"", "Instagram", "facebook"}) CHECK_FALSE(network_from_string(name));
+  for (network n : {network::instagram, network::tiktok, network::youtube}) {
+    auto x = test::sample_enriched();
+    x.network = n;
+    CHECK(std::get<enriched>(round_trip(make_event("u-1", "e3", x, 3)).data).network == n);
+  }
+  auto x = test::sample_enriched();
+  x.network = network::unknown;  // stored as no name, and read back as unknown
+  CHECK(std::get<enriched>(round_trip(make_event("u-1", "e3", x, 3)).data).network == network::unknown);
+}
+
 TEST_CASE("enrichment_failed round trip, retryable and final", "[codec]") {
   for (bool retryable : {true, false}) {
     auto f = test::sample_failure(retryable, 4, "rate_limited");
