@@ -75,30 +75,11 @@ struct field_error {
   std::string field, message;
 };
 
+/// Why a body was refused: the error of every parser's result (events/errc.hpp).
 struct parse_failure {
   errc code = errc::validation;  // bad_request (not JSON, wrong top-level kind) or validation
   std::string detail;            // one sentence for the problem document
   std::vector<field_error> errors;  // every field error found (validation only)
-};
-
-/// A parsed value or why the input was refused.
-template <class T>
-class parsed {
- public:
-  parsed(T value) : v_(std::move(value)) {}           // NOLINT: implicit on purpose
-  parsed(parse_failure f) : v_(std::move(f)) {}       // NOLINT
-
-  explicit operator bool() const noexcept { return v_.index() == 0; }
-  bool ok() const noexcept { return v_.index() == 0; }
-  T& operator*() & { return std::get<0>(v_); }
-  const T& operator*() const& { return std::get<0>(v_); }
-  T&& operator*() && { return std::get<0>(std::move(v_)); }
-  T* operator->() { return &std::get<0>(v_); }
-  const T* operator->() const { return &std::get<0>(v_); }
-  const parse_failure& failure() const { return std::get<1>(v_); }
-
- private:
-  std::variant<T, parse_failure> v_;
 };
 
 /// The POST /v1/signups body (API.md). Required: event_id, lead_id (id
@@ -113,20 +94,20 @@ class parsed {
 ///
 /// Fills the command's event (a signed_up) and its envelope's event_id,
 /// lead_id and occurred_at; the caller sets correlation_id and digest.
-parsed<append_command> parse_signup(std::string_view body);
+result<append_command, parse_failure> parse_signup(std::string_view body);
 
 /// One POST /v1/events item, `{"event_id","lead_id","type","occurred_at",
 /// "data":{…},"expected_version"?}`, type one of signed_up, enriched,
 /// enrichment_failed, qualified (`erased` has its own endpoint). Field paths
 /// of the payload start with "data.". Details of each `data` in json_parse.cpp.
-parsed<append_command> parse_event_item(std::string_view item_json);
-parsed<append_command> parse_event_item(const rapidjson::Value& item);
+result<append_command, parse_failure> parse_event_item(std::string_view item_json);
+result<append_command, parse_failure> parse_event_item(const rapidjson::Value& item);
 
 /// One item of a batch: its result, and its event_id as sent (when it was a
 /// string at all) so the answer can name even a refused item.
 struct batch_item {
   std::string event_id;
-  parsed<append_command> command;
+  result<append_command, parse_failure> command;
 };
 
 /// A POST /v1/events body: a JSON array (ndjson = false) or NDJSON (one
@@ -134,11 +115,11 @@ struct batch_item {
 /// fails on its own; in NDJSON a line that is not JSON (or repeats a key)
 /// fails alone, with code bad_request. The whole body fails when it is not JSON or not an array
 /// (bad_request) or holds more than json_limits::batch_items items (validation).
-parsed<std::vector<batch_item>> parse_batch(std::string_view body, bool ndjson);
+result<std::vector<batch_item>, parse_failure> parse_batch(std::string_view body, bool ndjson);
 
 /// The POST /v1/leads/{id}/erase body `{"reason"}` (reason 1-500). The
 /// caller sets requested_by (the token's name).
-parsed<erased> parse_erase(std::string_view body);
+result<erased, parse_failure> parse_erase(std::string_view body);
 
 // -- working the leads (API.md "Working leads") ------------------------------------
 
@@ -149,22 +130,22 @@ inline constexpr size_t note = 2000;
 
 /// The POST /v1/leads/{id}/claim body `{"expected_version"?}`; an empty body is `{}`.
 /// The caller sets who claims and the correlation id.
-parsed<claim> parse_claim(std::string_view body);
+result<claim, parse_failure> parse_claim(std::string_view body);
 
 /// The POST /v1/leads/{id}/release body: no fields, so empty or a JSON object
 /// (anything else is refused, not ignored). The caller sets who releases.
-parsed<release> parse_release(std::string_view body);
+result<release, parse_failure> parse_release(std::string_view body);
 
 /// The POST /v1/leads/{id}/contacts body `{"channel","outcome","note"?,
 /// "contacted_at"?,"expected_version"?}`: channel and outcome by their DOMAIN.md
 /// names, note at most 2000 characters (free text rules of events/text.hpp).
-parsed<log_contact> parse_contact(std::string_view body);
+result<log_contact, parse_failure> parse_contact(std::string_view body);
 
 /// The POST /v1/leads/{id}/assign body `{"owner"}`: a person's name, 1 to 200
 /// characters (free text rules of events/text.hpp), not blank, and not `me` or
 /// `none` (the queue's owner filter reads those as the caller and unassigned). The caller sets who assigns
 /// and the correlation id.
-parsed<assign> parse_assign(std::string_view body);
+result<assign, parse_failure> parse_assign(std::string_view body);
 
 /// The POST /v1/queue/claim body `{"team"?,"level"?,"country"?,"creator_tier"?}`
 /// (the queue's filters; level "A" or a comma list "A,B"); an empty body is `{}`.
@@ -174,7 +155,7 @@ struct queue_claim_filters {
   std::optional<std::string> country;
   std::optional<std::string> creator_tier;
 };
-parsed<queue_claim_filters> parse_queue_claim(std::string_view body);
+result<queue_claim_filters, parse_failure> parse_queue_claim(std::string_view body);
 
 // -- rendering ------------------------------------------------------------------
 

@@ -513,7 +513,7 @@ std::string echoed_event_id(const Value& item) {
 
 } // namespace
 
-parsed<append_command> parse_signup(std::string_view body) {
+result<append_command, parse_failure> parse_signup(std::string_view body) {
   rapidjson::Document doc;
   if (auto f = parse_document(doc, body, "the body")) return std::move(*f);
   if (!doc.IsObject()) return wrong_kind("the body must be a JSON object");
@@ -528,7 +528,7 @@ parsed<append_command> parse_signup(std::string_view body) {
   return cmd;
 }
 
-parsed<append_command> parse_event_item(const rapidjson::Value& item) {
+result<append_command, parse_failure> parse_event_item(const rapidjson::Value& item) {
   if (!item.IsObject()) return invalid({{"", "an event must be a JSON object"}});
   std::vector<field_error> errors;
   checker c(errors, "");
@@ -599,14 +599,14 @@ parsed<append_command> parse_event_item(const rapidjson::Value& item) {
   return cmd;
 }
 
-parsed<append_command> parse_event_item(std::string_view item_json) {
+result<append_command, parse_failure> parse_event_item(std::string_view item_json) {
   rapidjson::Document doc;
   if (auto f = parse_document(doc, item_json, "the event")) return std::move(*f);
   if (!doc.IsObject()) return wrong_kind("an event must be a JSON object");
   return parse_event_item(static_cast<const Value&>(doc));
 }
 
-parsed<std::vector<batch_item>> parse_batch(std::string_view body, bool ndjson) {
+result<std::vector<batch_item>, parse_failure> parse_batch(std::string_view body, bool ndjson) {
   auto too_many = [](size_t n) {
     return invalid({{"", "a batch holds at most " + std::to_string(json_limits::batch_items) +
                              " events; this one has " + std::to_string(n)}});
@@ -655,7 +655,7 @@ parsed<std::vector<batch_item>> parse_batch(std::string_view body, bool ndjson) 
   return items;
 }
 
-parsed<erased> parse_erase(std::string_view body) {
+result<erased, parse_failure> parse_erase(std::string_view body) {
   rapidjson::Document doc;
   if (auto f = parse_document(doc, body, "the body")) return std::move(*f);
   if (!doc.IsObject()) return wrong_kind("the body must be a JSON object");
@@ -696,7 +696,7 @@ void req_name(const checker& c, const Value& obj, const char* name, std::initial
 
 } // namespace
 
-parsed<claim> parse_claim(std::string_view body) {
+result<claim, parse_failure> parse_claim(std::string_view body) {
   rapidjson::Document doc;
   if (auto f = object_body(doc, body)) return std::move(*f);
   std::vector<field_error> errors;
@@ -707,13 +707,13 @@ parsed<claim> parse_claim(std::string_view body) {
   return out;
 }
 
-parsed<release> parse_release(std::string_view body) {
+result<release, parse_failure> parse_release(std::string_view body) {
   rapidjson::Document doc;
   if (auto f = object_body(doc, body)) return std::move(*f);
   return release{};
 }
 
-parsed<log_contact> parse_contact(std::string_view body) {
+result<log_contact, parse_failure> parse_contact(std::string_view body) {
   rapidjson::Document doc;
   if (auto f = parse_document(doc, body, "the body")) return std::move(*f);
   if (!doc.IsObject()) return wrong_kind("the body must be a JSON object");
@@ -732,7 +732,7 @@ parsed<log_contact> parse_contact(std::string_view body) {
   return out;
 }
 
-parsed<assign> parse_assign(std::string_view body) {
+result<assign, parse_failure> parse_assign(std::string_view body) {
   rapidjson::Document doc;
   if (auto f = object_body(doc, body)) return std::move(*f);
   std::vector<field_error> errors;
@@ -748,7 +748,7 @@ parsed<assign> parse_assign(std::string_view body) {
   return out;
 }
 
-parsed<queue_claim_filters> parse_queue_claim(std::string_view body) {
+result<queue_claim_filters, parse_failure> parse_queue_claim(std::string_view body) {
   rapidjson::Document doc;
   if (auto f = object_body(doc, body)) return std::move(*f);
   std::vector<field_error> errors;
