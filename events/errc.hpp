@@ -1,5 +1,5 @@
 #pragma once
-// One error enum for the whole project (STYLE.md rule 5): every layer returns
+// One error enum for the whole project, so errors stay values: every layer returns
 // these, and http/problem.cpp maps each to one HTTP status.
 #include <cstdint>
 #include <string>

@@ -80,7 +80,7 @@ enum class outcome : uint8_t { qualified = 0, disqualified = 1 };
 
 struct qualified {
   outcome result = outcome::qualified;
-  std::vector<std::string> reasons;  // DOMAIN.md reason codes
+  std::vector<std::string> reasons;  // docs/domain.md "Qualification" reason codes
   std::string rules_version;
   std::string decided_by = "rules";  // "rules" or a person
 };
@@ -113,7 +113,7 @@ struct enriched : network_profile {
   leadbase::network network = leadbase::network::unknown;
 };
 
-/// Why an enrichment attempt failed (DOMAIN.md "Failures and resilience"). The
+/// Why an enrichment attempt failed (docs/domain.md "Failures, backoff and the circuit breaker"). The
 /// first six are a provider's classified answers; provider_unavailable is the
 /// circuit breaker's fail-fast and provider_disabled the answer for a network
 /// no provider serves. Stored and shown by name (to_string); `unknown` stands
@@ -164,7 +164,7 @@ struct erased {
   std::string requested_by;
 };
 
-// -- working the lead (DOMAIN.md "Working the leads") -------------------------
+// -- working the lead (docs/domain.md "Working the leads") --------------------
 
 /// How a lead got its owner: the owner claimed it, or an admin gave it.
 enum class assign_how : uint8_t { claim, manual };

@@ -1,6 +1,6 @@
 #pragma once
 // Events and views as JSON, and back: the one place the API's JSON shapes
-// (API.md) are read and written.
+// (docs/http-api.md) are read and written.
 //
 // Parsing (events/json_parse.cpp) validates everything a schema can say and
 // reports every field error at once; it never stores anything. The HTTP layer
@@ -38,7 +38,7 @@ namespace leadbase {
 
 // -- limits -------------------------------------------------------------------
 
-/// Field limits, in Unicode code points (the body is validated UTF-8). API.md
+/// Field limits, in Unicode code points (the body is validated UTF-8). docs/http-api.md
 /// fixes email, name, handles and ids; the others are ours:
 /// phone 32 (E.164 is at most 16, room for formatting), country 8 (alpha-2,
 /// room for a subdivision code), locale 35 (BCP 47's practical maximum),
@@ -82,7 +82,7 @@ struct parse_failure {
   std::vector<field_error> errors;  // every field error found (validation only)
 };
 
-/// The POST /v1/signups body (API.md). Required: event_id, lead_id (id
+/// The POST /v1/signups body (docs/http-api.md "Ingest"). Required: event_id, lead_id (id
 /// syntax), occurred_at (RFC 3339), email (string, 1-254; its syntax is a
 /// qualification matter, not a schema one), name (1-200). Optional (absent,
 /// null and "" all mean absent): phone, country, locale, document, `social`
@@ -121,9 +121,9 @@ result<std::vector<batch_item>, parse_failure> parse_batch(std::string_view body
 /// caller sets requested_by (the token's name).
 result<erased, parse_failure> parse_erase(std::string_view body);
 
-// -- working the leads (API.md "Working leads") ------------------------------------
+// -- working the leads (docs/http-api.md "Working leads") ---------------------------
 
-/// A contact note's limit, in characters (API.md).
+/// A contact note's limit, in characters (docs/http-api.md "Working leads").
 namespace json_limits {
 inline constexpr size_t note = 2000;
 } // namespace json_limits
@@ -137,7 +137,7 @@ result<claim, parse_failure> parse_claim(std::string_view body);
 result<release, parse_failure> parse_release(std::string_view body);
 
 /// The POST /v1/leads/{id}/contacts body `{"channel","outcome","note"?,
-/// "contacted_at"?,"expected_version"?}`: channel and outcome by their DOMAIN.md
+/// "contacted_at"?,"expected_version"?}`: channel and outcome by their docs/domain.md
 /// names, note at most 2000 characters (free text rules of events/text.hpp).
 result<log_contact, parse_failure> parse_contact(std::string_view body);
 
@@ -170,7 +170,7 @@ std::string to_hex(const hash256& h);
 /// The inverse of to_hex (either case); nullopt unless exactly 64 hex digits.
 std::optional<hash256> hash_from_hex(std::string_view hex);
 
-/// The `data` object of an event as API.md's history section lists it, for
+/// The `data` object of an event as docs/http-api.md's history ("Audit") lists it, for
 /// every type; an unknown (newer) type renders as {"type_tag": N}. With
 /// `personal_erased`, personal fields render as "[erased]": email and name
 /// always, phone/document/handles when known to have been present (see

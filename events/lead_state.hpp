@@ -1,5 +1,5 @@
 #pragma once
-// The lead's state and the pure fold (DESIGN.md: the Decider's `initial` and
+// The lead's state and the pure fold (docs/design.md "Layers": the Decider's `initial` and
 // `evolve`). One implementation, used by the lead actor, the projections,
 // replay, verify and the tests. No I/O, no clock, no logging.
 #include <functional>
@@ -54,7 +54,7 @@ struct qualification_view {
   millis at = 0;  // recorded_at of the deciding event
 };
 
-/// Where the work on a lead stands (DOMAIN.md "Working the leads"), derived
+/// Where the work on a lead stands (docs/domain.md "Working the leads"), derived
 /// by the fold: unassigned (no owner) -> assigned -> contacted (a contact, none
 /// closing) -> meeting_booked, or closed (not_interested, wrong_contact,
 /// do_not_contact). meeting_booked and closed leads leave the work queue.

@@ -1,5 +1,5 @@
 #pragma once
-// The Decider's `react` and `pending` (DESIGN.md): what a lead owes next, as
+// The Decider's `react` and `pending` (docs/design.md "Layers"): what a lead owes next, as
 // a pure function of its state. The log, not a timer in memory, says what is
 // owed: a lead rehydrated after a restart computes the same follow-ups.
 #include <optional>
@@ -51,7 +51,7 @@ std::vector<follow_up> react(const lead_state& after, const event& e, const reac
 /// otherwise be recorded as a second enrichment or a second attempt.
 bool awaits_answer(const lead_state& s, const react_options& opts, network net, uint32_t attempt, millis now);
 
-/// When the lead's claim lapses (DOMAIN.md: a claim lasts claim_ttl_hours from
+/// When the lead's claim lapses (docs/domain.md "Working the leads": a claim lasts claim_ttl_hours from
 /// the claim or the owner's last contact): the claim's expiry while the lead
 /// has an owner, is open (neither meeting_booked nor closed) and not erased.
 std::optional<millis> claim_lapse(const lead_state& s);
