@@ -30,7 +30,7 @@ struct slot {
 };
 
 struct enrichment_state {
-  std::map<std::string, slot> slots;
+  std::map<network, slot> slots;
   registry_actor registry;
   std::shared_ptr<enrichment_status> status;
   static inline const char* name = "leadbase.enrichment";
@@ -38,14 +38,14 @@ struct enrichment_state {
 
 using enrichment_self = enrichment_actor::stateful_pointer<enrichment_state>;
 
-provider_status& status_of(enrichment_self self, const std::string& network) {
-  return self->state.status->by_network[network];  // caller holds the mutex
+provider_status& status_of(enrichment_self self, network net) {
+  return self->state.status->by_network[net];  // caller holds the mutex
 }
 
-void publish(enrichment_self self, const std::string& network, slot& s) {
+void publish(enrichment_self self, network net, slot& s) {
   std::lock_guard<std::mutex> guard(self->state.status->mutex);
-  auto& st = status_of(self, network);
-  st.network = network;
+  auto& st = status_of(self, net);
+  st.network = net;
   st.breaker = discovery::to_string(s.breaker->current(now_millis()));
   st.in_flight = s.in_flight;
   st.queued = s.queue.size();
@@ -96,7 +96,7 @@ void on_enrich(enrichment_self self, enrich_request& req) {
   slot& s = it->second;
   if (!s.owed.insert(req.lead_id).second) {
     log()->debug("a {} call for this lead is already queued or in flight; its answer goes to the lead",
-                 req.network);
+                 to_string(req.network));
     return;
   }
   if (s.in_flight < s.max_in_flight) {
@@ -115,11 +115,11 @@ void on_enrich(enrichment_self self, enrich_request& req) {
 
 /// Counts a provider's answer and tells the breaker what it says about the
 /// provider (not about the lead: a not_found means the provider works).
-void record_outcome(enrichment_self self, slot& s, const std::string& network, const discovery::fetch_result& fr) {
+void record_outcome(enrichment_self self, slot& s, network net, const discovery::fetch_result& fr) {
   const millis now = now_millis();
   {
     std::lock_guard<std::mutex> guard(self->state.status->mutex);
-    auto& st = status_of(self, network);
+    auto& st = status_of(self, net);
     if (fr.ok()) ++st.successes;
     else ++st.failures[discovery::to_string(fr.error().kind)];
   }
@@ -162,16 +162,16 @@ enrichment_actor::behavior_type enrichment(enrichment_self self, std::shared_ptr
   self->state.registry = std::move(registry);
   self->state.status = std::move(status);
   for (auto& p : *providers) {
-    std::string network = p.provider->network();
+    const network net = p.provider->network();
     slot s;
     s.provider = std::move(p.provider);
     s.max_in_flight = std::max<size_t>(1, p.max_in_flight);
     s.max_queue = p.max_queue;
-    s.breaker = std::make_unique<discovery::circuit_breaker>(breaker, [network](const discovery::breaker_transition& t) {
-      log()->warn("circuit of {} went {} -> {}", network, discovery::to_string(t.from), discovery::to_string(t.to));
+    s.breaker = std::make_unique<discovery::circuit_breaker>(breaker, [net](const discovery::breaker_transition& t) {
+      log()->warn("circuit of {} went {} -> {}", to_string(net), discovery::to_string(t.from), discovery::to_string(t.to));
     });
-    self->state.slots.emplace(network, std::move(s));
-    publish(self, network, self->state.slots.at(network));
+    self->state.slots.emplace(net, std::move(s));
+    publish(self, net, self->state.slots.at(net));
   }
   // The providers go with the state: each joins its I/O thread when destroyed,
   // and a result still on its way is sent to an actor that is gone (dropped).

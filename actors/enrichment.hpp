@@ -28,7 +28,7 @@ struct provider_slot_config {
 /// Figures the enrichment actor publishes for /metrics (guarded by `mutex`).
 struct enrichment_status {
   mutable std::mutex mutex;
-  std::map<std::string, provider_status> by_network;
+  std::map<network, provider_status> by_network;
 };
 
 /// Spawns the enrichment actor. Results go to `registry` as (result_atom, enrich_result).

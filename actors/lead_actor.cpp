@@ -21,7 +21,7 @@ struct lead_actor_state {
   bool loaded = false;
   lead_version snapshot_version = 0;  // of the newest stored snapshot
   uint64_t received = 0;    // routed messages handled; the registry compares before passivating
-  std::set<std::string> calling;  // networks with a Creator Discovery call on its way
+  std::set<network> calling;  // networks with a Creator Discovery call on its way
   static inline const char* name = "leadbase.lead";
 };
 
@@ -193,7 +193,7 @@ void carry_out(lead_self* self, lead_env* env, decision d, std::shared_ptr<appen
   for (enrich_call& c : d.calls) {
     if (!env->enrichment || !st.calling.insert(c.network).second) continue;
     self->send(env->enrichment, enrich_atom::value,
-               enrich_request{st.lead_id, std::move(c.network), std::move(c.handle), c.attempt, c.manual});
+               enrich_request{st.lead_id, c.network, std::move(c.handle), c.attempt, c.manual});
   }
   if (d.wake_at && env->scheduler) self->send(env->scheduler, schedule_atom::value, st.lead_id, *d.wake_at);
   if (!d.to_append.empty()) append(self, env, std::move(d.to_append), std::move(done));

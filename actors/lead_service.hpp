@@ -60,7 +60,7 @@ struct journal_stats {
 
 /// One Creator Discovery provider as /metrics shows it.
 struct provider_status {
-  std::string network;
+  leadbase::network network = leadbase::network::unknown;
   std::string breaker;  // closed, open, half_open
   uint64_t calls = 0;   // real calls made
   uint64_t successes = 0;

@@ -32,7 +32,7 @@ struct erase_msg {
 /// A lead asks Creator Discovery for one network's data.
 struct enrich_request {
   std::string lead_id;
-  std::string network;
+  leadbase::network network = leadbase::network::unknown;
   std::string handle;
   uint32_t attempt = 1;  // the call's number in this enrichment cycle
   bool manual = false;   // asked for by a person (enrichment/retry), not owed by pending()

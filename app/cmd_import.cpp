@@ -170,7 +170,7 @@ class import_feeder {
       auto parsed = parse_signup(text);
       if (!parsed) {
         std::lock_guard lock(st_->mutex);
-        st_->reject(line_no, parse_reason(parsed.failure()));
+        st_->reject(line_no, parse_reason(parsed.err()));
       } else {
         auto cmd = std::make_shared<append_command>(std::move(*parsed));
         cmd->ev.meta.correlation_id = correlation;

@@ -106,7 +106,7 @@ inline lead_load load_leads(leadbase::storage::event_log& log, uint64_t n, uint6
         e.meta.occurred_at = at + 1000;
         e.meta.correlation_id = "c-" + std::to_string(i);
         enriched x;
-        x.network = "instagram";
+        x.network = network::instagram;
         x.handle = "ig" + std::to_string(i);
         const int tenth = static_cast<int>((h >> 8) % 51);  // log10(followers) in [2, 7]
         int64_t followers = 1;

@@ -209,7 +209,7 @@ fetch_result interpret_instagram(const http_response& res, const std::string& us
   const json& bd = bd_it->value;
 
   enriched out;
-  out.network = "instagram";
+  out.network = network::instagram;
   out.handle = username;
   out.provider = instagram_provider_name;
   out.fetched_at = fetched_at;

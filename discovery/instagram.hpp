@@ -32,7 +32,7 @@ class instagram_provider final : public provider {
   static result<std::unique_ptr<instagram_provider>> create(const instagram_options& opts);
 
   void fetch(const std::string& handle, callback done) override;
-  std::string network() const override { return "instagram"; }
+  leadbase::network network() const override { return leadbase::network::instagram; }
 
   /// Path and query (after the base URL's prefix) for a valid username.
   std::string request_target(std::string_view username) const;

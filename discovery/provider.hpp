@@ -92,8 +92,8 @@ class provider {
   /// Starts fetching one handle's public profile. `handle` may carry a leading '@'.
   virtual void fetch(const std::string& handle, callback done) = 0;
 
-  /// "instagram", "youtube": the `network` of the events this provider feeds.
-  virtual std::string network() const = 0;
+  /// Instagram or YouTube: the `network` of the events this provider feeds.
+  virtual leadbase::network network() const = 0;
 };
 
 } // namespace leadbase::discovery

@@ -43,7 +43,7 @@ struct shared_state {
 
   uint64_t next_attempt(const sim_request& req) {
     if (!sim_needs_attempts(req.handle, opts.fail_rate)) return 0;
-    const std::string key = (req.network == sim_network::instagram ? "ig:" : "yt:") + req.handle;
+    const std::string key = (req.network == network::instagram ? "ig:" : "yt:") + req.handle;
     std::lock_guard<std::mutex> guard(attempts_mutex);
     return attempts[key]++;
   }

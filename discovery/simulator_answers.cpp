@@ -189,7 +189,7 @@ sim_answer google_error(unsigned status, const char* reason, const char* domain,
 }
 
 sim_answer transient_failure(const sim_request& req, bool plain_5xx) {
-  if (req.network == sim_network::youtube)
+  if (req.network == network::youtube)
     return google_error(503, "backendError", "global", "Backend Error", "UNAVAILABLE");
   if (plain_5xx) {
     sim_answer a = json_answer(503, "Service Unavailable");
@@ -470,7 +470,7 @@ std::variant<sim_request, sim_answer> route_simulated(std::string_view target) {
 
   sim_request req;
   if (last == "channels") {
-    req.network = sim_network::youtube;
+    req.network = network::youtube;
     if (param("key").empty())
       return google_error(403, "forbidden", "global",
                           "Method doesn't allow unregistered callers. Please use an API key.", "PERMISSION_DENIED");
@@ -493,7 +493,7 @@ std::variant<sim_request, sim_answer> route_simulated(std::string_view target) {
   const std::string_view username = paren_arg(fields, "business_discovery.username(");
   if (username.empty())
     return graph_error(400, 100, 0, "OAuthException", "(#100) Missing business_discovery.username", false);
-  req.network = sim_network::instagram;
+  req.network = network::instagram;
   req.handle = std::string(username);
   req.ig_user_id = std::string(last);
   const std::string_view limit = paren_arg(fields, "media.limit(");
@@ -529,10 +529,10 @@ sim_answer answer_simulated(const sim_request& req, uint64_t seed, uint64_t atte
   }
   if (const uint64_t n = flaky_count(h); n > 0 && attempt < n) return transient_failure(req, false);
   if (fail_rate > 0 && h.substr(0, 4) != "err_" && h.substr(0, 8) != "fixture_") {
-    rng r = rng_for("fail", h, seed, attempt + (req.network == sim_network::youtube ? 1ull << 40 : 0));
+    rng r = rng_for("fail", h, seed, attempt + (req.network == network::youtube ? 1ull << 40 : 0));
     if (r.uniform() < fail_rate) return transient_failure(req, r.next() % 2 == 0);
   }
-  return req.network == sim_network::instagram ? answer_instagram(req, seed) : answer_youtube(req, seed);
+  return req.network == network::instagram ? answer_instagram(req, seed) : answer_youtube(req, seed);
 }
 
 } // namespace leadbase::discovery

@@ -10,13 +10,13 @@
 #include <variant>
 #include <vector>
 
-namespace leadbase::discovery {
+#include "events/event.hpp"
 
-enum class sim_network : uint8_t { instagram, youtube };
+namespace leadbase::discovery {
 
 /// A routed provider call.
 struct sim_request {
-  sim_network network = sim_network::instagram;
+  leadbase::network network = leadbase::network::instagram;  ///< instagram or youtube
   std::string handle;      ///< without '@'
   std::string ig_user_id;  ///< Instagram only: the path's last segment
   uint32_t media_limit = 25;

@@ -111,7 +111,7 @@ fetch_result interpret_youtube(const http_response& res, const std::string& hand
   const json& stats = stats_it->value;
 
   enriched out;
-  out.network = "youtube";
+  out.network = network::youtube;
   out.handle = handle;
   out.provider = youtube_provider_name;
   out.fetched_at = fetched_at;

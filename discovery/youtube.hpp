@@ -37,7 +37,7 @@ class youtube_provider final : public provider {
   static result<std::unique_ptr<youtube_provider>> create(const youtube_options& opts);
 
   void fetch(const std::string& handle, callback done) override;
-  std::string network() const override { return "youtube"; }
+  leadbase::network network() const override { return leadbase::network::youtube; }
 
   /// Path and query (after the base URL's prefix) for a handle without '@'.
   std::string request_target(std::string_view handle) const;

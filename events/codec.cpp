@@ -113,7 +113,7 @@ std::string encode_event(const event& ev, std::string_view sealed) {
                                      rv, rules, by)
                      .Union();
         } else if constexpr (std::is_same_v<T, enriched>) {
-          auto network = opt_string(b, p.network), tier = opt_string(b, p.creator_tier),
+          auto network = fbu::network_name(b, p.network), tier = opt_string(b, p.creator_tier),
                provider = opt_string(b, p.provider);
           std::vector<flatbuffers::Offset<flatbuffers::String>> missing;
           for (const auto& m : p.missing_fields) missing.push_back(b.CreateString(m));
@@ -136,7 +136,7 @@ std::string encode_event(const event& ev, std::string_view sealed) {
           type = fb::Payload::Enriched;
           body = eb.Finish().Union();
         } else if constexpr (std::is_same_v<T, enrichment_failed>) {
-          auto network = opt_string(b, p.network), cls = b.CreateString(to_string(p.error_class)),
+          auto network = fbu::network_name(b, p.network), cls = b.CreateString(to_string(p.error_class)),
                code = opt_string(b, p.provider_code);
           fb::EnrichmentFailedBuilder fbld(b);
           fbld.add_network(network);
@@ -253,7 +253,7 @@ result<decoded_event> decode_event(std::string_view given) {
     case fb::Payload::Enriched: {
       auto* p = e->payload_as_Enriched();
       enriched x;
-      x.network = str(p->network());
+      x.network = fbu::network_named(p->network());
       x.followers = p->followers();
       x.follows = p->follows();
       x.media_count = p->media_count();
@@ -272,7 +272,7 @@ result<decoded_event> decode_event(std::string_view given) {
     case fb::Payload::EnrichmentFailed: {
       auto* p = e->payload_as_EnrichmentFailed();
       enrichment_failed f;
-      f.network = str(p->network());
+      f.network = fbu::network_named(p->network());
       f.attempt = p->attempt();
       f.error_class = failure_class_from_string(str(p->error_class())).value_or(failure_class::unknown);
       f.provider_code = str(p->provider_code());

@@ -1,5 +1,5 @@
 #pragma once
-// The commands a lead's Decider takes (DESIGN.md): what someone asks of a lead,
+// The commands a lead's Decider takes (docs/design.md "Layers"): what someone asks of a lead,
 // or what the world told it (Creator Discovery's answers, the clock). Plain
 // values, no I/O: the lead actor turns messages into these, calls `decide`
 // (events/decide.hpp) and carries out the decision.
@@ -23,7 +23,7 @@ using ingest = append_command;
 
 /// One call to Creator Discovery: what a lead asks for, and what an answer is about.
 struct enrich_call {
-  std::string network;
+  leadbase::network network = leadbase::network::unknown;
   std::string handle;
   uint32_t attempt = 1;  // the call's number in this enrichment cycle
   bool manual = false;   // asked for by a person (retry_now), not owed by pending()
@@ -73,7 +73,7 @@ struct retry_now {};
 /// and when the scheduler wakes the lead.
 struct run_owed {};
 
-// -- working the lead (DOMAIN.md "Working the leads") -------------------------
+// -- working the lead (docs/domain.md "Working the leads") --------------------
 
 /// Who asks: the token's name, and whether it has the `admin` scope.
 struct acting_person {

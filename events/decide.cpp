@@ -33,9 +33,9 @@ result<decision> accept(const lead_state& state, const append_command& cmd) {
     return error{errc::not_found, "the lead has not signed up"};
   }
   if (type == event_type::enriched || type == event_type::enrichment_failed) {
-    const std::string& network = type == event_type::enriched ? std::get<enriched>(ev.data).network
-                                                               : std::get<enrichment_failed>(ev.data).network;
-    if (network.empty()) return error{errc::validation, "network is required"};
+    const network net = type == event_type::enriched ? std::get<enriched>(ev.data).network
+                                                      : std::get<enrichment_failed>(ev.data).network;
+    if (net == network::unknown) return error{errc::validation, "network is required"};
   }
   if (type == event_type::qualified && std::get<qualified>(ev.data).decided_by.empty())
     return error{errc::validation, "decided_by is required"};

@@ -1,5 +1,5 @@
 #pragma once
-// The Decider's `decide` (DESIGN.md): every business rule about a lead, as a
+// The Decider's `decide` (docs/design.md "Layers"): every business rule about a lead, as a
 // pure function of its state, a command and a context (the time, one random
 // draw, the options). The lead actor only carries the decision out.
 #include <optional>

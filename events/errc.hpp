@@ -1,5 +1,5 @@
 #pragma once
-// One error enum for the whole project (STYLE.md rule 5): every layer returns
+// One error enum for the whole project, so errors stay values: every layer returns
 // these, and http/problem.cpp maps each to one HTTP status.
 #include <cstdint>
 #include <string>
@@ -31,13 +31,15 @@ struct error {
 };
 
 /// A value or an error: the return type of every fallible function that does
-/// not live inside CAF (where caf::expected plays the same role).
-template <class T>
+/// not live inside CAF (where caf::expected plays the same role). The error is
+/// an `error`, or for the JSON parsers a `parse_failure` (events/json.hpp):
+/// the code and sentence of an `error` and every field error found.
+template <class T, class E = error>
 class result {
  public:
   result(T value) : v_(std::move(value)) {}                  // NOLINT: implicit on purpose
-  result(error err) : v_(std::move(err)) {}                  // NOLINT
-  result(errc code, std::string message = {}) : v_(error{code, std::move(message)}) {}
+  result(E err) : v_(std::move(err)) {}                      // NOLINT
+  result(errc code, std::string message = {}) : v_(E{code, std::move(message)}) {}
 
   explicit operator bool() const noexcept { return v_.index() == 0; }
   bool ok() const noexcept { return v_.index() == 0; }
@@ -46,10 +48,10 @@ class result {
   T&& operator*() && { return std::get<0>(std::move(v_)); }
   T* operator->() { return &std::get<0>(v_); }
   const T* operator->() const { return &std::get<0>(v_); }
-  const error& err() const { return std::get<1>(v_); }
+  const E& err() const { return std::get<1>(v_); }
 
  private:
-  std::variant<T, error> v_;
+  std::variant<T, E> v_;
 };
 
 /// For operations that return nothing but may fail.

@@ -50,6 +50,22 @@ std::optional<failure_class> failure_class_from_string(std::string_view name) no
   return std::nullopt;
 }
 
+const char* to_string(network n) noexcept {
+  switch (n) {
+    case network::instagram: return "instagram";
+    case network::tiktok: return "tiktok";
+    case network::youtube: return "youtube";
+    case network::unknown: return "unknown";
+  }
+  return "unknown";
+}
+
+std::optional<network> network_from_string(std::string_view name) noexcept {
+  for (network n : all_networks)
+    if (name == to_string(n)) return n;
+  return std::nullopt;
+}
+
 event_type type_of(const payload& p) noexcept {
   switch (p.index()) {
     case 0: return event_type::signed_up;

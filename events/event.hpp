@@ -21,6 +21,23 @@ using hash256 = std::array<uint8_t, 32>;
 /// Keyed digest of a command's content, for idempotency by event id.
 using content_digest = std::array<uint8_t, 32>;
 
+/// A social network a lead gives a handle on (docs/domain.md "Events",
+/// `social`). Instagram and YouTube are enriched (enrichable_networks in
+/// events/lead_state.hpp); TikTok is only a contact handle, though the API
+/// still takes `enriched` and `enrichment_failed` events pushed for it.
+/// Stored and shown by name (to_string); `unknown` stands for a stored name
+/// this version does not know. Declared in the names' alphabetical order, so
+/// a map keyed by network lists them as the names sorted did.
+enum class network : uint8_t { instagram, tiktok, youtube, unknown };
+
+/// Every network, for tables and tests.
+inline constexpr network all_networks[] = {network::instagram, network::tiktok, network::youtube, network::unknown};
+
+/// The stored name ("instagram", "tiktok", "youtube", "unknown").
+const char* to_string(network n) noexcept;
+/// The network of a stored name; nullopt for a name no network has.
+std::optional<network> network_from_string(std::string_view name) noexcept;
+
 struct social_handles {
   std::string instagram; // empty = absent
   std::string youtube;
@@ -61,7 +78,7 @@ enum class outcome : uint8_t { qualified = 0, disqualified = 1 };
 
 struct qualified {
   outcome result = outcome::qualified;
-  std::vector<std::string> reasons;  // DOMAIN.md reason codes
+  std::vector<std::string> reasons;  // docs/domain.md "Qualification" reason codes
   std::string rules_version;
   std::string decided_by = "rules";  // "rules" or a person
 };
@@ -70,8 +87,9 @@ struct content_mix {
   double image = 0, video = 0, carousel = 0, reels = 0;
 };
 
-struct enriched {
-  std::string network;  // "instagram", "youtube"
+/// One network's data as a provider answered it: an `enriched` event but for
+/// its network, and what the lead's state keeps of each network's newest one.
+struct network_profile {
   std::string handle;   // personal
   int64_t followers = 0;
   int64_t follows = 0;
@@ -87,7 +105,13 @@ struct enriched {
   std::optional<int64_t> views;
 };
 
-/// Why an enrichment attempt failed (DOMAIN.md "Failures and resilience"). The
+/// A network's profile, and which network it is: the fold keeps the profile
+/// part as it is (lead_state::social).
+struct enriched : network_profile {
+  leadbase::network network = leadbase::network::unknown;
+};
+
+/// Why an enrichment attempt failed (docs/domain.md "Failures, backoff and the circuit breaker"). The
 /// first six are a provider's classified answers; provider_unavailable is the
 /// circuit breaker's fail-fast and provider_disabled the answer for a network
 /// no provider serves. Stored and shown by name (to_string); `unknown` stands
@@ -124,7 +148,7 @@ constexpr bool counts_as_call(failure_class c) noexcept {
 }
 
 struct enrichment_failed {
-  std::string network;
+  leadbase::network network = leadbase::network::unknown;
   std::string handle;  // personal
   uint32_t attempt = 0;      // the call's number in its cycle (for a fail-fast: the call it stood for)
   failure_class error_class = failure_class::provider_error;
@@ -138,7 +162,7 @@ struct erased {
   std::string requested_by;
 };
 
-// -- working the lead (DOMAIN.md "Working the leads") -------------------------
+// -- working the lead (docs/domain.md "Working the leads") --------------------
 
 /// How a lead got its owner: the owner claimed it, or an admin gave it.
 enum class assign_how : uint8_t { claim, manual };

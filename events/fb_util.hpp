@@ -11,6 +11,8 @@
 #include <string_view>
 #include <vector>
 
+#include "events/event.hpp"
+
 namespace leadbase::fbu {
 
 using builder = flatbuffers::FlatBufferBuilder;
@@ -32,6 +34,16 @@ inline std::string_view aligned(std::string_view bytes, std::vector<uint64_t>& s
 inline str_offset opt_string(builder& b, const std::string& s) { return s.empty() ? 0 : b.CreateString(s); }
 
 inline std::string str(const flatbuffers::String* s) { return s ? s->str() : std::string{}; }
+
+/// A network by its name, as events and snapshots store it; network::unknown
+/// (a name this version did not know, or none) is stored as no name.
+inline str_offset network_name(builder& b, network n) {
+  return n == network::unknown ? 0 : b.CreateString(to_string(n));
+}
+/// The network a stored name names; network::unknown for any other name.
+inline network network_named(const flatbuffers::String* s) {
+  return s ? network_from_string(std::string_view(s->c_str(), s->size())).value_or(network::unknown) : network::unknown;
+}
 
 inline flatbuffers::Offset<flatbuffers::Vector<str_offset>> strings(builder& b, const std::vector<std::string>& v) {
   std::vector<str_offset> offs;

@@ -1,5 +1,5 @@
 #pragma once
-// Identifier syntax of API.md: [A-Za-z0-9._:-]{1,64}, and not only dots.
+// Identifier syntax of docs/http-api.md "Conventions": [A-Za-z0-9._:-]{1,64}, and not only dots.
 //
 // "." and ".." are path segments every HTTP client, proxy and URL library
 // rewrites (/v1/leads/.. is /v1/), so a lead so named could be written but

@@ -1,6 +1,6 @@
 #pragma once
 // Events and views as JSON, and back: the one place the API's JSON shapes
-// (API.md) are read and written.
+// (docs/http-api.md) are read and written.
 //
 // Parsing (events/json_parse.cpp) validates everything a schema can say and
 // reports every field error at once; it never stores anything. The HTTP layer
@@ -38,7 +38,7 @@ namespace leadbase {
 
 // -- limits -------------------------------------------------------------------
 
-/// Field limits, in Unicode code points (the body is validated UTF-8). API.md
+/// Field limits, in Unicode code points (the body is validated UTF-8). docs/http-api.md
 /// fixes email, name, handles and ids; the others are ours:
 /// phone 32 (E.164 is at most 16, room for formatting), country 8 (alpha-2,
 /// room for a subdivision code), locale 35 (BCP 47's practical maximum),
@@ -75,33 +75,14 @@ struct field_error {
   std::string field, message;
 };
 
+/// Why a body was refused: the error of every parser's result (events/errc.hpp).
 struct parse_failure {
   errc code = errc::validation;  // bad_request (not JSON, wrong top-level kind) or validation
   std::string detail;            // one sentence for the problem document
   std::vector<field_error> errors;  // every field error found (validation only)
 };
 
-/// A parsed value or why the input was refused.
-template <class T>
-class parsed {
- public:
-  parsed(T value) : v_(std::move(value)) {}           // NOLINT: implicit on purpose
-  parsed(parse_failure f) : v_(std::move(f)) {}       // NOLINT
-
-  explicit operator bool() const noexcept { return v_.index() == 0; }
-  bool ok() const noexcept { return v_.index() == 0; }
-  T& operator*() & { return std::get<0>(v_); }
-  const T& operator*() const& { return std::get<0>(v_); }
-  T&& operator*() && { return std::get<0>(std::move(v_)); }
-  T* operator->() { return &std::get<0>(v_); }
-  const T* operator->() const { return &std::get<0>(v_); }
-  const parse_failure& failure() const { return std::get<1>(v_); }
-
- private:
-  std::variant<T, parse_failure> v_;
-};
-
-/// The POST /v1/signups body (API.md). Required: event_id, lead_id (id
+/// The POST /v1/signups body (docs/http-api.md "Ingest"). Required: event_id, lead_id (id
 /// syntax), occurred_at (RFC 3339), email (string, 1-254; its syntax is a
 /// qualification matter, not a schema one), name (1-200). Optional (absent,
 /// null and "" all mean absent): phone, country, locale, document, `social`
@@ -113,20 +94,20 @@ class parsed {
 ///
 /// Fills the command's event (a signed_up) and its envelope's event_id,
 /// lead_id and occurred_at; the caller sets correlation_id and digest.
-parsed<append_command> parse_signup(std::string_view body);
+result<append_command, parse_failure> parse_signup(std::string_view body);
 
 /// One POST /v1/events item, `{"event_id","lead_id","type","occurred_at",
 /// "data":{…},"expected_version"?}`, type one of signed_up, enriched,
 /// enrichment_failed, qualified (`erased` has its own endpoint). Field paths
 /// of the payload start with "data.". Details of each `data` in json_parse.cpp.
-parsed<append_command> parse_event_item(std::string_view item_json);
-parsed<append_command> parse_event_item(const rapidjson::Value& item);
+result<append_command, parse_failure> parse_event_item(std::string_view item_json);
+result<append_command, parse_failure> parse_event_item(const rapidjson::Value& item);
 
 /// One item of a batch: its result, and its event_id as sent (when it was a
 /// string at all) so the answer can name even a refused item.
 struct batch_item {
   std::string event_id;
-  parsed<append_command> command;
+  result<append_command, parse_failure> command;
 };
 
 /// A POST /v1/events body: a JSON array (ndjson = false) or NDJSON (one
@@ -134,37 +115,37 @@ struct batch_item {
 /// fails on its own; in NDJSON a line that is not JSON (or repeats a key)
 /// fails alone, with code bad_request. The whole body fails when it is not JSON or not an array
 /// (bad_request) or holds more than json_limits::batch_items items (validation).
-parsed<std::vector<batch_item>> parse_batch(std::string_view body, bool ndjson);
+result<std::vector<batch_item>, parse_failure> parse_batch(std::string_view body, bool ndjson);
 
 /// The POST /v1/leads/{id}/erase body `{"reason"}` (reason 1-500). The
 /// caller sets requested_by (the token's name).
-parsed<erased> parse_erase(std::string_view body);
+result<erased, parse_failure> parse_erase(std::string_view body);
 
-// -- working the leads (API.md "Working leads") ------------------------------------
+// -- working the leads (docs/http-api.md "Working leads") ---------------------------
 
-/// A contact note's limit, in characters (API.md).
+/// A contact note's limit, in characters (docs/http-api.md "Working leads").
 namespace json_limits {
 inline constexpr size_t note = 2000;
 } // namespace json_limits
 
 /// The POST /v1/leads/{id}/claim body `{"expected_version"?}`; an empty body is `{}`.
 /// The caller sets who claims and the correlation id.
-parsed<claim> parse_claim(std::string_view body);
+result<claim, parse_failure> parse_claim(std::string_view body);
 
 /// The POST /v1/leads/{id}/release body: no fields, so empty or a JSON object
 /// (anything else is refused, not ignored). The caller sets who releases.
-parsed<release> parse_release(std::string_view body);
+result<release, parse_failure> parse_release(std::string_view body);
 
 /// The POST /v1/leads/{id}/contacts body `{"channel","outcome","note"?,
-/// "contacted_at"?,"expected_version"?}`: channel and outcome by their DOMAIN.md
+/// "contacted_at"?,"expected_version"?}`: channel and outcome by their docs/domain.md
 /// names, note at most 2000 characters (free text rules of events/text.hpp).
-parsed<log_contact> parse_contact(std::string_view body);
+result<log_contact, parse_failure> parse_contact(std::string_view body);
 
 /// The POST /v1/leads/{id}/assign body `{"owner"}`: a person's name, 1 to 200
 /// characters (free text rules of events/text.hpp), not blank, and not `me` or
 /// `none` (the queue's owner filter reads those as the caller and unassigned). The caller sets who assigns
 /// and the correlation id.
-parsed<assign> parse_assign(std::string_view body);
+result<assign, parse_failure> parse_assign(std::string_view body);
 
 /// The POST /v1/queue/claim body `{"team"?,"level"?,"country"?,"creator_tier"?}`
 /// (the queue's filters; level "A" or a comma list "A,B"); an empty body is `{}`.
@@ -174,7 +155,7 @@ struct queue_claim_filters {
   std::optional<std::string> country;
   std::optional<std::string> creator_tier;
 };
-parsed<queue_claim_filters> parse_queue_claim(std::string_view body);
+result<queue_claim_filters, parse_failure> parse_queue_claim(std::string_view body);
 
 // -- rendering ------------------------------------------------------------------
 
@@ -189,7 +170,7 @@ std::string to_hex(const hash256& h);
 /// The inverse of to_hex (either case); nullopt unless exactly 64 hex digits.
 std::optional<hash256> hash_from_hex(std::string_view hex);
 
-/// The `data` object of an event as API.md's history section lists it, for
+/// The `data` object of an event as docs/http-api.md's history ("Audit") lists it, for
 /// every type; an unknown (newer) type renders as {"type_tag": N}. With
 /// `personal_erased`, personal fields render as "[erased]": email and name
 /// always, phone/document/handles when known to have been present (see

@@ -1,4 +1,5 @@
-// JSON -> commands: the API's request bodies, validated (events/json.hpp).
+// JSON -> commands: the signup, event and erase bodies, validated (events/json.hpp);
+// the work bodies are read in json_parse_work.cpp, with the checks of json_fields.hpp.
 //
 // Every string must be valid UTF-8 (the parser checks) and pass the free-text
 // check of events/text.hpp (no C0/C1 controls, no bidi overrides or isolates,
@@ -32,278 +33,18 @@
 //                      required. provider_code (string <= 64, or an integer),
 //                      retryable (bool, default false), next_attempt_at
 //                      (RFC 3339 or null = final): optional.
-#include <algorithm>
-#include <cctype>
 #include <cmath>
 #include <cstdint>
 #include <initializer_list>
 
-#include <rapidjson/document.h>
-#include <rapidjson/error/en.h>
-
-#include "events/ids.hpp"
-#include "events/json.hpp"
+#include "events/json_fields.hpp"
 #include "events/text.hpp"
-#include "events/json_numbers.hpp"
-#include "events/time.hpp"
 
 namespace leadbase {
+
+using namespace json_detail;
+
 namespace {
-
-using rapidjson::Value;
-
-/// Collects field errors under a path prefix ("" at the top, "data" in items).
-class checker {
- public:
-  checker(std::vector<field_error>& errors, std::string prefix) : errors_(errors), prefix_(std::move(prefix)) {}
-
-  std::string path(std::string_view name) const {
-    if (prefix_.empty()) return std::string(name);
-    std::string p = prefix_;
-    if (!name.empty() && name.front() != '[') p += '.';
-    p += name;
-    return p;
-  }
-  checker nested(std::string_view name) const { return checker(errors_, path(name)); }
-  void fail(std::string_view name, std::string message) const {
-    errors_.push_back({path(name), std::move(message)});
-  }
-  size_t error_count() const { return errors_.size(); }
-
- private:
-  std::vector<field_error>& errors_;
-  std::string prefix_;
-};
-
-const Value* member(const Value& obj, const char* name) {
-  auto it = obj.FindMember(name);
-  return it == obj.MemberEnd() ? nullptr : &it->value;
-}
-
-/// Absent or null: both mean "not given".
-bool given(const Value* v) { return v && !v->IsNull(); }
-
-/// Checks a string value that is given (not absent, not null).
-bool string_value(const checker& c, const char* name, const Value& v, size_t max, bool required,
-                  std::string& out) {
-  if (!v.IsString()) {
-    c.fail(name, "must be a string");
-    return false;
-  }
-  std::string_view s(v.GetString(), v.GetStringLength());
-  if (s.empty()) {
-    if (required) {
-      c.fail(name, "must not be empty");
-      return false;
-    }
-    out.clear();
-    return true;
-  }
-  // The one check of free text (events/text.hpp): length, controls, bidi
-  // overrides, invisible characters where they mislead.
-  if (std::string why = text_field_error(s, max); !why.empty()) {
-    c.fail(name, std::move(why));
-    return false;
-  }
-  out.assign(s);
-  return true;
-}
-
-bool req_string(const checker& c, const Value& obj, const char* name, size_t max, std::string& out) {
-  const Value* v = member(obj, name);
-  if (!given(v)) {
-    c.fail(name, "is required");
-    return false;
-  }
-  return string_value(c, name, *v, max, true, out);
-}
-
-bool opt_string(const checker& c, const Value& obj, const char* name, size_t max, std::string& out) {
-  const Value* v = member(obj, name);
-  if (!given(v)) {
-    out.clear();
-    return true;
-  }
-  return string_value(c, name, *v, max, false, out);
-}
-
-bool req_id(const checker& c, const Value& obj, const char* name, std::string& out) {
-  const Value* v = member(obj, name);
-  if (!given(v)) {
-    c.fail(name, "is required");
-    return false;
-  }
-  if (!v->IsString()) {
-    c.fail(name, "must be a string");
-    return false;
-  }
-  std::string_view s(v->GetString(), v->GetStringLength());
-  if (!is_valid_id(s)) {
-    c.fail(name, id_rule_text);
-    return false;
-  }
-  out.assign(s);
-  return true;
-}
-
-bool time_value(const checker& c, const char* name, const Value& v, millis& out) {
-  if (!v.IsString()) {
-    c.fail(name, "must be an RFC 3339 time string");
-    return false;
-  }
-  auto t = parse_time(std::string_view(v.GetString(), v.GetStringLength()));
-  if (!t) {
-    c.fail(name, "must be an RFC 3339 time, e.g. 2026-11-28T12:00:00.000Z");
-    return false;
-  }
-  out = *t;
-  return true;
-}
-
-bool req_time(const checker& c, const Value& obj, const char* name, millis& out) {
-  const Value* v = member(obj, name);
-  if (!given(v)) {
-    c.fail(name, "is required");
-    return false;
-  }
-  return time_value(c, name, *v, out);
-}
-
-bool opt_time(const checker& c, const Value& obj, const char* name, std::optional<millis>& out) {
-  const Value* v = member(obj, name);
-  out.reset();
-  if (!given(v)) return true;
-  millis t = 0;
-  if (!time_value(c, name, *v, t)) return false;
-  out = t;
-  return true;
-}
-
-bool uint_value(const checker& c, const char* name, const Value& v, uint64_t max, uint64_t& out) {
-  if (!v.IsUint64() || v.GetUint64() > max) {
-    c.fail(name, max == UINT64_MAX ? "must be a non-negative integer"
-                                   : "must be an integer from 0 to " + std::to_string(max));
-    return false;
-  }
-  out = v.GetUint64();
-  return true;
-}
-
-/// Counts (followers, ...) are int64 in the model.
-constexpr uint64_t max_count = static_cast<uint64_t>(INT64_MAX);
-
-bool req_count(const checker& c, const Value& obj, const char* name, int64_t& out) {
-  const Value* v = member(obj, name);
-  if (!given(v)) {
-    c.fail(name, "is required");
-    return false;
-  }
-  uint64_t u = 0;
-  if (!uint_value(c, name, *v, max_count, u)) return false;
-  out = static_cast<int64_t>(u);
-  return true;
-}
-
-bool opt_count(const checker& c, const Value& obj, const char* name, std::optional<int64_t>& out) {
-  const Value* v = member(obj, name);
-  out.reset();
-  if (!given(v)) return true;
-  uint64_t u = 0;
-  if (!uint_value(c, name, *v, max_count, u)) return false;
-  out = static_cast<int64_t>(u);
-  return true;
-}
-
-bool opt_ratio(const checker& c, const Value& obj, const char* name, double max, std::optional<double>& out) {
-  const Value* v = member(obj, name);
-  out.reset();
-  if (!given(v)) return true;
-  if (!v->IsNumber() || !std::isfinite(v->GetDouble()) || v->GetDouble() < 0 || v->GetDouble() > max) {
-    c.fail(name, max == HUGE_VAL ? "must be a number >= 0 or null" : "must be a number from 0 to 1");
-    return false;
-  }
-  out = v->GetDouble();
-  return true;
-}
-
-bool opt_bool(const checker& c, const Value& obj, const char* name, bool& out) {
-  const Value* v = member(obj, name);
-  if (!given(v)) return true;  // keep the default
-  if (!v->IsBool()) {
-    c.fail(name, "must be true or false");
-    return false;
-  }
-  out = v->GetBool();
-  return true;
-}
-
-std::string one_of(std::initializer_list<const char*> options) {
-  std::string m = "must be one of ";
-  bool first = true;
-  for (const char* o : options) {
-    if (!first) m += ", ";
-    m += o;
-    first = false;
-  }
-  return m;
-}
-
-bool req_enum(const checker& c, const Value& obj, const char* name, std::initializer_list<const char*> options,
-              std::string& out) {
-  const Value* v = member(obj, name);
-  if (!given(v)) {
-    c.fail(name, "is required");
-    return false;
-  }
-  if (v->IsString()) {
-    std::string_view s(v->GetString(), v->GetStringLength());
-    for (const char* o : options)
-      if (s == o) {
-        out.assign(s);
-        return true;
-      }
-  }
-  c.fail(name, one_of(options));
-  return false;
-}
-
-/// An optional array of strings (absent/null = empty).
-bool opt_string_array(const checker& c, const Value& obj, const char* name, size_t max_items, size_t max_len,
-                      std::vector<std::string>& out) {
-  const Value* v = member(obj, name);
-  out.clear();
-  if (!given(v)) return true;
-  if (!v->IsArray()) {
-    c.fail(name, "must be an array of strings");
-    return false;
-  }
-  if (v->Size() > max_items) {
-    c.fail(name, "must have at most " + std::to_string(max_items) + " entries");
-    return false;
-  }
-  checker inner = c.nested(name);
-  bool ok = true;
-  for (rapidjson::SizeType i = 0; i < v->Size(); ++i) {
-    std::string entry;
-    std::string index = "[" + std::to_string(i) + "]";
-    if (string_value(inner, index.c_str(), (*v)[i], max_len, true, entry))
-      out.push_back(std::move(entry));
-    else
-      ok = false;
-  }
-  return ok;
-}
-
-/// An optional object member (absent/null = nullptr); a wrong type is an error.
-const Value* opt_object(const checker& c, const Value& obj, const char* name) {
-  const Value* v = member(obj, name);
-  if (!given(v)) return nullptr;
-  if (!v->IsObject()) {
-    c.fail(name, "must be an object");
-    return nullptr;
-  }
-  return v;
-}
 
 // -- payloads -----------------------------------------------------------------------
 
@@ -344,8 +85,14 @@ void qualified_fields(const checker& c, const Value& obj, qualified& q) {
 
 constexpr std::initializer_list<const char*> networks = {"instagram", "youtube", "tiktok"};
 
+/// The required `network` of an enriched or enrichment_failed body.
+void req_network(const checker& c, const Value& obj, network& out) {
+  std::string name;
+  if (req_enum(c, obj, "network", networks, name)) out = network_from_string(name).value_or(network::unknown);
+}
+
 void enriched_fields(const checker& c, const Value& obj, enriched& e) {
-  req_enum(c, obj, "network", networks, e.network);
+  req_network(c, obj, e.network);
   req_string(c, obj, "handle", json_limits::handle, e.handle);
   req_count(c, obj, "followers", e.followers);
   std::optional<int64_t> n;
@@ -371,7 +118,7 @@ void enriched_fields(const checker& c, const Value& obj, enriched& e) {
 }
 
 void enrichment_failed_fields(const checker& c, const Value& obj, enrichment_failed& f) {
-  req_enum(c, obj, "network", networks, f.network);
+  req_network(c, obj, f.network);
   req_string(c, obj, "handle", json_limits::handle, f.handle);
   if (const Value* v = member(obj, "attempt"); given(v)) {
     uint64_t a = 0;
@@ -399,93 +146,6 @@ void enrichment_failed_fields(const checker& c, const Value& obj, enrichment_fai
 
 // -- documents ----------------------------------------------------------------------
 
-parse_failure not_json(const rapidjson::ParseResult& result, std::string_view what) {
-  parse_failure f;
-  f.code = errc::bad_request;
-  f.detail = std::string(what) + " is not valid JSON: " + rapidjson::GetParseError_En(result.Code()) +
-             " (at byte " + std::to_string(result.Offset()) + ")";
-  return f;
-}
-
-parse_failure wrong_kind(std::string detail) {
-  parse_failure f;
-  f.code = errc::bad_request;
-  f.detail = std::move(detail);
-  return f;
-}
-
-parse_failure invalid(std::vector<field_error> errors) {
-  parse_failure f;
-  f.code = errc::validation;
-  f.detail = "invalid field";
-  if (errors.size() > 1) f.detail += 's';
-  f.detail += ": ";
-  for (size_t i = 0; i < errors.size(); ++i) {
-    if (i == 3) {
-      f.detail += ", ...";
-      break;
-    }
-    if (i > 0) f.detail += ", ";
-    f.detail += errors[i].field.empty() ? "(body)" : errors[i].field;
-  }
-  f.errors = std::move(errors);
-  return f;
-}
-
-/// The first key that occurs twice in one object, anywhere in `root`; nullopt
-/// if none. Walks with its own stack (the document may nest deeply) and sorts
-/// each object's keys, so a hostile object of many keys costs n log n.
-std::optional<std::string_view> repeated_key(const Value& root) {
-  std::vector<const Value*> pending{&root};
-  std::vector<std::string_view> names;
-  while (!pending.empty()) {
-    const Value* v = pending.back();
-    pending.pop_back();
-    if (v->IsArray()) {
-      for (const Value& e : v->GetArray()) pending.push_back(&e);
-    } else if (v->IsObject()) {
-      names.clear();
-      for (const auto& m : v->GetObject()) {
-        names.emplace_back(m.name.GetString(), m.name.GetStringLength());
-        pending.push_back(&m.value);
-      }
-      std::sort(names.begin(), names.end());
-      auto dup = std::adjacent_find(names.begin(), names.end());
-      if (dup != names.end()) return *dup;
-    }
-  }
-  return std::nullopt;
-}
-
-/// A key as shown in a problem detail: printable ASCII only, else not at all.
-std::string shown_key(std::string_view key) {
-  bool printable = key.size() <= json_limits::id &&
-                   std::all_of(key.begin(), key.end(), [](char ch) { return ch >= 0x20 && ch < 0x7F; });
-  return printable ? " \"" + std::string(key) + "\"" : std::string();
-}
-
-/// Parses `text` as exactly one JSON document, or says why not (bad_request;
-/// `what` names the text: "the body", "this line"). rapidjson takes a NUL byte
-/// for the end of the input, so "{...}\0anything" would pass: a NUL anywhere
-/// is refused first (inside a JSON string it must be escaped anyway). A key
-/// repeated in one object is refused too: which of the two values counts
-/// would be a guess (RFC 8259 leaves it open), and a guess a proxy or a
-/// validator in front of us may make differently. On a repeated key `doc`
-/// holds the parsed document (without a parse error).
-std::optional<parse_failure> parse_document(rapidjson::Document& doc, std::string_view text, std::string_view what) {
-  if (size_t nul = text.find('\0'); nul != std::string_view::npos) {
-    doc.SetNull();
-    return wrong_kind(std::string(what) + " is not valid JSON: a NUL byte at byte " + std::to_string(nul));
-  }
-  // Numbers read by std::from_chars, not rapidjson 1.1.0: events/json_numbers.hpp.
-  if (const rapidjson::ParseResult result = parse_json_document(doc, text); result.IsError())
-    return not_json(result, what);
-  if (auto key = repeated_key(doc))
-    return wrong_kind(std::string(what) + " is not acceptable JSON: duplicate key" + shown_key(*key) +
-                      " (each key may appear once per object)");
-  return std::nullopt;
-}
-
 void envelope_fields(const checker& c, const Value& obj, envelope& m) {
   req_id(c, obj, "event_id", m.event_id);
   req_id(c, obj, "lead_id", m.lead_id);
@@ -507,7 +167,7 @@ std::string echoed_event_id(const Value& item) {
 
 } // namespace
 
-parsed<append_command> parse_signup(std::string_view body) {
+result<append_command, parse_failure> parse_signup(std::string_view body) {
   rapidjson::Document doc;
   if (auto f = parse_document(doc, body, "the body")) return std::move(*f);
   if (!doc.IsObject()) return wrong_kind("the body must be a JSON object");
@@ -522,17 +182,14 @@ parsed<append_command> parse_signup(std::string_view body) {
   return cmd;
 }
 
-parsed<append_command> parse_event_item(const rapidjson::Value& item) {
+result<append_command, parse_failure> parse_event_item(const rapidjson::Value& item) {
   if (!item.IsObject()) return invalid({{"", "an event must be a JSON object"}});
   std::vector<field_error> errors;
   checker c(errors, "");
   append_command cmd;
   envelope_fields(c, item, cmd.ev.meta);
 
-  if (const Value* v = member(item, "expected_version"); given(v)) {
-    uint64_t ev = 0;
-    if (uint_value(c, "expected_version", *v, UINT64_MAX, ev)) cmd.expected_version = ev;
-  }
+  opt_version(c, item, cmd.expected_version);
 
   // event_type::unknown = none usable (an optional<event_type> draws a false
   // -Wmaybe-uninitialized from GCC 12).
@@ -593,14 +250,14 @@ parsed<append_command> parse_event_item(const rapidjson::Value& item) {
   return cmd;
 }
 
-parsed<append_command> parse_event_item(std::string_view item_json) {
+result<append_command, parse_failure> parse_event_item(std::string_view item_json) {
   rapidjson::Document doc;
   if (auto f = parse_document(doc, item_json, "the event")) return std::move(*f);
   if (!doc.IsObject()) return wrong_kind("an event must be a JSON object");
   return parse_event_item(static_cast<const Value&>(doc));
 }
 
-parsed<std::vector<batch_item>> parse_batch(std::string_view body, bool ndjson) {
+result<std::vector<batch_item>, parse_failure> parse_batch(std::string_view body, bool ndjson) {
   auto too_many = [](size_t n) {
     return invalid({{"", "a batch holds at most " + std::to_string(json_limits::batch_items) +
                              " events; this one has " + std::to_string(n)}});
@@ -649,7 +306,7 @@ parsed<std::vector<batch_item>> parse_batch(std::string_view body, bool ndjson) 
   return items;
 }
 
-parsed<erased> parse_erase(std::string_view body) {
+result<erased, parse_failure> parse_erase(std::string_view body) {
   rapidjson::Document doc;
   if (auto f = parse_document(doc, body, "the body")) return std::move(*f);
   if (!doc.IsObject()) return wrong_kind("the body must be a JSON object");
@@ -659,117 +316,6 @@ parsed<erased> parse_erase(std::string_view body) {
   req_string(c, doc, "reason", json_limits::erase_reason, e.reason);
   if (!errors.empty()) return invalid(std::move(errors));
   return e;
-}
-
-// -- working the leads -------------------------------------------------------------
-
-namespace {
-
-/// An object body, or `{}` for an empty one.
-std::optional<parse_failure> object_body(rapidjson::Document& doc, std::string_view body) {
-  if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) body = "{}";
-  if (auto f = parse_document(doc, body, "the body")) return f;
-  if (!doc.IsObject()) return wrong_kind("the body must be a JSON object");
-  return std::nullopt;
-}
-
-void opt_version(const checker& c, const Value& obj, std::optional<lead_version>& out) {
-  if (const Value* v = member(obj, "expected_version"); given(v)) {
-    uint64_t n = 0;
-    if (uint_value(c, "expected_version", *v, UINT64_MAX, n)) out = n;
-  }
-}
-
-template <class E>
-void req_name(const checker& c, const Value& obj, const char* name, std::initializer_list<const char*> options,
-              std::optional<E> (*from)(std::string_view) noexcept, E& out) {
-  std::string text;
-  if (!req_enum(c, obj, name, options, text)) return;
-  if (auto v = from(text)) out = *v;
-}
-
-} // namespace
-
-parsed<claim> parse_claim(std::string_view body) {
-  rapidjson::Document doc;
-  if (auto f = object_body(doc, body)) return std::move(*f);
-  std::vector<field_error> errors;
-  checker c(errors, "");
-  claim out;
-  opt_version(c, doc, out.expected_version);
-  if (!errors.empty()) return invalid(std::move(errors));
-  return out;
-}
-
-parsed<release> parse_release(std::string_view body) {
-  rapidjson::Document doc;
-  if (auto f = object_body(doc, body)) return std::move(*f);
-  return release{};
-}
-
-parsed<log_contact> parse_contact(std::string_view body) {
-  rapidjson::Document doc;
-  if (auto f = parse_document(doc, body, "the body")) return std::move(*f);
-  if (!doc.IsObject()) return wrong_kind("the body must be a JSON object");
-  std::vector<field_error> errors;
-  checker c(errors, "");
-  log_contact out;
-  req_name(c, doc, "channel", {"phone", "whatsapp", "email", "instagram_dm", "other"}, &contact_channel_from_string,
-           out.channel);
-  req_name(c, doc, "outcome",
-           {"no_answer", "connected", "meeting_booked", "not_interested", "wrong_contact", "do_not_contact"},
-           &contact_outcome_from_string, out.result);
-  opt_string(c, doc, "note", json_limits::note, out.note);
-  opt_time(c, doc, "contacted_at", out.contacted_at);
-  opt_version(c, doc, out.expected_version);
-  if (!errors.empty()) return invalid(std::move(errors));
-  return out;
-}
-
-parsed<assign> parse_assign(std::string_view body) {
-  rapidjson::Document doc;
-  if (auto f = object_body(doc, body)) return std::move(*f);
-  std::vector<field_error> errors;
-  checker c(errors, "");
-  assign out;
-  if (req_string(c, doc, "owner", json_limits::name, out.owner)) {
-    if (!has_visible(out.owner))
-      c.fail("owner", "must not be blank");
-    else if (out.owner == "me" || out.owner == "none")  // GET /v1/leads?owner= reads them as the caller, unassigned
-      c.fail("owner", "must not be \"me\" or \"none\" (the queue's owner filter reserves them)");
-  }
-  if (!errors.empty()) return invalid(std::move(errors));
-  return out;
-}
-
-parsed<queue_claim_filters> parse_queue_claim(std::string_view body) {
-  rapidjson::Document doc;
-  if (auto f = object_body(doc, body)) return std::move(*f);
-  std::vector<field_error> errors;
-  checker c(errors, "");
-  queue_claim_filters out;
-  std::string text;
-  if (member(doc, "team") && given(member(doc, "team")) && req_enum(c, doc, "team", {"sdr", "ldr"}, text))
-    out.team = text;
-  if (opt_string(c, doc, "level", 8, text) && !text.empty()) {
-    for (size_t at = 0; at <= text.size();) {
-      const size_t comma = std::min(text.find(',', at), text.size());
-      std::string item = text.substr(at, comma - at);
-      const char l = item.size() == 1 ? static_cast<char>(std::toupper(static_cast<unsigned char>(item[0]))) : '?';
-      if (l != 'A' && l != 'B' && l != 'C') {
-        c.fail("level", "must be A, B, C or a comma list of them");
-        break;
-      }
-      if (std::find(out.levels.begin(), out.levels.end(), l) == out.levels.end()) out.levels.push_back(l);
-      at = comma + 1;
-    }
-  }
-  if (opt_string(c, doc, "country", json_limits::country, text) && !text.empty()) out.country = text;
-  if (member(doc, "creator_tier") && given(member(doc, "creator_tier")) &&
-      req_enum(c, doc, "creator_tier", {"none", "nano", "micro", "mid", "macro", "mega"}, text))
-    out.creator_tier = text;
-  if (!errors.empty()) return invalid(std::move(errors));
-  return out;
 }
 
 } // namespace leadbase

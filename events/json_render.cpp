@@ -82,7 +82,7 @@ void data(json_writer& w, const qualified& q, bool) {
 void data(json_writer& w, const enriched& e, bool erased) {
   w.StartObject();
   key(w, "network");
-  str(w, e.network);
+  str(w, to_string(e.network));
   key(w, "handle");
   personal_required(w, e.handle, erased);
   key(w, "followers");
@@ -113,7 +113,7 @@ void data(json_writer& w, const enriched& e, bool erased) {
 void data(json_writer& w, const enrichment_failed& f, bool erased) {
   w.StartObject();
   key(w, "network");
-  str(w, f.network);
+  str(w, to_string(f.network));
   key(w, "handle");
   personal_required(w, f.handle, erased);
   key(w, "attempt");

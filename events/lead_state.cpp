@@ -127,28 +127,15 @@ void apply(lead_state& s, const event& e, const qualified& p) {
   // Which networks to enrich follows from which handles the signup had (its
   // presence flags), not from their values: a stream whose key was destroyed
   // folds to the same state as the live lead did.
-  for (const char* network : enrichable_networks) {
-    const bool had = std::string_view(network) == "instagram" ? s.contact.has_instagram() : s.contact.has_youtube();
+  for (network net : enrichable_networks) {
+    const bool had = net == network::instagram ? s.contact.has_instagram() : s.contact.has_youtube();
     if (!had) continue;
-    s.enrichment.try_emplace(network);  // pending unless already tracked
+    s.enrichment.try_emplace(net);  // pending unless already tracked
   }
 }
 
 void apply(lead_state& s, const event& e, const enriched& p) {
-  network_profile& prof = s.social[p.network];
-  prof.handle = p.handle;
-  prof.followers = p.followers;
-  prof.follows = p.follows;
-  prof.media_count = p.media_count;
-  prof.engagement_rate = p.engagement_rate;
-  prof.posts_per_week = p.posts_per_week;
-  prof.mix = p.mix;
-  prof.creator_tier = p.creator_tier;
-  prof.likes_hidden = p.likes_hidden;
-  prof.provider = p.provider;
-  prof.fetched_at = p.fetched_at;
-  prof.missing_fields = p.missing_fields;
-  prof.views = p.views;
+  s.social[p.network] = static_cast<const network_profile&>(p);
   network_enrichment& prog = s.enrichment[p.network];
   prog.state = enrichment_state::succeeded;
   ++prog.attempts;
@@ -156,7 +143,7 @@ void apply(lead_state& s, const event& e, const enriched& p) {
   prog.next_attempt_at.reset();
   prog.last_error.reset();  // the view's last_error is about the current cycle
   prog.last_success_at = p.fetched_at;
-  if (p.network == "instagram") s.instagram_followers.push_back({p.fetched_at, p.followers});
+  if (p.network == network::instagram) s.instagram_followers.push_back({p.fetched_at, p.followers});
   (void)e;
 }
 

@@ -1,5 +1,5 @@
 #pragma once
-// The lead's state and the pure fold (DESIGN.md: the Decider's `initial` and
+// The lead's state and the pure fold (docs/design.md "Layers": the Decider's `initial` and
 // `evolve`). One implementation, used by the lead actor, the projections,
 // replay, verify and the tests. No I/O, no clock, no logging.
 #include <functional>
@@ -29,24 +29,7 @@ const char* to_string(enrichment_state s) noexcept;
 
 /// The networks Creator Discovery enriches; TikTok is not among them (its
 /// Display API needs the creator's own sign-in, see README).
-inline constexpr const char* enrichable_networks[] = {"instagram", "youtube"};
-
-/// The latest data of one network, from its newest `enriched` event.
-struct network_profile {
-  std::string handle;
-  int64_t followers = 0;
-  int64_t follows = 0;
-  int64_t media_count = 0;
-  std::optional<double> engagement_rate;
-  std::optional<double> posts_per_week;
-  content_mix mix;
-  std::string creator_tier;
-  bool likes_hidden = false;
-  std::string provider;
-  millis fetched_at = 0;
-  std::vector<std::string> missing_fields;
-  std::optional<int64_t> views;
-};
+inline constexpr network enrichable_networks[] = {network::instagram, network::youtube};
 
 /// Where the enrichment of one network stands.
 struct network_enrichment {
@@ -71,7 +54,7 @@ struct qualification_view {
   millis at = 0;  // recorded_at of the deciding event
 };
 
-/// Where the work on a lead stands (DOMAIN.md "Working the leads"), derived
+/// Where the work on a lead stands (docs/domain.md "Working the leads"), derived
 /// by the fold: unassigned (no owner) -> assigned -> contacted (a contact, none
 /// closing) -> meeting_booked, or closed (not_interested, wrong_contact,
 /// do_not_contact). meeting_booked and closed leads leave the work queue.
@@ -123,10 +106,10 @@ struct lead_state {
   std::string correlation_id;       // the signup's: what the lead's own follow-ups carry
   bool personal_erased = false;
   std::optional<qualification_view> qualification;
-  // By network. std::less<>: find("instagram") compares without building a
-  // std::string (the projections look these up for every lead they touch).
-  std::map<std::string, network_profile, std::less<>> social;
-  std::map<std::string, network_enrichment, std::less<>> enrichment;  // empty = nothing to enrich
+  // By network, in the order of their names (see `network`); `social` holds
+  // each network's newest `enriched` profile.
+  std::map<network, network_profile> social;
+  std::map<network, network_enrichment> enrichment;  // empty = nothing to enrich
   std::vector<follower_sample> instagram_followers;      // every enrichment, oldest first
   std::optional<millis> final_at;   // recorded_at of the event that first made the lead final
   std::vector<seen_event> seen;     // every stored event id, oldest first

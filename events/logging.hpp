@@ -1,5 +1,5 @@
 #pragma once
-// One named spdlog logger per module (STYLE.md rule 12). Lives in the base
+// One named spdlog logger per module. Lives in the base
 // library so every layer can use it; the pure model (fold, decide) never logs.
 #include <memory>
 #include <string>

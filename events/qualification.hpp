@@ -1,5 +1,5 @@
 #pragma once
-// Initial qualification (DOMAIN.md "Qualification"): the rules that turn a
+// Initial qualification (docs/domain.md "Qualification"): the rules that turn a
 // `signed_up` into a `qualified` payload with reason codes.
 //
 // Everything here is a pure function of its arguments (no clock, no logging)
@@ -22,7 +22,7 @@ namespace leadbase {
 
 // -- reason codes ---------------------------------------------------------------
 
-/// The reason codes of DOMAIN.md, spelled as they are stored in `qualified`.
+/// The reason codes of docs/domain.md, spelled as they are stored in `qualified`.
 namespace reason {
 inline constexpr const char* invalid_email = "invalid_email";
 inline constexpr const char* disposable_email = "disposable_email";
@@ -33,7 +33,7 @@ inline constexpr const char* no_contact_channel = "no_contact_channel";
 inline constexpr const char* country_not_served = "country_not_served";
 } // namespace reason
 
-/// Every reason code, in the order `qualify` reports them (the DOMAIN.md table
+/// Every reason code, in the order `qualify` reports them (the docs/domain.md table
 /// order). A stable order makes two runs of the same rules byte-identical,
 /// which the hash chain and auditors comparing rule versions rely on.
 inline constexpr const char* all_reasons[] = {

@@ -1,5 +1,5 @@
 #pragma once
-// [qualification] settings (API.md, DOMAIN.md "Qualification").
+// [qualification] settings (docs/configuration.md, docs/domain.md "Qualification").
 #include <string>
 #include <vector>
 

@@ -9,10 +9,10 @@ constexpr millis day_ms = 24LL * 60 * 60 * 1000;
 
 } // namespace
 
-const std::string& handle_of(const lead_state& s, std::string_view network) {
+const std::string& handle_of(const lead_state& s, network net) {
   static const std::string none;
-  if (network == "instagram") return s.contact.social.instagram;
-  if (network == "youtube") return s.contact.social.youtube;
+  if (net == network::instagram) return s.contact.social.instagram;
+  if (net == network::youtube) return s.contact.social.youtube;
   return none;
 }
 
@@ -25,7 +25,7 @@ std::vector<follow_up> pending(const lead_state& s, const react_options& opts) {
   std::vector<follow_up> out;
   if (s.version == 0 || s.status == lead_status::erased || s.personal_erased) return out;
   if (!s.qualification) {
-    out.push_back(follow_up{follow_up::kind::qualify, {}, {}, 0, 0, false});
+    out.push_back(follow_up{follow_up::kind::qualify, network::unknown, {}, 0, 0, false});
     return out;
   }
   if (!enrichable(s)) return out;
@@ -53,10 +53,9 @@ std::vector<follow_up> react(const lead_state& after, const event&, const react_
   return pending(after, opts);
 }
 
-bool awaits_answer(const lead_state& s, const react_options& opts, const std::string& network, uint32_t attempt,
-                   millis now) {
+bool awaits_answer(const lead_state& s, const react_options& opts, network net, uint32_t attempt, millis now) {
   for (const auto& f : pending(s, opts))
-    if (f.what == follow_up::kind::enrich && f.network == network && f.attempt == attempt && f.due <= now) return true;
+    if (f.what == follow_up::kind::enrich && f.network == net && f.attempt == attempt && f.due <= now) return true;
   return false;
 }
 

@@ -1,5 +1,5 @@
 #pragma once
-// The Decider's `react` and `pending` (DESIGN.md): what a lead owes next, as
+// The Decider's `react` and `pending` (docs/design.md "Layers"): what a lead owes next, as
 // a pure function of its state. The log, not a timer in memory, says what is
 // owed: a lead rehydrated after a restart computes the same follow-ups.
 #include <optional>
@@ -14,7 +14,7 @@ namespace leadbase {
 struct follow_up {
   enum class kind : uint8_t { qualify, enrich };
   kind what = kind::qualify;
-  std::string network;     // enrich: "instagram", "youtube"
+  leadbase::network network = leadbase::network::unknown;  // enrich: instagram or youtube
   std::string handle;      // enrich: the handle from the signup
   millis due = 0;          // not before this time (0 = now)
   uint32_t attempt = 0;    // enrich: the number of the call to make in this cycle (1 = first)
@@ -25,8 +25,8 @@ struct react_options {
   uint32_t refresh_days = 30;
 };
 
-/// The signup's handle on `network` ("instagram", "youtube"); empty for any other.
-const std::string& handle_of(const lead_state& s, std::string_view network);
+/// The signup's handle on `net` (instagram, youtube); empty for any other.
+const std::string& handle_of(const lead_state& s, network net);
 
 /// Whether the lead is one Creator Discovery works for: signed up, not
 /// erased, qualified (not disqualified), with a network to enrich. What
@@ -49,10 +49,9 @@ std::vector<follow_up> react(const lead_state& after, const event& e, const reac
 /// passivated with a call on its way comes back from the log and may ask again
 /// before the first answer reaches it, and the later of the two answers would
 /// otherwise be recorded as a second enrichment or a second attempt.
-bool awaits_answer(const lead_state& s, const react_options& opts, const std::string& network, uint32_t attempt,
-                   millis now);
+bool awaits_answer(const lead_state& s, const react_options& opts, network net, uint32_t attempt, millis now);
 
-/// When the lead's claim lapses (DOMAIN.md: a claim lasts claim_ttl_hours from
+/// When the lead's claim lapses (docs/domain.md "Working the leads": a claim lasts claim_ttl_hours from
 /// the claim or the owner's last contact): the claim's expiry while the lead
 /// has an owner, is open (neither meeting_booked nor closed) and not erased.
 std::optional<millis> claim_lapse(const lead_state& s);

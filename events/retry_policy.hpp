@@ -1,5 +1,5 @@
 #pragma once
-// Retry policy of Creator Discovery (DOMAIN.md "Failures and resilience"):
+// Retry policy of Creator Discovery (docs/domain.md "Failures, backoff and the circuit breaker"):
 // which failures are retried, how many attempts a cycle gets, and how long to
 // wait before the next one (exponential backoff with full jitter).
 //
@@ -26,7 +26,7 @@ struct retry_options {
 
 // -- which failures are retried ---------------------------------------------------
 
-/// The retry column of the DOMAIN.md table: timeout, rate_limited,
+/// The retry column of the docs/domain.md table: timeout, rate_limited,
 /// provider_error and the breaker's provider_unavailable are worth another
 /// attempt; not_found, auth_error, invalid_response will fail the same way,
 /// provider_disabled has no provider to ask, and an unknown class must not
@@ -59,7 +59,7 @@ uniform_source seeded_uniform(uint64_t seed);
 inline constexpr millis max_server_wait_ms = 3'600'000;
 
 /// The upper bound of the jittered sleep after attempt `attempt`:
-/// min(cap, base * 2^attempt), DOMAIN.md's formula with `attempt` counted as in
+/// min(cap, base * 2^attempt), docs/domain.md's formula with `attempt` counted as in
 /// may_retry (1 after the first failed call, so the first ceiling is 2 * base).
 /// Never overflows: a large attempt gives the cap.
 millis backoff_ceiling_ms(uint32_t attempt, const retry_options& opts) noexcept;

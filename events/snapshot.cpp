@@ -74,7 +74,7 @@ std::string encode_snapshot(const lead_state& s) {
                                  opt(b, u.utm_term), opt(b, u.utm_content));
   std::vector<flatbuffers::Offset<fb::SnapshotProfile>> social;
   for (const auto& [network, p] : s.social) {
-    auto n = opt(b, network), h = opt(b, p.handle), tier = opt(b, p.creator_tier), prov = opt(b, p.provider);
+    auto n = fbu::network_name(b, network), h = opt(b, p.handle), tier = opt(b, p.creator_tier), prov = opt(b, p.provider);
     auto missing = strings(b, p.missing_fields);
     auto mix = fb::CreateContentMix(b, p.mix.image, p.mix.video, p.mix.carousel, p.mix.reels);
     fb::SnapshotProfileBuilder pb(b);
@@ -96,7 +96,7 @@ std::string encode_snapshot(const lead_state& s) {
   }
   std::vector<flatbuffers::Offset<fb::SnapshotEnrichment>> enrichment;
   for (const auto& [network, e] : s.enrichment) {
-    auto n = opt(b, network), err = opt(b, e.last_error ? to_string(*e.last_error) : "");
+    auto n = fbu::network_name(b, network), err = opt(b, e.last_error ? to_string(*e.last_error) : "");
     fb::SnapshotEnrichmentBuilder eb(b);
     eb.add_network(n);
     eb.add_state(static_cast<uint8_t>(e.state));
@@ -211,7 +211,7 @@ result<lead_state> decode_snapshot(std::string_view bytes) {
   }
   if (auto* social = x->social())
     for (auto* p : *social) {
-      network_profile& prof = s.social[str(p->network())];
+      network_profile& prof = s.social[fbu::network_named(p->network())];
       prof.handle = str(p->handle());
       prof.followers = p->followers();
       prof.follows = p->follows();
@@ -230,7 +230,7 @@ result<lead_state> decode_snapshot(std::string_view bytes) {
     for (auto* e : *enrichment) {
       if (e->state() > static_cast<uint8_t>(enrichment_state::failed))
         return error{errc::corrupt_data, "snapshot has an unknown enrichment state"};
-      network_enrichment& prog = s.enrichment[str(e->network())];
+      network_enrichment& prog = s.enrichment[fbu::network_named(e->network())];
       prog.state = static_cast<enrichment_state>(e->state());
       prog.attempts = e->attempts();
       prog.cycle_attempts = e->cycle_attempts();

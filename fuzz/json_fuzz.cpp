@@ -36,9 +36,9 @@ void check_roundtrip(const append_command& cmd) {
 }
 
 template <class T>
-void check_failure(const parsed<T>& p) {
+void check_failure(const result<T, parse_failure>& p) {
   if (p.ok()) return;
-  const auto& f = p.failure();
+  const auto& f = p.err();
   FUZZ_CHECK(f.code == errc::bad_request || f.code == errc::validation, "a parse failure with another errc");
   FUZZ_CHECK(!f.detail.empty() || !f.errors.empty(), "a parse failure that says nothing");
 }

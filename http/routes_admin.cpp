@@ -12,7 +12,7 @@ void post_erase(api_context& ctx, request& req, responder respond) {
   const std::string& lead_id = req.path_param("lead_id");
   if (!is_valid_id(lead_id)) return respond(to_response(validation_problem("lead_id", "not a valid id")));
   auto parsed = parse_erase(req.body);
-  if (!parsed) return respond(to_response(problem_from(parsed.failure())));
+  if (!parsed) return respond(to_response(problem_from(parsed.err())));
   // An erasure flushes and compacts: on a disk that cannot hold that, refuse
   // before the `erased` event is appended, so nothing is half done.
   if (ctx.log != nullptr) {

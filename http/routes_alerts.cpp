@@ -108,7 +108,7 @@ alerts::figures alert_figures(api_context& ctx, millis now) {
     }
   const auto providers = ctx.providers ? ctx.providers() : ctx.leads ? ctx.leads->providers()
                                                                      : std::vector<provider_status>{};
-  for (const auto& p : providers) f.breakers.emplace_back(p.network, p.breaker);
+  for (const auto& p : providers) f.breakers.emplace_back(to_string(p.network), p.breaker);
   for (const auto& row : projection_rows(ctx))
     f.projections.push_back({row.name, projection_lag_seconds(ctx, row, now), row.damaged_events});
   if (ctx.backups) {

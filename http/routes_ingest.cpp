@@ -16,7 +16,7 @@ namespace {
 
 void post_signup(api_context& ctx, request& req, responder respond) {
   auto parsed = parse_signup(req.body);
-  if (!parsed) return respond(to_response(problem_from(parsed.failure())));
+  if (!parsed) return respond(to_response(problem_from(parsed.err())));
   append_command cmd = std::move(*parsed);
   cmd.ev.meta.correlation_id = req.correlation_id;
   std::string lead_id = cmd.ev.meta.lead_id, event_id = cmd.ev.meta.event_id;
@@ -95,7 +95,7 @@ struct batch_state {
 void post_events(api_context& ctx, request& req, responder respond) {
   const bool ndjson = media_type(req.content_type()) == "application/x-ndjson";
   auto parsed = parse_batch(req.body, ndjson);
-  if (!parsed) return respond(to_response(problem_from(parsed.failure())));
+  if (!parsed) return respond(to_response(problem_from(parsed.err())));
   auto batch = std::make_shared<batch_state>();
   batch->items = std::move(*parsed);
   const size_t n = batch->items.size();
@@ -107,7 +107,7 @@ void post_events(api_context& ctx, request& req, responder respond) {
   std::vector<size_t> to_send;
   for (size_t i = 0; i < n; ++i) {
     batch->event_ids[i] = batch->items[i].event_id;
-    if (!batch->items[i].command) batch->failures[i] = &batch->items[i].command.failure();
+    if (!batch->items[i].command) batch->failures[i] = &batch->items[i].command.err();
     else to_send.push_back(i);
   }
   batch->remaining = to_send.size();

@@ -190,20 +190,20 @@ void projection_metrics(metrics_writer& m, api_context& ctx, std::vector<project
 
 void provider_metrics(metrics_writer& m, const std::vector<provider_status>& rows) {
   for (const auto& p : rows) {
-    const metric_labels l{{"provider", p.network}};
+    const metric_labels l{{"provider", to_string(p.network)}};
     m.counter("leadbase_provider_calls_total", "Real calls made to a Creator Discovery provider.",
               static_cast<double>(p.calls), l);
     m.counter("leadbase_provider_successes_total", "Provider calls that succeeded.", static_cast<double>(p.successes), l);
     for (const auto& [cls, n] : p.failures)
       m.counter("leadbase_provider_failures_total", "Provider calls that failed, by error class.",
-                static_cast<double>(n), {{"provider", p.network}, {"error_class", cls}});
+                static_cast<double>(n), {{"provider", to_string(p.network)}, {"error_class", cls}});
     m.counter("leadbase_provider_fail_fast_total", "Attempts refused at once while the circuit was open.",
               static_cast<double>(p.fail_fast), l);
     m.counter("leadbase_provider_circuit_opened_total", "Times the provider's circuit breaker opened.",
               static_cast<double>(p.breaker_opened), l);
     for (const char* state : {"closed", "open", "half_open"})
       m.gauge("leadbase_provider_circuit_state", "1 for the circuit breaker's current state, 0 for the others.",
-              p.breaker == state ? 1.0 : 0.0, {{"provider", p.network}, {"state", state}});
+              p.breaker == state ? 1.0 : 0.0, {{"provider", to_string(p.network)}, {"state", state}});
     m.gauge("leadbase_provider_in_flight_calls", "Provider calls in flight.", static_cast<double>(p.in_flight), l);
     m.gauge("leadbase_provider_queued_calls", "Attempts waiting for a provider slot.", static_cast<double>(p.queued), l);
   }

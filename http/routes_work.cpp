@@ -46,7 +46,7 @@ void post_queue_claim(api_context& ctx, request& req, responder respond) {
   if (ctx.views == nullptr)
     return respond(to_response(make_problem(problem_kind::overloaded, "the queue projection is not running")));
   auto parsed = parse_queue_claim(req.body);
-  if (!parsed) return respond(to_response(problem_from(parsed.failure())));
+  if (!parsed) return respond(to_response(problem_from(parsed.err())));
   projections::queue_query q;
   q.team = parsed->team;
   q.levels = parsed->levels;
@@ -65,7 +65,7 @@ void post_claim(api_context& ctx, request& req, responder respond) {
   const std::string& lead_id = req.path_param("lead_id");
   if (!is_valid_id(lead_id)) return respond(to_response(validation_problem("lead_id", "not a valid id")));
   auto parsed = parse_claim(req.body);
-  if (!parsed) return respond(to_response(problem_from(parsed.failure())));
+  if (!parsed) return respond(to_response(problem_from(parsed.err())));
   claim c = std::move(*parsed);
   c.by = person_of(req);
   c.correlation_id = req.correlation_id;
@@ -76,7 +76,7 @@ void post_release(api_context& ctx, request& req, responder respond) {
   const std::string& lead_id = req.path_param("lead_id");
   if (!is_valid_id(lead_id)) return respond(to_response(validation_problem("lead_id", "not a valid id")));
   auto parsed = parse_release(req.body);
-  if (!parsed) return respond(to_response(problem_from(parsed.failure())));
+  if (!parsed) return respond(to_response(problem_from(parsed.err())));
   release r = std::move(*parsed);
   r.by = person_of(req);
   r.correlation_id = req.correlation_id;
@@ -87,7 +87,7 @@ void post_contact(api_context& ctx, request& req, responder respond) {
   const std::string& lead_id = req.path_param("lead_id");
   if (!is_valid_id(lead_id)) return respond(to_response(validation_problem("lead_id", "not a valid id")));
   auto parsed = parse_contact(req.body);
-  if (!parsed) return respond(to_response(problem_from(parsed.failure())));
+  if (!parsed) return respond(to_response(problem_from(parsed.err())));
   log_contact c = std::move(*parsed);
   c.by = person_of(req);
   c.correlation_id = req.correlation_id;
@@ -108,7 +108,7 @@ void post_assign(api_context& ctx, request& req, responder respond) {
   const std::string& lead_id = req.path_param("lead_id");
   if (!is_valid_id(lead_id)) return respond(to_response(validation_problem("lead_id", "not a valid id")));
   auto parsed = parse_assign(req.body);
-  if (!parsed) return respond(to_response(problem_from(parsed.failure())));
+  if (!parsed) return respond(to_response(problem_from(parsed.err())));
   assign a = std::move(*parsed);
   a.by = person_of(req);
   a.correlation_id = req.correlation_id;

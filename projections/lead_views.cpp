@@ -134,8 +134,8 @@ std::string upper_ascii(std::string s) {
 
 /// The profile whose followers and tier count: Instagram, else YouTube.
 const network_profile* reach_profile(const lead_state& s) {
-  for (const char* network : {"instagram", "youtube"}) {
-    auto it = s.social.find(network);
+  for (network net : {network::instagram, network::youtube}) {
+    auto it = s.social.find(net);
     if (it != s.social.end()) return &it->second;
   }
   return nullptr;

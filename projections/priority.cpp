@@ -15,8 +15,8 @@ constexpr double full_posts_per_week = 5.0;
 /// log10 of the follower count that earns full reach marks (1M).
 constexpr double full_reach_log10 = 6.0;
 
-const network_profile* profile(const lead_state& s, const char* network) {
-  auto it = s.social.find(network);
+const network_profile* profile(const lead_state& s, network net) {
+  auto it = s.social.find(net);
   return it == s.social.end() ? nullptr : &it->second;
 }
 
@@ -32,8 +32,8 @@ bool reported_missing(const network_profile& p, std::initializer_list<const char
 /// The profile whose follower count feeds reach: Instagram, else YouTube
 /// (subscribers), else none.
 const network_profile* reach_profile(const lead_state& s) {
-  if (const auto* ig = profile(s, "instagram")) return ig;
-  return profile(s, "youtube");
+  if (const auto* ig = profile(s, network::instagram)) return ig;
+  return profile(s, network::youtube);
 }
 
 bool has_followers(const network_profile* p) {
@@ -70,7 +70,7 @@ bool in_a_queue(const lead_state& s) {
 } // namespace
 
 double coverage(const lead_state& s) noexcept {
-  const network_profile* ig = profile(s, "instagram");
+  const network_profile* ig = profile(s, network::instagram);
   const bool fields[] = {
       !s.contact.email.empty(),
       !s.contact.name.empty(),
@@ -90,7 +90,7 @@ std::optional<priority_view> prioritise(const lead_state& s, const priority_opti
                                         const std::string& rules_version) {
   if (!in_a_queue(s)) return std::nullopt;
 
-  const network_profile* ig = profile(s, "instagram");
+  const network_profile* ig = profile(s, network::instagram);
   const network_profile* reach_from = reach_profile(s);
 
   // Missing metrics score 0 for their component; coverage already penalises

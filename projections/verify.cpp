@@ -95,10 +95,10 @@ std::string describe_difference(const lead_state& row, const lead_state& fold) {
   for (const auto& [network, p] : row.social) {
     auto other = fold.social.find(network);
     if (other == fold.social.end()) {
-      d.note(true, ("social." + network + " presence").c_str());
+      d.note(true, ("social." + std::string(to_string(network)) + " presence").c_str());
       continue;
     }
-    const std::string prefix = "social." + network + ".";
+    const std::string prefix = "social." + std::string(to_string(network)) + ".";
     d.field((prefix + "followers").c_str(), p.followers, other->second.followers);
     d.field((prefix + "creator_tier").c_str(), p.creator_tier, other->second.creator_tier);
     d.field((prefix + "fetched_at").c_str(), p.fetched_at, other->second.fetched_at);
@@ -107,10 +107,10 @@ std::string describe_difference(const lead_state& row, const lead_state& fold) {
   for (const auto& [network, e] : row.enrichment) {
     auto other = fold.enrichment.find(network);
     if (other == fold.enrichment.end()) {
-      d.note(true, ("enrichment." + network + " presence").c_str());
+      d.note(true, ("enrichment." + std::string(to_string(network)) + " presence").c_str());
       continue;
     }
-    const std::string prefix = "enrichment." + network + ".";
+    const std::string prefix = "enrichment." + std::string(to_string(network)) + ".";
     d.field((prefix + "state").c_str(), e.state, other->second.state);
     d.field((prefix + "attempts").c_str(), e.attempts, other->second.attempts);
     d.field((prefix + "last_error").c_str(), e.last_error, other->second.last_error);

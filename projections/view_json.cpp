@@ -199,7 +199,7 @@ void render_view(json_writer& w, const lead_state& s, const view_scores& scores)
   key(w, "social");
   w.StartObject();
   for (const auto& [network, prof] : s.social) {
-    w.Key(network.data(), static_cast<rapidjson::SizeType>(network.size()));
+    key(w, to_string(network));
     profile(w, prof, erased);
   }
   w.EndObject();

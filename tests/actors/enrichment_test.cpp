@@ -132,10 +132,10 @@ TEST_CASE("a signup is qualified and enriched through the real client", "[enrich
   CHECK(es[2].meta.causation_id == es[1].meta.event_id);
   CHECK(es[1].meta.correlation_id == es[0].meta.correlation_id);
   const auto& x = std::get<enriched>(es[2].data);
-  CHECK(x.network == "instagram");
+  CHECK(x.network == network::instagram);
   CHECK(x.handle == "anasouza");
   CHECK(x.followers > 0);
-  CHECK(s.enrichment["instagram"].attempts == 1);
+  CHECK(s.enrichment[network::instagram].attempts == 1);
   CHECK(storage::chain_intact(*p.log->read_stream("u-1")));
 }
 
@@ -199,7 +199,7 @@ TEST_CASE("retryable errors are retried with backoff up to the limit", "[enrichm
       CHECK(es[i + 1].meta.recorded_at >= *f.next_attempt_at);
     }
   }
-  CHECK(s.enrichment["instagram"].attempts == 4);
+  CHECK(s.enrichment[network::instagram].attempts == 4);
 }
 
 TEST_CASE("a flaky provider succeeds on a later attempt", "[enrichment]") {
@@ -210,7 +210,7 @@ TEST_CASE("a flaky provider succeeds on a later attempt", "[enrichment]") {
   CHECK(types(p.events("u-f")) == std::vector<event_type>{event_type::signed_up, event_type::qualified,
                                                           event_type::enrichment_failed,
                                                           event_type::enrichment_failed, event_type::enriched});
-  CHECK(s.enrichment["instagram"].attempts == 3);
+  CHECK(s.enrichment[network::instagram].attempts == 3);
 }
 
 TEST_CASE("timeouts are classified and retried", "[enrichment]") {
@@ -255,7 +255,7 @@ TEST_CASE("the circuit opens under failures, fails fast, and closes again", "[en
       any_fail_fast = true;
   CHECK(any_fail_fast);
   CHECK(p.service->providers()[0].fail_fast >= 1);
-  CHECK(s.enrichment["instagram"].attempts >= 1);
+  CHECK(s.enrichment[network::instagram].attempts >= 1);
 }
 
 TEST_CASE("pending and scheduled enrichments resume after a restart", "[enrichment][restart]") {
@@ -311,7 +311,7 @@ TEST_CASE("without any provider a lead with a handle still reaches a final state
   const auto& f = std::get<enrichment_failed>(es[2].data);
   CHECK(f.error_class == failure_class::provider_disabled);
   CHECK_FALSE(f.retryable);
-  CHECK(s.enrichment["instagram"].attempts == 0);  // no call was made
+  CHECK(s.enrichment[network::instagram].attempts == 0);  // no call was made
   CHECK(p.log->scan_work()->empty());               // nothing owed
   CHECK(es[2].meta.recorded_at == es[0].meta.recorded_at);
   CHECK(es[2].meta.causation_id == es[1].meta.event_id);

@@ -72,12 +72,12 @@ failure interpret_failure(const http_response& r) {
 TEST_CASE("instagram: a fixed profile yields the documented metrics", "[discovery][instagram]") {
   auto sim = start_simulator();
   auto ig = make_provider(options_for(*sim));
-  REQUIRE(ig->network() == "instagram");
+  REQUIRE(ig->network() == network::instagram);
 
   auto r = fetch_sync(*ig, "@fixture_basic");
   REQUIRE(r.ok());
   const enriched& e = r.value();
-  REQUIRE(e.network == "instagram");
+  REQUIRE(e.network == network::instagram);
   REQUIRE(e.handle == "fixture_basic");
   REQUIRE(e.provider == instagram_provider_name);
   REQUIRE(e.fetched_at > 0);

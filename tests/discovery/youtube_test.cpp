@@ -36,7 +36,7 @@ bool lists(const enriched& e, const char* field) {
 TEST_CASE("youtube: channel statistics become an enriched payload", "[discovery][youtube]") {
   auto sim = start_simulator(loopback_options(11));
   auto yt = make_provider(options_for(*sim));
-  REQUIRE(yt->network() == "youtube");
+  REQUIRE(yt->network() == network::youtube);
   for (const char* handle : {"@canaldaana", "receitasdorafa", "tech.br", "a-b_c"}) {
     INFO(handle);
     const std::string bare = handle[0] == '@' ? handle + 1 : handle;
@@ -44,7 +44,7 @@ TEST_CASE("youtube: channel statistics become an enriched payload", "[discovery]
     auto r = fetch_sync(*yt, handle);
     REQUIRE(r.ok());
     const enriched& e = r.value();
-    REQUIRE(e.network == "youtube");
+    REQUIRE(e.network == network::youtube);
     REQUIRE(e.handle == bare);
     REQUIRE(e.provider == youtube_provider_name);
     REQUIRE(e.media_count == c.videos);

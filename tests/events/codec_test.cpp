@@ -85,7 +85,7 @@ TEST_CASE("enriched round trip, with and without optional metrics", "[codec]") {
   x.views = 123456;
   event out = round_trip(make_event("u-1", "e3", x, 3));
   const auto& y = std::get<enriched>(out.data);
-  CHECK(y.network == "instagram");
+  CHECK(y.network == network::instagram);
   CHECK(y.handle == "anasouza");
   CHECK(y.followers == 48210);
   CHECK(y.follows == 512);
@@ -111,12 +111,25 @@ TEST_CASE("enriched round trip, with and without optional metrics", "[codec]") {
   CHECK_FALSE(z.views);
 }
 
+TEST_CASE("a network is stored by its name; a name this version does not know reads as unknown", "[codec]") {
+  for (network n : all_networks) CHECK(network_from_string(to_string(n)) == n);
+  for (const char* name : {"", "Instagram", "facebook"}) CHECK_FALSE(network_from_string(name));
+  for (network n : {network::instagram, network::tiktok, network::youtube}) {
+    auto x = test::sample_enriched();
+    x.network = n;
+    CHECK(std::get<enriched>(round_trip(make_event("u-1", "e3", x, 3)).data).network == n);
+  }
+  auto x = test::sample_enriched();
+  x.network = network::unknown;  // stored as no name, and read back as unknown
+  CHECK(std::get<enriched>(round_trip(make_event("u-1", "e3", x, 3)).data).network == network::unknown);
+}
+
 TEST_CASE("enrichment_failed round trip, retryable and final", "[codec]") {
   for (bool retryable : {true, false}) {
     auto f = test::sample_failure(retryable, 4, "rate_limited");
     event out = round_trip(make_event("u-1", "e4", f, 4));
     const auto& g = std::get<enrichment_failed>(out.data);
-    CHECK(g.network == "instagram");
+    CHECK(g.network == network::instagram);
     CHECK(g.handle == "anasouza");
     CHECK(g.attempt == 4);
     CHECK(g.error_class == failure_class::rate_limited);

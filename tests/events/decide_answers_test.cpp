@@ -21,7 +21,7 @@ lead_state after_failures(uint32_t n) {
 }
 
 record_fetch failed(uint32_t attempt, failure_class c, std::optional<millis> retry_after = std::nullopt) {
-  return record_fetch{enrich_call{"instagram", "anasouza", attempt, false}, fetch_failure{c, "code", retry_after}};
+  return record_fetch{enrich_call{network::instagram, "anasouza", attempt, false}, fetch_failure{c, "code", retry_after}};
 }
 
 } // namespace
@@ -66,13 +66,13 @@ TEST_CASE("decide(record_fetch): a failure and its retry delay", "[decide][answe
 TEST_CASE("decide(record_fetch): the data becomes enriched, for the call's network and handle", "[decide][answers]") {
   const decide_options o = rules();
   enriched data = sample_enriched();
-  data.network.clear();
+  data.network = network::unknown;
   data.handle = "someone else";
   data.fetched_at = 0;
   auto d = decide(awaiting_first_call(), record_fetch{first_call(), data}, context_at(o));
   REQUIRE(d);
   const auto& e = only_event<enriched>(*d);
-  CHECK(e.network == "instagram");
+  CHECK(e.network == network::instagram);
   CHECK(e.handle == "anasouza");
   CHECK(e.fetched_at == t_now);  // the provider gave no time: now
   CHECK(e.followers == data.followers);
@@ -104,9 +104,9 @@ TEST_CASE("decide: the breaker's fail-fast, a busy provider, a disabled one", "[
       CHECK(f.next_attempt_at == t_now + 30'000 + static_cast<millis>(u * 1000.0));
       lead_state after = s;
       evolve(after, d->to_append.front());
-      CHECK(after.enrichment["instagram"].attempts == 0);
-      CHECK(after.enrichment["instagram"].cycle_attempts == 0);
-      CHECK(after.enrichment["instagram"].state == enrichment_state::retry_scheduled);
+      CHECK(after.enrichment[network::instagram].attempts == 0);
+      CHECK(after.enrichment[network::instagram].cycle_attempts == 0);
+      CHECK(after.enrichment[network::instagram].state == enrichment_state::retry_scheduled);
     }
   }
   SECTION("busy: nothing recorded, asked again in a second") {
@@ -125,8 +125,8 @@ TEST_CASE("decide: the breaker's fail-fast, a busy provider, a disabled one", "[
     CHECK_FALSE(f.next_attempt_at);
     lead_state after = s;
     evolve(after, d->to_append.front());
-    CHECK(after.enrichment["instagram"].attempts == 0);
-    CHECK(after.enrichment["instagram"].state == enrichment_state::failed);
+    CHECK(after.enrichment[network::instagram].attempts == 0);
+    CHECK(after.enrichment[network::instagram].state == enrichment_state::failed);
   }
 }
 

@@ -183,10 +183,10 @@ TEST_CASE("parse_assign: the body names the owner", "[json][work]") {
     INFO(body);
     auto bad = parse_assign(body);
     REQUIRE_FALSE(bad);
-    REQUIRE(bad.failure().errors.size() == 1);
-    CHECK(bad.failure().errors.front().field == "owner");
+    REQUIRE(bad.err().errors.size() == 1);
+    CHECK(bad.err().errors.front().field == "owner");
   }
   auto not_json = parse_assign("{owner");
   REQUIRE_FALSE(not_json);
-  CHECK(not_json.failure().errors.empty());
+  CHECK(not_json.err().errors.empty());
 }

@@ -72,9 +72,9 @@ TEST_CASE("decide(retry_now)", "[decide][retry]") {
     CHECK(d->position == r.state.position);
     REQUIRE(d->calls.size() == 1);
     const enrich_call& c = d->calls[0];
-    CHECK(c.network == "instagram");
+    CHECK(c.network == network::instagram);
     CHECK(c.handle == "anasouza");
     CHECK(c.manual);
-    CHECK(c.attempt == r.state.enrichment.at("instagram").cycle_attempts + 1);
+    CHECK(c.attempt == r.state.enrichment.at(network::instagram).cycle_attempts + 1);
   }
 }

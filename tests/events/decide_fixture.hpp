@@ -45,7 +45,7 @@ inline lead_state lead_after(std::initializer_list<payload> payloads) {
 /// Signed up with an Instagram handle and qualified: owes its first call.
 inline lead_state awaiting_first_call() { return lead_after({sample_signup(), sample_qualified()}); }
 
-inline enrich_call first_call() { return enrich_call{"instagram", "anasouza", 1, false}; }
+inline enrich_call first_call() { return enrich_call{network::instagram, "anasouza", 1, false}; }
 
 /// The one event a decision appends, of payload type T.
 template <class T>

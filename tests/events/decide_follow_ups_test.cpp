@@ -67,7 +67,7 @@ TEST_CASE("decide(ingest): a signup's immediate consequences join its append", "
     if (r.appended.size() == 3) {
       const auto& f = std::get<enrichment_failed>(d->to_append[2].data);
       CHECK(f.error_class == failure_class::provider_disabled);
-      CHECK(f.network == "instagram");
+      CHECK(f.network == network::instagram);
       CHECK(f.attempt == 1);
     }
   }
@@ -133,9 +133,9 @@ TEST_CASE("decide(run_owed): what the lead owes now, and when to wake it", "[dec
     CHECK(types(*d) == r.appended);
     REQUIRE(d->calls.size() == r.calls);
     if (r.calls) {
-      CHECK(d->calls[0].network == "instagram");
+      CHECK(d->calls[0].network == network::instagram);
       CHECK(d->calls[0].handle == "anasouza");
-      CHECK(d->calls[0].attempt == r.state.enrichment.at("instagram").cycle_attempts + 1);
+      CHECK(d->calls[0].attempt == r.state.enrichment.at(network::instagram).cycle_attempts + 1);
       CHECK_FALSE(d->calls[0].manual);
     }
     CHECK(d->wake_at == r.wake_at);

@@ -106,10 +106,10 @@ TEST_CASE("field rules", "[decide]") {
   q.decided_by.clear();
   CHECK(decide(s, cmd_of("e2", q)).err().code == errc::validation);
   auto x = test::sample_enriched();
-  x.network.clear();
+  x.network = network::unknown;
   CHECK(decide(s, cmd_of("e2", x)).err().code == errc::validation);
   auto f = test::sample_failure(true);
-  f.network.clear();
+  f.network = network::unknown;
   CHECK(decide(s, cmd_of("e2", f)).err().code == errc::validation);
   CHECK(decide(s, cmd_of("e2", unknown_event{9})).err().code == errc::validation);
 }

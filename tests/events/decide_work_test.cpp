@@ -370,6 +370,6 @@ TEST_CASE("ingest refuses work event types", "[json][work]") {
     auto p = parse_event_item(std::string(R"({"event_id":"e","lead_id":"u-1","type":")") + type +
                               R"(","occurred_at":"2026-11-28T12:00:00.000Z","data":{}})");
     REQUIRE_FALSE(p);
-    CHECK(p.failure().code == errc::validation);
+    CHECK(p.err().code == errc::validation);
   }
 }

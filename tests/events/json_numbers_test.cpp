@@ -105,8 +105,8 @@ TEST_CASE("json: a number beyond the range of a double because of its digits is 
   const std::string big(84, '5');
   auto p = parse_event_item(enriched_item("0.1", big + ".0000000000000000000000e308"));
   REQUIRE_FALSE(p);
-  CHECK(p.failure().code == errc::bad_request);
-  CHECK(p.failure().detail.find("Number too big") != std::string::npos);
+  CHECK(p.err().code == errc::bad_request);
+  CHECK(p.err().detail.find("Number too big") != std::string::npos);
   // The largest doubles still read.
   auto q = parse_event_item(enriched_item("17976931348623157e292", "1"));
   REQUIRE(q);

@@ -40,24 +40,24 @@ TEST_CASE("bytes after a NUL following the JSON value are a bad request", "[json
     INFO("tail of " << tail.size() << " bytes");
     auto r = parse_signup(signup + tail);
     REQUIRE_FALSE(r.ok());
-    check_bad_request(r.failure());
+    check_bad_request(r.err());
 
     auto e = parse_erase(R"({"reason":"LGPD"})" + tail);
     REQUIRE_FALSE(e.ok());
-    check_bad_request(e.failure());
+    check_bad_request(e.err());
 
     auto b = parse_batch("[" + override_item + "]" + tail, false);
     REQUIRE_FALSE(b.ok());
-    check_bad_request(b.failure());
+    check_bad_request(b.err());
 
     auto item = parse_event_item(override_item + tail);
     REQUIRE_FALSE(item.ok());
-    check_bad_request(item.failure());
+    check_bad_request(item.err());
   }
   // A NUL inside the value (outside a string) is no better.
   auto mid = parse_signup(R"({"event_id":"sg-1",)"s + "\0"s + signup.substr(1));
   REQUIRE_FALSE(mid.ok());
-  CHECK(mid.failure().code == errc::bad_request);
+  CHECK(mid.err().code == errc::bad_request);
 }
 
 TEST_CASE("an NDJSON line with a NUL or trailing content fails alone", "[json][strict]") {
@@ -66,9 +66,9 @@ TEST_CASE("an NDJSON line with a NUL or trailing content fails alone", "[json][s
   REQUIRE(b.ok());
   REQUIRE(b->size() == 3);
   REQUIRE_FALSE((*b)[0].command.ok());
-  check_bad_request((*b)[0].command.failure());
+  check_bad_request((*b)[0].command.err());
   REQUIRE_FALSE((*b)[1].command.ok());
-  check_bad_request((*b)[1].command.failure());
+  check_bad_request((*b)[1].command.err());
   CHECK((*b)[2].command.ok());
 }
 
@@ -77,7 +77,7 @@ TEST_CASE("any trailing content after the JSON value is a bad request", "[json][
     INFO(tail);
     auto r = parse_signup(signup + tail);
     REQUIRE_FALSE(r.ok());
-    check_bad_request(r.failure());
+    check_bad_request(r.err());
   }
   // Whitespace after the value is fine.
   CHECK(parse_signup(signup + " \r\n\t").ok());
@@ -98,8 +98,8 @@ TEST_CASE("a repeated key in a signup is a bad request, at any depth", "[json][s
     INFO(body);
     auto r = parse_signup(body);
     REQUIRE_FALSE(r.ok());
-    check_bad_request(r.failure());
-    CHECK(r.failure().detail.find("duplicate") != std::string::npos);
+    check_bad_request(r.err());
+    CHECK(r.err().detail.find("duplicate") != std::string::npos);
   }
   // Keys that only look alike are different keys.
   CHECK(parse_signup(with_first(signup, R"("Email":"x","email ":"y")")).ok());
@@ -114,7 +114,7 @@ TEST_CASE("a repeated key in a batch, an override or an erase body is a bad requ
       R"("data":{"outcome":"qualified","decided_by":"maria","decided_by":"rules"}})";
   auto b = parse_batch("[" + override_item + "," + dup_override + "]", false);
   REQUIRE_FALSE(b.ok());
-  check_bad_request(b.failure());
+  check_bad_request(b.err());
 
   // In NDJSON that line fails alone.
   auto nd = parse_batch(override_item + "\n" + dup_override + "\n" + override_item, true);
@@ -122,17 +122,17 @@ TEST_CASE("a repeated key in a batch, an override or an erase body is a bad requ
   REQUIRE(nd->size() == 3);
   CHECK((*nd)[0].command.ok());
   REQUIRE_FALSE((*nd)[1].command.ok());
-  check_bad_request((*nd)[1].command.failure());
+  check_bad_request((*nd)[1].command.err());
   CHECK((*nd)[1].event_id == "q-1");
   CHECK((*nd)[2].command.ok());
 
   auto item = parse_event_item(with_first(override_item, R"("type":"signed_up")"));
   REQUIRE_FALSE(item.ok());
-  check_bad_request(item.failure());
+  check_bad_request(item.err());
 
   auto e = parse_erase(R"({"reason":"LGPD","reason":"other"})");
   REQUIRE_FALSE(e.ok());
-  check_bad_request(e.failure());
+  check_bad_request(e.err());
 }
 
 TEST_CASE("duplicate-key detection copes with a large object", "[json][strict]") {
@@ -143,7 +143,7 @@ TEST_CASE("duplicate-key detection copes with a large object", "[json][strict]")
   std::string dup = body + "\"k49999\":1," + signup.substr(1);
   auto r = parse_signup(dup);
   REQUIRE_FALSE(r.ok());
-  check_bad_request(r.failure());
+  check_bad_request(r.err());
 }
 
 TEST_CASE("lead and event ids made only of dots are refused at ingest", "[json][strict][lead_id]") {
@@ -152,15 +152,15 @@ TEST_CASE("lead and event ids made only of dots are refused at ingest", "[json][
     std::string lead = R"({"event_id":"sg-1","lead_id":")" + id + R"(",)" + signup.substr(signup.find("\"occurred_at\""));
     auto r = parse_signup(lead);
     REQUIRE_FALSE(r.ok());
-    CHECK(r.failure().code == errc::validation);
-    REQUIRE(r.failure().errors.size() == 1);
-    CHECK(r.failure().errors[0].field == "lead_id");
+    CHECK(r.err().code == errc::validation);
+    REQUIRE(r.err().errors.size() == 1);
+    CHECK(r.err().errors[0].field == "lead_id");
 
     std::string event = R"({"event_id":")" + id + R"(",)" + signup.substr(signup.find("\"lead_id\""));
     auto e = parse_signup(event);
     REQUIRE_FALSE(e.ok());
-    REQUIRE(e.failure().errors.size() == 1);
-    CHECK(e.failure().errors[0].field == "event_id");
+    REQUIRE(e.err().errors.size() == 1);
+    CHECK(e.err().errors[0].field == "event_id");
   }
   // Dots with anything else are fine.
   for (const std::string& id : {".a"s, "a."s, "..a.."s, "a...b"s}) {

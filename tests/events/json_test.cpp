@@ -114,7 +114,7 @@ signed_up sample_signup() {
 
 enriched sample_enriched() {
   enriched e;
-  e.network = "instagram";
+  e.network = network::instagram;
   e.handle = "anasouza";
   e.followers = 48210;
   e.follows = 512;
@@ -198,16 +198,16 @@ TEST_CASE("every required signup field, when missing, is named", "[json]") {
     for (const char* how : {"", "null"}) {
       auto r = parse_signup(signup_set(field, how));
       REQUIRE_FALSE(r.ok());
-      CHECK(r.failure().code == errc::validation);
-      REQUIRE(r.failure().errors.size() == 1);
-      CHECK(r.failure().errors[0].field == field);
-      CHECK(r.failure().errors[0].message == "is required");
+      CHECK(r.err().code == errc::validation);
+      REQUIRE(r.err().errors.size() == 1);
+      CHECK(r.err().errors[0].field == field);
+      CHECK(r.err().errors[0].message == "is required");
     }
   }
   for (const char* field : {"email", "name"}) {
     auto r = parse_signup(signup_set(field, "\"\""));
     REQUIRE_FALSE(r.ok());
-    CHECK(fields_of(r.failure()) == std::vector<std::string>{field});
+    CHECK(fields_of(r.err()) == std::vector<std::string>{field});
   }
 }
 
@@ -225,8 +225,8 @@ TEST_CASE("every signup field of the wrong JSON type is named", "[json]") {
     INFO(field << " = " << literal);
     auto r = parse_signup(signup_set(field, literal));
     REQUIRE_FALSE(r.ok());
-    CHECK(r.failure().code == errc::validation);
-    CHECK(fields_of(r.failure()) == std::vector<std::string>{field});
+    CHECK(r.err().code == errc::validation);
+    CHECK(fields_of(r.err()) == std::vector<std::string>{field});
   }
 }
 
@@ -244,7 +244,7 @@ TEST_CASE("every signup field over its length is named; the limit itself is fine
     CHECK(parse_signup(signup_set(field, quoted(std::string(max, 'a')))).ok());
     auto r = parse_signup(signup_set(field, quoted(std::string(max + 1, 'a'))));
     REQUIRE_FALSE(r.ok());
-    CHECK(fields_of(r.failure()) == std::vector<std::string>{field});
+    CHECK(fields_of(r.err()) == std::vector<std::string>{field});
   }
 }
 
@@ -259,12 +259,12 @@ TEST_CASE("ids and times must be well formed", "[json]") {
   for (const char* id : {"\"\"", "\"has space\"", "\"a/b\"", "\"\\u00e9\""}) {
     auto r = parse_signup(signup_set("lead_id", id));
     REQUIRE_FALSE(r.ok());
-    CHECK(fields_of(r.failure()) == std::vector<std::string>{"lead_id"});
+    CHECK(fields_of(r.err()) == std::vector<std::string>{"lead_id"});
   }
   for (const char* t : {"\"yesterday\"", "\"2026-13-01T00:00:00Z\"", "\"2026-11-28\""}) {
     auto r = parse_signup(signup_set("occurred_at", t));
     REQUIRE_FALSE(r.ok());
-    CHECK(fields_of(r.failure()) == std::vector<std::string>{"occurred_at"});
+    CHECK(fields_of(r.err()) == std::vector<std::string>{"occurred_at"});
   }
   auto ok = parse_signup(signup_set("occurred_at", "\"2026-11-28T09:00:00.5-03:00\""));
   REQUIRE(ok.ok());
@@ -276,7 +276,7 @@ TEST_CASE("all field errors are reported at once", "[json]") {
       "name":")" + std::string(201, 'n') + R"(","social":{"instagram":7,"youtube":"ok"},
       "source":{"utm_source":false}})");
   REQUIRE_FALSE(r.ok());
-  const auto& f = r.failure();
+  const auto& f = r.err();
   CHECK(f.code == errc::validation);
   CHECK(f.errors.size() == 6);
   for (const char* field : {"lead_id", "occurred_at", "email", "name", "social.instagram", "source.utm_source"})
@@ -292,9 +292,9 @@ TEST_CASE("a body that is not JSON, or not an object, is a bad request", "[json]
     INFO(body);
     auto r = parse_signup(body);
     REQUIRE_FALSE(r.ok());
-    CHECK(r.failure().code == errc::bad_request);
-    CHECK(r.failure().errors.empty());
-    CHECK_FALSE(r.failure().detail.empty());
+    CHECK(r.err().code == errc::bad_request);
+    CHECK(r.err().errors.empty());
+    CHECK_FALSE(r.err().detail.empty());
   }
 }
 
@@ -303,7 +303,7 @@ TEST_CASE("deep nesting does not overflow the stack", "[json]") {
   body += std::string(200000, ']');
   auto r = parse_signup(body);
   REQUIRE_FALSE(r.ok());
-  CHECK(r.failure().code == errc::bad_request);
+  CHECK(r.err().code == errc::bad_request);
   auto b = parse_batch("[" + body + "]", false);
   REQUIRE(b.ok());
   REQUIRE(b->size() == 1);
@@ -323,7 +323,7 @@ TEST_CASE("unicode names survive, and control characters are refused", "[json]")
   for (const char* bad : {R"("a\nb")", R"("a\u0000b")", R"("tab\there")"}) {
     auto r = parse_signup(signup_set("name", bad));
     REQUIRE_FALSE(r.ok());
-    CHECK(fields_of(r.failure()) == std::vector<std::string>{"name"});
+    CHECK(fields_of(r.err()) == std::vector<std::string>{"name"});
   }
 }
 
@@ -386,8 +386,8 @@ TEST_CASE("event items are refused field by field", "[json]") {
     INFO(body);
     auto r = parse_event_item(body);
     REQUIRE_FALSE(r.ok());
-    CHECK(r.failure().code == errc::validation);
-    auto got = fields_of(r.failure());
+    CHECK(r.err().code == errc::validation);
+    auto got = fields_of(r.err());
     std::sort(got.begin(), got.end());
     std::sort(expected.begin(), expected.end());
     CHECK(got == expected);
@@ -418,10 +418,10 @@ TEST_CASE("event items are refused field by field", "[json]") {
 
   auto not_obj = parse_event_item("[]");
   REQUIRE_FALSE(not_obj.ok());
-  CHECK(not_obj.failure().code == errc::bad_request);
+  CHECK(not_obj.err().code == errc::bad_request);
   auto not_json = parse_event_item("{");
   REQUIRE_FALSE(not_json.ok());
-  CHECK(not_json.failure().code == errc::bad_request);
+  CHECK(not_json.err().code == errc::bad_request);
 }
 
 // -- batches ------------------------------------------------------------------------------
@@ -440,9 +440,9 @@ TEST_CASE("a batch with a bad item in the middle keeps the others", "[json]") {
     CHECK((*b)[0].event_id == "e-1");
     REQUIRE_FALSE((*b)[1].command.ok());
     CHECK((*b)[1].event_id == "e-bad");
-    CHECK((*b)[1].command.failure().code == errc::validation);
-    CHECK(names((*b)[1].command.failure(), "lead_id"));
-    CHECK(names((*b)[1].command.failure(), "data.email"));
+    CHECK((*b)[1].command.err().code == errc::validation);
+    CHECK(names((*b)[1].command.err(), "lead_id"));
+    CHECK(names((*b)[1].command.err(), "data.email"));
     REQUIRE_FALSE((*b)[2].command.ok());
     CHECK((*b)[2].event_id.empty());
     CHECK((*b)[3].command.ok());
@@ -454,9 +454,9 @@ TEST_CASE("a batch with a bad item in the middle keeps the others", "[json]") {
     REQUIRE(b->size() == 4);
     CHECK((*b)[0].command.ok());
     REQUIRE_FALSE((*b)[1].command.ok());
-    CHECK((*b)[1].command.failure().code == errc::validation);
+    CHECK((*b)[1].command.err().code == errc::validation);
     REQUIRE_FALSE((*b)[2].command.ok());
-    CHECK((*b)[2].command.failure().code == errc::bad_request);
+    CHECK((*b)[2].command.err().code == errc::bad_request);
     CHECK((*b)[3].command.ok());
     CHECK((*b)[3].event_id == "e-2");
   }
@@ -483,9 +483,9 @@ TEST_CASE("a batch holds at most 1000 items", "[json]") {
 
   for (auto over : {parse_batch(array_of(1001), false), parse_batch(ndjson_of(1001), true)}) {
     REQUIRE_FALSE(over.ok());
-    CHECK(over.failure().code == errc::validation);
-    REQUIRE(over.failure().errors.size() == 1);
-    CHECK(over.failure().errors[0].message.find("1001") != std::string::npos);
+    CHECK(over.err().code == errc::validation);
+    REQUIRE(over.err().errors.size() == 1);
+    CHECK(over.err().errors[0].message.find("1001") != std::string::npos);
   }
 }
 
@@ -494,7 +494,7 @@ TEST_CASE("a batch body that is not JSON or not an array is a bad request", "[js
     INFO(body);
     auto b = parse_batch(body, false);
     REQUIRE_FALSE(b.ok());
-    CHECK(b.failure().code == errc::bad_request);
+    CHECK(b.err().code == errc::bad_request);
   }
   auto empty = parse_batch("", true);
   REQUIRE(empty.ok());
@@ -507,8 +507,8 @@ TEST_CASE("the erase body", "[json]") {
   CHECK(ok->reason == "LGPD art. 18 request #42");
   auto missing = parse_erase("{}");
   REQUIRE_FALSE(missing.ok());
-  CHECK(fields_of(missing.failure()) == std::vector<std::string>{"reason"});
-  CHECK(parse_erase("x").failure().code == errc::bad_request);
+  CHECK(fields_of(missing.err()) == std::vector<std::string>{"reason"});
+  CHECK(parse_erase("x").err().code == errc::bad_request);
 }
 
 // -- round trips -------------------------------------------------------------------------------
@@ -564,7 +564,7 @@ TEST_CASE("enriched, enrichment_failed and qualified data round-trip", "[json]")
     CHECK(a.missing_fields == b.missing_fields);
   }
   SECTION("enrichment_failed") {
-    enrichment_failed f{"instagram", "ana", 3, failure_class::timeout, "", true, 1'795'000'300'000};
+    enrichment_failed f{network::instagram, "ana", 3, failure_class::timeout, "", true, 1'795'000'300'000};
     event ev = make_event(f, 4, 1);
     auto r = parse_event_item(item("enrichment_failed", event_data_json(ev)));
     REQUIRE(r.ok());
@@ -604,7 +604,7 @@ TEST_CASE("event data has the keys of docs/http-api.md's history section", "[jso
         keys{"network", "handle", "attempt", "error_class", "provider_code", "retryable", "next_attempt_at"});
   CHECK(data_keys(erased{"lgpd", "admin"}) == keys{"reason", "requested_by"});
 
-  auto failed = doc_of(event_data_json(make_event(enrichment_failed{"instagram", "a", 6, failure_class::not_found, "110",
+  auto failed = doc_of(event_data_json(make_event(enrichment_failed{network::instagram, "a", 6, failure_class::not_found, "110",
                                                                     false, std::nullopt}, 1, 1)));
   CHECK(failed["next_attempt_at"].IsNull());
   CHECK(failed["attempt"].IsUint());
@@ -710,7 +710,7 @@ TEST_CASE("a fresh lead's view: nulls where nothing is known yet", "[json]") {
 TEST_CASE("a scheduled retry shows its error and time in the view", "[json]") {
   auto events = enriched_stream();
   events.pop_back();
-  events.push_back(make_event(enrichment_failed{"instagram", "anasouza", 1, failure_class::rate_limited, "4", true,
+  events.push_back(make_event(enrichment_failed{network::instagram, "anasouza", 1, failure_class::rate_limited, "4", true,
                                                 1'795'000'060'000},
                               3, 1'795'000'000'300));
   lead_state s = fold(std::string("u-88121"), events);

@@ -40,8 +40,8 @@ TEST_CASE("qualified with a handle starts enrichment; without one it is final", 
                        make_event("u-1", "e2", test::sample_qualified(), 2)});
     CHECK(s.status == lead_status::enriching);
     CHECK(s.overall_enrichment() == enrichment_state::pending);
-    CHECK(s.enrichment.count("instagram") == 1);
-    CHECK(s.enrichment.count("tiktok") == 0);  // TikTok is never enriched
+    CHECK(s.enrichment.count(network::instagram) == 1);
+    CHECK(s.enrichment.count(network::tiktok) == 0);  // TikTok is never enriched
     CHECK_FALSE(s.final_at);
   }
   SECTION("without enrichable handles") {
@@ -71,15 +71,15 @@ TEST_CASE("enrichment: retries, success, final failure, refresh", "[fold]") {
     auto mid = fold_all(es);
     CHECK(mid.status == lead_status::enriching);
     CHECK(mid.overall_enrichment() == enrichment_state::retry_scheduled);
-    CHECK(mid.enrichment["instagram"].next_attempt_at == 1764331400000);
-    CHECK(mid.enrichment["instagram"].last_error == failure_class::provider_error);
+    CHECK(mid.enrichment[network::instagram].next_attempt_at == 1764331400000);
+    CHECK(mid.enrichment[network::instagram].last_error == failure_class::provider_error);
     es.push_back(make_event("u-1", "e4", test::sample_enriched(), 4, 1500));
     auto s = fold_all(es);
     CHECK(s.status == lead_status::enriched);
     CHECK(s.overall_enrichment() == enrichment_state::succeeded);
-    CHECK(s.enrichment["instagram"].attempts == 2);
-    CHECK_FALSE(s.enrichment["instagram"].next_attempt_at);
-    CHECK(s.social["instagram"].followers == 48210);
+    CHECK(s.enrichment[network::instagram].attempts == 2);
+    CHECK_FALSE(s.enrichment[network::instagram].next_attempt_at);
+    CHECK(s.social[network::instagram].followers == 48210);
     CHECK(*s.processing_ms() == 500);
   }
   SECTION("final failure falls back") {
@@ -93,8 +93,8 @@ TEST_CASE("enrichment: retries, success, final failure, refresh", "[fold]") {
     auto f = test::sample_failure(true, 1, "provider_unavailable");
     es.push_back(make_event("u-1", "e3", f, 3));
     auto s = fold_all(es);
-    CHECK(s.enrichment["instagram"].attempts == 0);
-    CHECK(s.enrichment["instagram"].last_error == failure_class::provider_unavailable);
+    CHECK(s.enrichment[network::instagram].attempts == 0);
+    CHECK(s.enrichment[network::instagram].last_error == failure_class::provider_unavailable);
     CHECK(s.overall_enrichment() == enrichment_state::retry_scheduled);
   }
   SECTION("refresh keeps follower history; a failed refresh does not demote") {
@@ -104,7 +104,7 @@ TEST_CASE("enrichment: retries, success, final failure, refresh", "[fold]") {
     auto s = fold_all(es);
     REQUIRE(s.instagram_followers.size() == 2);
     CHECK(s.instagram_followers[1].followers == 2000);
-    CHECK(s.social["instagram"].followers == 2000);
+    CHECK(s.social[network::instagram].followers == 2000);
     CHECK(s.status == lead_status::enriched);
     CHECK(*s.final_at == 1500);  // the first final state counts, not later ones
   }
@@ -128,7 +128,7 @@ TEST_CASE("odd orders do not break the fold", "[fold]") {
                        make_event("u-1", "e2", test::sample_enriched(), 2),
                        make_event("u-1", "e3", test::sample_qualified(), 3)});
     CHECK(s.status == lead_status::enriched);
-    CHECK(s.enrichment["instagram"].state == enrichment_state::succeeded);
+    CHECK(s.enrichment[network::instagram].state == enrichment_state::succeeded);
   }
   SECTION("override to disqualified after enrichment, then back") {
     auto q2 = test::sample_qualified(outcome::disqualified);
@@ -185,6 +185,6 @@ TEST_CASE("the fold is deterministic: same events, same state", "[fold]") {
   auto a = fold_all(es), b = fold_all(es);
   CHECK(a.version == b.version);
   CHECK(a.status == b.status);
-  CHECK(a.enrichment["instagram"].attempts == b.enrichment["instagram"].attempts);
+  CHECK(a.enrichment[network::instagram].attempts == b.enrichment[network::instagram].attempts);
   CHECK(a.final_at == b.final_at);
 }

@@ -18,9 +18,9 @@ std::vector<event> signed_and_qualified(signed_up s = test::sample_signup()) {
   return {make_event("u-1", "e1", std::move(s), 1), make_event("u-1", "e2", test::sample_qualified(), 2)};
 }
 
-const follow_up* find(const std::vector<follow_up>& fs, const std::string& network) {
+const follow_up* find(const std::vector<follow_up>& fs, network net) {
   for (const auto& f : fs)
-    if (f.what == follow_up::kind::enrich && f.network == network) return &f;
+    if (f.what == follow_up::kind::enrich && f.network == net) return &f;
   return nullptr;
 }
 
@@ -41,7 +41,7 @@ TEST_CASE("pending: what a lead owes at each stage", "[react]") {
     s.social.youtube = "@anasouza";
     auto fs = pending(fold_all(signed_and_qualified(s)), o);
     REQUIRE(fs.size() == 2);
-    for (const char* n : {"instagram", "youtube"}) {
+    for (network n : {network::instagram, network::youtube}) {
       const follow_up* f = find(fs, n);
       REQUIRE(f);
       CHECK(f->attempt == 1);
@@ -93,33 +93,33 @@ TEST_CASE("awaits_answer: only the answer to the call the lead is waiting for", 
 
   SECTION("the first call of a network with a handle") {
     auto s = fold_all(signed_and_qualified());
-    CHECK(awaits_answer(s, o, "instagram", 1, now));
-    CHECK_FALSE(awaits_answer(s, o, "instagram", 2, now));  // not that call
-    CHECK_FALSE(awaits_answer(s, o, "youtube", 1, now));    // no handle, no call
+    CHECK(awaits_answer(s, o, network::instagram, 1, now));
+    CHECK_FALSE(awaits_answer(s, o, network::instagram, 2, now));  // not that call
+    CHECK_FALSE(awaits_answer(s, o, network::youtube, 1, now));    // no handle, no call
   }
   SECTION("once the success is recorded, a second answer is stale until the refresh is due") {
     auto es = signed_and_qualified();
     es.push_back(make_event("u-1", "e3", test::sample_enriched(100, now), 3));
     auto s = fold_all(es);
-    CHECK_FALSE(awaits_answer(s, o, "instagram", 1, now));
-    CHECK_FALSE(awaits_answer(s, o, "instagram", 1, now + 29 * day));
-    CHECK(awaits_answer(s, o, "instagram", 1, now + 30 * day));
+    CHECK_FALSE(awaits_answer(s, o, network::instagram, 1, now));
+    CHECK_FALSE(awaits_answer(s, o, network::instagram, 1, now + 29 * day));
+    CHECK(awaits_answer(s, o, network::instagram, 1, now + 30 * day));
   }
   SECTION("after a retryable failure, only the next attempt, once it is due") {
     auto es = signed_and_qualified();
     es.push_back(make_event("u-1", "e3", test::sample_failure(true, 1), 3));
     auto s = fold_all(es);
-    CHECK_FALSE(awaits_answer(s, o, "instagram", 1, 1764331400000));  // the recorded one again
-    CHECK_FALSE(awaits_answer(s, o, "instagram", 2, 1764331400000 - 1));
-    CHECK(awaits_answer(s, o, "instagram", 2, 1764331400000));
+    CHECK_FALSE(awaits_answer(s, o, network::instagram, 1, 1764331400000));  // the recorded one again
+    CHECK_FALSE(awaits_answer(s, o, network::instagram, 2, 1764331400000 - 1));
+    CHECK(awaits_answer(s, o, network::instagram, 2, 1764331400000));
   }
   SECTION("after a final failure, or an erasure, nothing") {
     auto es = signed_and_qualified();
     es.push_back(make_event("u-1", "e3", test::sample_failure(false, 1, "not_found"), 3));
-    CHECK_FALSE(awaits_answer(fold_all(es), o, "instagram", 1, now));
-    CHECK_FALSE(awaits_answer(fold_all(es), o, "instagram", 2, now));
+    CHECK_FALSE(awaits_answer(fold_all(es), o, network::instagram, 1, now));
+    CHECK_FALSE(awaits_answer(fold_all(es), o, network::instagram, 2, now));
     auto er = signed_and_qualified();
     er.push_back(make_event("u-1", "e3", erased{"lgpd", "dpo"}, 3));
-    CHECK_FALSE(awaits_answer(fold_all(er), o, "instagram", 1, now));
+    CHECK_FALSE(awaits_answer(fold_all(er), o, network::instagram, 1, now));
   }
 }

@@ -74,8 +74,8 @@ TEST_CASE("counts_as_call: only the fail-fast and a disabled provider are no cal
     evolve(s, test::make_event("l", "e1", test::sample_signup(), 1));
     evolve(s, test::make_event("l", "e2", test::sample_qualified(), 2));
     evolve(s, test::make_event("l", "e3", test::sample_failure(false, 1, r.c), 3));
-    CHECK((s.enrichment["instagram"].attempts == 1) == r.counted);
-    CHECK((s.enrichment["instagram"].cycle_attempts == 1) == r.counted);
+    CHECK((s.enrichment[network::instagram].attempts == 1) == r.counted);
+    CHECK((s.enrichment[network::instagram].cycle_attempts == 1) == r.counted);
     if (is_retryable(r.c)) CHECK(may_retry(1000, r.c, defaults) == !r.counted);
   }
 }

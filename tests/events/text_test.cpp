@@ -246,9 +246,9 @@ TEST_CASE("a qualified override whose decided_by imitates the rules is refused w
     INFO(fake);
     auto r = item(fake);
     REQUIRE_FALSE(r.ok());
-    CHECK(r.failure().code == errc::validation);
-    REQUIRE(r.failure().errors.size() == 1);
-    CHECK(r.failure().errors[0].field == "data.decided_by");
+    CHECK(r.err().code == errc::validation);
+    REQUIRE(r.err().errors.size() == 1);
+    CHECK(r.err().errors[0].field == "data.decided_by");
   }
 }
 
@@ -270,14 +270,14 @@ TEST_CASE("free-text fields refuse controls, bidi overrides and misleading invis
       INFO(field << " = " << bad);
       auto r = signup(field, bad);
       REQUIRE_FALSE(r.ok());
-      CHECK(r.failure().code == errc::validation);
-      REQUIRE(r.failure().errors.size() == 1);
-      CHECK(r.failure().errors[0].field == field);
+      CHECK(r.err().code == errc::validation);
+      REQUIRE(r.err().errors.size() == 1);
+      CHECK(r.err().errors[0].field == field);
     }
   }
   // The erase reason too.
   auto e = parse_erase(R"({"reason":"LGPD \u202Erequest"})");
   REQUIRE_FALSE(e.ok());
-  CHECK(e.failure().errors.at(0).field == "reason");
+  CHECK(e.err().errors.at(0).field == "reason");
   CHECK(parse_erase(R"({"reason":"LGPD art. 18 \u2014 pedido n\u00ba 42"})").ok());
 }

@@ -118,7 +118,7 @@ struct populated {
     };
     ctx.providers = [] {
       provider_status p;
-      p.network = "instagram";
+      p.network = network::instagram;
       p.breaker = "open";
       p.calls = 12;
       p.successes = 7;

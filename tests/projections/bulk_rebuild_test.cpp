@@ -43,11 +43,11 @@ signed_up signup_of(int i) {
   return su;
 }
 
-enriched enrichment_of(int i, const std::string& network, int64_t followers) {
+enriched enrichment_of(int i, network net, int64_t followers) {
   enriched x = test::sample_enriched(followers, 1764331300000 + i);
-  x.network = network;
-  x.handle = (network == "youtube" ? "yt" : "ig") + std::to_string(i);
-  x.provider = network == "youtube" ? "youtube_data" : "instagram_graph";
+  x.network = net;
+  x.handle = (net == network::youtube ? "yt" : "ig") + std::to_string(i);
+  x.provider = net == network::youtube ? "youtube_data" : "instagram_graph";
   x.creator_tier = test::tier_for(followers);
   return x;
 }
@@ -76,24 +76,24 @@ void write_histories(test::log_fixture& f, int n) {
   for (int i = 0; i < n; ++i) {
     const int64_t followers = 500 + static_cast<int64_t>(i) * 7919 % 3000000;
     switch (i % 9) {
-      case 2: f.append(id(i), {enrichment_of(i, "instagram", followers)}); break;
+      case 2: f.append(id(i), {enrichment_of(i, network::instagram, followers)}); break;
       case 3: {
         enrichment_failed fail = test::sample_failure(false, 6, "not_found");
         fail.handle = "ig" + std::to_string(i);
         f.append(id(i), {fail});
         break;
       }
-      case 5: f.append(id(i), {enrichment_of(i, "instagram", followers)}); break;
+      case 5: f.append(id(i), {enrichment_of(i, network::instagram, followers)}); break;
       case 7: {
         enrichment_failed retry = test::sample_failure(true, 1);
         retry.handle = "ig" + std::to_string(i);
         f.append(id(i), {retry});
-        f.append(id(i), {enrichment_of(i, "instagram", followers)});
+        f.append(id(i), {enrichment_of(i, network::instagram, followers)});
         break;
       }
       case 8: {
-        f.append(id(i), {enrichment_of(i, "youtube", followers / 3 + 1)});
-        f.append(id(i), {enrichment_of(i, "instagram", followers)});
+        f.append(id(i), {enrichment_of(i, network::youtube, followers / 3 + 1)});
+        f.append(id(i), {enrichment_of(i, network::instagram, followers)});
         break;
       }
       default: break;
@@ -108,7 +108,7 @@ void write_histories(test::log_fixture& f, int n) {
     }
   }
   // A refresh for some, so a few leads have events late in the log.
-  for (int i = 2; i < n; i += 18) f.append(id(i), {enrichment_of(i, "instagram", 123456 + i)});
+  for (int i = 2; i < n; i += 18) f.append(id(i), {enrichment_of(i, network::instagram, 123456 + i)});
 }
 
 /// Every key and value of the views and index families, and the runner's meta keys.
@@ -331,7 +331,7 @@ TEST_CASE("a runner started on a bulk-rebuilt projection has nothing to apply an
 
   // New events: a new lead, an enrichment, an erasure.
   f.append_lead(test::spec("v-new-1", "Nova Pessoa", "nova@exemplo.com.br"));
-  f.append("v-1", {enrichment_of(1, "instagram", 250000)});
+  f.append("v-1", {enrichment_of(1, network::instagram, 250000)});
   f.append("v-2", {erased{"data subject request", "dpo"}});
   REQUIRE(f.log->destroy_key("v-2"));
   (*r)->notify();

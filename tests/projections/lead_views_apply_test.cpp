@@ -64,7 +64,7 @@ TEST_CASE("apply leaves exactly the index keys of the fresh fold after every eve
   f.append(id, {ig});
   check("enriched with the same handle");
   enriched yt = test::sample_enriched(900000);
-  yt.network = "youtube";
+  yt.network = network::youtube;
   yt.handle = "@AnaNoYouTube";  // a new token: search keys are added
   yt.provider = "youtube_data";
   f.append(id, {yt});

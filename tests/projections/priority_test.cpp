@@ -41,9 +41,9 @@ struct lead {
     return add(q);
   }
   lead& enrich(enriched e) { return add(std::move(e)); }
-  lead& fail(std::string network, bool retryable) {
+  lead& fail(network net, bool retryable) {
     enrichment_failed f;
-    f.network = std::move(network);
+    f.network = net;
     f.handle = "anasouza";
     f.attempt = 1;
     f.error_class = retryable ? failure_class::timeout : failure_class::not_found;
@@ -71,7 +71,7 @@ signed_up full_contact() {
 enriched instagram(int64_t followers = 1'000'000, std::optional<double> rate = 0.06,
                    std::optional<double> ppw = 5.0) {
   enriched e;
-  e.network = "instagram";
+  e.network = network::instagram;
   e.handle = "anasouza";
   e.followers = followers;
   e.engagement_rate = rate;
@@ -168,7 +168,7 @@ TEST_CASE("coverage: YouTube subscribers count as followers, nothing else", "[pr
   s.social.instagram.clear();
   s.social.youtube = "@anasouza";
   enriched yt;
-  yt.network = "youtube";
+  yt.network = network::youtube;
   yt.handle = "@anasouza";
   yt.followers = 5000;
   yt.engagement_rate = 0.05;  // not an Instagram metric: must not count
@@ -380,7 +380,7 @@ TEST_CASE("leads without enrichment go to the LDRs, whatever their level", "[pri
   }
   SECTION("retry scheduled") {
     lead l;
-    l.signup(full_contact()).qualify().fail("instagram", true);
+    l.signup(full_contact()).qualify().fail(network::instagram, true);
     const lead_state st = l.state();
     REQUIRE(st.overall_enrichment() == enrichment_state::retry_scheduled);
     auto v = prioritise(st, o, rules);
@@ -389,7 +389,7 @@ TEST_CASE("leads without enrichment go to the LDRs, whatever their level", "[pri
   }
   SECTION("enrichment failed finally") {
     lead l;
-    l.signup(full_contact()).qualify().fail("instagram", false);
+    l.signup(full_contact()).qualify().fail(network::instagram, false);
     const lead_state st = l.state();
     REQUIRE(st.status == lead_status::enrichment_failed);
     auto v = prioritise(st, o, rules);
@@ -405,7 +405,7 @@ TEST_CASE("leads without enrichment go to the LDRs, whatever their level", "[pri
 
 TEST_CASE("a failed refresh keeps the earlier data and the team", "[priority][team]") {
   lead l = enriched_lead(instagram());
-  l.fail("instagram", false);
+  l.fail(network::instagram, false);
   auto v = prioritise(l.state(), {}, rules);
   REQUIRE(v);
   CHECK(v->score == Approx(100.0));
@@ -419,7 +419,7 @@ TEST_CASE("YouTube-only leads: subscribers feed reach, nothing else", "[priority
   s.social.instagram.clear();
   s.social.youtube = "@anasouza";
   enriched yt;
-  yt.network = "youtube";
+  yt.network = network::youtube;
   yt.handle = "@anasouza";
   yt.followers = 1'000'000;
   yt.engagement_rate = 0.06;
@@ -438,7 +438,7 @@ TEST_CASE("Instagram wins over YouTube when both are present", "[priority][youtu
   signed_up s = full_contact();
   s.social.youtube = "@anasouza";
   enriched yt;
-  yt.network = "youtube";
+  yt.network = network::youtube;
   yt.handle = "@anasouza";
   yt.followers = 1'000'000;
   lead l;

@@ -60,7 +60,7 @@ std::vector<ref_item> reference(test::log_fixture& f) {
     r.level = p ? p->level : '-';
     r.team = p ? p->team : "";
     r.country = s.contact.country;
-    for (const char* n : {"youtube", "instagram"}) {
+    for (network n : {network::youtube, network::instagram}) {
       auto it = s.social.find(n);
       if (it != s.social.end()) {
         r.followers = it->second.followers;
@@ -402,7 +402,7 @@ TEST_CASE("an erased lead cannot be found by its old name, email or handle, and 
   REQUIRE(row);
   REQUIRE(*row);
   CHECK((*row)->contact.name.empty());
-  CHECK((*row)->social.at("instagram").handle.empty());
+  CHECK((*row)->social.at(network::instagram).handle.empty());
 
   REQUIRE(views.compact_lead("e-1"));
   for (const auto& entry : std::filesystem::recursive_directory_iterator(f.dir.path())) {

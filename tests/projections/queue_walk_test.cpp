@@ -158,7 +158,7 @@ TEST_CASE("the pages of a walk show each lead as it is now", "[projections][curs
   REQUIRE(page);
   REQUIRE_FALSE(page->items.empty());
   CHECK(page->items.front().lead_id == id);
-  CHECK(page->items.front().social.at("instagram").followers == 4242);
+  CHECK(page->items.front().social.at(network::instagram).followers == 4242);
 }
 
 TEST_CASE("a server keeps a bounded number of walks, for a bounded idle time, and an erasure ends them",

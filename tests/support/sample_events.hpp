@@ -45,7 +45,7 @@ inline qualified sample_qualified(outcome o = outcome::qualified) {
 
 inline enriched sample_enriched(int64_t followers = 48210, millis fetched_at = 1764331300000) {
   enriched x;
-  x.network = "instagram";
+  x.network = network::instagram;
   x.handle = "anasouza";
   x.followers = followers;
   x.follows = 512;
@@ -62,7 +62,7 @@ inline enriched sample_enriched(int64_t followers = 48210, millis fetched_at = 1
 inline enrichment_failed sample_failure(bool retryable, uint32_t attempt = 1,
                                         failure_class cls = failure_class::provider_error) {
   enrichment_failed f;
-  f.network = "instagram";
+  f.network = network::instagram;
   f.handle = "anasouza";
   f.attempt = attempt;
   f.error_class = cls;
