@@ -293,6 +293,9 @@ class event_log {
 
  private:
   struct impl;
+  // storage/event_log_impl.hpp: the event log's own files, and the stores in
+  // storage/ that work on its RocksDB instance (lead_scan, backup).
+  friend struct log_internals;
   explicit event_log(std::unique_ptr<impl> p);
   std::unique_ptr<impl> impl_;
 };

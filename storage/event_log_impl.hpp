@@ -112,4 +112,11 @@ struct event_log::impl {
   result<std::optional<data_key>> get_key(std::string_view lead_id) const;
 };
 
+/// The log's state, for storage/'s own files (event_log's friend).
+struct log_internals {
+  using impl = event_log::impl;
+  static impl& of(const event_log& log) noexcept { return *log.impl_; }
+};
+using log_impl = log_internals::impl;
+
 } // namespace leadbase::storage

@@ -125,6 +125,105 @@ result<std::vector<stored_event>> event_log::read_stream(const std::string& lead
   return out;
 }
 
+namespace {
+
+/// One position of a global read: its event key from the global index, or
+/// (on_damage::mark) why it cannot be read.
+struct global_slot {
+  global_position position = 0;
+  std::string key;     // the event key from the global index; empty when damaged
+  std::string damage;  // why the slot cannot be read
+};
+
+/// Walks the global index from position after+1: one slot per position, at
+/// most `limit`. With `mark`, a missing position is a damaged slot and a key
+/// that is not a position is skipped (its gap reports it); without, that key
+/// fails the read.
+result<std::vector<global_slot>> global_slots(const log_impl& d, global_position after, size_t limit, bool mark) {
+  std::vector<global_slot> slots;
+  std::unique_ptr<rocksdb::Iterator> it(d.db->NewIterator(rocksdb::ReadOptions(), d.cf(key_space::global)));
+  global_position expected = after + 1;
+  for (it->Seek(keys::position_key(after + 1)); it->Valid() && slots.size() < limit; it->Next()) {
+    const auto k = it->key().ToStringView();
+    if (k.size() != 8) {
+      if (!mark) return error{errc::corrupt_data, "corrupt global index key"};
+      continue;  // not a position: the gap it leaves is reported below
+    }
+    const global_position pos = keys::read_be64(k);
+    // Positions are assigned without a gap; a missing one is damage.
+    for (; mark && expected < pos && slots.size() < limit; ++expected)
+      slots.push_back({expected, {}, "position " + std::to_string(expected) + " is missing from the global index"});
+    if (slots.size() >= limit) break;
+    slots.push_back({pos, it->value().ToString(), {}});
+    expected = pos + 1;
+  }
+  if (!it->status().ok()) return storage_error(it->status(), "read global");
+  return slots;
+}
+
+/// The stored events of the slots that have a key, read in one MultiGet.
+struct slot_events {
+  std::vector<size_t> slot_of;  // values[i] belongs to slots[slot_of[i]]
+  std::vector<rocksdb::PinnableSlice> values;
+  std::vector<rocksdb::Status> statuses;
+
+  slot_events(const log_impl& d, const std::vector<global_slot>& slots) {
+    std::vector<rocksdb::Slice> slices;
+    for (size_t i = 0; i < slots.size(); ++i) {
+      if (!slots[i].damage.empty()) continue;
+      slices.emplace_back(slots[i].key);
+      slot_of.push_back(i);
+    }
+    values.resize(slices.size());
+    statuses.resize(slices.size());
+    if (!slices.empty())
+      d.db->MultiGet(rocksdb::ReadOptions(), d.cf(key_space::events), slices.size(), slices.data(), values.data(),
+                     statuses.data());
+  }
+};
+
+/// The data keys of a read's leads, each read once.
+using lead_key_cache = std::unordered_map<std::string, result<std::optional<data_key>>>;
+
+/// Appends slot `sl`'s event to `out`: decoded and unsealed, or (mark) a
+/// damaged entry saying why it cannot be. `st` and `value`: its MultiGet
+/// answer, null when the slot had no key to read.
+status read_slot(const log_impl& d, global_slot& sl, const rocksdb::Status* st, const rocksdb::PinnableSlice* value,
+                 lead_key_cache& lead_keys, event_log::hashes h, bool mark, std::vector<stored_event>& out) {
+  std::string_view lead_id;
+  lead_version version = 0;
+  if (sl.damage.empty() && !keys::split_event_key(sl.key, lead_id, version)) {
+    if (!mark) return error{errc::corrupt_data, "corrupt global index entry"};
+    sl.damage = "the global index entry of position " + std::to_string(sl.position) + " is not an event key";
+  }
+  if (sl.damage.empty() && st && !st->ok()) {
+    // A missing event or a block that fails its checksum is this record's
+    // damage; any other error (I/O) is the read's.
+    if (!mark || !(st->IsNotFound() || st->IsCorruption())) return storage_error(*st, "read global event");
+    sl.damage = st->IsNotFound() ? "the event is missing" : "cannot read the event: " + st->ToString();
+  }
+  if (sl.damage.empty()) {
+    auto found = lead_keys.find(std::string(lead_id));
+    if (found == lead_keys.end()) found = lead_keys.emplace(std::string(lead_id), d.get_key(lead_id)).first;
+    if (!found->second) {
+      if (!mark || found->second.err().code != errc::corrupt_data) return found->second.err();
+      sl.damage = found->second.err().message;
+    } else {
+      auto e = d.decode(value->ToStringView(), *found->second, h);
+      if (e) {
+        out.push_back(std::move(*e));
+        return ok();
+      }
+      if (!mark) return e.err();
+      sl.damage = e.err().message;
+    }
+  }
+  out.push_back(damaged_entry(lead_id, version, sl.position, std::move(sl.damage)));
+  return ok();
+}
+
+} // namespace
+
 result<std::vector<stored_event>> event_log::read_global(global_position after, size_t limit, hashes h,
                                                          on_damage d) const {
   std::vector<stored_event> out;
@@ -135,85 +234,21 @@ result<std::vector<stored_event>> event_log::read_global(global_position after, 
     return std::move(*recent);
   }
   const bool mark = d == on_damage::mark;
-  // One slot per position: an event key, or (mark) a damaged entry.
-  struct slot {
-    global_position position = 0;
-    std::string key;     // the event key from the global index; empty when damaged
-    std::string damage;  // why the slot cannot be read
-  };
-  std::vector<slot> slots;
-  {
-    std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->cf(key_space::global)));
-    global_position expected = after + 1;
-    for (it->Seek(keys::position_key(after + 1)); it->Valid() && slots.size() < limit; it->Next()) {
-      const auto k = it->key().ToStringView();
-      if (k.size() != 8) {
-        if (!mark) return error{errc::corrupt_data, "corrupt global index key"};
-        continue;  // not a position: the gap it leaves is reported below
-      }
-      const global_position pos = keys::read_be64(k);
-      // Positions are assigned without a gap; a missing one is damage.
-      for (; mark && expected < pos && slots.size() < limit; ++expected)
-        slots.push_back({expected, {}, "position " + std::to_string(expected) + " is missing from the global index"});
-      if (slots.size() >= limit) break;
-      slots.push_back({pos, it->value().ToString(), {}});
-      expected = pos + 1;
-    }
-    if (!it->status().ok()) return storage_error(it->status(), "read global");
-  }
-  std::vector<rocksdb::Slice> slices;
-  std::vector<size_t> slot_of;  // slices[i] belongs to slots[slot_of[i]]
-  for (size_t i = 0; i < slots.size(); ++i) {
-    if (!slots[i].damage.empty()) continue;
-    slices.emplace_back(slots[i].key);
-    slot_of.push_back(i);
-  }
-  std::vector<rocksdb::PinnableSlice> values(slices.size());
-  std::vector<rocksdb::Status> statuses(slices.size());
-  if (!slices.empty())
-    impl_->db->MultiGet(rocksdb::ReadOptions(), impl_->cf(key_space::events), slices.size(), slices.data(), values.data(),
-                        statuses.data());
-  std::unordered_map<std::string, result<std::optional<data_key>>> lead_keys;
-  out.reserve(slots.size());
+  auto slots = global_slots(*impl_, after, limit, mark);
+  if (!slots) return slots.err();
+  const slot_events fetched(*impl_, *slots);
+  lead_key_cache lead_keys;
+  out.reserve(slots->size());
   size_t next_value = 0;
-  for (size_t i = 0; i < slots.size(); ++i) {
-    slot& sl = slots[i];
-    std::string_view lead_id;
-    lead_version version = 0;
-    if (sl.damage.empty() && !keys::split_event_key(sl.key, lead_id, version)) {
-      if (!mark) return error{errc::corrupt_data, "corrupt global index entry"};
-      sl.damage = "the global index entry of position " + std::to_string(sl.position) + " is not an event key";
-    }
+  for (size_t i = 0; i < slots->size(); ++i) {
     const rocksdb::Status* st = nullptr;
     const rocksdb::PinnableSlice* value = nullptr;
-    if (next_value < slot_of.size() && slot_of[next_value] == i) {
-      st = &statuses[next_value];
-      value = &values[next_value];
+    if (next_value < fetched.slot_of.size() && fetched.slot_of[next_value] == i) {
+      st = &fetched.statuses[next_value];
+      value = &fetched.values[next_value];
       ++next_value;
     }
-    if (sl.damage.empty() && st && !st->ok()) {
-      // A missing event or a block that fails its checksum is this record's
-      // damage; any other error (I/O) is the read's.
-      if (!mark || !(st->IsNotFound() || st->IsCorruption())) return storage_error(*st, "read global event");
-      sl.damage = st->IsNotFound() ? "the event is missing" : "cannot read the event: " + st->ToString();
-    }
-    if (sl.damage.empty()) {
-      auto found = lead_keys.find(std::string(lead_id));
-      if (found == lead_keys.end()) found = lead_keys.emplace(std::string(lead_id), impl_->get_key(lead_id)).first;
-      if (!found->second) {
-        if (!mark || found->second.err().code != errc::corrupt_data) return found->second.err();
-        sl.damage = found->second.err().message;
-      } else {
-        auto e = impl_->decode(value->ToStringView(), *found->second, h);
-        if (e) {
-          out.push_back(std::move(*e));
-          continue;
-        }
-        if (!mark) return e.err();
-        sl.damage = e.err().message;
-      }
-    }
-    out.push_back(damaged_entry(lead_id, version, sl.position, std::move(sl.damage)));
+    if (auto s = read_slot(*impl_, (*slots)[i], st, value, lead_keys, h, mark, out); !s) return s.err();
   }
   return out;
 }
