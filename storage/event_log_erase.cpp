@@ -59,17 +59,12 @@ status event_log::purge_deleted_key(const std::string& lead_id) {
   // Flush every family so no WAL file still holds the key, then compact the
   // key's range so no table file does either. Appends may run meanwhile:
   // they go to the new memtables and WAL, which never held the key.
-  rocksdb::FlushOptions fo;
-  fo.wait = true;
-  auto s = d.db->Flush(fo, d.cfs);
-  if (!s.ok()) return storage_error(s, "flush");
-  s = d.write_marker();  // a memtable holds data again, appends or not (impl::memtables_hold_data)
-  if (!s.ok()) return storage_error(s, "write after the flush");
+  if (auto flushed = flush_all(); !flushed) return flushed;
   std::string begin = lead_id, end = keys::lead_upper_bound(lead_id);
   rocksdb::Slice b(begin), e(end);
   rocksdb::CompactRangeOptions co;
   co.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
-  s = d.db->CompactRange(co, d.cf(key_space::keys), &b, &e);
+  auto s = d.db->CompactRange(co, d.cf(key_space::keys), &b, &e);
   if (!s.ok()) return storage_error(s, "compact keys");
   return ok();
 }
