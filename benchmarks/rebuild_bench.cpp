@@ -52,6 +52,7 @@
 #include "projections/bulk_rebuild.hpp"
 #include "projections/lead_views.hpp"
 #include "projections/runner.hpp"
+#include "tests/support/raw_db.hpp"
 
 using namespace leadbase;
 
@@ -80,7 +81,7 @@ timed scan_events(storage::event_log& log) {
   const auto w0 = bench::clock_type::now();
   const double c0 = bench::thread_cpu_seconds();
   std::unique_ptr<rocksdb::Iterator> it(
-      log.raw_rocksdb()->NewIterator(rocksdb::ReadOptions(), log.cf(storage::key_space::events)));
+      test::raw_db(log)->NewIterator(rocksdb::ReadOptions(), log.cf(storage::key_space::events)));
   uint64_t sum = 0;
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     const rocksdb::Slice v = it->value();
@@ -101,23 +102,10 @@ timed scan_events(storage::event_log& log) {
 
 /// Flushes every family and waits (at most max_s) until no compaction runs or is pending.
 std::string settle(storage::event_log& log, double max_s) {
-  rocksdb::FlushOptions fo;
-  fo.wait = true;
-  std::vector<rocksdb::ColumnFamilyHandle*> cfs;
-  for (storage::key_space space : storage::all_key_spaces)
-    if (space != storage::key_space::marker && space != storage::key_space::snapshots &&
-        space != storage::key_space::work)
-      cfs.push_back(log.cf(space));
-  auto s = log.raw_rocksdb()->Flush(fo, cfs);
-  if (!s.ok()) return "flush: " + s.ToString();
+  if (auto s = log.flush_all(); !s) return s.err().message;
   const auto t0 = bench::clock_type::now();
   while (bench::seconds_since(t0) < max_s) {
-    uint64_t running = 0, pending = 0;
-    log.raw_rocksdb()->GetIntProperty("rocksdb.num-running-compactions", &running);
-    bool any_pending = false;
-    for (auto* cf : cfs)
-      if (log.raw_rocksdb()->GetIntProperty(cf, "rocksdb.compaction-pending", &pending) && pending) any_pending = true;
-    if (running == 0 && !any_pending) return {};
+    if (!log.compaction_pending()) return {};
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
   return {};  // still compacting: measured anyway (noted by the caller's timing)
@@ -135,7 +123,7 @@ timed write_entries(storage::event_log& log, const std::string& dir) {
     std::string buffer;
     std::vector<std::pair<uint32_t, uint32_t>> sizes;
     {
-      std::unique_ptr<rocksdb::Iterator> it(log.raw_rocksdb()->NewIterator(rocksdb::ReadOptions(), cf));
+      std::unique_ptr<rocksdb::Iterator> it(test::raw_db(log)->NewIterator(rocksdb::ReadOptions(), cf));
       for (it->SeekToFirst(); it->Valid(); it->Next()) {
         buffer.append(it->key().data(), it->key().size());
         buffer.append(it->value().data(), it->value().size());
@@ -146,7 +134,7 @@ timed write_entries(storage::event_log& log, const std::string& dir) {
         return t;
       }
     }
-    rocksdb::Options opts = log.raw_rocksdb()->GetOptions(cf);
+    rocksdb::Options opts = test::raw_db(log)->GetOptions(cf);
     opts.bottommost_compression = rocksdb::kDisableCompressionOption;  // as bulk_rebuild's table files
     const auto w0 = bench::clock_type::now();
     const double c0 = bench::thread_cpu_seconds();

@@ -1,4 +1,5 @@
 #include "projections/bulk_fold.hpp"
+#include "projections/views_raw_access.hpp"
 
 #include <rocksdb/db.h>
 #include <rocksdb/iterator.h>
@@ -97,7 +98,7 @@ result<std::vector<storage::lead_scan_range>> lead_ranges(const storage::event_l
                                                           const storage::log_snapshot& snapshot, unsigned threads) {
   rocksdb::ReadOptions ro;
   ro.snapshot = snapshot.get();
-  auto splits = lead_splits(log.raw_rocksdb(), log.cf(storage::key_space::events), ro, std::max(threads, 1u));
+  auto splits = lead_splits(views_raw_access::db(log), log.cf(storage::key_space::events), ro, std::max(threads, 1u));
   if (!splits) return splits.err();
   std::vector<storage::lead_scan_range> ranges(splits->size() + 1);
   for (size_t i = 0; i < splits->size(); ++i) ranges[i].hi = ranges[i + 1].lo = (*splits)[i];

@@ -1,6 +1,7 @@
 #include "projections/bulk_rebuild.hpp"
 
 #include "projections/bulk_fold.hpp"
+#include "projections/views_raw_access.hpp"
 
 #include <rocksdb/convenience.h>
 #include <rocksdb/db.h>
@@ -590,7 +591,7 @@ result<std::vector<damaged_record>> locate_damage(const storage::event_log& log,
   std::unordered_map<std::string, const skipped_event*> by_key;
   for (const auto& e : skipped) by_key.emplace(storage::keys::event_key(e.lead_id, e.version), &e);
   std::vector<damaged_record> out;
-  rocksdb::DB* db = log.raw_rocksdb();
+  rocksdb::DB* db = views_raw_access::db(log);
   rocksdb::ReadOptions ro;
   ro.snapshot = snap.get();
   // Pending existence checks: (position, event key).
@@ -673,7 +674,7 @@ struct partition_job {
 /// folds each lead, writes its row into views files and sorts its index
 /// entries into chunks (spilled as runs when a chunk fills).
 status scan_range(const partition_job& job, partition_out& out) {
-  rocksdb::DB* db = job.log->raw_rocksdb();
+  rocksdb::DB* db = views_raw_access::db(*job.log);
   // This range's rows cover [row_key(lo), row_key(hi)) of the views family.
   std::pair<std::string, std::string> region{view_keys::row_key(job.range.lo),
                                              job.range.hi.empty() ? std::string() : view_keys::row_key(job.range.hi)};
@@ -724,7 +725,7 @@ status scan_partition(const partition_job& job, partition_out& out) {
 result<bulk_rebuild_stats> bulk_rebuild(storage::event_log& log, lead_views& views,
                                         const bulk_rebuild_options& opts, const bulk_progress& progress) {
   const auto t_start = clock_type::now();
-  rocksdb::DB* db = log.raw_rocksdb();
+  rocksdb::DB* db = views_raw_access::db(log);
   auto* events_cf = log.cf(storage::key_space::events);
   auto* global_cf = log.cf(storage::key_space::global);
   auto* views_cf = log.cf(storage::key_space::views);
@@ -927,7 +928,7 @@ status compact_replaced(storage::event_log& log, lead_views& views) {
                                std::pair{storage::key_space::index, &owned->index}}) {
     for (const auto& [b, e] : *ranges) {
       const rocksdb::Slice bs(b), es(e);
-      auto s = log.raw_rocksdb()->CompactRange(co, log.cf(space), &bs, &es);
+      auto s = views_raw_access::db(log)->CompactRange(co, log.cf(space), &bs, &es);
       if (!s.ok()) return storage_error(s, "compact the replaced projection");
     }
   }
@@ -935,7 +936,7 @@ status compact_replaced(storage::event_log& log, lead_views& views) {
 }
 
 status discard_unfinished_rebuild(const storage::event_log& log) {
-  const fs::path tmp = fs::path(log.raw_rocksdb()->GetName()) / tmp_dir_name;
+  const fs::path tmp = fs::path(views_raw_access::db(log)->GetName()) / tmp_dir_name;
   std::error_code ec;
   if (!fs::exists(tmp, ec)) return ok();
   fs::remove_all(tmp, ec);

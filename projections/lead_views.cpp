@@ -1,4 +1,5 @@
 #include "projections/lead_views.hpp"
+#include "projections/views_raw_access.hpp"
 
 #include <rocksdb/db.h>
 #include <rocksdb/iterator.h>
@@ -667,7 +668,7 @@ std::vector<std::string> search_tokens(const lead_state& s) {
 // -- lead_views --------------------------------------------------------------------------
 
 lead_views::lead_views(storage::event_log& log, lead_views_options opts)
-    : log_(log), opts_(std::move(opts)), walks_(log.raw_rocksdb(), walk_limits{opts_.max_walks, opts_.walk_idle}) {}
+    : log_(log), opts_(std::move(opts)), walks_(views_raw_access::db(log), walk_limits{opts_.max_walks, opts_.walk_idle}) {}
 
 std::string lead_views::fingerprint() const {
   const auto& p = opts_.priority;
@@ -697,7 +698,7 @@ status lead_views::apply(const std::vector<storage::stored_event>& events, rocks
     const std::string& lead_id = se.ev.meta.lead_id;
     auto it = rows.find(lead_id);
     if (it == rows.end()) {
-      auto before = read_row(log_.raw_rocksdb(), views, ro, lead_id);
+      auto before = read_row(views_raw_access::db(log_), views, ro, lead_id);
       if (!before) return before.err();
       row r;
       if (*before) {
@@ -811,11 +812,11 @@ status lead_views::clear(rocksdb::WriteBatch& batch) {
 result<std::optional<lead_state>> lead_views::get(const std::string& lead_id) const {
   auto* views = log_.cf(storage::key_space::views);
   if (!views) return error{errc::internal, "the log has no views family"};
-  return read_row(log_.raw_rocksdb(), views, rocksdb::ReadOptions(), lead_id);
+  return read_row(views_raw_access::db(log_), views, rocksdb::ReadOptions(), lead_id);
 }
 
 result<queue_page> lead_views::query(const queue_query& q) const {
-  rocksdb::DB* db = log_.raw_rocksdb();
+  rocksdb::DB* db = views_raw_access::db(log_);
   auto* views = log_.cf(storage::key_space::views);
   auto* index = log_.cf(storage::key_space::index);
   if (!views || !index) return error{errc::internal, "the log has no views/index families"};
@@ -970,7 +971,7 @@ result<lead_views::candidate_page> lead_views::claim_candidates(const queue_quer
   const claim_hint::seen hint = first_page ? hint_.read() : claim_hint::seen{};
   const std::optional<std::string> from = first_page ? hint.from : std::optional<std::string>(after);
   limit = std::max<size_t>(limit, 1);
-  auto w = walk_index(log_.raw_rocksdb(), index, rocksdb::ReadOptions(), cq, from, limit,
+  auto w = walk_index(views_raw_access::db(log_), index, rocksdb::ReadOptions(), cq, from, limit,
                       std::max(limit * opts_.scan_cap_factor, opts_.min_scan_cap), /*claimable_only=*/true,
                       /*inclusive=*/first_page);
   if (!w) return w.err();
@@ -982,7 +983,7 @@ result<lead_views::candidate_page> lead_views::claim_candidates(const queue_quer
 }
 
 status lead_views::compact_lead(const std::string& lead_id) {
-  rocksdb::DB* db = log_.raw_rocksdb();
+  rocksdb::DB* db = views_raw_access::db(log_);
   auto* views = log_.cf(storage::key_space::views);
   auto* index = log_.cf(storage::key_space::index);
   if (!views || !index) return error{errc::internal, "the log has no views/index families"};

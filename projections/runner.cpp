@@ -1,6 +1,5 @@
 #include "projections/runner.hpp"
 
-#include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
@@ -89,25 +88,21 @@ result<std::unique_ptr<projection_runner>> projection_runner::open(storage::even
 }
 
 status projection_runner::load_damage() {
-  const std::string prefix = damaged_prefix(proj_.name()), end = damaged_end(proj_.name());
-  rocksdb::Slice end_s(end);
-  rocksdb::ReadOptions ro;
-  ro.iterate_upper_bound = &end_s;
-  std::unique_ptr<rocksdb::Iterator> it(log_.raw_rocksdb()->NewIterator(ro, log_.cf(storage::key_space::meta)));
+  const std::string prefix = damaged_prefix(proj_.name());
   uint64_t count = 0;
   std::vector<damaged_record> listed;
-  for (it->Seek(prefix); it->Valid(); it->Next()) {
+  auto scanned = log_.scan_meta(prefix, damaged_end(proj_.name()), [&](std::string_view key, std::string_view value) {
     ++count;
-    if (listed.size() >= max_listed_damage) continue;
-    auto r = decode_damage(it->key().ToStringView(), prefix, it->value().ToStringView());
+    if (listed.size() >= max_listed_damage) return;
+    auto r = decode_damage(key, prefix, value);
     if (!r) {
       damaged_record unknown;
       unknown.reason = "(the damage record itself is unreadable)";
       r = unknown;
     }
     listed.push_back(std::move(*r));
-  }
-  if (!it->status().ok()) return storage_error(it->status(), "read damage records");
+  });
+  if (!scanned) return scanned;
   if (count > 0)
     log()->error("projection {}: {} damaged event(s) in the log were skipped (GET /v1/admin/projections lists them)",
                  proj_.name(), count);
@@ -139,12 +134,11 @@ void projection_runner::note_failure(const std::string& why) {
 }
 
 result<global_position> projection_runner::read_checkpoint() const {
-  std::string v;
-  auto s = log_.raw_rocksdb()->Get(rocksdb::ReadOptions(), log_.cf(storage::key_space::meta), checkpoint_key_, &v);
-  if (s.IsNotFound()) return global_position{0};
-  if (!s.ok()) return storage_error(s, "read projection checkpoint");
-  if (v.size() != 8) return error{errc::corrupt_data, "projection checkpoint has the wrong size"};
-  return global_position{storage::keys::read_be64(v)};
+  auto v = log_.read_meta(checkpoint_key_);
+  if (!v) return v.err();
+  if (!*v) return global_position{0};
+  if ((*v)->size() != 8) return error{errc::corrupt_data, "projection checkpoint has the wrong size"};
+  return global_position{storage::keys::read_be64(**v)};
 }
 
 projection_runner::~projection_runner() { stop(); }
@@ -154,11 +148,9 @@ projection_runner::~projection_runner() { stop(); }
 status projection_runner::start() {
   std::lock_guard<std::mutex> lock(mutex_);
   if (thread_.joinable()) return ok();
-  std::string stored;
-  auto s = log_.raw_rocksdb()->Get(rocksdb::ReadOptions(), log_.cf(storage::key_space::meta), fingerprint_key_,
-                                   &stored);
-  if (!s.ok() && !s.IsNotFound()) return storage_error(s, "read projection fingerprint");
-  if (position() > 0 && (s.IsNotFound() || stored != proj_.fingerprint())) {
+  auto stored = log_.read_meta(fingerprint_key_);
+  if (!stored) return stored.err();
+  if (position() > 0 && (!*stored || **stored != proj_.fingerprint())) {
     log()->info("projection {}: settings changed since it was built; rebuilding", proj_.name());
     rebuild_requested_ = true;
   } else if (position() == 0 && opts_.rebuild_beside && log_.last_position() > 0) {
@@ -393,7 +385,7 @@ result<size_t> projection_runner::step() {
     if (!se.damaged()) continue;
     damage_note n;
     n.record = damaged_record{se.ev.meta.position, se.ev.meta.lead_id, se.ev.meta.version, se.damage};
-    n.key = damaged_prefix(proj_.name()) + storage::keys::be64(se.ev.meta.position);
+    n.key = damaged_key(proj_.name(), se.ev.meta.position);
     n.value = encode_damage(n.record);
     found.push_back(std::move(n));
   }
@@ -415,8 +407,7 @@ result<size_t> projection_runner::step() {
   if (!s.ok()) return storage_error(s, "batch checkpoint");
   // Not synced: a crash loses a suffix of pages together with their checkpoint,
   // which the next run applies again. The log's own synced writes sync the WAL.
-  s = log_.raw_rocksdb()->Write(rocksdb::WriteOptions(), &batch);
-  if (!s.ok()) return storage_error(s, "write projection page");
+  if (auto written = log_.write(batch, "write projection page"); !written) return written.err();
   // The projection's in-memory part (the claim hint, the stats cache) first:
   // a reader that sees the position (min_position, claim next) sees the page.
   proj_.committed();
@@ -436,8 +427,7 @@ status projection_runner::clear_now() {
   // The replay meets the damage again (or not, if it was repaired meanwhile).
   s = batch.DeleteRange(log_.cf(storage::key_space::meta), damaged_prefix(proj_.name()), damaged_end(proj_.name()));
   if (!s.ok()) return storage_error(s, "batch damage records delete");
-  s = log_.raw_rocksdb()->Write(rocksdb::WriteOptions(), &batch);
-  if (!s.ok()) return storage_error(s, "clear projection");
+  if (auto written = log_.write(batch, "clear projection"); !written) return written;
   proj_.replaced();
   position_.store(0, std::memory_order_release);
   pending_since_ = -1;

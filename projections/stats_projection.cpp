@@ -107,10 +107,12 @@ struct stats_projection::impl {
   std::unordered_map<std::string, lead_state> pending;  ///< the page's states, cached once committed
   std::atomic<size_t> cached{0};                        ///< cache.size(), for readers on other threads
 
-  impl(storage::event_log& l, stats_options o, lead_state_loader ld)
-      : log(l), opts(std::move(o)), loader(std::move(ld)), cache(loader ? opts.state_cache : 0) {}
+  rocksdb::DB* const stats_db;  ///< the log's, for the stats family's snapshot reads (storage/raw_access.hpp)
 
-  rocksdb::DB* db() const { return log.raw_rocksdb(); }
+  impl(storage::event_log& l, rocksdb::DB* d, stats_options o, lead_state_loader ld)
+      : log(l), opts(std::move(o)), loader(std::move(ld)), cache(loader ? opts.state_cache : 0), stats_db(d) {}
+
+  rocksdb::DB* db() const { return stats_db; }
   rocksdb::ColumnFamilyHandle* cf() const { return log.cf(key_space::stats); }
 
   result<char> generation(const rocksdb::ReadOptions& ro) const {
@@ -222,7 +224,7 @@ struct stats_projection::impl {
 };
 
 stats_projection::stats_projection(storage::event_log& log, stats_options opts, lead_state_loader loader)
-    : impl_(std::make_unique<impl>(log, std::move(opts), std::move(loader))) {}
+    : impl_(std::make_unique<impl>(log, log.raw_rocksdb(storage::raw_access()), std::move(opts), std::move(loader))) {}
 stats_projection::~stats_projection() = default;
 
 std::string stats_projection::fingerprint() const {
@@ -410,8 +412,7 @@ class stats_build {
       if (!s.ok()) return storage_error(s, "batch a stats summary");
     }
     if (batch_.GetDataSize() < (8u << 20)) return ok();
-    auto s = log_.raw_rocksdb()->Write(rocksdb::WriteOptions(), &batch_);
-    if (!s.ok()) return storage_error(s, "write stats summaries");
+    if (auto written = log_.write(batch_, "write stats summaries"); !written) return written;
     batch_.Clear();
     if (progress) progress(std::min<global_position>(events_, head), head);
     return ok();
@@ -420,8 +421,8 @@ class stats_build {
   /// The buckets, the totals and the switch to this generation at `position`,
   /// deleting the `old` one and the projection's damage records, in one batch.
   status finish(global_position position, char old, const std::string& fingerprint) {
-    auto s = log_.raw_rocksdb()->Write(rocksdb::WriteOptions(), &batch_);
-    if (!s.ok()) return storage_error(s, "write stats summaries");
+    if (auto written = log_.write(batch_, "write stats summaries"); !written) return written;
+    rocksdb::Status s;
     rocksdb::WriteBatch sw;
     for (const auto& [start, b] : minutes_)
       if (!b.empty()) s = sw.Put(cf_, stats_codec::minute_key(gen_, start), stats_codec::encode(b));
@@ -438,9 +439,7 @@ class stats_build {
     if (s.ok()) s = sw.Put(meta, projections::fingerprint_key(name), fingerprint);
     if (s.ok()) s = sw.DeleteRange(meta, projections::damaged_prefix(name), projections::damaged_end(name));
     if (!s.ok()) return storage_error(s, "batch the stats switch");
-    s = log_.raw_rocksdb()->Write(rocksdb::WriteOptions(), &sw);
-    if (!s.ok()) return storage_error(s, "write the stats switch");
-    return ok();
+    return log_.write(sw, "write the stats switch");
   }
 
  private:

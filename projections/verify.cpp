@@ -9,6 +9,7 @@
 
 #include "events/snapshot.hpp"
 #include "projections/runner.hpp"
+#include "projections/views_raw_access.hpp"
 #include "storage/db_snapshot.hpp"
 #include "storage/keys.hpp"
 #include "storage/rocksdb_util.hpp"
@@ -124,7 +125,7 @@ std::string describe_difference(const lead_state& row, const lead_state& fold) {
 
 result<view_verify_report> verify_lead_views(const storage::event_log& log, const lead_views& views,
                                              const view_verify_options& opts) {
-  rocksdb::DB* db = log.raw_rocksdb();
+  rocksdb::DB* db = views_raw_access::db(log);
   auto* views_cf = log.cf(storage::key_space::views);
   auto* heads_cf = log.cf(storage::key_space::heads);
   if (!db || !views_cf || !heads_cf || !log.cf(storage::key_space::meta))

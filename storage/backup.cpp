@@ -14,6 +14,7 @@
 #include <spdlog/spdlog.h>
 
 #include "events/logging.hpp"
+#include "storage/event_log_impl.hpp"
 #include "storage/log_audit.hpp"
 #include "storage/rocksdb_util.hpp"
 
@@ -180,7 +181,7 @@ result<backup_info> create_backup(event_log& log, const std::string& root, milli
   };
 
   rocksdb::Checkpoint* raw = nullptr;
-  auto s = rocksdb::Checkpoint::Create(log.raw_rocksdb(), &raw);
+  auto s = rocksdb::Checkpoint::Create(log_internals::of(log).db.get(), &raw);
   if (!s.ok()) {
     cleanup();
     return storage_error(s, "backup: checkpoint");

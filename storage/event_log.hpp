@@ -61,12 +61,14 @@
 #include "events/errc.hpp"
 #include "events/event.hpp"
 #include "storage/key_space.hpp"
+#include "storage/raw_access.hpp"
 #include "storage/sealing.hpp"
 
 namespace rocksdb {
 class DB;
 class ColumnFamilyHandle;
 class Env;
+class WriteBatch;
 } // namespace rocksdb
 
 namespace leadbase::storage {
@@ -278,21 +280,45 @@ class event_log {
   write_health write_status() const;
 
   // -- for the stores beside the log -------------------------------------------
-  /// The column family of a key space.
+  // The read side keeps its stores in the log's database (the views, index
+  // and stats families, and its records in `meta`), so that a projection's
+  // page and its checkpoint are one write.
+
+  /// The column family of a key space, for a store's rocksdb::WriteBatch.
   rocksdb::ColumnFamilyHandle* cf(key_space k) const noexcept;
-  /// The RocksDB instance itself: the escape hatch for the few stores that
-  /// use RocksDB's own batch, snapshot, SST-ingest and checkpoint APIs on the
-  /// families they own (projections/lead_views, projections/bulk_rebuild,
-  /// projections/runner's checkpoints, storage/lead_scan, storage/backup) and
-  /// for tests that damage a record on purpose. Anything else reads and writes
-  /// through the calls above.
-  rocksdb::DB* raw_rocksdb() const noexcept;
+  /// Writes a batch of the stores beside the log, built on cf() handles: a
+  /// projection's page with its checkpoint, a clear, a rebuild's switch. Not
+  /// synced: a crash loses a suffix of such batches, which the projections
+  /// apply again (the log's own synced writes sync the WAL). Never for the
+  /// log's own families (events, their indexes, heads, keys, work), which
+  /// only append_batch writes. `what` names the batch in an error.
+  status write(rocksdb::WriteBatch& batch, std::string_view what);
+  /// One record of the `meta` family (a checkpoint, a fingerprint); nullopt
+  /// when there is none.
+  result<std::optional<std::string>> read_meta(std::string_view key) const;
+  /// Calls `each` with every `meta` record whose key is in [begin, end), in
+  /// key order (a projection's damage records).
+  status scan_meta(std::string_view begin, std::string_view end,
+                   const std::function<void(std::string_view key, std::string_view value)>& each) const;
+  /// Flushes every family's memtables to table files and waits for it (the
+  /// WAL then holds nothing they need); an erasure does so, and a benchmark
+  /// before it measures what is on disk.
+  status flush_all();
+  /// Whether RocksDB runs or owes a compaction of any family.
+  bool compaction_pending() const;
+  /// The RocksDB instance itself, for the few stores whose passkey
+  /// (storage/raw_access.hpp says who, and why) lets them use RocksDB's own
+  /// snapshot, iterator, MultiGet and SST-ingest APIs on the families they own.
+  rocksdb::DB* raw_rocksdb(raw_access) const noexcept;
   /// Opened read-only or as a secondary: nothing changes under a reader, and a
   /// secondary's iterators refuse RocksDB snapshots (db_snapshot takes none).
   bool frozen() const noexcept;
 
  private:
   struct impl;
+  // storage/event_log_impl.hpp: the event log's own files, and the stores in
+  // storage/ that work on its RocksDB instance (lead_scan, backup).
+  friend struct log_internals;
   explicit event_log(std::unique_ptr<impl> p);
   std::unique_ptr<impl> impl_;
 };

@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 
+#include "storage/event_log_impl.hpp"
 #include "storage/keys.hpp"
 #include "storage/rocksdb_util.hpp"
 
@@ -15,13 +16,14 @@ namespace {
 } // namespace
 
 log_snapshot::log_snapshot(const event_log& log)
-    : snap_(log.raw_rocksdb()), last_(read_last_position(log.raw_rocksdb(), log.cf(key_space::global), snap_.get())) {}
+    : snap_(log_internals::of(log).db.get()),
+      last_(read_last_position(log_internals::of(log).db.get(), log.cf(key_space::global), snap_.get())) {}
 
 status scan_leads(const event_log& log, const log_snapshot& snapshot, const lead_scan_range& range,
                   const std::function<status(std::string_view lead_id, stored_event& e)>& on_event,
                   const std::function<status(std::string_view lead_id)>& on_lead_end,
                   const std::function<bool()>& stop, const scan_damage_handler& on_damaged) {
-  rocksdb::DB* db = log.raw_rocksdb();
+  rocksdb::DB* db = log_internals::of(log).db.get();
   rocksdb::ReadOptions ro;
   ro.snapshot = snapshot.get();
   ro.fill_cache = false;

@@ -15,6 +15,7 @@
 #include "projections/runner.hpp"
 #include "storage/event_log.hpp"
 #include "tests/e2e/checks.hpp"
+#include "tests/support/raw_db.hpp"
 #include "tests/support/tamper.hpp"
 
 using namespace leadbase;
@@ -107,7 +108,7 @@ TEST_CASE("a damaged stored event stays local: other leads, queue and feed serve
     // The views had applied these events before they were damaged; make the
     // server rebuild them at start (as changed priority settings do), so the
     // projection meets the damage as a replay or a fresh instance would.
-    REQUIRE((*log)->raw_rocksdb()->Delete(rocksdb::WriteOptions(), (*log)->cf(storage::key_space::meta), projections::fingerprint_key("lead_views")).ok());
+    REQUIRE(test::raw_db(**log)->Delete(rocksdb::WriteOptions(), (*log)->cf(storage::key_space::meta), projections::fingerprint_key("lead_views")).ok());
   }
   srv.restart();
   auto c = srv.client(std::chrono::seconds(8));

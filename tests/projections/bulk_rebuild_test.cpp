@@ -26,6 +26,7 @@
 #include "projections/runner.hpp"
 #include "storage/keys.hpp"
 #include "tests/projections/projection_fixture.hpp"
+#include "tests/support/raw_db.hpp"
 
 using namespace leadbase;
 using namespace leadbase::projections;
@@ -128,7 +129,7 @@ projection_dump dump(storage::event_log& log) {
   for (auto [key, slot] : {std::pair{checkpoint_key("lead_views"), &out.checkpoint},
                            std::pair{fingerprint_key("lead_views"), &out.fingerprint}}) {
     std::string v;
-    auto s = log.raw_rocksdb()->Get(rocksdb::ReadOptions(), log.cf(storage::key_space::meta), key, &v);
+    auto s = test::raw_db(log)->Get(rocksdb::ReadOptions(), log.cf(storage::key_space::meta), key, &v);
     REQUIRE((s.ok() || s.IsNotFound()));
     if (s.ok()) *slot = v;
   }
@@ -150,7 +151,7 @@ projection_dump page_by_page(storage::event_log& log, lead_views& views) {
 std::vector<std::string> damage_keys(storage::event_log& log) {
   std::vector<std::string> out;
   const std::string lo = damaged_prefix("lead_views"), hi = damaged_end("lead_views");
-  std::unique_ptr<rocksdb::Iterator> it(log.raw_rocksdb()->NewIterator(rocksdb::ReadOptions(), log.cf(storage::key_space::meta)));
+  std::unique_ptr<rocksdb::Iterator> it(test::raw_db(log)->NewIterator(rocksdb::ReadOptions(), log.cf(storage::key_space::meta)));
   for (it->Seek(lo); it->Valid() && it->key().ToString() < hi; it->Next()) out.push_back(it->key().ToString());
   REQUIRE(it->status().ok());
   return out;
@@ -161,7 +162,7 @@ void flush_all(storage::event_log& log) {
   for (storage::key_space space : {storage::key_space::events, storage::key_space::global, storage::key_space::keys,
                                    storage::key_space::meta, storage::key_space::views, storage::key_space::index})
     cfs.push_back(log.cf(space));
-  REQUIRE(log.raw_rocksdb()->Flush(rocksdb::FlushOptions(), cfs).ok());
+  REQUIRE(test::raw_db(log)->Flush(rocksdb::FlushOptions(), cfs).ok());
 }
 
 } // namespace
@@ -243,7 +244,7 @@ TEST_CASE("no stale key of an earlier projection survives a bulk rebuild", "[pro
   // Rows and index keys of leads that are not in the log, and stale values of
   // real leads, at the bottom level, in a younger table file and in the
   // memtable (every place a DeleteRange tombstone and an ingested file meet).
-  auto* db = f.log->raw_rocksdb();
+  auto* db = test::raw_db(*f.log);
   auto* views_cf = f.log->cf(storage::key_space::views);
   auto* index_cf = f.log->cf(storage::key_space::index);
   auto put_ghost = [&](const std::string& id) {
@@ -277,8 +278,8 @@ TEST_CASE("no stale key of an earlier projection survives a bulk rebuild", "[pro
   f.close();
   f.open();
   CHECK(dump(*f.log) == expected);
-  REQUIRE(f.log->raw_rocksdb()->CompactRange(co, f.log->cf(storage::key_space::views), nullptr, nullptr).ok());
-  REQUIRE(f.log->raw_rocksdb()->CompactRange(co, f.log->cf(storage::key_space::index), nullptr, nullptr).ok());
+  REQUIRE(test::raw_db(*f.log)->CompactRange(co, f.log->cf(storage::key_space::views), nullptr, nullptr).ok());
+  REQUIRE(test::raw_db(*f.log)->CompactRange(co, f.log->cf(storage::key_space::index), nullptr, nullptr).ok());
   CHECK(dump(*f.log) == expected);
 
   // A second bulk rebuild over the first one's files changes nothing.
@@ -358,7 +359,7 @@ TEST_CASE("a bulk rebuild that fails leaves the old projection as it was", "[pro
   // An event in the events family that the global index does not know: the
   // whole-log scan cannot place it, so the build fails.
   const global_position head = f.log->last_position();
-  REQUIRE(f.log->raw_rocksdb()
+  REQUIRE(test::raw_db(*f.log)
               ->Put(rocksdb::WriteOptions(), f.log->cf(storage::key_space::events), storage::keys::event_key("v-zz", 1),
                     "not an envelope")
               .ok());
@@ -392,14 +393,14 @@ TEST_CASE("a bulk rebuild skips a damaged event and records it with the new proj
   rocksdb::WriteBatch b;
   REQUIRE(b.Put(f.log->cf(storage::key_space::events), key, "not an envelope").ok());
   REQUIRE(b.Put(f.log->cf(storage::key_space::global), storage::keys::position_key(bad), key).ok());
-  REQUIRE(f.log->raw_rocksdb()->Write(rocksdb::WriteOptions(), &b).ok());
+  REQUIRE(test::raw_db(*f.log)->Write(rocksdb::WriteOptions(), &b).ok());
   f.close();  // the log reads its last position again
   f.open();
   lead_views views(*f.log, {});
   const auto replayed = page_by_page(*f.log, views);
   const auto replayed_damage = damage_keys(*f.log);
   REQUIRE(replayed_damage.size() == 1);
-  REQUIRE(f.log->raw_rocksdb()
+  REQUIRE(test::raw_db(*f.log)
               ->Put(rocksdb::WriteOptions(), f.log->cf(storage::key_space::meta), damaged_key("lead_views", 3),
                     encode_damage({3, "v-00", 2, "stale"}))
               .ok());

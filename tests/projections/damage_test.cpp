@@ -16,6 +16,7 @@
 #include "projections/runner.hpp"
 #include "projections/stats_projection.hpp"
 #include "tests/projections/projection_fixture.hpp"
+#include "tests/support/raw_db.hpp"
 #include "tests/support/tamper.hpp"
 
 using namespace leadbase;
@@ -262,14 +263,14 @@ TEST_CASE("projection runner with the bulk rebuild: a start-up with changed sett
 
   // A stale record (of no event) the online rebuild must drop with the old projection.
   const std::string stale = damaged_key(views.name(), 2);
-  REQUIRE(f.log->raw_rocksdb()->Put(rocksdb::WriteOptions(), f.log->cf(storage::key_space::meta), stale, encode_damage({2, "u-0", 2, "x"})).ok());
+  REQUIRE(test::raw_db(*f.log)->Put(rocksdb::WriteOptions(), f.log->cf(storage::key_space::meta), stale, encode_damage({2, "u-0", 2, "x"})).ok());
   (*runner)->rebuild();  // online, beside
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
   std::string v;
-  while (f.log->raw_rocksdb()->Get(rocksdb::ReadOptions(), f.log->cf(storage::key_space::meta), stale, &v).ok() &&
+  while (test::raw_db(*f.log)->Get(rocksdb::ReadOptions(), f.log->cf(storage::key_space::meta), stale, &v).ok() &&
          std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  CHECK(f.log->raw_rocksdb()->Get(rocksdb::ReadOptions(), f.log->cf(storage::key_space::meta), stale, &v).IsNotFound());
+  CHECK(test::raw_db(*f.log)->Get(rocksdb::ReadOptions(), f.log->cf(storage::key_space::meta), stale, &v).IsNotFound());
   REQUIRE(serving_at_head(**runner, *f.log));
   info = (*runner)->info();
   CHECK(info.rebuild_error.empty());

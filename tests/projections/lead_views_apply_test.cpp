@@ -13,6 +13,7 @@
 
 #include "projections/lead_views.hpp"
 #include "tests/projections/projection_fixture.hpp"
+#include "tests/support/raw_db.hpp"
 
 using namespace leadbase;
 using namespace leadbase::projections;
@@ -27,7 +28,7 @@ global_position apply_one_by_one(storage::event_log& log, lead_views& views, glo
     if (page->empty()) return after;
     rocksdb::WriteBatch b;
     REQUIRE(views.apply(*page, b));
-    REQUIRE(log.raw_rocksdb()->Write(rocksdb::WriteOptions(), &b).ok());
+    REQUIRE(test::raw_db(log)->Write(rocksdb::WriteOptions(), &b).ok());
     after = page->back().ev.meta.position;
   }
 }

@@ -15,6 +15,7 @@
 #include "events/lead_state.hpp"
 #include "storage/event_log.hpp"
 #include "storage/sealing.hpp"
+#include "tests/support/raw_db.hpp"
 #include "tests/support/sample_events.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -59,7 +60,7 @@ inline std::string tier_for(int64_t followers) {
 /// Every key and value of one column family of `log`, in key order.
 inline std::map<std::string, std::string> family_contents(const storage::event_log& log, storage::key_space family) {
   std::map<std::string, std::string> out;
-  std::unique_ptr<rocksdb::Iterator> it(log.raw_rocksdb()->NewIterator(rocksdb::ReadOptions(), log.cf(family)));
+  std::unique_ptr<rocksdb::Iterator> it(test::raw_db(log)->NewIterator(rocksdb::ReadOptions(), log.cf(family)));
   for (it->SeekToFirst(); it->Valid(); it->Next()) out.emplace(it->key().ToString(), it->value().ToString());
   REQUIRE(it->status().ok());
   return out;

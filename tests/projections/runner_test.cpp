@@ -14,6 +14,7 @@
 #include "events/snapshot.hpp"
 #include "projections/lead_views.hpp"
 #include "tests/projections/projection_fixture.hpp"
+#include "tests/support/raw_db.hpp"
 
 using namespace leadbase;
 using namespace leadbase::projections;
@@ -60,7 +61,7 @@ void require_rows_match_fold(test::log_fixture& f, lead_views& views) {
 std::map<std::string, std::string> dump(storage::event_log& log) {
   std::map<std::string, std::string> out;
   for (storage::key_space space : {storage::key_space::views, storage::key_space::index}) {
-    std::unique_ptr<rocksdb::Iterator> it(log.raw_rocksdb()->NewIterator(rocksdb::ReadOptions(), log.cf(space)));
+    std::unique_ptr<rocksdb::Iterator> it(test::raw_db(log)->NewIterator(rocksdb::ReadOptions(), log.cf(space)));
     for (it->SeekToFirst(); it->Valid(); it->Next())
       out.emplace(std::string(storage::family_name(space)) + ":" + it->key().ToString(), it->value().ToString());
     REQUIRE(it->status().ok());

@@ -12,6 +12,7 @@
 #include "projections/stats_projection.hpp"
 #include "storage/keys.hpp"
 #include "tests/projections/projection_fixture.hpp"
+#include "tests/support/raw_db.hpp"
 #include "tests/support/sample_events.hpp"
 
 using namespace leadbase;
@@ -288,7 +289,7 @@ TEST_CASE("stats runner: stats built by an earlier format (stats/1) are rebuilt 
   auto* meta = lf.log->cf(storage::key_space::meta);
   auto* cf = lf.log->cf(storage::key_space::stats);
   const std::string old_fingerprint = "stats/1 weights 40,30,20,10 thresholds 70,40 rules 2026-11-01";
-  REQUIRE(lf.log->raw_rocksdb()->Put(rocksdb::WriteOptions(), meta, projections::fingerprint_key("stats"), old_fingerprint).ok());
+  REQUIRE(test::raw_db(*lf.log)->Put(rocksdb::WriteOptions(), meta, projections::fingerprint_key("stats"), old_fingerprint).ok());
   auto keys = test::family_contents(*lf.log, storage::key_space::stats);
   const char gen = keys.count(std::string(stats_codec::generation_key))
                        ? keys.at(std::string(stats_codec::generation_key)).at(0)
@@ -296,7 +297,7 @@ TEST_CASE("stats runner: stats built by an earlier format (stats/1) are rebuilt 
   std::string v1(1, '\1');
   for (int i = 0; i < 14 + 8 + 17 + 1; ++i) v1 += storage::keys::be64(0);  // 12 u64, 2 i64, statuses, buckets, no classes
   REQUIRE(stats_codec::decode_counters(v1));
-  REQUIRE(lf.log->raw_rocksdb()->Put(rocksdb::WriteOptions(), cf, stats_codec::totals_key(gen), v1).ok());
+  REQUIRE(test::raw_db(*lf.log)->Put(rocksdb::WriteOptions(), cf, stats_codec::totals_key(gen), v1).ok());
   lf.close();
   lf.open();
   stats_projection stats(*lf.log, stats_options{}, log_state_loader(*lf.log));
@@ -307,7 +308,7 @@ TEST_CASE("stats runner: stats built by an earlier format (stats/1) are rebuilt 
   REQUIRE((*runner)->info().caught_up);
   (*runner)->stop();
   std::string stored;  // (the column family handles of before the reopen are gone)
-  REQUIRE(lf.log->raw_rocksdb()
+  REQUIRE(test::raw_db(*lf.log)
               ->Get(rocksdb::ReadOptions(), lf.log->cf(storage::key_space::meta), projections::fingerprint_key("stats"),
                     &stored)
               .ok());

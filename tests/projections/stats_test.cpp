@@ -12,6 +12,7 @@
 #include "projections/stats_projection.hpp"
 #include "storage/event_log.hpp"
 #include "tests/projections/projection_fixture.hpp"
+#include "tests/support/raw_db.hpp"
 #include "tests/support/sample_events.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -75,7 +76,7 @@ struct stats_under_test {
       return s;
     }
     if (!write) return ok();
-    auto st = lf.log->raw_rocksdb()->Write(rocksdb::WriteOptions(), &batch);
+    auto st = test::raw_db(*lf.log)->Write(rocksdb::WriteOptions(), &batch);
     if (!st.ok()) return error{errc::storage_failure, st.ToString()};
     proj.committed();
     return ok();

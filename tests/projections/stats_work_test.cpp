@@ -13,6 +13,7 @@
 #include "storage/event_log.hpp"
 #include "storage/keys.hpp"
 #include "tests/projections/projection_fixture.hpp"
+#include "tests/support/raw_db.hpp"
 #include "tests/support/sample_events.hpp"
 
 using namespace leadbase;
@@ -76,7 +77,7 @@ struct stats_under_test {
     auto s = proj.apply(page, batch);
     INFO((s ? std::string() : s.err().message));
     REQUIRE(s);
-    REQUIRE(lf.log->raw_rocksdb()->Write(rocksdb::WriteOptions(), &batch).ok());
+    REQUIRE(test::raw_db(*lf.log)->Write(rocksdb::WriteOptions(), &batch).ok());
     proj.committed();
   }
   stats_report report(millis window, millis now) const {

@@ -18,6 +18,7 @@
 #include "projections/runner.hpp"
 #include "storage/keys.hpp"
 #include "tests/projections/projection_fixture.hpp"
+#include "tests/support/raw_db.hpp"
 
 using namespace leadbase;
 using namespace leadbase::projections;
@@ -54,19 +55,19 @@ void tamper_event(test::log_fixture& f, const std::string& lead, lead_version ve
   REQUIRE(events);
   const std::string key = storage::keys::event_key(lead, version);
   std::string bytes;
-  REQUIRE(f.log->raw_rocksdb()->Get(rocksdb::ReadOptions(), events, key, &bytes).ok());
+  REQUIRE(test::raw_db(*f.log)->Get(rocksdb::ReadOptions(), events, key, &bytes).ok());
   auto decoded = decode_event(bytes);
   REQUIRE(decoded);
   const std::string sealed(decoded->sealed);
   event ev = std::move(decoded->ev);
   change(ev);
-  REQUIRE(f.log->raw_rocksdb()->Put(rocksdb::WriteOptions(), events, key, encode_event(ev, sealed)).ok());
+  REQUIRE(test::raw_db(*f.log)->Put(rocksdb::WriteOptions(), events, key, encode_event(ev, sealed)).ok());
 }
 
 void put_raw(test::log_fixture& f, storage::key_space family, const std::string& key, const std::string& value) {
   auto* cf = f.log->cf(family);
   REQUIRE(cf);
-  REQUIRE(f.log->raw_rocksdb()->Put(rocksdb::WriteOptions(), cf, key, value).ok());
+  REQUIRE(test::raw_db(*f.log)->Put(rocksdb::WriteOptions(), cf, key, value).ok());
 }
 
 view_verify_report check(test::log_fixture& f, lead_views& views) {
@@ -204,7 +205,7 @@ TEST_CASE("verify: tampered, corrupt, missing and extra rows", "[verify]") {
   // A row that does not decode.
   put_raw(f, storage::key_space::views, view_keys::row_key("u-5"), "garbage");
   // No row for a lead with events.
-  REQUIRE(f.log->raw_rocksdb()->Delete(rocksdb::WriteOptions(), f.log->cf(storage::key_space::views), view_keys::row_key("u-6")).ok());
+  REQUIRE(test::raw_db(*f.log)->Delete(rocksdb::WriteOptions(), f.log->cf(storage::key_space::views), view_keys::row_key("u-6")).ok());
   // A row for a lead the log does not have (sorts between u-6 and u-7).
   put_raw(f, storage::key_space::views, view_keys::row_key("u-6x"), encode_snapshot(f.fold_lead("u-7")));
 

@@ -8,6 +8,7 @@
 #include "storage/hash_chain.hpp"
 #include "storage/log_audit.hpp"
 #include "tests/projections/projection_fixture.hpp"
+#include "tests/support/raw_db.hpp"
 #include "tests/support/tamper.hpp"
 
 using namespace leadbase;
@@ -78,7 +79,7 @@ TEST_CASE("read_global with on_damage::mark marks a deleted event and a position
   test::log_fixture f;
   three_leads(f);
   test::delete_raw_event(*f.log, "u-a", 3);
-  REQUIRE(f.log->raw_rocksdb()->Delete(rocksdb::WriteOptions(), f.log->cf(storage::key_space::global), storage::keys::position_key(7)).ok());
+  REQUIRE(test::raw_db(*f.log)->Delete(rocksdb::WriteOptions(), f.log->cf(storage::key_space::global), storage::keys::position_key(7)).ok());
   f.close();
   f.open();
 

@@ -20,6 +20,7 @@
 #include "tests/http/test_client.hpp"
 #include "tests/projections/projection_fixture.hpp"
 #include "tests/support/failing_disk.hpp"
+#include "tests/support/raw_db.hpp"
 #include "tests/support/sample_events.hpp"
 
 using namespace leadbase;
@@ -250,7 +251,7 @@ TEST_CASE("a WAL write that fails while no memtable holds data is refused withou
   for (storage::key_space space : storage::all_key_spaces) all.push_back(f.log->cf(space));
   rocksdb::FlushOptions fo;
   fo.wait = true;
-  REQUIRE(f.log->raw_rocksdb()->Flush(fo, all).ok());  // every memtable empty, as after an erasure's flush
+  REQUIRE(test::raw_db(*f.log)->Flush(fo, all).ok());  // every memtable empty, as after an erasure's flush
 
   disk.fail(true);
   CHECK(append_one(f, "lost-1") == errc::storage_failure);
@@ -280,7 +281,7 @@ TEST_CASE("an event-id index that cannot be read fails the append as a storage f
   fo.wait = true;
   // Only the index goes to a table file: the heads stay in the memtable, so the
   // append below reads nothing from disk but the index entry it looks up.
-  REQUIRE(f.log->raw_rocksdb()->Flush(fo, f.log->cf(storage::key_space::event_ids)).ok());
+  REQUIRE(test::raw_db(*f.log)->Flush(fo, f.log->cf(storage::key_space::event_ids)).ok());
 
   storage::append_request r;
   r.lead_id = "b";

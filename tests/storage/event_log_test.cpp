@@ -17,8 +17,9 @@
 #include "projections/runner.hpp"
 #include "storage/event_log.hpp"
 #include "storage/hash_chain.hpp"
-#include "tests/support/sample_events.hpp"
 #include "tests/support/files.hpp"
+#include "tests/support/raw_db.hpp"
+#include "tests/support/sample_events.hpp"
 #include "tests/support/temp_dir.hpp"
 
 using namespace leadbase;
@@ -367,7 +368,7 @@ TEST_CASE("WAL files stay within their budget although some families are written
       reqs.push_back(request(lead, 0, {make_event(lead, lead + "-s", s)}, make_data_key(), true));
     }
     for (const auto& r : log.append_batch(reqs, 1000 + b)) REQUIRE(r.code == errc::success);
-    REQUIRE(log.raw_rocksdb()->Put(rocksdb::WriteOptions(), log.cf(key_space::meta),
+    REQUIRE(test::raw_db(log)->Put(rocksdb::WriteOptions(), log.cf(key_space::meta),
                                       projections::checkpoint_key("test"), std::to_string(b)).ok());
   }
   // The flushes it triggers run in the background: give them a few seconds.

@@ -10,6 +10,7 @@
 
 #include "storage/event_log.hpp"
 #include "storage/keys.hpp"
+#include "tests/support/raw_db.hpp"
 
 namespace leadbase::test {
 
@@ -17,7 +18,7 @@ namespace leadbase::test {
 inline std::string raw_event(const storage::event_log& log, const std::string& lead, lead_version version) {
   std::string v;
   const auto key = storage::keys::event_key(lead, version);
-  auto s = log.raw_rocksdb()->Get(rocksdb::ReadOptions(), log.cf(storage::key_space::events), key, &v);
+  auto s = test::raw_db(log)->Get(rocksdb::ReadOptions(), log.cf(storage::key_space::events), key, &v);
   if (!s.ok()) throw std::runtime_error("no stored event " + lead + "/" + std::to_string(version) + ": " + s.ToString());
   return v;
 }
@@ -25,13 +26,13 @@ inline std::string raw_event(const storage::event_log& log, const std::string& l
 inline void put_raw_event(const storage::event_log& log, const std::string& lead, lead_version version,
                           const std::string& bytes) {
   const auto key = storage::keys::event_key(lead, version);
-  auto s = log.raw_rocksdb()->Put(rocksdb::WriteOptions(), log.cf(storage::key_space::events), key, bytes);
+  auto s = test::raw_db(log)->Put(rocksdb::WriteOptions(), log.cf(storage::key_space::events), key, bytes);
   if (!s.ok()) throw std::runtime_error("cannot write the event: " + s.ToString());
 }
 
 inline void delete_raw_event(const storage::event_log& log, const std::string& lead, lead_version version) {
   const auto key = storage::keys::event_key(lead, version);
-  auto s = log.raw_rocksdb()->Delete(rocksdb::WriteOptions(), log.cf(storage::key_space::events), key);
+  auto s = test::raw_db(log)->Delete(rocksdb::WriteOptions(), log.cf(storage::key_space::events), key);
   if (!s.ok()) throw std::runtime_error("cannot delete the event: " + s.ToString());
 }
 
