@@ -1,6 +1,6 @@
 #include "projections/lead_views.hpp"
 
-#include <rocksdb/db.h>
+#include <rocksdb/options.h>
 
 #include <algorithm>
 
@@ -12,8 +12,7 @@ using namespace view_index;
 
 result<lead_views::candidate_page> lead_views::claim_candidates(const queue_query& q, const std::string& after,
                                                                size_t limit) const {
-  auto* index = log_.cf(storage::key_space::index);
-  if (!index) return error{errc::internal, "the log has no index family"};
+  if (!store_.has_families()) return error{errc::internal, "the log has no index family"};
   queue_query cq = q;
   cq.sort = queue_sort::score_desc;
   cq.owner = std::string();  // the scope holds unassigned leads only; the filters say so again
@@ -25,7 +24,7 @@ result<lead_views::candidate_page> lead_views::claim_candidates(const queue_quer
   const claim_hint::seen hint = first_page ? hint_.read() : claim_hint::seen{};
   const std::optional<std::string> from = first_page ? hint.from : std::optional<std::string>(after);
   limit = std::max<size_t>(limit, 1);
-  auto w = walk_index(log_.raw_rocksdb(), index, rocksdb::ReadOptions(), cq, from, limit,
+  auto w = walk_index(store_, rocksdb::ReadOptions(), cq, from, limit,
                       std::max(limit * opts_.scan_cap_factor, opts_.min_scan_cap), /*claimable_only=*/true,
                       /*inclusive=*/first_page);
   if (!w) return w.err();

@@ -4,62 +4,37 @@
 #include <cmath>
 
 #include "projections/priority.hpp"
+#include "projections/view_store.hpp"
 #include "storage/keys.hpp"
 
 namespace leadbase::projections {
 namespace view_index {
-
 using storage::keys::put_be64;
 using storage::keys::read_be64;
 
 namespace {
-constexpr uint64_t sign_bit = uint64_t{1} << 63;
+
+/// A string behind a big-endian length of `width` bytes (1 or 2), cut at the
+/// longest length that fits: a team, tier or country behind one byte; an
+/// owner's name (up to 200 characters, so up to 800 bytes) behind two.
+void put_sized(std::string& out, const std::string& s, size_t width) {
+  const size_t n = std::min<size_t>(s.size(), (size_t{1} << (8 * width)) - 1);
+  for (size_t i = width; i-- > 0;) out.push_back(static_cast<char>((n >> (8 * i)) & 0xff));
+  out.append(s, 0, n);
+}
+
+bool get_sized(std::string_view in, size_t& at, std::string& out, size_t width) {
+  if (at + width > in.size()) return false;
+  size_t n = 0;
+  for (size_t i = 0; i < width; ++i) n = (n << 8) | static_cast<uint8_t>(in[at + i]);
+  at += width;
+  if (at + n > in.size()) return false;
+  out.assign(in.substr(at, n));
+  at += n;
+  return true;
+}
+
 } // namespace
-
-/// Order-preserving 8 bytes for a signed value.
-std::string ordered(int64_t v) {
-  std::string out;
-  out.reserve(8);
-  put_be64(out, static_cast<uint64_t>(v) ^ sign_bit);
-  return out;
-}
-
-/// ordered(v) appended to `out`, without a temporary string.
-void append_ordered(std::string& out, int64_t v) { put_be64(out, static_cast<uint64_t>(v) ^ sign_bit); }
-
-void put_short(std::string& out, const std::string& s) {
-  const size_t n = std::min<size_t>(s.size(), 255);
-  out.push_back(static_cast<char>(n));
-  out.append(s, 0, n);
-}
-
-bool get_short(std::string_view in, size_t& at, std::string& out) {
-  if (at >= in.size()) return false;
-  const size_t n = static_cast<uint8_t>(in[at++]);
-  if (at + n > in.size()) return false;
-  out.assign(in.substr(at, n));
-  at += n;
-  return true;
-}
-
-/// A string of up to 65535 bytes behind a 2-byte length: an owner's name is
-/// up to 200 characters, so up to 800 bytes (put_short would cut it).
-void put_long(std::string& out, const std::string& s) {
-  const size_t n = std::min<size_t>(s.size(), 0xffff);
-  out.push_back(static_cast<char>(n >> 8));
-  out.push_back(static_cast<char>(n & 0xff));
-  out.append(s, 0, n);
-}
-
-bool get_long(std::string_view in, size_t& at, std::string& out) {
-  if (at + 2 > in.size()) return false;
-  const size_t n = (size_t{static_cast<uint8_t>(in[at])} << 8) | static_cast<uint8_t>(in[at + 1]);
-  at += 2;
-  if (at + n > in.size()) return false;
-  out.assign(in.substr(at, n));
-  at += n;
-  return true;
-}
 
 constexpr char attrs_version = 3;  // 2: owner and stage; 3: the owner behind a 2-byte length
 
@@ -72,10 +47,10 @@ std::string encode_attrs(const index_attrs& a) {
   put_be64(out, static_cast<uint64_t>(a.followers));
   out.push_back(static_cast<char>(a.status));
   out.push_back(a.level);
-  put_short(out, a.team);
-  put_short(out, a.tier);
-  put_short(out, a.country);
-  put_long(out, a.owner);
+  put_sized(out, a.team, 1);
+  put_sized(out, a.tier, 1);
+  put_sized(out, a.country, 1);
+  put_sized(out, a.owner, 2);
   out.push_back(static_cast<char>(a.stage));
   return out;
 }
@@ -88,8 +63,8 @@ bool decode_attrs(std::string_view in, index_attrs& a) {
   a.status = static_cast<lead_status>(static_cast<uint8_t>(in[25]));
   a.level = in[26];
   size_t at = 27;
-  if (!(get_short(in, at, a.team) && get_short(in, at, a.tier) && get_short(in, at, a.country) &&
-        get_long(in, at, a.owner) && at < in.size()))
+  if (!(get_sized(in, at, a.team, 1) && get_sized(in, at, a.tier, 1) && get_sized(in, at, a.country, 1) &&
+        get_sized(in, at, a.owner, 2) && at < in.size()))
     return false;
   a.stage = static_cast<work_stage>(static_cast<uint8_t>(in[at]));
   return true;
@@ -150,101 +125,6 @@ std::string dim_value(char dim, const index_attrs& a) {
   }
 }
 
-std::string index_prefix(char dim, std::string_view scope) {
-  std::string k;
-  k.reserve(scope.size() + 3);
-  k.push_back('i');
-  k.push_back(dim);
-  k.append(scope);
-  k.push_back('\0');
-  return k;
-}
-
-// -- the search index: nested hashed prefix buckets --------------------------------------
-//
-// Each token has ONE key, q<bucket:8><lead_id>\0<token hash:8>, whose bucket
-// nests the hashes of the token's first 1, 3 and 6 bytes:
-//   bucket = h1:2 bytes | h3:2 bytes | h6:4 bytes   (big-endian in the key)
-// so every token starting with the same 1 (3, 6) bytes shares the first 2 (4,
-// 8) bytes of the bucket. A search for text of n bytes scans the key prefix of
-// the longest level L <= n and keeps the entries whose token (in the value)
-// starts with the text; a hash collision only adds candidates, which that
-// check drops. One key per token instead of one per level: a third of the
-// keys to write at ingest and at a rebuild. Keys hold no personal data in
-// plaintext: RocksDB keeps the boundary keys of table files in the MANIFEST,
-// which compaction does not rewrite, so plaintext keys would outlive an erasure there.
-
-/// The prefix lengths a search distinguishes, and how many bytes of the bucket
-/// a search at that level shares with every token it can match: each level
-/// adds its own hash, of (bytes - previous level's bytes) bytes, to the bucket.
-struct q_level {
-  size_t length, bucket_bytes;
-};
-constexpr q_level q_levels[] = {{1, 2}, {3, 4}, {6, 8}};
-
-uint64_t fnv1a(std::string_view s, uint64_t salt) {
-  uint64_t h = 1469598103934665603ull ^ (salt * 1099511628211ull);
-  for (char c : s) {
-    h ^= static_cast<uint8_t>(c);
-    h *= 1099511628211ull;
-  }
-  return h;
-}
-
-/// The nested bucket of a token (or of a search text: only the levels its
-/// length reaches are used by the search).
-uint64_t q_bucket_of(std::string_view text) {
-  uint64_t bucket = 0;
-  size_t bytes = 0;
-  for (const auto& l : q_levels) {
-    const size_t width = 8 * (l.bucket_bytes - bytes);
-    const uint64_t mask = width == 64 ? ~0ull : (1ull << width) - 1;
-    bucket |= (fnv1a(text.substr(0, l.length), l.length) & mask) << (8 * (8 - l.bucket_bytes));
-    bytes = l.bucket_bytes;
-  }
-  return bucket;
-}
-
-/// The level a search of `n` bytes uses: the longest prefix length <= n.
-const q_level& q_level_for(size_t n) {
-  const q_level* level = &q_levels[0];
-  for (const auto& l : q_levels)
-    if (l.length <= n) level = &l;
-  return *level;
-}
-
-/// The key prefix a search for `text` scans: "q" + the bucket bytes its level shares.
-std::string q_search_prefix(std::string_view text) {
-  std::string k = "q";
-  put_be64(k, q_bucket_of(text));
-  k.resize(1 + q_level_for(text.size()).bucket_bytes);
-  return k;
-}
-
-/// The one layout of a q key: q<bucket:8><lead_id>\0<token hash:8>.
-std::string q_key(uint64_t bucket, std::string_view lead_id, uint64_t token_hash) {
-  std::string k;
-  k.reserve(1 + 8 + lead_id.size() + 1 + 8);
-  k.push_back('q');
-  put_be64(k, bucket);
-  k.append(lead_id);
-  k.push_back('\0');
-  put_be64(k, token_hash);
-  return k;
-}
-
-/// The q key of one token of a lead.
-std::string q_key_of(std::string_view token, std::string_view lead_id) {
-  return q_key(q_bucket_of(token), lead_id, fnv1a(token, 0));
-}
-
-/// The key of a lead's filter attributes, for searches: a<lead_id>.
-std::string attrs_key(std::string_view lead_id) {
-  std::string k = "a";
-  k.append(lead_id);
-  return k;
-}
-
 using entry = std::pair<std::string, std::string>;
 using entries = std::vector<entry>;
 
@@ -255,28 +135,19 @@ using entries = std::vector<entry>;
 void append_attr_entries(const index_attrs& a, std::string_view lead_id, entries& out) {
   const std::string value = encode_attrs(a);
   out.emplace_back(attrs_key(lead_id), value);
-  auto sort_key = [&](char dim, std::string_view scope, int64_t v) {
-    std::string k;
-    k.reserve(3 + scope.size() + 8 + lead_id.size());
-    k.push_back('i');
-    k.push_back(dim);
-    k.append(scope);
-    k.push_back('\0');
-    append_ordered(k, v);
-    k.append(lead_id);
-    out.emplace_back(std::move(k), value);
+  auto add = [&](char dim, std::string_view scope, int64_t v) {
+    out.emplace_back(sort_key(dim, scope, v, lead_id), value);
   };
   // The default sort (score) is the one SDR and LDR teams page through with a
   // team or level filter, so only it has per-team and per-level scopes; the
   // other sorts walk every queued lead and filter (a page's scan is bounded).
-  const char level_scope[2] = {'l', a.level};
-  std::string team_scope = "t" + a.team;
-  sort_key(dim_followers, "*", a.followers);
-  sort_key(dim_score, "*", a.score10);
-  sort_key(dim_score, std::string_view(level_scope, 2), a.score10);
-  sort_key(dim_score, team_scope, a.score10);
-  if (claimable(a)) sort_key(dim_score, std::string_view(&claimable_scope, 1), a.score10);
-  sort_key(dim_signup, "*", a.signed_up_at);
+  const std::string_view all(&scope_all, 1);
+  add(dim_followers, all, a.followers);
+  add(dim_score, all, a.score10);
+  add(dim_score, level_scope(a.level), a.score10);
+  add(dim_score, team_scope(a.team), a.score10);
+  if (claimable(a)) add(dim_score, std::string_view(&claimable_scope, 1), a.score10);
+  add(dim_signup, all, a.signed_up_at);
 }
 
 /// Appends the q keys of `tokens` (values: the token), sorted by key: the
@@ -299,7 +170,7 @@ void append_q_entries(const std::vector<std::string>& tokens, std::string_view l
     begin = more.data();
   }
   const size_t n = tokens.size();
-  for (uint32_t t = 0; t < n; ++t) begin[t] = {q_bucket_of(tokens[t]), fnv1a(tokens[t], 0), t};
+  for (uint32_t t = 0; t < n; ++t) begin[t] = {q_bucket_of(tokens[t]), q_token_hash(tokens[t]), t};
   // A stable insertion sort: a handful of entries, and equal keys (a hash
   // collision) must keep their insertion order for the first to win.
   auto less = [](const q_ref& x, const q_ref& y) {
@@ -353,24 +224,11 @@ void diff_entries(const entries& old_keys, const entries& new_keys,
   }
 }
 
-/// The first string greater than every string starting with `prefix`; empty if none.
-std::string prefix_successor(std::string prefix) {
-  while (!prefix.empty() && static_cast<uint8_t>(prefix.back()) == 0xff) prefix.pop_back();
-  if (!prefix.empty()) prefix.back() = static_cast<char>(static_cast<uint8_t>(prefix.back()) + 1);
-  return prefix;
-}
-
 } // namespace view_index
 
-// -- keys -------------------------------------------------------------------------------
+// -- search tokens -----------------------------------------------------------------------
 
 namespace view_keys {
-
-std::string row_key(std::string_view lead_id) {
-  std::string k = "v/";
-  k.append(lead_id);
-  return k;
-}
 
 std::string normalise_search(std::string_view text) {
   std::string out;

@@ -13,19 +13,9 @@
 
 #include "events/lead_state.hpp"
 #include "projections/lead_views.hpp"
+#include "projections/view_store.hpp"
 
 namespace leadbase::projections::view_index {
-
-constexpr char dim_score = 'S';
-constexpr char dim_signup = 'T';
-constexpr char dim_followers = 'F';
-/// The score scope of the leads "claim next" may hand out (claimable()).
-constexpr char claimable_scope = 'u';
-
-/// Order-preserving 8 bytes for a signed value.
-std::string ordered(int64_t v);
-/// ordered(v) appended to `out`, without a temporary string.
-void append_ordered(std::string& out, int64_t v);
 
 /// What the filters and sorts need, stored as every index key's value.
 struct index_attrs {
@@ -50,15 +40,6 @@ std::optional<index_attrs> attrs_of(const lead_state& s, const lead_views_option
 bool claimable(const index_attrs& a);
 /// The sort value (value:8) of `dim` for a lead's attributes.
 std::string dim_value(char dim, const index_attrs& a);
-/// i<dim><scope>\0: the prefix of one scope of one sort.
-std::string index_prefix(char dim, std::string_view scope);
-
-/// The key prefix a search for `text` scans: "q" + the bucket bytes its level shares.
-std::string q_search_prefix(std::string_view text);
-/// The q key of one token of a lead.
-std::string q_key_of(std::string_view token, std::string_view lead_id);
-/// The key of a lead's filter attributes, for searches: a<lead_id>.
-std::string attrs_key(std::string_view lead_id);
 
 using entry = std::pair<std::string, std::string>;
 using entries = std::vector<entry>;
@@ -74,7 +55,5 @@ entries index_entries(const lead_state& s, const lead_views_options& o);
 /// each new key that is absent or has another value.
 void diff_entries(const entries& old_keys, const entries& new_keys,
                   std::vector<std::pair<std::string, const std::string*>>& ops);
-/// The first string greater than every string starting with `prefix`; empty if none.
-std::string prefix_successor(std::string prefix);
 
 } // namespace leadbase::projections::view_index

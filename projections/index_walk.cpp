@@ -62,8 +62,8 @@ struct scope_scan {
 /// One scope's iterator, bounded by lo/hi (value:8 bounds, hi exclusive) and
 /// positioned at its first entry after `after` (or at it, `inclusive`) in the
 /// walk's direction.
-result<std::unique_ptr<scope_scan>> open_scope(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* index,
-                                               const rocksdb::ReadOptions& ro, std::string prefix,
+result<std::unique_ptr<scope_scan>> open_scope(const view_store& store, const rocksdb::ReadOptions& ro,
+                                               std::string prefix,
                                                const std::optional<std::string>& lo,
                                                const std::optional<std::string>& hi,
                                                const std::optional<std::string>& after, bool inclusive, bool desc) {
@@ -76,7 +76,7 @@ result<std::unique_ptr<scope_scan>> open_scope(rocksdb::DB* db, rocksdb::ColumnF
   rocksdb::ReadOptions sro = ro;
   sro.iterate_lower_bound = &sc->lower_s;
   sro.iterate_upper_bound = &sc->upper_s;
-  sc->it.reset(db->NewIterator(sro, index));
+  sc->it = store.iterator(view_family::index, sro);
   auto& it = *sc->it;
   if (!desc) {
     std::string target = after ? std::max(sc->prefix + *after, sc->lower) : sc->lower;
@@ -99,25 +99,25 @@ std::vector<std::string> scopes_of(const queue_query& q, char dim, bool claimabl
   if (claimable_only) {
     scopes.push_back(std::string(1, claimable_scope));  // only the score sort has it
   } else if (dim != dim_score) {
-    scopes.push_back("*");  // only the score index has team and level scopes
+    scopes.push_back(std::string(1, scope_all));  // only the score index has team and level scopes
   } else if (!q.levels.empty()) {
     for (char l : q.levels) {
-      std::string s = std::string("l") + l;
+      std::string s = level_scope(l);
       if (std::find(scopes.begin(), scopes.end(), s) == scopes.end()) scopes.push_back(std::move(s));
     }
   } else if (q.team) {
-    scopes.push_back("t" + *q.team);
+    scopes.push_back(team_scope(*q.team));
   } else {
-    scopes.push_back("*");
+    scopes.push_back(std::string(1, scope_all));
   }
   return scopes;
 }
 
 } // namespace
 
-result<index_walk> walk_index(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* index, const rocksdb::ReadOptions& ro,
-                              const queue_query& q, const std::optional<std::string>& after, size_t limit,
-                              size_t cap, bool claimable_only, bool inclusive) {
+result<index_walk> walk_index(const view_store& store, const rocksdb::ReadOptions& ro, const queue_query& q,
+                              const std::optional<std::string>& after, size_t limit, size_t cap, bool claimable_only,
+                              bool inclusive) {
   const bool desc = descending(q.sort);
   const char dim = claimable_only ? dim_score : dim_of(q.sort);
   index_walk w;
@@ -133,7 +133,7 @@ result<index_walk> walk_index(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* inde
   }
   std::vector<std::unique_ptr<scope_scan>> scans;
   for (const auto& scope : scopes) {
-    auto sc = open_scope(db, index, ro, index_prefix(dim, scope), lo, hi, after, inclusive, desc);
+    auto sc = open_scope(store, ro, index_prefix(dim, scope), lo, hi, after, inclusive, desc);
     if (!sc) return sc.err();
     scans.push_back(std::move(*sc));
   }

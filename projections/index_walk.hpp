@@ -10,10 +10,9 @@
 #include "events/errc.hpp"
 #include "projections/index_keys.hpp"
 #include "projections/lead_views.hpp"
+#include "projections/view_store.hpp"
 
 namespace rocksdb {
-class DB;
-class ColumnFamilyHandle;
 struct ReadOptions;
 } // namespace rocksdb
 
@@ -40,8 +39,7 @@ struct index_walk {
 /// from it, `inclusive`), under `ro` (a walk's snapshot, or none), examining
 /// at most `cap` entries. `claimable_only` walks the scope of unassigned,
 /// claimable leads instead of the sort's own (score sort only).
-result<index_walk> walk_index(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* index, const rocksdb::ReadOptions& ro,
-                              const queue_query& q, const std::optional<std::string>& after, size_t limit,
+result<index_walk> walk_index(const view_store& store, const rocksdb::ReadOptions& ro, const queue_query& q, const std::optional<std::string>& after, size_t limit,
                               size_t cap, bool claimable_only, bool inclusive = false);
 
 } // namespace leadbase::projections::view_index

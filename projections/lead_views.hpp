@@ -83,6 +83,7 @@
 #include "projections/priority.hpp"
 #include "projections/queue_walks.hpp"
 #include "projections/runner.hpp"
+#include "projections/view_store.hpp"
 #include "storage/event_log.hpp"
 
 namespace rocksdb {
@@ -178,6 +179,8 @@ class lead_views final : public projection {
   status compact_lead(const std::string& lead_id);
 
   const lead_views_options& options() const noexcept { return opts_; }
+  /// Its rows and keys (bulk rebuild, verify).
+  const view_store& store() const noexcept { return store_; }
 
   /// What one lead's folded state puts in the store: its row in the "views"
   /// family and its keys in the "index" family (empty for a lead in no queue),
@@ -190,7 +193,7 @@ class lead_views final : public projection {
   lead_rows rows_of(const lead_state& s) const;
 
  private:
-  storage::event_log& log_;
+  view_store store_;
   lead_views_options opts_;
   mutable std::mutex erased_mutex_;
   std::map<std::string, std::vector<std::string>> erased_keys_;  ///< lead -> q keys to compact

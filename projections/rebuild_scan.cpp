@@ -29,11 +29,10 @@ double seconds_since(clock_type::time_point t0) {
 /// folds each lead, writes its row into views files and sorts its index
 /// entries into chunks (spilled as runs when a chunk fills).
 status scan_range(const partition_job& job, partition_out& out) {
-  rocksdb::DB* db = job.log->raw_rocksdb();
   // This range's rows cover [row_key(lo), row_key(hi)) of the views family.
   std::pair<std::string, std::string> region{view_keys::row_key(job.range.lo),
                                              job.range.hi.empty() ? std::string() : view_keys::row_key(job.range.hi)};
-  sst_sink views_sink(db, job.log->cf(storage::key_space::views), job.dir, "views-" + job.name, job.target_file_bytes,
+  sst_sink views_sink(job.views->store(), view_family::views, job.dir, "views-" + job.name, job.target_file_bytes,
                       bounds_of(*job.views_cover), job.views_cover, std::move(region));
   auto current = std::make_unique<chunk>(job.chunk_budget, job.chunk_block);
   auto finish_lead = [&](const lead_state& state) -> status {
@@ -69,25 +68,24 @@ status scan_range(const partition_job& job, partition_out& out) {
 
 } // namespace
 
-result<std::vector<damaged_record>> locate_damage(const storage::event_log& log, const storage::log_snapshot& snap,
+result<std::vector<damaged_record>> locate_damage(const view_store& store, const storage::log_snapshot& snap,
                                                   const std::vector<skipped_event>& skipped, bool find_missing,
                                                   global_position head) {
   std::unordered_map<std::string, const skipped_event*> by_key;
   for (const auto& e : skipped) by_key.emplace(storage::keys::event_key(e.lead_id, e.version), &e);
   std::vector<damaged_record> out;
-  rocksdb::DB* db = log.raw_rocksdb();
   rocksdb::ReadOptions ro;
   ro.snapshot = snap.get();
   // Pending existence checks: (position, event key).
   std::vector<std::pair<global_position, std::string>> pending;
   auto check_pending = [&]() -> status {
     if (pending.empty()) return ok();
-    std::vector<rocksdb::Slice> keys;
+    std::vector<std::string> keys;
     keys.reserve(pending.size());
-    for (const auto& p : pending) keys.emplace_back(p.second);
-    std::vector<rocksdb::PinnableSlice> values(keys.size());
-    std::vector<rocksdb::Status> statuses(keys.size());
-    db->MultiGet(ro, log.cf(storage::key_space::events), keys.size(), keys.data(), values.data(), statuses.data());
+    for (const auto& p : pending) keys.push_back(p.second);
+    std::vector<rocksdb::PinnableSlice> values;
+    std::vector<rocksdb::Status> statuses;
+    store.log_events_get(ro, keys, values, statuses);
     for (size_t i = 0; i < keys.size(); ++i) {
       if (statuses[i].ok()) continue;
       if (!statuses[i].IsNotFound()) return storage_error(statuses[i], "read an event for the damage records");
@@ -101,7 +99,7 @@ result<std::vector<damaged_record>> locate_damage(const storage::event_log& log,
     pending.clear();
     return ok();
   };
-  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(ro, log.cf(storage::key_space::global)));
+  auto it = store.log_positions(ro);
   for (it->Seek(storage::keys::position_key(1)); it->Valid(); it->Next()) {
     const auto k = it->key().ToStringView();
     if (k.size() != 8) continue;

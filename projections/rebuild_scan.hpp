@@ -28,7 +28,7 @@ using bulk_fold::skipped_event;
 /// `find_missing` the positions whose event is not in the events family at
 /// all (the page replay meets those as "the event is missing"). Sorted by
 /// position, as the runner keys them.
-result<std::vector<damaged_record>> locate_damage(const storage::event_log& log, const storage::log_snapshot& snap,
+result<std::vector<damaged_record>> locate_damage(const view_store& store, const storage::log_snapshot& snap,
                                                   const std::vector<skipped_event>& skipped, bool find_missing,
                                                   global_position head);
 

@@ -35,8 +35,8 @@ status merge_range(std::vector<std::unique_ptr<entry_source>>& sources, const st
 
 } // namespace
 
-result<std::vector<std::string>> write_index(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* index_cf,
-                                             const fs::path& dir, const std::vector<run_file>& runs,
+result<std::vector<std::string>> write_index(const view_store& store, const fs::path& dir,
+                                             const std::vector<run_file>& runs,
                                              const std::vector<const chunk*>& chunks, unsigned threads,
                                              size_t target, const key_ranges& cover, uint64_t& entries) {
   std::vector<std::string> samples;
@@ -65,7 +65,7 @@ result<std::vector<std::string>> write_index(rocksdb::DB* db, rocksdb::ColumnFam
   std::vector<std::unique_ptr<sst_sink>> sinks;
   std::vector<status> results(ranges, ok());
   for (size_t t = 0; t < ranges; ++t)
-    sinks.push_back(std::make_unique<sst_sink>(db, index_cf, dir, "index-" + std::to_string(t), target,
+    sinks.push_back(std::make_unique<sst_sink>(store, view_family::index, dir, "index-" + std::to_string(t), target,
                                                bounds_of(cover), &cover,
                                                std::pair{bounds[t], bounds[t + 1]}));
   auto work = [&](size_t t) {

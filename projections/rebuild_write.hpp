@@ -3,7 +3,6 @@
 // table files written in key order, cut at the bounds of the ranges the
 // projection owns and covering them with range tombstones, and the merge of
 // the sorted index entries into such files, one key range per thread.
-#include <rocksdb/db.h>
 #include <rocksdb/options.h>
 #include <rocksdb/sst_file_writer.h>
 
@@ -18,6 +17,7 @@
 
 #include "events/errc.hpp"
 #include "projections/rebuild_sort.hpp"
+#include "projections/view_store.hpp"
 #include "storage/rocksdb_util.hpp"
 
 namespace leadbase::projections::rebuild {
@@ -54,10 +54,10 @@ inline std::vector<std::string> bounds_of(const key_ranges& ranges) {
 /// replaces the old projection by the new one atomically, while reads go on.
 class sst_sink {
  public:
-  sst_sink(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf, fs::path dir, std::string prefix, size_t target,
+  sst_sink(const view_store& store, view_family family, fs::path dir, std::string prefix, size_t target,
            std::vector<std::string> cuts = {}, const key_ranges* cover = nullptr,
            std::pair<std::string, std::string> region = {})
-      : cf_(cf),
+      : cf_(store.handle(family)),
         dir_(std::move(dir)),
         prefix_(std::move(prefix)),
         target_(std::max<size_t>(target, 1)),
@@ -66,7 +66,7 @@ class sst_sink {
         file_lo_(std::move(region.first)),
         region_hi_(std::move(region.second)) {
     std::sort(cuts_.begin(), cuts_.end());
-    opts_ = db->GetOptions(cf);
+    opts_ = store.table_options(family);
     // The family's own compression above the bottom (LZ4): SstFileWriter would
     // otherwise use bottommost_compression (ZSTD), several times the CPU for
     // files written once. A later compaction recompresses them as usual.
@@ -169,8 +169,8 @@ class sst_sink {
 /// `threads` key ranges at once, split at quantiles of a sample of every
 /// source so that the ranges hold about as many bytes each. Returns the files;
 /// their range tombstones cover `cover` (sst_sink).
-result<std::vector<std::string>> write_index(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* index_cf,
-                                             const fs::path& dir, const std::vector<run_file>& runs,
+result<std::vector<std::string>> write_index(const view_store& store, const fs::path& dir,
+                                             const std::vector<run_file>& runs,
                                              const std::vector<const chunk*>& chunks, unsigned threads,
                                              size_t target, const key_ranges& cover, uint64_t& entries);
 
