@@ -1,6 +1,6 @@
 #include "projections/index_walk.hpp"
 
-#include <rocksdb/db.h>
+#include <rocksdb/options.h>
 #include <rocksdb/iterator.h>
 
 #include <algorithm>

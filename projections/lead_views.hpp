@@ -2,7 +2,8 @@
 // The current-view projection and the SDR/LDR work queue (docs/http-api.md GET /v1/leads,
 // GET /v1/leads/{id}; docs/domain.md prioritisation).
 //
-// Operation: keys (all written by the projection runner, one WriteBatch a page)
+// Operation: keys (all written by the projection runner, one WriteBatch a page;
+//   every prefix and scope byte is declared once, in projections/view_store.hpp)
 //   views  v/<lead_id>                                 -> encode_snapshot(lead_state), the folded view
 //   index  i<dim><scope>\0<value:8><lead_id>           -> index_attrs (below)
 //          dim   'S' score (score×10), 'T' signed_up_at, 'F' followers; values are

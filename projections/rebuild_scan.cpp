@@ -1,6 +1,5 @@
 #include "projections/rebuild_scan.hpp"
 
-#include <rocksdb/db.h>
 #include <rocksdb/iterator.h>
 
 #include <chrono>

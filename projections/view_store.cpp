@@ -37,6 +37,16 @@ result<std::optional<lead_state>> decode_row(const rocksdb::Status& s, std::stri
 
 rocksdb::Slice slice(std::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
 
+/// The values of `keys` in one MultiGet.
+void multi_get(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf, const rocksdb::ReadOptions& ro,
+               const std::vector<std::string>& keys, std::vector<rocksdb::PinnableSlice>& values,
+               std::vector<rocksdb::Status>& statuses, bool sorted) {
+  std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
+  values = std::vector<rocksdb::PinnableSlice>(keys.size());
+  statuses.assign(keys.size(), rocksdb::Status());
+  if (!keys.empty()) db->MultiGet(ro, cf, keys.size(), slices.data(), values.data(), statuses.data(), sorted);
+}
+
 } // namespace
 
 view_store::view_store(const storage::event_log& log) : log_(log), db_(log.raw_rocksdb()) {}
@@ -60,12 +70,9 @@ result<std::vector<std::optional<lead_state>>> view_store::read_rows(const std::
   std::vector<std::string> row_keys;
   row_keys.reserve(ids.size());
   for (const auto& id : ids) row_keys.push_back(view_keys::row_key(id));
-  std::vector<rocksdb::Slice> row_slices(row_keys.begin(), row_keys.end());
-  std::vector<rocksdb::PinnableSlice> rows(row_keys.size());
-  std::vector<rocksdb::Status> row_status(row_keys.size());
-  if (!row_keys.empty())
-    db_->MultiGet(rocksdb::ReadOptions(), handle(view_family::views), row_keys.size(), row_slices.data(), rows.data(),
-                  row_status.data());
+  std::vector<rocksdb::PinnableSlice> rows;
+  std::vector<rocksdb::Status> row_status;
+  multi_get(db_, handle(view_family::views), rocksdb::ReadOptions(), row_keys, rows, row_status, /*sorted=*/false);
   std::vector<std::optional<lead_state>> out;
   out.reserve(ids.size());
   for (size_t i = 0; i < rows.size(); ++i) {
@@ -79,12 +86,7 @@ result<std::vector<std::optional<lead_state>>> view_store::read_rows(const std::
 void view_store::read_index(const rocksdb::ReadOptions& ro, const std::vector<std::string>& keys,
                             std::vector<rocksdb::PinnableSlice>& values,
                             std::vector<rocksdb::Status>& statuses) const {
-  std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
-  values = std::vector<rocksdb::PinnableSlice>(keys.size());
-  statuses.assign(keys.size(), rocksdb::Status());
-  if (!keys.empty())
-    db_->MultiGet(ro, handle(view_family::index), keys.size(), slices.data(), values.data(), statuses.data(),
-                  /*sorted_input=*/true);
+  multi_get(db_, handle(view_family::index), ro, keys, values, statuses, /*sorted=*/true);
 }
 
 rocksdb::Status view_store::get(view_family f, const rocksdb::ReadOptions& ro, const std::string& key,
@@ -209,10 +211,7 @@ std::unique_ptr<rocksdb::Iterator> view_store::log_heads(const rocksdb::ReadOpti
 void view_store::log_events_get(const rocksdb::ReadOptions& ro, const std::vector<std::string>& keys,
                                 std::vector<rocksdb::PinnableSlice>& values,
                                 std::vector<rocksdb::Status>& statuses) const {
-  std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
-  values = std::vector<rocksdb::PinnableSlice>(keys.size());
-  statuses.assign(keys.size(), rocksdb::Status());
-  db_->MultiGet(ro, log_.cf(storage::key_space::events), keys.size(), slices.data(), values.data(), statuses.data());
+  multi_get(db_, log_.cf(storage::key_space::events), ro, keys, values, statuses, /*sorted=*/false);
 }
 
 result<uint64_t> view_store::log_events_size(const std::string& begin, const std::string& end) const {
