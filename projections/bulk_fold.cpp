@@ -1,7 +1,5 @@
 #include "projections/bulk_fold.hpp"
-#include "projections/views_raw_access.hpp"
 
-#include <rocksdb/db.h>
 #include <rocksdb/iterator.h>
 #include <rocksdb/options.h>
 
@@ -14,6 +12,7 @@
 #include <thread>
 
 #include "events/thread_name.hpp"
+#include "projections/view_store.hpp"
 #include "storage/keys.hpp"
 #include "storage/rocksdb_util.hpp"
 
@@ -42,11 +41,11 @@ std::optional<std::string> midpoint(const std::string& a, const std::string& b) 
 /// as much. Every lead falls in exactly one range: a range starts at a lead id,
 /// and all of a lead's event keys sort with its id. Fewer (even none) for a
 /// small or one-lead log.
-result<std::vector<std::string>> lead_splits(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* events_cf,
-                                             const rocksdb::ReadOptions& ro, unsigned parts) {
+result<std::vector<std::string>> lead_splits(const view_store& store, const rocksdb::ReadOptions& ro,
+                                             unsigned parts) {
   std::vector<std::string> splits;
   if (parts < 2) return splits;
-  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(ro, events_cf));
+  auto it = store.log_events(ro);
   it->SeekToFirst();
   if (!it->Valid()) return splits;
   const std::string first = it->key().ToString();
@@ -57,15 +56,7 @@ result<std::vector<std::string>> lead_splits(rocksdb::DB* db, rocksdb::ColumnFam
   it->SeekToLast();
   if (!it->Valid()) return splits;
   const std::string end = it->key().ToString() + '\xff';
-  rocksdb::SizeApproximationOptions so;
-  so.include_memtables = true;
-  auto size_below = [&](const std::string& k) -> result<uint64_t> {
-    const rocksdb::Range r(first, k);
-    uint64_t size = 0;
-    auto s = db->GetApproximateSizes(so, events_cf, &r, 1, &size);
-    if (!s.ok()) return storage_error(s, "estimate the log's size");
-    return size;
-  };
+  auto size_below = [&](const std::string& k) { return store.log_events_size(first, k); };
   auto total = size_below(end);
   if (!total) return total.err();
   for (unsigned i = 1; i < parts; ++i) {
@@ -98,7 +89,7 @@ result<std::vector<storage::lead_scan_range>> lead_ranges(const storage::event_l
                                                           const storage::log_snapshot& snapshot, unsigned threads) {
   rocksdb::ReadOptions ro;
   ro.snapshot = snapshot.get();
-  auto splits = lead_splits(views_raw_access::db(log), log.cf(storage::key_space::events), ro, std::max(threads, 1u));
+  auto splits = lead_splits(view_store(log), ro, std::max(threads, 1u));
   if (!splits) return splits.err();
   std::vector<storage::lead_scan_range> ranges(splits->size() + 1);
   for (size_t i = 0; i < splits->size(); ++i) ranges[i].hi = ranges[i + 1].lo = (*splits)[i];

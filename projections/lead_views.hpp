@@ -2,7 +2,8 @@
 // The current-view projection and the SDR/LDR work queue (docs/http-api.md GET /v1/leads,
 // GET /v1/leads/{id}; docs/domain.md prioritisation).
 //
-// Operation: keys (all written by the projection runner, one WriteBatch a page)
+// Operation: keys (all written by the projection runner, one WriteBatch a page;
+//   every prefix and scope byte is declared once, in projections/view_store.hpp)
 //   views  v/<lead_id>                                 -> encode_snapshot(lead_state), the folded view
 //   index  i<dim><scope>\0<value:8><lead_id>           -> index_attrs (below)
 //          dim   'S' score (score×10), 'T' signed_up_at, 'F' followers; values are
@@ -83,6 +84,7 @@
 #include "projections/priority.hpp"
 #include "projections/queue_walks.hpp"
 #include "projections/runner.hpp"
+#include "projections/view_store.hpp"
 #include "storage/event_log.hpp"
 
 namespace rocksdb {
@@ -178,6 +180,8 @@ class lead_views final : public projection {
   status compact_lead(const std::string& lead_id);
 
   const lead_views_options& options() const noexcept { return opts_; }
+  /// Its rows and keys (bulk rebuild, verify).
+  const view_store& store() const noexcept { return store_; }
 
   /// What one lead's folded state puts in the store: its row in the "views"
   /// family and its keys in the "index" family (empty for a lead in no queue),
@@ -190,7 +194,7 @@ class lead_views final : public projection {
   lead_rows rows_of(const lead_state& s) const;
 
  private:
-  storage::event_log& log_;
+  view_store store_;
   lead_views_options opts_;
   mutable std::mutex erased_mutex_;
   std::map<std::string, std::vector<std::string>> erased_keys_;  ///< lead -> q keys to compact

@@ -68,14 +68,14 @@ result<queue_cursor> decode_cursor(std::string_view cursor, int sort) {
   return c;
 }
 
-queue_walks::queue_walks(rocksdb::DB* db, walk_limits limits)
-    : db_(db), limits_(limits), ids_(std::random_device{}()) {
+queue_walks::queue_walks(std::function<pinned()> take, walk_limits limits)
+    : take_(std::move(take)), limits_(limits), ids_(std::random_device{}()) {
   limits_.max_walks = std::max<size_t>(limits_.max_walks, 1);
 }
 
 queue_walks::~queue_walks() = default;
 
-queue_walks::pinned queue_walks::snapshot() const { return std::make_shared<const storage::db_snapshot>(db_); }
+queue_walks::pinned queue_walks::snapshot() const { return take_(); }
 
 void queue_walks::drop_idle(std::chrono::steady_clock::time_point now) {
   for (auto it = walks_.begin(); it != walks_.end();) {

@@ -30,6 +30,7 @@
 // Concurrency: every member is thread-safe.
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -38,10 +39,6 @@
 #include <string_view>
 
 #include "events/errc.hpp"
-
-namespace rocksdb {
-class DB;
-} // namespace rocksdb
 
 namespace leadbase::storage {
 class db_snapshot;
@@ -69,7 +66,8 @@ class queue_walks {
  public:
   using pinned = std::shared_ptr<const storage::db_snapshot>;
 
-  queue_walks(rocksdb::DB* db, walk_limits limits);
+  /// `take` takes a new snapshot of the store (view_store::snapshot).
+  queue_walks(std::function<pinned()> take, walk_limits limits);
   ~queue_walks();
   queue_walks(const queue_walks&) = delete;
   queue_walks& operator=(const queue_walks&) = delete;
@@ -92,7 +90,7 @@ class queue_walks {
   };
   void drop_idle(std::chrono::steady_clock::time_point now);
 
-  rocksdb::DB* db_;
+  std::function<pinned()> take_;
   walk_limits limits_;
   mutable std::mutex mutex_;
   std::map<uint64_t, walk> walks_;

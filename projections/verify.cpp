@@ -1,15 +1,16 @@
 #include "projections/verify.hpp"
 
-#include <rocksdb/db.h>
 #include <rocksdb/iterator.h>
+#include <rocksdb/options.h>
 #include <rocksdb/slice.h>
 
+#include <functional>
 #include <memory>
 #include <optional>
 
 #include "events/snapshot.hpp"
 #include "projections/runner.hpp"
-#include "projections/views_raw_access.hpp"
+#include "projections/view_store.hpp"
 #include "storage/db_snapshot.hpp"
 #include "storage/keys.hpp"
 #include "storage/rocksdb_util.hpp"
@@ -123,133 +124,142 @@ std::string describe_difference(const lead_state& row, const lead_state& fold) {
   return d.out;
 }
 
-result<view_verify_report> verify_lead_views(const storage::event_log& log, const lead_views& views,
-                                             const view_verify_options& opts) {
-  rocksdb::DB* db = views_raw_access::db(log);
-  auto* views_cf = log.cf(storage::key_space::views);
-  auto* heads_cf = log.cf(storage::key_space::heads);
-  if (!db || !views_cf || !heads_cf || !log.cf(storage::key_space::meta))
-    return error{errc::internal, "the log has no views/heads/meta families"};
+namespace {
 
-  view_verify_report report;
-  report.projection = views.name();
-  storage::db_snapshot snap(db, !log.frozen());
-  rocksdb::ReadOptions ro;
-  ro.snapshot = snap.get();
+using add_fn = std::function<void(std::string lead, view_problem p, std::string detail)>;
 
-  // The checkpoint and fingerprint, as of the snapshot.
+/// The checkpoint and fingerprint, as of the snapshot; false when the
+/// checkpoint is unreadable (a global problem, reported).
+result<bool> read_bookkeeping(const view_store& store, const rocksdb::ReadOptions& ro, const lead_views& views,
+                              view_verify_report& report) {
   std::string value;
-  auto s = db->Get(ro, log.cf(storage::key_space::meta), checkpoint_key(views.name()), &value);
+  auto s = store.get(view_family::meta, ro, checkpoint_key(views.name()), &value);
   if (s.ok()) {
     if (value.size() != 8) {
       report.global_problems.push_back("the checkpoint of " + views.name() + " has the wrong size");
-      return report;
+      return false;
     }
     report.checkpoint = storage::keys::read_be64(value);
   } else if (!s.IsNotFound()) {
     return storage_error(s, "read the projection checkpoint");
   }
-  s = db->Get(ro, log.cf(storage::key_space::meta), fingerprint_key(views.name()), &value);
+  s = store.get(view_family::meta, ro, fingerprint_key(views.name()), &value);
   if (s.ok()) report.fingerprint_matches = value == views.fingerprint();
   else if (s.IsNotFound()) report.fingerprint_matches = report.checkpoint == 0;
   else return storage_error(s, "read the projection fingerprint");
+  return true;
+}
+
+/// The fold of a lead's events up to the checkpoint.
+struct expected_fold {
+  std::optional<lead_state> state;
+  bool stream_ok = true;
+  bool erased_after_checkpoint = false;
+};
+
+expected_fold fold_lead(const storage::event_log& log, const std::string& lead, global_position checkpoint,
+                        const add_fn& add) {
+  expected_fold f;
+  auto events = log.read_stream(lead);
+  if (!events) {
+    f.stream_ok = false;
+    add(lead, view_problem::unreadable_stream, events.err().message);
+    return f;
+  }
+  for (const auto& e : *events) {
+    if (e.ev.meta.position > checkpoint) {  // a stream is in position order
+      // An erasure the projection has not applied yet already destroyed
+      // the lead's data key: the log can no longer show the personal
+      // values the row still holds (serve applies the erasure next).
+      if (e.ev.type() == event_type::erased) f.erased_after_checkpoint = true;
+      continue;
+    }
+    if (!f.state) f.state = initial(lead);
+    evolve(*f.state, e.ev);
+  }
+  return f;
+}
+
+/// Compares a lead's stored row (if any) with the fold.
+void compare_row(const std::string& lead, const std::string_view* row_bytes, bool head_here,
+                 const expected_fold& expected, global_position checkpoint, const add_fn& add) {
+  if (!row_bytes) {
+    if (expected.state)
+      add(lead, view_problem::missing_row,
+          "no row, but the log has events of the lead up to version " + std::to_string(expected.state->version));
+    return;
+  }
+  auto stored = decode_snapshot(*row_bytes);
+  if (!stored) {
+    add(lead, view_problem::corrupt_row, stored.err().message);
+  } else if (expected.stream_ok) {
+    if (!expected.state) {
+      add(lead, view_problem::extra_row,
+          head_here ? "a row, but no event of the lead at or before the checkpoint " + std::to_string(checkpoint)
+                    : std::string("a row, but the log has no event of the lead"));
+    } else if (expected.erased_after_checkpoint ? encode_snapshot(without_personal(*stored)) !=
+                                                      encode_snapshot(without_personal(*expected.state))
+                                                : encode_snapshot(*stored) != encode_snapshot(*expected.state)) {
+      std::string what = describe_difference(*stored, *expected.state);
+      add(lead, view_problem::differs, what.empty() ? std::string("the stored row is not the fold") : what);
+    }
+  }
+}
+
+} // namespace
+
+result<view_verify_report> verify_lead_views(const storage::event_log& log, const lead_views& views,
+                                             const view_verify_options& opts) {
+  const view_store& store = views.store();
+  if (!store.has_families() || !store.has_log_families())
+    return error{errc::internal, "the log has no views/heads/meta families"};
+
+  view_verify_report report;
+  report.projection = views.name();
+  const auto snap = store.snapshot(!log.frozen());
+  rocksdb::ReadOptions ro;
+  ro.snapshot = snap->get();
+  auto readable = read_bookkeeping(store, ro, views, report);
+  if (!readable) return readable.err();
+  if (!*readable) return report;
   report.head = log.last_position();
   if (report.checkpoint > report.head)
     report.global_problems.push_back("the checkpoint of " + views.name() + " (" + std::to_string(report.checkpoint) +
                                      ") is beyond the head of the log (" + std::to_string(report.head) + ")");
 
-  auto add = [&report, &opts](std::string lead, view_problem p, std::string detail) {
+  const add_fn add = [&report, &opts](std::string lead, view_problem p, std::string detail) {
     ++report.mismatches;
     if (report.reported.size() < opts.max_reported)
       report.reported.push_back(view_mismatch{std::move(lead), p, std::move(detail)});
   };
 
-  // The rows: keys "v/<lead_id>" in [ "v/", "v0" ).
-  const std::string row_prefix = view_keys::row_key("");
-  const std::string row_end = "v0";
+  // The rows (every key of the row prefix) and the heads, both by lead id:
+  // one merged walk, each key read once.
+  const std::string row_prefix(view_index::row_prefix), row_end = view_index::prefix_successor(row_prefix);
   rocksdb::Slice row_end_s(row_end);
   rocksdb::ReadOptions row_ro = ro;
   row_ro.iterate_upper_bound = &row_end_s;
-  std::unique_ptr<rocksdb::Iterator> rows(db->NewIterator(row_ro, views_cf));
-  std::unique_ptr<rocksdb::Iterator> heads(db->NewIterator(ro, heads_cf));
+  auto rows = store.iterator(view_family::views, row_ro);
+  auto heads = store.log_heads(ro);
   rows->Seek(row_prefix);
   heads->SeekToFirst();
-
-  auto row_lead = [&]() { return rows->key().ToStringView().substr(row_prefix.size()); };
-
-  // Merged walk over both (each key is read once; bounded by the two families' sizes).
   for (;;) {
     const bool have_row = rows->Valid(), have_head = heads->Valid();
     if (!have_row && !have_head) break;
-    std::string lead;
-    bool row_here = false, head_here = false;
-    if (have_row && have_head) {
-      const auto a = row_lead(), b = heads->key().ToStringView();
-      if (a == b) {
-        lead = std::string(a);
-        row_here = head_here = true;
-      } else if (a < b) {
-        lead = std::string(a);
-        row_here = true;
-      } else {
-        lead = std::string(b);
-        head_here = true;
-      }
-    } else if (have_row) {
-      lead = std::string(row_lead());
-      row_here = true;
-    } else {
-      lead = heads->key().ToString();
-      head_here = true;
-    }
+    const std::string_view row_lead = have_row ? view_index::row_lead(rows->key().ToStringView()) : "";
+    const std::string_view head_lead = have_head ? heads->key().ToStringView() : "";
+    const bool row_here = have_row && (!have_head || row_lead <= head_lead);
+    const bool head_here = have_head && (!have_row || head_lead <= row_lead);
+    const std::string lead(row_here ? row_lead : head_lead);
 
-    // The fold of the lead's events up to the checkpoint.
-    std::optional<lead_state> expected;
-    bool stream_ok = true;
-    bool erased_after_checkpoint = false;
+    expected_fold expected;
     if (head_here) {
       ++report.leads;
-      auto events = log.read_stream(lead);
-      if (!events) {
-        stream_ok = false;
-        add(lead, view_problem::unreadable_stream, events.err().message);
-      } else {
-        for (const auto& e : *events) {
-          if (e.ev.meta.position > report.checkpoint) {  // a stream is in position order
-            // An erasure the projection has not applied yet already destroyed
-            // the lead's data key: the log can no longer show the personal
-            // values the row still holds (serve applies the erasure next).
-            if (e.ev.type() == event_type::erased) erased_after_checkpoint = true;
-            continue;
-          }
-          if (!expected) expected = initial(lead);
-          evolve(*expected, e.ev);
-        }
-      }
+      expected = fold_lead(log, lead, report.checkpoint, add);
     }
-    if (row_here) {
-      ++report.rows;
-      const auto bytes = rows->value().ToStringView();
-      auto stored = decode_snapshot(bytes);
-      if (!stored) {
-        add(lead, view_problem::corrupt_row, stored.err().message);
-      } else if (stream_ok) {
-        if (!expected) {
-          add(lead, view_problem::extra_row,
-              head_here ? "a row, but no event of the lead at or before the checkpoint " +
-                              std::to_string(report.checkpoint)
-                        : std::string("a row, but the log has no event of the lead"));
-        } else if (erased_after_checkpoint ? encode_snapshot(without_personal(*stored)) !=
-                                                 encode_snapshot(without_personal(*expected))
-                                           : encode_snapshot(*stored) != encode_snapshot(*expected)) {
-          std::string what = describe_difference(*stored, *expected);
-          add(lead, view_problem::differs, what.empty() ? std::string("the stored row is not the fold") : what);
-        }
-      }
-    } else if (expected) {
-      add(lead, view_problem::missing_row,
-          "no row, but the log has events of the lead up to version " + std::to_string(expected->version));
-    }
+    if (row_here) ++report.rows;
+    const std::string_view bytes = row_here ? rows->value().ToStringView() : std::string_view();
+    compare_row(lead, row_here ? &bytes : nullptr, head_here, expected, report.checkpoint, add);
 
     if (row_here) rows->Next();
     if (head_here) heads->Next();

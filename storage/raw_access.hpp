@@ -10,7 +10,6 @@ namespace leadbase {
 class stats_projection;
 namespace projections {
 class view_store;
-struct views_raw_access;
 } // namespace projections
 } // namespace leadbase
 
@@ -33,9 +32,6 @@ class raw_access {
   /// The stats family (projections/stats_projection.cpp): its reports read
   /// totals and time buckets at one snapshot, with iterators and a MultiGet.
   friend class leadbase::stats_projection;
-  /// Temporary (issue 11 §2): lead_views, bulk_rebuild, bulk_fold and verify
-  /// until their RocksDB code moves to view_store (projections/views_raw_access.hpp).
-  friend struct projections::views_raw_access;
   /// Tests that damage a record on purpose or look under the log, and the
   /// benchmarks' floors that time RocksDB alone (tests/support/raw_db.hpp).
   friend struct testing::raw_handle;
