@@ -75,10 +75,8 @@ result<assign, parse_failure> parse_assign(std::string_view body) {
   checker c(errors, "");
   assign out;
   if (req_string(c, doc, "owner", json_limits::name, out.owner)) {
-    if (!has_visible(out.owner))
-      c.fail("owner", "must not be blank");
-    else if (out.owner == "me" || out.owner == "none")  // GET /v1/leads?owner= reads them as the caller, unassigned
-      c.fail("owner", "must not be \"me\" or \"none\" (the queue's owner filter reserves them)");
+    // The same rules as a token's name: the owner is a person a token names.
+    if (std::string why = person_name_error(out.owner, json_limits::name); !why.empty()) c.fail("owner", why);
   }
   if (!errors.empty()) return invalid(std::move(errors));
   return out;
