@@ -1,5 +1,6 @@
 #include "events/decide.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 namespace leadbase {
@@ -350,7 +351,10 @@ result<decision> decide_contact(const lead_state& s, const log_contact& cmd, con
   if (at > ctx.now + contact_clock_skew_ms) return error{errc::validation, "contacted_at is in the future"};
   // No one contacted the creator before they signed up: an earlier time is a
   // typo or a wrong clock, and would skew the time-to-first-contact figures.
-  if (at < s.signed_up_at) return error{errc::validation, "contacted_at is before the lead signed up"};
+  // The signup's time is the earlier of occurred_at (the platform's clock,
+  // not bounded at ingest) and when we recorded it (ours, never ahead).
+  if (at < std::min(s.signed_up_at, s.signup_recorded_at))
+    return error{errc::validation, "contacted_at is before the lead signed up"};
   contact_logged c;
   c.by = cmd.by.name;
   c.channel = cmd.channel;

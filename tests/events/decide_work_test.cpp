@@ -217,6 +217,15 @@ TEST_CASE("decide(log_contact): contacted_at and expected_version", "[decide][wo
   CHECK(before_signup.err().code == errc::validation);
   cmd.contacted_at = s.signed_up_at;
   CHECK(decide(s, cmd, context_at(o)));
+  // A signup whose occurred_at lies ahead (the platform's clock, which ingest
+  // does not bound) must not block every contact: the bound is the earlier of
+  // occurred_at and when the signup was recorded.
+  lead_state ahead = s;
+  ahead.signed_up_at = t_now + 365 * 24 * hour;
+  cmd.contacted_at.reset();
+  CHECK(decide(ahead, cmd, context_at(o)));
+  cmd.contacted_at = ahead.signup_recorded_at - 1;
+  CHECK_FALSE(decide(ahead, cmd, context_at(o)));
   cmd.contacted_at.reset();
   cmd.expected_version = s.version + 1;
   auto stale = decide(s, cmd, context_at(o));
