@@ -13,6 +13,7 @@
 
 #include "events/json.hpp"
 #include "events/json_write.hpp"
+#include "events/profile_json.hpp"
 
 namespace leadbase {
 
@@ -83,24 +84,7 @@ void data(json_writer& w, const enriched& e, bool erased) {
   w.StartObject();
   key(w, "network");
   str(w, to_string(e.network));
-  key(w, "handle");
-  personal_required(w, e.handle, erased);
-  key(w, "followers");
-  w.Int64(e.followers);
-  key(w, "follows");
-  w.Int64(e.follows);
-  key(w, "media_count");
-  w.Int64(e.media_count);
-  key(w, "engagement_rate");
-  opt_number(w, e.engagement_rate);
-  key(w, "posts_per_week");
-  opt_number(w, e.posts_per_week);
-  key(w, "content_mix");
-  mix(w, e.mix);
-  key(w, "creator_tier");
-  opt_str(w, e.creator_tier);
-  key(w, "likes_hidden");
-  w.Bool(e.likes_hidden);
+  profile_members(w, e, erased);
   key(w, "provider");
   opt_str(w, e.provider);
   key(w, "fetched_at");

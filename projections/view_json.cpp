@@ -4,6 +4,7 @@
 #include "projections/view_json.hpp"
 
 #include "events/json_write.hpp"
+#include "events/profile_json.hpp"
 #include "events/react.hpp"
 
 namespace leadbase::projections {
@@ -13,24 +14,7 @@ using namespace json_write;
 
 void profile(json_writer& w, const network_profile& p, bool erased) {
   w.StartObject();
-  key(w, "handle");
-  personal_required(w, p.handle, erased);
-  key(w, "followers");
-  w.Int64(p.followers);
-  key(w, "follows");
-  w.Int64(p.follows);
-  key(w, "media_count");
-  w.Int64(p.media_count);
-  key(w, "engagement_rate");
-  opt_number(w, p.engagement_rate);
-  key(w, "posts_per_week");
-  opt_number(w, p.posts_per_week);
-  key(w, "content_mix");
-  mix(w, p.mix);
-  key(w, "creator_tier");
-  opt_str(w, p.creator_tier);
-  key(w, "likes_hidden");
-  w.Bool(p.likes_hidden);
+  profile_members(w, p, erased);
   key(w, "fetched_at");
   time_str(w, p.fetched_at);
   w.EndObject();
